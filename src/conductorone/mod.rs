@@ -1,0 +1,1 @@
+//! ConductorOne API client.

@@ -1,0 +1,1 @@
+//! Coupa API client.

@@ -1,0 +1,37 @@
+//! # terraform-provider-conductorone
+//!
+//! A Terraform provider (protocol 6, built on `tf-provider`) that manages ConductorOne's Coupa
+//! integration and lists a Coupa tenant's user groups and roles.
+//!
+//! ## Layout
+//!
+//! Three floors; imports only point down.
+//!
+//! **Terraform glue**, one Terraform object per file, its state struct beside its schema:
+//! - [`provider`]: the provider schema, configuration from attributes and env vars, and the
+//!   clients shared by every resource and data source of one plugin process.
+//! - [`resources::coupa_integration`]: `conductorone_coupa_integration`, the connector lifecycle.
+//! - [`data_sources::coupa_groups`], [`data_sources::coupa_roles`]: list a Coupa tenant.
+//! - [`tf`]: our small kit over `tf-provider`: attribute builders, validators, diagnostics.
+//!
+//! **API clients**, which know nothing of Terraform:
+//! - [`coupa`]: domain rules, OAuth2 client credentials with a token cache, paged listing of
+//!   user groups and roles under Coupa's rate limit.
+//! - [`conductorone`]: credentials (client ID, Ed25519 key, OIDC), server URL derivation, one
+//!   cached access token per process, and the connector endpoints.
+//!
+//! **Shared HTTP layer**, which knows nothing of Coupa or ConductorOne:
+//! - [`http`]: timeouts, retries with backoff and `Retry-After`, no redirects, body limits,
+//!   user agent, secret-free logs.
+//! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
+//!
+//! The local stand-ins of both APIs live in `src/bin/standin/` and share no code with this crate.
+
+pub mod conductorone;
+pub mod coupa;
+pub mod data_sources;
+pub mod http;
+pub mod provider;
+pub mod resources;
+pub mod secret;
+pub mod tf;

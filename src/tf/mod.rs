@@ -1,0 +1,1 @@
+//! Our kit over tf-provider.
