@@ -1,0 +1,514 @@
+//! Connector objects as the client hands them to callers, and their JSON.
+//!
+//! Writing: the request bodies are built here, and this is the only place where config secrets
+//! leave their [`Secret`] wrapper. Reading is done by hand over `serde_json::Value` instead of
+//! derived `Deserialize`, for two reasons: the API emits every field (`null`, `""`, `[]`) and
+//! adds fields over time, so reading must be lenient; and serde's error messages quote the
+//! offending value, which in a config could be a secret. A wrong type is reported by its JSON
+//! path alone.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{json, Map, Value};
+
+use crate::secret::Secret;
+
+/// The protobuf `Any` type URL of a connector configuration.
+pub const ENV_CONFIG_TYPE: &str = "type.googleapis.com/c1.api.app.v1.EnvConfig";
+
+/// One configuration value to send. Booleans are sent as the strings `"true"` and `"false"`,
+/// as ConductorOne expects; that is the caller's choice of text.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ConfigValue {
+    Plain(String),
+    /// Printed as a mask; sent as its value.
+    Secret(Secret),
+}
+
+impl ConfigValue {
+    fn expose(&self) -> &str {
+        match self {
+            ConfigValue::Plain(s) => s,
+            ConfigValue::Secret(s) => s.expose(),
+        }
+    }
+}
+
+impl fmt::Debug for ConfigValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigValue::Plain(s) => write!(f, "{s:?}"),
+            ConfigValue::Secret(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl From<String> for ConfigValue {
+    fn from(s: String) -> Self {
+        ConfigValue::Plain(s)
+    }
+}
+
+impl From<&str> for ConfigValue {
+    fn from(s: &str) -> Self {
+        ConfigValue::Plain(s.to_owned())
+    }
+}
+
+impl From<Secret> for ConfigValue {
+    fn from(s: Secret) -> Self {
+        ConfigValue::Secret(s)
+    }
+}
+
+/// Configuration keys to their values; a `BTreeMap` so the body is byte-for-byte stable.
+pub type ConfigValues = BTreeMap<String, ConfigValue>;
+
+fn secrets_of(config: &ConfigValues) -> impl Iterator<Item = &Secret> {
+    config.values().filter_map(|v| match v {
+        ConfigValue::Secret(s) => Some(s),
+        ConfigValue::Plain(_) => None,
+    })
+}
+
+/// `{"@type": EnvConfig, "configuration": {key: {"stringValue": value}}}`.
+fn env_config_json(config: &ConfigValues) -> Value {
+    let configuration: Map<String, Value> = config
+        .iter()
+        .map(|(k, v)| (k.clone(), json!({ "stringValue": v.expose() })))
+        .collect();
+    json!({ "@type": ENV_CONFIG_TYPE, "configuration": configuration })
+}
+
+/// A connector to create with its configuration. The server picks the display name.
+#[derive(Clone, Debug, Default)]
+pub struct NewConnector {
+    pub catalog_id: String,
+    /// Owners; left out of the request when empty, so the server applies its default.
+    pub user_ids: Vec<String>,
+    pub config: ConfigValues,
+}
+
+impl NewConnector {
+    pub(crate) fn to_json(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("catalogId".into(), json!(self.catalog_id));
+        if !self.user_ids.is_empty() {
+            body.insert("userIds".into(), json!(self.user_ids));
+        }
+        body.insert("config".into(), env_config_json(&self.config));
+        Value::Object(body)
+    }
+
+    pub(crate) fn secrets(&self) -> Vec<&Secret> {
+        secrets_of(&self.config).collect()
+    }
+}
+
+/// The fields to change on a connector; `None` leaves a field as it is. Each `Some` is the full
+/// desired value (the whole config, the whole owner list), which makes an update idempotent.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectorUpdate {
+    /// Sent for the server's benefit (it identifies the connector type); never masked.
+    pub catalog_id: String,
+    pub display_name: Option<String>,
+    pub user_ids: Option<Vec<String>>,
+    pub config: Option<ConfigValues>,
+}
+
+impl ConnectorUpdate {
+    /// The update mask: the camelCase names of the changed fields, comma-separated.
+    pub fn mask(&self) -> String {
+        let mut fields = Vec::new();
+        if self.config.is_some() {
+            fields.push("config");
+        }
+        if self.display_name.is_some() {
+            fields.push("displayName");
+        }
+        if self.user_ids.is_some() {
+            fields.push("userIds");
+        }
+        fields.join(",")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.config.is_none() && self.display_name.is_none() && self.user_ids.is_none()
+    }
+
+    pub(crate) fn to_json(&self, app_id: &str, id: &str) -> Value {
+        let mut connector = Map::new();
+        connector.insert("id".into(), json!(id));
+        connector.insert("appId".into(), json!(app_id));
+        connector.insert("catalogId".into(), json!(self.catalog_id));
+        if let Some(name) = &self.display_name {
+            connector.insert("displayName".into(), json!(name));
+        }
+        if let Some(users) = &self.user_ids {
+            connector.insert("userIds".into(), json!(users));
+        }
+        if let Some(config) = &self.config {
+            connector.insert("config".into(), env_config_json(config));
+        }
+        json!({ "connector": connector, "updateMask": self.mask() })
+    }
+
+    pub(crate) fn secrets(&self) -> Vec<&Secret> {
+        self.config.iter().flat_map(secrets_of).collect()
+    }
+}
+
+/// A connector as ConductorOne reports it. Empty strings stand for unset text, `None` for unset
+/// timestamps and objects.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Connector {
+    pub id: String,
+    pub app_id: String,
+    pub catalog_id: String,
+    pub display_name: String,
+    pub description: String,
+    pub user_ids: Vec<String>,
+    pub config: Option<EnvConfig>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub config_updated_at: Option<String>,
+    /// Set once the connector is deleted: ConductorOne deletes softly and keeps answering Get.
+    pub deleted_at: Option<String>,
+    pub status: Option<ConnectorStatus>,
+    pub sync_disabled_at: Option<String>,
+    pub sync_disabled_reason: String,
+    pub can_resume_sync: bool,
+    pub download_url: String,
+}
+
+impl Connector {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}
+
+/// The readable part of an EnvConfig: its `stringValue` entries. Secrets are normally absent
+/// (the server does not return them); map-valued entries are skipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EnvConfig {
+    pub values: BTreeMap<String, String>,
+}
+
+/// Sync state. `status` is an enum name such as `SYNC_STATUS_DONE`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectorStatus {
+    pub status: String,
+    pub last_error: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// A JSON object being read, with its path for error messages.
+struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    path: String,
+}
+
+impl<'a> Obj<'a> {
+    /// The object at `key`; `None` when missing or null.
+    fn obj(&self, key: &str) -> Result<Option<Obj<'a>>, String> {
+        let path = format!("{}.{key}", self.path);
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(Obj { map, path })),
+            Some(_) => Err(format!("`{path}` is not an object")),
+        }
+    }
+
+    /// Text at `key`; missing and null read as "". Numbers and booleans are accepted as text
+    /// (int64 values travel as strings, and a server may send either).
+    fn string(&self, key: &str) -> Result<String, String> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(v.to_string()),
+            Some(_) => Err(format!("`{}.{key}` is not a string", self.path)),
+        }
+    }
+
+    /// Text at `key`, `None` when missing, null or empty (unset timestamps).
+    fn opt_string(&self, key: &str) -> Result<Option<String>, String> {
+        Ok(Some(self.string(key)?).filter(|s| !s.is_empty()))
+    }
+
+    fn strings(&self, key: &str) -> Result<Vec<String>, String> {
+        let bad = || format!("`{}.{key}` is not a list of strings", self.path);
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(bad))
+                .collect(),
+            Some(_) => Err(bad()),
+        }
+    }
+
+    fn bool(&self, key: &str) -> Result<bool, String> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) if s == "true" || s == "false" => Ok(s == "true"),
+            Some(_) => Err(format!("`{}.{key}` is not a boolean", self.path)),
+        }
+    }
+}
+
+/// The connector in a `{"connectorView":{"connector":{…}}, "expanded":[…]}` answer, or a
+/// description of what is wrong with it (never quoting values).
+pub(crate) fn decode_connector_view(body: &Value) -> Result<Connector, String> {
+    let Value::Object(map) = body else {
+        return Err("the answer is not a JSON object".into());
+    };
+    let root = Obj {
+        map,
+        path: "$".into(),
+    };
+    let view = root
+        .obj("connectorView")?
+        .ok_or("the answer has no `connectorView`")?;
+    let c = view
+        .obj("connector")?
+        .ok_or("the answer has no `connectorView.connector`")?;
+    let connector = Connector {
+        id: c.string("id")?,
+        app_id: c.string("appId")?,
+        catalog_id: c.string("catalogId")?,
+        display_name: c.string("displayName")?,
+        description: c.string("description")?,
+        user_ids: c.strings("userIds")?,
+        config: decode_env_config(&c)?,
+        created_at: c.opt_string("createdAt")?,
+        updated_at: c.opt_string("updatedAt")?,
+        config_updated_at: c.opt_string("configUpdatedAt")?,
+        deleted_at: c.opt_string("deletedAt")?,
+        status: match c.obj("status")? {
+            None => None,
+            Some(s) => Some(ConnectorStatus {
+                status: s.string("status")?,
+                last_error: s.string("lastError")?,
+                started_at: s.opt_string("startedAt")?,
+                completed_at: s.opt_string("completedAt")?,
+                updated_at: s.opt_string("updatedAt")?,
+            }),
+        },
+        sync_disabled_at: c.opt_string("syncDisabledAt")?,
+        sync_disabled_reason: c.string("syncDisabledReason")?,
+        can_resume_sync: c.bool("canResumeSync")?,
+        download_url: c.string("downloadUrl")?,
+    };
+    if connector.id.is_empty() {
+        return Err("the connector in the answer has no `id`".into());
+    }
+    Ok(connector)
+}
+
+/// An EnvConfig, or `None` for a config that is null, lacks `@type` or is of another type.
+fn decode_env_config(connector: &Obj<'_>) -> Result<Option<EnvConfig>, String> {
+    let Some(config) = connector.obj("config")? else {
+        return Ok(None);
+    };
+    if config.map.get("@type").and_then(Value::as_str) != Some(ENV_CONFIG_TYPE) {
+        return Ok(None);
+    }
+    let mut values = BTreeMap::new();
+    if let Some(entries) = config.obj("configuration")? {
+        for (key, value) in entries.map {
+            // `{"stringValue": "…"}` today; a bare string before the wrapper was introduced.
+            let text = match value {
+                Value::String(s) => Some(s),
+                Value::Object(o) => match o.get("stringValue") {
+                    Some(Value::String(s)) => Some(s),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(text) = text {
+                values.insert(key.clone(), text.clone());
+            }
+        }
+    }
+    Ok(Some(EnvConfig { values }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connector as the API emits it (`EmitUnpopulated`): every field present, unset ones null,
+    /// "", false or [].
+    pub(crate) fn emitted() -> Value {
+        json!({
+          "connectorView": {
+            "connector": {
+              "id": "2connId", "appId": "2abcAppId", "catalogId": "2rSHEoPoq5CS89JAUevDbYBS3uA",
+              "displayName": "Coupa v2", "description": "", "userIds": ["2userA"],
+              "config": {
+                "@type": ENV_CONFIG_TYPE,
+                "configuration": {
+                  "coupa-domain": {"stringValue": "acme.coupahost.com"},
+                  "oauth2_client_cred_grant_client_id": {"stringValue": "cid"},
+                  "some_map": {"keyValues": {"items": [{"key": "k", "value": "v"}]}}
+                }
+              },
+              "createdAt": "2025-01-02T03:04:05Z", "updatedAt": "2025-01-02T03:04:06.123Z",
+              "configUpdatedAt": null, "deletedAt": null, "syncDisabledAt": null,
+              "status": {"status": "SYNC_STATUS_DONE", "startedAt": "2025-01-02T03:05:00Z",
+                         "completedAt": null, "updatedAt": null, "lastError": ""},
+              "syncDisabledReason": "", "syncDisabledCategory": "", "canResumeSync": false,
+              "disableCheckBadSync": false, "connectorApiVersion": 2,
+              "connectorSyncCronSchedule": null, "syncConfig": null, "profileAllowList": [],
+              "profileIgnoreList": [], "parallelSyncWorkerCount": null, "oauthAuthorizedAs": null,
+              "downloadUrl": ""
+            },
+            "appPath": "", "usersPath": "", "capabilitiesPath": ""
+          },
+          "expanded": []
+        })
+    }
+
+    #[test]
+    fn decodes_an_emitted_connector() {
+        let c = decode_connector_view(&emitted()).unwrap();
+        assert_eq!(c.id, "2connId");
+        assert_eq!(c.app_id, "2abcAppId");
+        assert_eq!(c.catalog_id, "2rSHEoPoq5CS89JAUevDbYBS3uA");
+        assert_eq!(c.display_name, "Coupa v2");
+        assert_eq!(c.user_ids, vec!["2userA"]);
+        assert_eq!(c.created_at.as_deref(), Some("2025-01-02T03:04:05Z"));
+        assert_eq!(c.config_updated_at, None);
+        assert!(!c.is_deleted());
+        let values = c.config.unwrap().values;
+        assert_eq!(
+            values.len(),
+            2,
+            "the map-valued entry is skipped: {values:?}"
+        );
+        assert_eq!(values["coupa-domain"], "acme.coupahost.com");
+        let status = c.status.unwrap();
+        assert_eq!(status.status, "SYNC_STATUS_DONE");
+        assert_eq!(status.completed_at, None);
+    }
+
+    #[test]
+    fn tolerates_unknown_missing_and_null() {
+        let mut v = emitted();
+        let c = &mut v["connectorView"]["connector"];
+        c["brandNewField"] = json!({"x": [1, 2]});
+        c["userIds"] = Value::Null;
+        c["status"] = Value::Null;
+        c.as_object_mut().unwrap().remove("description");
+        c["deletedAt"] = json!("2025-02-01T00:00:00Z");
+        let c = decode_connector_view(&v).unwrap();
+        assert!(c.user_ids.is_empty() && c.status.is_none() && c.description.is_empty());
+        assert!(c.is_deleted());
+        let minimal = json!({"connectorView": {"connector": {"id": "x"}}});
+        assert_eq!(decode_connector_view(&minimal).unwrap().id, "x");
+    }
+
+    #[test]
+    fn only_env_configs_are_read() {
+        for config in [
+            json!({"configuration": {"a": {"stringValue": "b"}}}),
+            json!({"@type": "type.googleapis.com/other", "configuration": {}}),
+            Value::Null,
+        ] {
+            let mut v = emitted();
+            v["connectorView"]["connector"]["config"] = config.clone();
+            let c = decode_connector_view(&v).unwrap();
+            assert_eq!(c.config, None, "{config}");
+        }
+        let mut v = emitted();
+        v["connectorView"]["connector"]["config"] =
+            json!({"@type": ENV_CONFIG_TYPE, "configuration": {"old": "bare", "n": 3}});
+        let values = decode_connector_view(&v).unwrap().config.unwrap().values;
+        assert_eq!(
+            values,
+            BTreeMap::from([("old".to_owned(), "bare".to_owned())])
+        );
+    }
+
+    #[test]
+    fn shape_errors_name_the_path_not_the_value() {
+        assert_eq!(
+            decode_connector_view(&json!({"expanded": []})).unwrap_err(),
+            "the answer has no `connectorView`"
+        );
+        assert_eq!(
+            decode_connector_view(&json!({"connectorView": {"connector": null}})).unwrap_err(),
+            "the answer has no `connectorView.connector`"
+        );
+        assert!(decode_connector_view(&json!([1])).is_err());
+        let mut v = emitted();
+        v["connectorView"]["connector"]["userIds"] = json!([{"secret": "s3cr3t"}]);
+        let err = decode_connector_view(&v).unwrap_err();
+        assert_eq!(
+            err,
+            "`$.connectorView.connector.userIds` is not a list of strings"
+        );
+        v["connectorView"]["connector"]["userIds"] = json!([]);
+        v["connectorView"]["connector"]["id"] = json!("");
+        assert!(decode_connector_view(&v).unwrap_err().contains("no `id`"));
+    }
+
+    #[test]
+    fn create_body() {
+        let new = NewConnector {
+            catalog_id: "cat".into(),
+            user_ids: vec![],
+            config: BTreeMap::from([
+                ("z".to_owned(), ConfigValue::from("last")),
+                ("a".to_owned(), ConfigValue::from(Secret::new("s3cr3t"))),
+            ]),
+        };
+        assert_eq!(
+            new.to_json().to_string(),
+            format!(
+                r#"{{"catalogId":"cat","config":{{"@type":"{ENV_CONFIG_TYPE}","configuration":{{"a":{{"stringValue":"s3cr3t"}},"z":{{"stringValue":"last"}}}}}}}}"#
+            )
+        );
+        assert!(!format!("{new:?}").contains("s3cr3t"));
+        assert_eq!(new.secrets(), vec![&Secret::new("s3cr3t")]);
+        let with_users = NewConnector {
+            user_ids: vec!["u1".into()],
+            ..new
+        };
+        assert_eq!(with_users.to_json()["userIds"], json!(["u1"]));
+    }
+
+    #[test]
+    fn update_body_and_mask() {
+        let update = ConnectorUpdate {
+            catalog_id: "cat".into(),
+            user_ids: Some(vec!["u1".into(), "u2".into()]),
+            config: Some(BTreeMap::from([("k".to_owned(), ConfigValue::from("v"))])),
+            ..Default::default()
+        };
+        assert_eq!(update.mask(), "config,userIds");
+        assert_eq!(
+            update.to_json("app", "cid"),
+            json!({
+                "connector": {
+                    "id": "cid", "appId": "app", "catalogId": "cat", "userIds": ["u1", "u2"],
+                    "config": {"@type": ENV_CONFIG_TYPE, "configuration": {"k": {"stringValue": "v"}}}
+                },
+                "updateMask": "config,userIds"
+            })
+        );
+        let rename = ConnectorUpdate {
+            display_name: Some("n".into()),
+            ..Default::default()
+        };
+        assert_eq!(rename.mask(), "displayName");
+        assert!(rename.to_json("a", "b")["connector"]
+            .get("config")
+            .is_none());
+        assert!(ConnectorUpdate::default().is_empty());
+    }
+}

@@ -1,0 +1,610 @@
+//! Access tokens: how the client proves who it is, and one cached token per process.
+//!
+//! Three ways to authenticate (see [`Auth`]); two of them trade a credential for a short-lived
+//! bearer token at `POST /auth/v1/token`. The [`TokenSource`] keeps that token and renews it a
+//! little before it expires, so a `terraform apply` touching many resources asks for one token,
+//! not one per call. A `tokio::sync::Mutex` held across the token request makes renewal
+//! single-flight: callers that arrive while a request is out wait for it and share its result,
+//! including its failure (otherwise Terraform's ten parallel operations would each wait out the
+//! full retry budget against an unreachable server, one after the other).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ed25519_dalek::{Signer, SigningKey};
+use rand::RngCore;
+use reqwest::header::{HeaderValue, ACCEPT};
+use reqwest::Method;
+use url::Url;
+
+use super::credentials::{ClientId, ClientSecret};
+use super::error::snippet;
+use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
+use crate::secret::{scrub, Secret};
+
+const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
+const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ASSERTION_TYPE_JWT: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+
+/// How long a client assertion is valid on either side of "now". ConductorOne requires `exp`
+/// within five minutes; two minutes each way also absorbs modest clock skew.
+const ASSERTION_SKEW: u64 = 120;
+
+/// Lifetime assumed when the token answer has no usable `expires_in`. Short on purpose: asking
+/// again too early costs one request, trusting a token too long costs a failed call.
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
+
+/// How the client authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    /// A bearer token the user already has; no token request is ever made.
+    AccessToken(Secret),
+    /// RFC 8693 token exchange of an OIDC token from a workload identity provider (HCP Terraform,
+    /// CI systems) for a ConductorOne token, under a workload-federation client ID.
+    OidcExchange {
+        client_id: ClientId,
+        subject_token: Secret,
+    },
+    /// Client credentials, authenticated by a JWT signed with the client secret's Ed25519 key.
+    /// The secret itself never leaves the process.
+    ClientCredentials {
+        client_id: ClientId,
+        secret: ClientSecret,
+    },
+}
+
+impl Auth {
+    pub fn client_id(&self) -> Option<&ClientId> {
+        match self {
+            Auth::AccessToken(_) => None,
+            Auth::OidcExchange { client_id, .. } | Auth::ClientCredentials { client_id, .. } => {
+                Some(client_id)
+            }
+        }
+    }
+}
+
+/// Why no access token could be had.
+#[derive(Debug, Clone)]
+pub enum TokenError {
+    /// The token endpoint refused the credentials (HTTP 400, 401 or 403). `error` and
+    /// `description` come from the OAuth error body, scrubbed of anything we sent.
+    Rejected {
+        status: u16,
+        error: Option<String>,
+        description: Option<String>,
+        request_id: Option<String>,
+    },
+    /// No usable answer came back. `Arc` because waiting callers share one failure.
+    Unreachable(Arc<HttpError>),
+    /// An answer we cannot use: another status, or a success without a token.
+    Unexpected {
+        status: u16,
+        detail: String,
+        request_id: Option<String>,
+    },
+}
+
+impl TokenError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            TokenError::Rejected { status, .. } | TokenError::Unexpected { status, .. } => {
+                Some(*status)
+            }
+            TokenError::Unreachable(_) => None,
+        }
+    }
+
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            TokenError::Rejected { request_id, .. } | TokenError::Unexpected { request_id, .. } => {
+                request_id.as_deref()
+            }
+            TokenError::Unreachable(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rid = |f: &mut fmt::Formatter<'_>, id: &Option<String>| match id {
+            Some(id) => write!(f, " (request-id: {id})"),
+            None => Ok(()),
+        };
+        match self {
+            TokenError::Rejected {
+                status,
+                error,
+                description,
+                request_id,
+            } => {
+                write!(f, "ConductorOne refused the credentials (HTTP {status})")?;
+                match (error, description) {
+                    (Some(e), Some(d)) => write!(f, ": {e}: {d}")?,
+                    (Some(x), None) | (None, Some(x)) => write!(f, ": {x}")?,
+                    (None, None) => {}
+                }
+                rid(f, request_id)?;
+                f.write_str("; check the client ID and its secret or OIDC token")
+            }
+            TokenError::Unreachable(e) => {
+                write!(f, "could not get a ConductorOne access token: {e}")
+            }
+            TokenError::Unexpected {
+                status,
+                detail,
+                request_id,
+            } => {
+                write!(
+                    f,
+                    "ConductorOne's token endpoint gave an unexpected answer (HTTP {status}): {detail}"
+                )?;
+                rid(f, request_id)
+            }
+        }
+    }
+}
+
+impl std::error::Error for TokenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TokenError::Unreachable(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// A token and when to stop using it.
+struct Cached {
+    value: Secret,
+    renew_at: Instant,
+    expires_at: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    token: Option<Cached>,
+    /// The last failed request, numbered as in `TokenSource::requests`.
+    last_error: Option<(u64, TokenError)>,
+}
+
+/// Hands out a bearer token, asking the token endpoint only when needed.
+pub struct TokenSource {
+    http: HttpClient,
+    token_url: Url,
+    audience: String,
+    auth: Auth,
+    state: tokio::sync::Mutex<State>,
+    /// Token requests completed (each may be several HTTP attempts).
+    requests: AtomicU64,
+}
+
+impl TokenSource {
+    /// No network call here: the first [`TokenSource::token`] asks for a token.
+    pub fn new(http: HttpClient, base_url: &Url, auth: Auth) -> Self {
+        TokenSource {
+            http,
+            token_url: super::join(base_url, &["auth", "v1", "token"]),
+            audience: super::endpoint::audience(base_url),
+            auth,
+            state: tokio::sync::Mutex::default(),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Token requests made so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// False for a fixed access token: asking again would give the same one.
+    pub fn can_renew(&self) -> bool {
+        !matches!(self.auth, Auth::AccessToken(_))
+    }
+
+    /// A token valid for a while yet.
+    pub async fn token(&self) -> Result<Secret, TokenError> {
+        if let Auth::AccessToken(token) = &self.auth {
+            return Ok(token.clone());
+        }
+        let seen = self.requests();
+        let mut state = self.state.lock().await;
+        let now = Instant::now();
+        if let Some(cached) = state.token.as_ref().filter(|c| now < c.renew_at) {
+            return Ok(cached.value.clone());
+        }
+        // A request that ended while we waited for the lock failed: share its failure rather
+        // than try again at once.
+        let shared = match &state.last_error {
+            Some((n, err)) if *n > seen => Some(err.clone()),
+            _ => None,
+        };
+        let outcome = match shared {
+            Some(err) => Err(err),
+            None => {
+                let outcome = self.request_token().await;
+                let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+                state.last_error = outcome.as_ref().err().map(|e| (n, e.clone()));
+                outcome
+            }
+        };
+        match outcome {
+            Ok(fresh) => {
+                let value = fresh.value.clone();
+                state.token = Some(fresh);
+                Ok(value)
+            }
+            // Renewal starts early; a token not yet expired still works meanwhile.
+            Err(err) => match state
+                .token
+                .as_ref()
+                .filter(|c| Instant::now() < c.expires_at)
+            {
+                Some(current) => {
+                    tracing::warn!(error = %err, "ConductorOne token renewal failed; using the current token until it expires");
+                    Ok(current.value.clone())
+                }
+                None => {
+                    state.token = None;
+                    Err(err)
+                }
+            },
+        }
+    }
+
+    /// Forget `rejected` (the API answered 401 to it), so the next call asks for a new token.
+    /// A token that was already replaced is left alone: parallel 401s renew only once.
+    pub async fn invalidate(&self, rejected: &Secret) {
+        let mut state = self.state.lock().await;
+        if state.token.as_ref().is_some_and(|c| &c.value == rejected) {
+            state.token = None;
+        }
+    }
+
+    async fn request_token(&self) -> Result<Cached, TokenError> {
+        let assertion: Secret;
+        let (form, sent): (Vec<(&str, &str)>, Vec<&Secret>) = match &self.auth {
+            Auth::AccessToken(_) => unreachable!("a fixed access token is never requested"),
+            Auth::OidcExchange {
+                client_id,
+                subject_token,
+            } => (
+                vec![
+                    ("grant_type", GRANT_TOKEN_EXCHANGE),
+                    ("subject_token", subject_token.expose()),
+                    ("subject_token_type", TOKEN_TYPE_JWT),
+                    ("client_id", client_id.as_str()),
+                ],
+                vec![subject_token],
+            ),
+            Auth::ClientCredentials { client_id, secret } => {
+                let claims = Claims::new(client_id, &self.audience, unix_now());
+                assertion = Secret::new(sign_assertion(secret.signing_key(), &nonce(), &claims));
+                (
+                    vec![
+                        ("client_id", client_id.as_str()),
+                        ("grant_type", GRANT_CLIENT_CREDENTIALS),
+                        ("client_assertion_type", ASSERTION_TYPE_JWT),
+                        ("client_assertion", assertion.expose()),
+                    ],
+                    vec![&assertion],
+                )
+            }
+        };
+        self.post_form(&form, &sent).await
+    }
+
+    async fn post_form(
+        &self,
+        form: &[(&str, &str)],
+        sent: &[&Secret],
+    ) -> Result<Cached, TokenError> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        // A token request changes nothing on the server, so it may be sent again.
+        let request = Request::new(Method::POST, self.token_url.clone())
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .body(Body::Form(body))
+            .replay(Replay::Safe);
+        let started = Instant::now();
+        let response = self
+            .http
+            .send(&request)
+            .await
+            .map_err(|e| TokenError::Unreachable(Arc::new(e)))?;
+        let (value, lifetime) = read_token_answer(&response, sent)?;
+        Ok(Cached {
+            value,
+            renew_at: started + lifetime - renew_margin(lifetime),
+            expires_at: started + lifetime,
+        })
+    }
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSource")
+            .field("token_url", &self.token_url.as_str())
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long before expiry to renew: 10% of the lifetime but at least 30 s, and never more than
+/// half of it (a server handing out 20 s tokens should not get a request per API call).
+pub(crate) fn renew_margin(lifetime: Duration) -> Duration {
+    (lifetime / 10)
+        .max(Duration::from_secs(30))
+        .min(lifetime / 2)
+}
+
+/// The token and its lifetime from a token endpoint answer, or why there is none.
+fn read_token_answer(resp: &Response, sent: &[&Secret]) -> Result<(Secret, Duration), TokenError> {
+    let status = resp.status;
+    let request_id = resp.request_id.clone();
+    let body: Option<serde_json::Value> = serde_json::from_slice(&resp.body).ok();
+    let text = |v: Option<&serde_json::Value>, key: &str| {
+        v.and_then(|v| v.get(key))
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(|s| scrub(s, sent))
+    };
+    if matches!(status, 400 | 401 | 403) {
+        let error = text(body.as_ref(), "error");
+        let description = text(body.as_ref(), "error_description")
+            .or_else(|| text(body.as_ref(), "message"))
+            .or_else(|| (body.is_none() && !resp.body.is_empty()).then(|| snippet(resp, sent)));
+        return Err(TokenError::Rejected {
+            status,
+            error,
+            description,
+            request_id,
+        });
+    }
+    let unexpected = |detail: String| TokenError::Unexpected {
+        status,
+        detail,
+        request_id: request_id.clone(),
+    };
+    if !resp.is_success() {
+        return Err(unexpected(format!(
+            "HTTP {status}: {}",
+            snippet(resp, sent)
+        )));
+    }
+    // From here on the body may hold a token: describe it, never quote it, if it is JSON.
+    let Some(body) = body else {
+        return Err(unexpected(format!(
+            "the answer is not JSON: {}",
+            snippet(resp, sent)
+        )));
+    };
+    let token = match body.get("access_token") {
+        Some(serde_json::Value::String(t)) if !t.trim().is_empty() => Secret::new(t.trim()),
+        Some(serde_json::Value::String(_)) => {
+            return Err(unexpected("the access_token is empty".into()))
+        }
+        _ => return Err(unexpected("the answer has no access_token".into())),
+    };
+    let expires_in = match body.get("expires_in") {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    let lifetime = expires_in
+        .filter(|s| s.is_finite() && *s >= 1.0)
+        .map(|s| Duration::from_secs_f64(s.min(86_400.0 * 365.0)))
+        .unwrap_or(DEFAULT_LIFETIME);
+    Ok((token, lifetime))
+}
+
+/// The claims of a client assertion.
+#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Claims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+}
+
+impl Claims {
+    /// Pure, so tests can fix the clock.
+    pub(crate) fn new(client_id: &ClientId, audience: &str, now: u64) -> Self {
+        Claims {
+            iss: client_id.as_str().to_owned(),
+            sub: client_id.as_str().to_owned(),
+            aud: audience.to_owned(),
+            iat: now,
+            nbf: now.saturating_sub(ASSERTION_SKEW),
+            exp: now + ASSERTION_SKEW,
+        }
+    }
+}
+
+/// A compact JWS (RFC 7515) over `claims`, signed with EdDSA (RFC 8037). The header carries only
+/// `alg` and `nonce`, as ConductorOne's own clients send.
+pub(crate) fn sign_assertion(key: &SigningKey, nonce: &str, claims: &Claims) -> String {
+    let header = serde_json::json!({ "alg": "EdDSA", "nonce": nonce });
+    let claims = serde_json::to_vec(claims).expect("claims always serialize");
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let signature = key.sign(signing_input.as_bytes());
+    format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    )
+}
+
+/// 16 random bytes as 32 lowercase hex characters.
+fn nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conductorone::credentials::tests::{good_jwk, secret_with};
+    use ed25519_dalek::Signature;
+    use reqwest::header::HeaderMap;
+
+    fn response(status: u16, body: &str) -> Response {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-request-id", HeaderValue::from_static("rid-1"));
+        Response {
+            status,
+            headers,
+            body: body.as_bytes().to_vec(),
+            request_id: Some("rid-1".into()),
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn assertion_claims_header_and_signature() {
+        let id = ClientId::parse("strange-hydra@acme.conductor.one/pcc").unwrap();
+        let secret = ClientSecret::parse(&secret_with(good_jwk())).unwrap();
+        let claims = Claims::new(&id, "acme.conductor.one", 1_700_000_000);
+        assert_eq!(
+            claims,
+            Claims {
+                iss: id.as_str().into(),
+                sub: id.as_str().into(),
+                aud: "acme.conductor.one".into(),
+                iat: 1_700_000_000,
+                nbf: 1_700_000_000 - 120,
+                exp: 1_700_000_000 + 120,
+            }
+        );
+        let n = nonce();
+        assert_eq!(n.len(), 32);
+        assert!(n
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(n, nonce());
+
+        let jws = sign_assertion(secret.signing_key(), &n, &claims);
+        let parts: Vec<&str> = jws.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        assert_eq!(header, serde_json::json!({"alg": "EdDSA", "nonce": n}));
+        let payload: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        // `aud` is a single string, not an array.
+        assert_eq!(payload["aud"], "acme.conductor.one");
+        assert_eq!(serde_json::from_value::<Claims>(payload).unwrap(), claims);
+        let sig = Signature::from_slice(&URL_SAFE_NO_PAD.decode(parts[2]).unwrap()).unwrap();
+        let signed = format!("{}.{}", parts[0], parts[1]);
+        secret
+            .verifying_key()
+            .verify_strict(signed.as_bytes(), &sig)
+            .expect("the signature verifies with the public key");
+        assert!(secret
+            .verifying_key()
+            .verify_strict(b"other", &sig)
+            .is_err());
+    }
+
+    #[test]
+    fn renewal_margin() {
+        assert_eq!(
+            renew_margin(Duration::from_secs(3600)),
+            Duration::from_secs(360)
+        );
+        assert_eq!(
+            renew_margin(Duration::from_secs(600)),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            renew_margin(Duration::from_secs(120)),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            renew_margin(Duration::from_secs(20)),
+            Duration::from_secs(10)
+        );
+    }
+
+    #[test]
+    fn token_answers() {
+        let ok = read_token_answer(
+            &response(
+                200,
+                r#"{"access_token":"tok","token_type":"Bearer","expires_in":600}"#,
+            ),
+            &[],
+        )
+        .unwrap();
+        assert_eq!((ok.0.expose(), ok.1), ("tok", Duration::from_secs(600)));
+        let ok = read_token_answer(
+            &response(200, r#"{"access_token":"t","expires_in":"60"}"#),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(ok.1, Duration::from_secs(60));
+        let ok = read_token_answer(&response(200, r#"{"access_token":"t"}"#), &[]).unwrap();
+        assert_eq!(ok.1, DEFAULT_LIFETIME);
+
+        let err = read_token_answer(
+            &response(200, r#"{"access_token":"","expires_in":600}"#),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("access_token is empty"), "{err}");
+        let err = read_token_answer(&response(200, "<html>proxy</html>"), &[]).unwrap_err();
+        assert!(matches!(err, TokenError::Unexpected { status: 200, .. }));
+        assert!(err.to_string().contains("<html>proxy</html>"), "{err}");
+        let err = read_token_answer(&response(502, "bad gateway"), &[]).unwrap_err();
+        assert_eq!(err.status(), Some(502));
+        assert_eq!(err.request_id(), Some("rid-1"));
+    }
+
+    #[test]
+    fn rejections_carry_the_oauth_error_scrubbed() {
+        let sent = Secret::new("eyJhbGciOiJFZERTQSJ9.assertion.sig");
+        let body = format!(
+            r#"{{"error":"invalid_client","error_description":"bad assertion {}"}}"#,
+            sent.expose()
+        );
+        let err = read_token_answer(&response(401, &body), &[&sent]).unwrap_err();
+        let TokenError::Rejected {
+            status,
+            error,
+            description,
+            request_id,
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(*status, 401);
+        assert_eq!(error.as_deref(), Some("invalid_client"));
+        assert_eq!(description.as_deref(), Some("bad assertion <redacted>"));
+        assert_eq!(request_id.as_deref(), Some("rid-1"));
+        let text = err.to_string();
+        assert!(text.starts_with("ConductorOne refused the credentials (HTTP 401): invalid_client: bad assertion <redacted> (request-id: rid-1)"), "{text}");
+        assert!(!text.contains(sent.expose()));
+
+        let err = read_token_answer(&response(400, "plain words"), &[]).unwrap_err();
+        assert!(err.to_string().contains("(HTTP 400): plain words"), "{err}");
+    }
+}
