@@ -1,1 +1,5 @@
-//! Terraform data sources.
+//! Terraform data sources, one per file, plus what they share.
+
+mod common;
+pub mod coupa_groups;
+pub mod coupa_roles;

@@ -1,1 +1,3 @@
-//! Terraform resources.
+//! Terraform resources, one per file.
+
+pub mod coupa_integration;

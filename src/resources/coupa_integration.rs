@@ -1,0 +1,386 @@
+//! `conductorone_coupa_integration`: a Coupa connector registered in ConductorOne, its
+//! credentials checked against Coupa before anything is written.
+//!
+//! Order of this file: state, schema, then the lifecycle (validate, plan, create, read, update,
+//! delete, import). The mapping between connectors and state lives in `convert`, the checks and
+//! plan rules in `plan`.
+
+mod convert;
+mod plan;
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeType, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use crate::provider::Shared;
+use crate::tf::{diag, schema as s};
+
+pub use convert::parse_import_id;
+
+/// ConductorOne's catalog ID of the Coupa connector ("Coupa v2").
+pub const CATALOG_ID: &str = "2rSHEoPoq5CS89JAUevDbYBS3uA";
+pub const KEY_DOMAIN: &str = "coupa-domain";
+pub const KEY_CLIENT_ID: &str = "oauth2_client_cred_grant_client_id";
+pub const KEY_CLIENT_SECRET: &str = "oauth2_client_cred_grant_client_secret";
+
+/// The resource as Terraform stores it. Keep identical to [`schema`]; no `Debug`: it holds the
+/// client secret.
+#[derive(Serialize, Deserialize, Default, Clone, PartialEq)]
+pub struct State {
+    pub id: Value<String>,
+    pub app_id: Value<String>,
+    pub coupa_domain: Value<String>,
+    pub client_id: Value<String>,
+    pub client_secret: Value<String>,
+    pub access_mode: Value<String>,
+    pub user_ids: Value<BTreeSet<Value<String>>>,
+    pub validate_credentials: Value<bool>,
+    pub coupa_url: Value<String>,
+    pub display_name: Value<String>,
+    pub sync_status: Value<String>,
+    pub created_at: Value<String>,
+    pub updated_at: Value<String>,
+}
+
+/// What Terraform keeps for us beside the state, invisible to users.
+#[derive(Serialize, Deserialize, Default, Clone, PartialEq, Debug)]
+pub struct Private {
+    /// The connector's `configUpdatedAt` when this provider last wrote its config. A different
+    /// value at refresh means the config (and maybe the secret, which is never read back) was
+    /// changed outside Terraform.
+    pub config_updated_at: Value<String>,
+    /// Set by a plan that already checked these exact credentials against Coupa, so that apply
+    /// does not ask Coupa a second time.
+    pub validated: Value<bool>,
+}
+
+pub const ACCESS_MODES: [&str; 2] = ["read_only", "provisioning"];
+
+pub fn schema() -> Schema {
+    use AttributeType::{Bool, String as Str};
+    s::schema(
+        "Registers a Coupa connector in ConductorOne. Before anything is written, the Coupa domain, client ID and secret are checked against Coupa's OAuth2 token endpoint with the scopes of `access_mode`, so a bad credential fails `terraform plan`, not a sync days later.\n\n~> The client secret is stored in the Terraform state, like every resource argument. Keep state in an encrypted backend with restricted access.",
+        vec![
+            ("id", s::computed(Str, "Connector ID in ConductorOne. Stable across updates.")),
+            ("app_id", s::required(Str, "ID of the ConductorOne app the connector belongs to. Changing it **replaces** the integration (a connector cannot move between apps).")),
+            ("coupa_domain", s::required(Str, "Host of your Coupa instance: `<tenant>.coupahost.com` (customer instances) or `<tenant>.coupacloud.com` (partner and demo instances). A pasted URL such as `https://acme.coupahost.com/session/new` is accepted; ConductorOne receives the bare host (see `coupa_url`). Other hosts, `http://`, ports and IP addresses are rejected before any request.")),
+            ("client_id", s::required(Str, "Identifier of the Coupa OAuth2/OpenID Connect client (grant type *client credentials*), from Coupa's Setup → Integrations → OAuth2/OpenID Connect Clients.")),
+            ("client_secret", s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. ConductorOne never returns it, so it cannot be read back or imported; a change made outside Terraform is detected through the connector's configuration timestamp and planned as an update that sends this value again. Stored in the Terraform state."))),
+            ("access_mode", s::optional_computed(Str, "Scope set checked against Coupa: `read_only` (default) needs `core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile`; `provisioning` also needs `core.user_group.write core.user.write offline_access`.")),
+            ("user_ids", s::optional_computed(AttributeType::Set(Box::new(Str)), "ConductorOne user IDs of the integration's owners. When not set, ConductorOne makes the caller the owner, and the value is read back. Owners changed outside Terraform show as drift.")),
+            ("validate_credentials", s::optional_computed(Bool, "Check the credentials against Coupa during plan and apply. Default `true`. Set to `false` only when Coupa cannot be reached from where Terraform runs; ConductorOne's first sync will then be the first check.")),
+            ("coupa_url", s::computed(Str, "Normalised address of the Coupa instance, `https://<tenant>.<coupahost|coupacloud>.com`.")),
+            ("display_name", s::computed(Str, "Connector name chosen by ConductorOne.")),
+            ("sync_status", s::computed(Str, "Sync status reported by ConductorOne when the integration was last created, updated or imported (for example `SYNC_STATUS_DONE`). Informational: it is not refreshed, so it never shows up as drift.")),
+            ("created_at", s::computed(Str, "Creation time (RFC 3339).")),
+            ("updated_at", s::computed(Str, "Time of the last change (RFC 3339).")),
+        ],
+    )
+}
+
+pub struct CoupaIntegration {
+    shared: Shared,
+}
+
+impl CoupaIntegration {
+    pub fn new(shared: Shared) -> Self {
+        CoupaIntegration { shared }
+    }
+}
+
+#[async_trait]
+impl Resource for CoupaIntegration {
+    type State<'a> = State;
+    type PrivateState<'a> = Value<Private>;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: State) -> Option<()> {
+        plan::check_config(diags, &config);
+        Some(())
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: State,
+        _config: State,
+        _meta: ValueEmpty,
+    ) -> Option<(State, Value<Private>)> {
+        let planned = plan::planned_create(proposed);
+        let validated = self.check_credentials_if_due(diags, &planned, None).await?;
+        Some((planned, private_for_plan(validated, Value::Null)))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: State,
+        proposed: State,
+        _config: State,
+        prior_private: Value<Private>,
+        _meta: ValueEmpty,
+    ) -> Option<(State, Value<Private>, Vec<AttributePath>)> {
+        if plan::app_changed(&prior, &proposed) {
+            // Terraform then plans a create, which checks the credentials.
+            return Some((proposed, prior_private, vec![AttributePath::new("app_id")]));
+        }
+        let planned = plan::planned_update(&prior, proposed);
+        let validated = self
+            .check_credentials_if_due(diags, &planned, Some(&prior))
+            .await?;
+        let config_updated_at = prior_private
+            .as_ref_option()
+            .map(|p| p.config_updated_at.clone())
+            .unwrap_or_default();
+        Some((
+            planned,
+            private_for_plan(validated, config_updated_at),
+            vec![],
+        ))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: State,
+        prior_private: Value<Private>,
+        _meta: ValueEmpty,
+    ) -> Option<Value<Private>> {
+        Some(prior_private)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: State,
+        _config: State,
+        planned_private: Value<Private>,
+        _meta: ValueEmpty,
+    ) -> Option<(State, Value<Private>)> {
+        let clients = self.shared.get(diags)?;
+        if !already_validated(&planned_private) {
+            self.check_credentials_if_due(diags, &planned, None).await?;
+        }
+        let app_id = planned.app_id.as_ref_option()?.clone();
+        let request = convert::new_connector(&planned)?;
+        match clients.conductorone.create(&app_id, &request).await {
+            Ok(connector) => {
+                let state = convert::applied_state(planned, &connector);
+                Some((state, stored_private(&connector)))
+            }
+            Err(e) => {
+                diag::root_error(
+                    diags,
+                    "Unable to Create Coupa Integration",
+                    format!("ConductorOne did not create the connector in app `{app_id}`: {e}. Nothing was recorded in the state; fix the cause and run `terraform apply` again."),
+                );
+                None
+            }
+        }
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: State,
+        private: Value<Private>,
+        _meta: ValueEmpty,
+    ) -> Option<(State, Value<Private>)> {
+        let clients = self.shared.get(diags)?;
+        let (app_id, id) = match (state.app_id.as_ref_option(), state.id.as_ref_option()) {
+            (Some(a), Some(i)) => (a.clone(), i.clone()),
+            _ => {
+                diag::root_error(diags, "Incomplete State", "The state of this integration has no `id` or `app_id`. Remove it with `terraform state rm` and import it again with `terraform import <address> <app_id>/<connector_id>`.");
+                return None;
+            }
+        };
+        match clients.conductorone.get(&app_id, &id).await {
+            Ok(connector) if connector.is_deleted() => {
+                tracing::info!(app_id = %app_id, id = %id, "connector was deleted outside Terraform; removing it from state");
+                None
+            }
+            Ok(connector) => {
+                let recorded = private
+                    .as_ref_option()
+                    .map(|p| p.config_updated_at.as_ref_option().map(String::as_str));
+                let refreshed = convert::refreshed_state(state, &connector, recorded);
+                // Keep the recorded timestamp: until an apply sends the secret again, the drift
+                // must keep showing.
+                let private = match private {
+                    Value::Value(p) => Value::Value(Private {
+                        validated: Value::Null,
+                        ..p
+                    }),
+                    _ => stored_private(&connector),
+                };
+                Some((refreshed, private))
+            }
+            Err(e) if e.is_not_found() => {
+                tracing::info!(app_id = %app_id, id = %id, "connector not found; removing it from state");
+                None
+            }
+            Err(e) => {
+                diag::root_error(
+                    diags,
+                    "Unable to Read Coupa Integration",
+                    format!("Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}."),
+                );
+                Some((state, private))
+            }
+        }
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: State,
+        planned: State,
+        _config: State,
+        planned_private: Value<Private>,
+        _meta: ValueEmpty,
+    ) -> Option<(State, Value<Private>)> {
+        let clients = self.shared.get(diags)?;
+        let request = convert::connector_update(&prior, &planned)?;
+        if request.is_empty() {
+            // Only plan-time settings changed (access_mode, validate_credentials).
+            let private = planned_private.map(|p| Private {
+                validated: Value::Null,
+                ..p
+            });
+            return Some((planned, private));
+        }
+        if !already_validated(&planned_private) {
+            self.check_credentials_if_due(diags, &planned, Some(&prior))
+                .await?;
+        }
+        let app_id = planned.app_id.as_ref_option()?.clone();
+        let id = prior.id.as_ref_option()?.clone();
+        match clients.conductorone.update(&app_id, &id, &request).await {
+            Ok(connector) => {
+                let state = convert::applied_state(planned, &connector);
+                Some((state, stored_private(&connector)))
+            }
+            Err(e) => {
+                diag::root_error(
+                    diags,
+                    "Unable to Update Coupa Integration",
+                    format!("ConductorOne did not update connector `{id}` of app `{app_id}` ({}): {e}. The state keeps the previous values; run `terraform apply` again once the cause is fixed.", request.mask()),
+                );
+                None
+            }
+        }
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: State,
+        _planned_private: Value<Private>,
+        _meta: ValueEmpty,
+    ) -> Option<()> {
+        let clients = self.shared.get(diags)?;
+        let app_id = prior.app_id.as_ref_option()?.clone();
+        let id = prior.id.as_ref_option()?.clone();
+        match clients.conductorone.delete(&app_id, &id).await {
+            Ok(()) => Some(()),
+            Err(e) => {
+                diag::root_error(
+                    diags,
+                    "Unable to Delete Coupa Integration",
+                    format!("ConductorOne did not delete connector `{id}` of app `{app_id}`: {e}. Run `terraform destroy` again once the cause is fixed."),
+                );
+                None
+            }
+        }
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(State, Value<Private>)> {
+        match parse_import_id(&id) {
+            Ok((app_id, connector_id)) => Some((
+                State {
+                    id: Value::Value(connector_id),
+                    app_id: Value::Value(app_id),
+                    ..Default::default()
+                },
+                Value::Null,
+            )),
+            Err(detail) => {
+                diag::root_error(diags, "Unexpected Import Identifier", detail);
+                None
+            }
+        }
+    }
+}
+
+impl CoupaIntegration {
+    /// Ask Coupa for a token with the access mode's scopes when validation is on, the inputs are
+    /// known, and (for updates) something that affects the answer changed. `None` when an error
+    /// was reported; `Some(true)` when Coupa was asked and said yes.
+    async fn check_credentials_if_due(
+        &self,
+        diags: &mut Diagnostics,
+        planned: &State,
+        prior: Option<&State>,
+    ) -> Option<bool> {
+        let Some(check) = plan::credential_check(planned, prior) else {
+            return Some(false);
+        };
+        let clients = self.shared.get(diags)?;
+        let tenant = clients
+            .coupa
+            .tenant(&check.domain, &check.client_id, &check.secret);
+        match tenant.check_credentials(check.scopes).await {
+            Ok(()) => Some(true),
+            Err(e) => {
+                crate::glue::report_token_error(
+                    diags,
+                    &crate::glue::Blame {
+                        domain: "coupa_domain",
+                        secret: "client_secret",
+                        scopes: "access_mode",
+                    },
+                    check.domain.host(),
+                    &e,
+                );
+                None
+            }
+        }
+    }
+}
+
+fn private_for_plan(validated: bool, config_updated_at: Value<String>) -> Value<Private> {
+    Value::Value(Private {
+        config_updated_at,
+        validated: if validated {
+            Value::Value(true)
+        } else {
+            Value::Null
+        },
+    })
+}
+
+fn already_validated(private: &Value<Private>) -> bool {
+    matches!(
+        private.as_ref_option().map(|p| &p.validated),
+        Some(Value::Value(true))
+    )
+}
+
+fn stored_private(connector: &crate::conductorone::Connector) -> Value<Private> {
+    Value::Value(Private {
+        config_updated_at: crate::tf::value::opt_string(connector.config_updated_at.clone()),
+        validated: Value::Null,
+    })
+}

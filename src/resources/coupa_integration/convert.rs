@@ -1,0 +1,143 @@
+//! Between ConductorOne connectors and the Terraform state.
+
+use std::collections::BTreeSet;
+
+use tf_provider::value::Value;
+
+use super::{State, CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET, KEY_DOMAIN};
+use crate::conductorone::{ConfigValues, Connector, ConnectorUpdate, NewConnector};
+use crate::coupa::CoupaDomain;
+use crate::secret::Secret;
+use crate::tf::value::{known_str, opt_string};
+
+/// `<app_id>/<connector_id>` → the two IDs, or a message showing the expected form.
+pub fn parse_import_id(id: &str) -> Result<(String, String), String> {
+    let expected = format!("Expected `<app_id>/<connector_id>`, for example `terraform import conductorone_coupa_integration.coupa 2abcAppId/2xyzConnectorId`; got {id:?}. Both IDs are shown in ConductorOne's URL of the integration.");
+    let mut parts = id.split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(app), Some(conn), None)
+            if !app.trim().is_empty()
+                && !conn.trim().is_empty()
+                && app.trim() == app
+                && conn.trim() == conn =>
+        {
+            Ok((app.to_owned(), conn.to_owned()))
+        }
+        _ => Err(expected),
+    }
+}
+
+/// The connector config to send: the normalised host, the client ID and the secret.
+fn config_values(s: &State) -> Option<ConfigValues> {
+    let domain = CoupaDomain::parse(known_str(&s.coupa_domain)?).ok()?;
+    let mut config = ConfigValues::new();
+    config.insert(KEY_DOMAIN.into(), domain.host().to_owned().into());
+    config.insert(KEY_CLIENT_ID.into(), known_str(&s.client_id)?.to_owned().into());
+    config.insert(
+        KEY_CLIENT_SECRET.into(),
+        Secret::new(known_str(&s.client_secret)?).into(),
+    );
+    Some(config)
+}
+
+fn owners(s: &State) -> Option<Vec<String>> {
+    match &s.user_ids {
+        Value::Value(set) => Some(set.iter().filter_map(|v| v.as_ref_option().cloned()).collect()),
+        _ => None,
+    }
+}
+
+pub fn new_connector(planned: &State) -> Option<NewConnector> {
+    Some(NewConnector {
+        catalog_id: CATALOG_ID.into(),
+        user_ids: owners(planned).unwrap_or_default(),
+        config: config_values(planned)?,
+    })
+}
+
+/// Only what changed: the whole config when any part of it changed, the owners when they did.
+pub fn connector_update(prior: &State, planned: &State) -> Option<ConnectorUpdate> {
+    let mut update = ConnectorUpdate {
+        catalog_id: CATALOG_ID.into(),
+        ..Default::default()
+    };
+    if super::plan::config_changes(prior, planned) {
+        update.config = Some(config_values(planned)?);
+    }
+    if super::plan::owners_change(prior, planned) {
+        update.user_ids = owners(planned);
+    }
+    Some(update)
+}
+
+fn owner_set(ids: &[String]) -> Value<BTreeSet<Value<String>>> {
+    Value::Value(ids.iter().map(|i| Value::Value(i.clone())).collect())
+}
+
+/// After create or update: the planned state with its unknowns filled from the connector.
+/// Values known at plan time are kept as planned (Terraform requires it).
+pub fn applied_state(mut s: State, c: &Connector) -> State {
+    s.id = Value::Value(c.id.clone());
+    if s.user_ids.is_unknown() {
+        s.user_ids = owner_set(&c.user_ids);
+    }
+    fill(&mut s.display_name, Some(c.display_name.clone()));
+    fill(&mut s.sync_status, c.status.as_ref().map(|st| st.status.clone()));
+    fill(&mut s.created_at, c.created_at.clone());
+    fill(&mut s.updated_at, c.updated_at.clone());
+    s
+}
+
+fn fill(slot: &mut Value<String>, from: Option<String>) {
+    if slot.is_unknown() {
+        *slot = opt_string(from);
+    }
+}
+
+/// After a refresh: what ConductorOne says wins, so drift shows in the next plan. The secret is
+/// never returned; it is kept, unless the config changed since this provider last wrote it
+/// (`recorded` is that timestamp; `None` when there is no record, as after an import), in which
+/// case it is cleared so the plan sends it again.
+pub fn refreshed_state(mut s: State, c: &Connector, recorded: Option<Option<&str>>) -> State {
+    if !c.app_id.is_empty() {
+        s.app_id = Value::Value(c.app_id.clone());
+    }
+    let values = c.config.as_ref().map(|cfg| &cfg.values);
+    let remote_domain = values.and_then(|v| v.get(KEY_DOMAIN));
+    let same_domain = match (known_str(&s.coupa_domain), remote_domain) {
+        (Some(ours), Some(theirs)) => match (CoupaDomain::parse(ours), CoupaDomain::parse(theirs)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => ours == theirs,
+        },
+        _ => false,
+    };
+    if !same_domain {
+        s.coupa_domain = opt_string(remote_domain.cloned());
+    }
+    s.client_id = opt_string(values.and_then(|v| v.get(KEY_CLIENT_ID)).cloned());
+    s.coupa_url = match known_str(&s.coupa_domain).map(CoupaDomain::parse) {
+        Some(Ok(d)) => Value::Value(d.url().to_string()),
+        _ => Value::Null,
+    };
+    s.user_ids = owner_set(&c.user_ids);
+    s.display_name = Value::Value(c.display_name.clone());
+    s.created_at = opt_string(c.created_at.clone());
+    s.updated_at = opt_string(c.updated_at.clone());
+    if s.sync_status.is_null() {
+        s.sync_status = opt_string(c.status.as_ref().map(|st| st.status.clone()));
+    }
+    if s.access_mode.is_null() {
+        s.access_mode = Value::Value("read_only".into());
+    }
+    if s.validate_credentials.is_null() {
+        s.validate_credentials = Value::Value(true);
+    }
+    let changed_outside = match recorded {
+        Some(at) => c.config_updated_at.as_deref() != at,
+        None => true,
+    };
+    if changed_outside {
+        s.client_secret = Value::Null;
+    }
+    s
+}

@@ -1,0 +1,167 @@
+//! Offline checks and plan rules of `conductorone_coupa_integration`.
+//!
+//! Terraform demands that every value known at plan time comes back unchanged after apply, so
+//! the rules here decide exactly which computed values are known (kept from the prior state)
+//! and which are left unknown because the update will change them.
+
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
+
+use super::{State, ACCESS_MODES};
+use crate::coupa::{CoupaDomain, SCOPES_PROVISIONING, SCOPES_READ_ONLY};
+use crate::glue::{check_domain, check_not_blank};
+use crate::secret::Secret;
+use crate::tf::diag;
+use crate::tf::value::known_str;
+
+/// Offline validation of the configuration. Unknown values are skipped.
+pub fn check_config(diags: &mut Diagnostics, c: &State) {
+    check_not_blank(diags, "app_id", &c.app_id, "the ID of a ConductorOne app");
+    if let Some(app) = known_str(&c.app_id) {
+        if app.contains('/') {
+            diag::attr_error(
+                diags,
+                "app_id",
+                "Invalid App ID",
+                format!("`{app}` contains `/`, which no ConductorOne app ID does. Give the app's ID (for example from `conductorone_app.x.id`), not a path or URL."),
+            );
+        }
+    }
+    check_domain(diags, "coupa_domain", &c.coupa_domain);
+    check_not_blank(diags, "client_id", &c.client_id, "the identifier of a Coupa OAuth2 client");
+    check_not_blank(diags, "client_secret", &c.client_secret, "the secret of the Coupa OAuth2 client");
+    if let Some(mode) = known_str(&c.access_mode) {
+        if !ACCESS_MODES.contains(&mode) {
+            diag::attr_error(
+                diags,
+                "access_mode",
+                "Invalid Access Mode",
+                format!("`{mode}` is not an access mode. Use `read_only` (the default) to let ConductorOne read users, groups and roles, or `provisioning` to let it also change group and role memberships."),
+            );
+        }
+    }
+    if let Value::Value(ids) = &c.user_ids {
+        if ids.is_empty() {
+            diag::attr_error(
+                diags,
+                "user_ids",
+                "No Owners",
+                "`user_ids` is an empty set. Name at least one ConductorOne user ID, or remove the attribute to make the caller the owner.",
+            );
+        }
+        for id in ids {
+            if let Value::Value(text) = id {
+                if text.trim().is_empty() || text.trim() != text {
+                    diag::attr_error(
+                        diags,
+                        "user_ids",
+                        "Invalid Owner ID",
+                        format!("`user_ids` contains {text:?}; each element must be a ConductorOne user ID without spaces."),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The plan for a new integration: defaults filled in, server-chosen values unknown.
+pub fn planned_create(mut s: State) -> State {
+    apply_defaults(&mut s);
+    s.id = Value::Unknown;
+    s.coupa_url = normalised_url(&s.coupa_domain);
+    if s.user_ids.is_null() {
+        s.user_ids = Value::Unknown;
+    }
+    s.display_name = Value::Unknown;
+    s.sync_status = Value::Unknown;
+    s.created_at = Value::Unknown;
+    s.updated_at = Value::Unknown;
+    s
+}
+
+/// The plan for an existing integration. `proposed` is Terraform's merge of configuration and
+/// prior state (computed attributes the configuration leaves unset carry their prior value).
+pub fn planned_update(prior: &State, mut s: State) -> State {
+    apply_defaults(&mut s);
+    s.coupa_url = normalised_url(&s.coupa_domain);
+    if s.user_ids.is_null() {
+        s.user_ids = prior.user_ids.clone();
+    }
+    if config_changes(prior, &s) || owners_change(prior, &s) {
+        s.updated_at = Value::Unknown;
+        s.sync_status = Value::Unknown;
+        s.display_name = Value::Unknown;
+    }
+    s
+}
+
+fn apply_defaults(s: &mut State) {
+    if s.access_mode.is_null() {
+        s.access_mode = Value::Value("read_only".into());
+    }
+    if s.validate_credentials.is_null() {
+        s.validate_credentials = Value::Value(true);
+    }
+}
+
+fn normalised_url(domain: &Value<String>) -> Value<String> {
+    match domain {
+        Value::Value(d) => match CoupaDomain::parse(d) {
+            Ok(d) => Value::Value(d.url().to_string()),
+            Err(_) => Value::Unknown,
+        },
+        _ => Value::Unknown,
+    }
+}
+
+pub fn app_changed(prior: &State, proposed: &State) -> bool {
+    prior.app_id != proposed.app_id && !proposed.app_id.is_unknown()
+}
+
+/// Whether the connector's config must be sent again.
+pub fn config_changes(prior: &State, planned: &State) -> bool {
+    prior.coupa_domain != planned.coupa_domain
+        || prior.client_id != planned.client_id
+        || prior.client_secret != planned.client_secret
+}
+
+/// Whether the owners must be sent.
+pub fn owners_change(prior: &State, planned: &State) -> bool {
+    prior.user_ids != planned.user_ids
+}
+
+/// What to ask Coupa, when it should be asked.
+pub struct CredentialCheck {
+    pub domain: CoupaDomain,
+    pub client_id: String,
+    pub secret: Secret,
+    pub scopes: &'static [&'static str],
+}
+
+/// `Some` when validation is on, every input is known, and (for an update) something that
+/// changes Coupa's answer changed.
+pub fn credential_check(planned: &State, prior: Option<&State>) -> Option<CredentialCheck> {
+    if planned.validate_credentials == Value::Value(false) {
+        return None;
+    }
+    if let Some(prior) = prior {
+        let turned_on = prior.validate_credentials == Value::Value(false);
+        if !config_changes(prior, planned) && prior.access_mode == planned.access_mode && !turned_on
+        {
+            return None;
+        }
+    }
+    let domain = CoupaDomain::parse(known_str(&planned.coupa_domain)?).ok()?;
+    let scopes: &'static [&'static str] = match known_str(&planned.access_mode) {
+        Some("provisioning") => &SCOPES_PROVISIONING,
+        Some(_) => &SCOPES_READ_ONLY,
+        None if planned.access_mode.is_unknown() => return None,
+        None => &SCOPES_READ_ONLY,
+    };
+    Some(CredentialCheck {
+        domain,
+        client_id: known_str(&planned.client_id)?.to_owned(),
+        secret: Secret::new(known_str(&planned.client_secret)?),
+        scopes,
+    })
+}
