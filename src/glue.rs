@@ -4,7 +4,7 @@
 use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
-use crate::coupa::{CoupaDomain, TokenError};
+use crate::coupa::{CoupaDomain, CoupaError, TokenError};
 use crate::tf::diag;
 use crate::tf::value::{string, Known};
 
@@ -51,36 +51,64 @@ pub struct Blame {
     pub scopes: &'static str,
 }
 
-/// Report a failed Coupa token request as an error on the attribute that must change.
+/// Report a failed Coupa token request as an error on the attribute that must change. The
+/// client's error texts already say what to do; the summary says what failed.
 pub fn report_token_error(diags: &mut Diagnostics, blame: &Blame, host: &str, e: &TokenError) {
-    match e {
-        TokenError::InvalidClient { .. } => diag::attr_error(
-            diags,
+    let (attr, summary, hint) = match e {
+        TokenError::InvalidClient { .. } => (
             blame.secret,
             "Coupa Rejected the Client Credentials",
-            format!("Coupa at {host} answered `invalid_client`: the client ID is unknown, the secret is wrong, or the OAuth2 client is inactive ({e}). Check the client under Setup → Integrations → OAuth2/OpenID Connect Clients in Coupa and copy its identifier and secret again."),
+            "",
         ),
-        TokenError::InvalidScope { missing, .. } => diag::attr_error(
-            diags,
+        TokenError::InvalidScope { .. } => (
             blame.scopes,
             "Coupa Client Lacks Required Scopes",
-            format!(
-                "The OAuth2 client is valid but Coupa at {host} did not grant: {}. Add these scopes to the client in Coupa (Setup → Integrations → OAuth2/OpenID Connect Clients){}.",
-                if missing.is_empty() { "one or more of the requested scopes".to_owned() } else { missing.join(", ") },
-                if blame.scopes == "access_mode" { ", or use `access_mode = \"read_only\"` if provisioning is not needed" } else { "" }
-            ),
+            if blame.scopes == "access_mode" {
+                " If ConductorOne only needs to read, use `access_mode = \"read_only\"`."
+            } else {
+                ""
+            },
         ),
-        TokenError::NotCoupa { .. } | TokenError::Unreachable(_) => diag::attr_error(
-            diags,
+        TokenError::NotCoupa { .. } | TokenError::Unreachable(_) => (
             blame.domain,
             "Coupa Instance Not Reachable",
-            format!("Could not get a token from {host}: {e}. Check that the domain is your Coupa instance's host and that this machine can reach it over https."),
+            " Check that the domain is your Coupa instance's host and that this machine can reach it over https.",
         ),
-        _ => diag::attr_error(
-            diags,
+        _ => (
             blame.domain,
             "Coupa Token Request Failed",
-            format!("Coupa at {host} could not issue a token: {e}. This is usually temporary; run the command again. If it persists, check Coupa's status."),
+            " This is usually temporary: run the command again.",
+        ),
+    };
+    diag::attr_error(diags, attr, summary, format!("Coupa at {host}: {e}.{hint}"));
+}
+
+/// Report a failed listing (token or API call) on the attribute that must change.
+pub fn report_list_error(
+    diags: &mut Diagnostics,
+    blame: &Blame,
+    host: &str,
+    what: &str,
+    e: &CoupaError,
+) {
+    match e {
+        CoupaError::Token(t) => report_token_error(diags, blame, host, t),
+        CoupaError::MissingScope { .. } | CoupaError::Unauthorized { .. } => diag::attr_error(
+            diags,
+            blame.scopes,
+            format!("Coupa Refused to List {what}"),
+            format!("Coupa at {host}: {e}."),
+        ),
+        CoupaError::Unreachable(_) | CoupaError::NotJson { .. } => diag::attr_error(
+            diags,
+            blame.domain,
+            format!("Unable to List Coupa {what}"),
+            format!("Coupa at {host}: {e}."),
+        ),
+        _ => diag::root_error(
+            diags,
+            format!("Unable to List Coupa {what}"),
+            format!("Coupa at {host}: {e}. Run the command again; if it keeps failing, check Coupa's status."),
         ),
     }
 }

@@ -46,7 +46,10 @@ impl HttpConfig {
 /// The user agent every request carries: our name and version, then Terraform's, then whatever
 /// the user appends through `TF_APPEND_USER_AGENT` (the convention of HashiCorp's providers).
 pub fn user_agent(terraform_version: &str, append: Option<&str>) -> String {
-    let mut ua = format!("terraform-provider-conductorone/{}", env!("CARGO_PKG_VERSION"));
+    let mut ua = format!(
+        "terraform-provider-conductorone/{}",
+        env!("CARGO_PKG_VERSION")
+    );
     if !terraform_version.is_empty() {
         ua.push_str(&format!(" Terraform/{terraform_version}"));
     }
@@ -173,7 +176,12 @@ impl Response {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|ct| {
-                let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let ct = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 ct.ends_with("/json") || ct.ends_with("+json")
             })
             .unwrap_or(false)
@@ -243,8 +251,9 @@ impl HttpClient {
             let verdict = decide(&outcome, req.replay);
             let wait = match verdict {
                 Verdict::Done => return outcome,
-                Verdict::Retry { retry_after } => retry_after
-                    .unwrap_or_else(|| policy.backoff(attempt, rand::thread_rng().gen())),
+                Verdict::Retry { retry_after } => {
+                    retry_after.unwrap_or_else(|| policy.backoff(attempt, rand::thread_rng().gen()))
+                }
             };
             let elapsed = started.elapsed();
             if attempt >= policy.max_attempts || elapsed + wait > policy.max_total {
@@ -369,7 +378,9 @@ impl HttpClient {
 pub enum Verdict {
     Done,
     /// Try again, after `retry_after` if the server said so, else after the policy's backoff.
-    Retry { retry_after: Option<Duration> },
+    Retry {
+        retry_after: Option<Duration>,
+    },
 }
 
 /// The retry rule, kept pure so it can be tested without a server.
@@ -384,9 +395,7 @@ pub fn decide(outcome: &Result<Response, HttpError>, replay: Replay) -> Verdict 
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| parse_retry_after(v, SystemTime::now())),
             },
-            500 | 502 | 503 | 504 if replay == Replay::Safe => Verdict::Retry {
-                retry_after: None,
-            },
+            500 | 502 | 503 | 504 if replay == Replay::Safe => Verdict::Retry { retry_after: None },
             _ => Verdict::Done,
         },
         // No connection was made, so nothing was processed.
@@ -604,7 +613,12 @@ mod tests {
                 reason: "refused".into(),
             })
         };
-        let timeout = || Err(HttpError::Timeout { host: "h".into(), secs: 1 });
+        let timeout = || {
+            Err(HttpError::Timeout {
+                host: "h".into(),
+                secs: 1,
+            })
+        };
         let reset = || {
             Err(HttpError::Transport {
                 host: "h".into(),
@@ -623,7 +637,10 @@ mod tests {
         assert_eq!(decide(&timeout(), Replay::Safe), retry);
         assert_eq!(decide(&reset(), Replay::Safe), retry);
         // A create that may have reached the server is never sent twice.
-        assert_eq!(decide(&timeout(), Replay::OnlyIfNotProcessed), Verdict::Done);
+        assert_eq!(
+            decide(&timeout(), Replay::OnlyIfNotProcessed),
+            Verdict::Done
+        );
         assert_eq!(decide(&reset(), Replay::OnlyIfNotProcessed), Verdict::Done);
         assert_eq!(decide(&redirect(), Replay::Safe), Verdict::Done);
     }
@@ -668,18 +685,45 @@ mod tests {
     #[test]
     fn endpoints_need_https_except_on_loopback() {
         let ok = |s: &str| parse_endpoint(s).map(|u| u.to_string());
-        assert_eq!(ok("https://acme.conductor.one/").unwrap(), "https://acme.conductor.one/");
-        assert_eq!(ok(" http://127.0.0.1:8080 ").unwrap(), "http://127.0.0.1:8080/");
+        assert_eq!(
+            ok("https://acme.conductor.one/").unwrap(),
+            "https://acme.conductor.one/"
+        );
+        assert_eq!(
+            ok(" http://127.0.0.1:8080 ").unwrap(),
+            "http://127.0.0.1:8080/"
+        );
         assert_eq!(ok("http://127.9.9.9:1").unwrap(), "http://127.9.9.9:1/");
         assert_eq!(ok("http://[::1]:8080").unwrap(), "http://[::1]:8080/");
-        assert_eq!(ok("http://localhost:3000/proxy/").unwrap(), "http://localhost:3000/proxy");
-        assert!(matches!(parse_endpoint("http://example.com"), Err(EndpointError::InsecureRemote(_))));
-        assert!(matches!(parse_endpoint("http://10.0.0.1"), Err(EndpointError::InsecureRemote(_))));
-        assert!(matches!(parse_endpoint("ftp://example.com"), Err(EndpointError::Scheme(..))));
-        assert!(matches!(parse_endpoint("example.com"), Err(EndpointError::NotAUrl(_))));
+        assert_eq!(
+            ok("http://localhost:3000/proxy/").unwrap(),
+            "http://localhost:3000/proxy"
+        );
+        assert!(matches!(
+            parse_endpoint("http://example.com"),
+            Err(EndpointError::InsecureRemote(_))
+        ));
+        assert!(matches!(
+            parse_endpoint("http://10.0.0.1"),
+            Err(EndpointError::InsecureRemote(_))
+        ));
+        assert!(matches!(
+            parse_endpoint("ftp://example.com"),
+            Err(EndpointError::Scheme(..))
+        ));
+        assert!(matches!(
+            parse_endpoint("example.com"),
+            Err(EndpointError::NotAUrl(_))
+        ));
         assert!(matches!(parse_endpoint(""), Err(EndpointError::NotAUrl(_))));
-        assert!(matches!(parse_endpoint("https://u:p@example.com"), Err(EndpointError::UserInfo(_))));
-        assert!(matches!(parse_endpoint("https://example.com/?a=b"), Err(EndpointError::QueryOrFragment(_))));
+        assert!(matches!(
+            parse_endpoint("https://u:p@example.com"),
+            Err(EndpointError::UserInfo(_))
+        ));
+        assert!(matches!(
+            parse_endpoint("https://example.com/?a=b"),
+            Err(EndpointError::QueryOrFragment(_))
+        ));
         // A host that merely starts with "localhost" is not loopback.
         assert!(parse_endpoint("http://localhost.evil.com").is_err());
     }

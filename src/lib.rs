@@ -29,11 +29,11 @@
 
 pub mod conductorone;
 pub mod coupa;
-// WIP pub mod data_sources;
-// WIP pub mod glue;
+pub mod data_sources;
+pub mod glue;
 pub mod http;
 pub mod logging;
-// WIP pub mod provider;
-// WIP pub mod resources;
+pub mod provider;
+pub mod resources;
 pub mod secret;
 pub mod tf;

@@ -185,7 +185,10 @@ mod tests {
     fn terraform_levels_map_to_filters() {
         assert_eq!(level_from_env(None, None), LevelFilter::INFO);
         assert_eq!(level_from_env(None, Some("DEBUG")), LevelFilter::DEBUG);
-        assert_eq!(level_from_env(Some("trace"), Some("error")), LevelFilter::TRACE);
+        assert_eq!(
+            level_from_env(Some("trace"), Some("error")),
+            LevelFilter::TRACE
+        );
         assert_eq!(level_from_env(Some(" "), Some("json")), LevelFilter::TRACE);
         assert_eq!(level_from_env(None, Some("bogus")), LevelFilter::INFO);
     }

@@ -21,7 +21,10 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let result = runtime.block_on(tf_provider::serve("conductorone", ConductorOneProvider::new()));
+    let result = runtime.block_on(tf_provider::serve(
+        "conductorone",
+        ConductorOneProvider::new(),
+    ));
     if let Err(e) = result {
         tracing::error!(error = %e, "plugin server stopped with an error");
         logging::flush();

@@ -7,7 +7,7 @@ use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
 use crate::coupa::{CoupaDomain, Tenant};
-use crate::glue::{check_domain, check_not_blank, report_token_error, Blame};
+use crate::glue::{check_domain, check_not_blank, Blame};
 use crate::provider::Shared;
 use crate::secret::Secret;
 use crate::tf::value::known_str;
@@ -41,8 +41,18 @@ pub fn check_inputs(
     name_regex: &Value<String>,
 ) {
     check_domain(diags, "coupa_domain", domain);
-    check_not_blank(diags, "client_id", client_id, "the identifier of a Coupa OAuth2 client");
-    check_not_blank(diags, "client_secret", secret, "the secret of the Coupa OAuth2 client");
+    check_not_blank(
+        diags,
+        "client_id",
+        client_id,
+        "the identifier of a Coupa OAuth2 client",
+    );
+    check_not_blank(
+        diags,
+        "client_secret",
+        secret,
+        "the secret of the Coupa OAuth2 client",
+    );
     compile_regex(diags, name_regex);
 }
 
@@ -85,16 +95,4 @@ pub fn tenant(
         &Secret::new(known_str(secret)?),
     );
     Some((tenant, domain))
-}
-
-/// Report a failed listing on the attribute that must change.
-pub fn report_list_error(diags: &mut Diagnostics, host: &str, what: &str, e: &crate::coupa::CoupaError) {
-    match e.token_error() {
-        Some(t) => report_token_error(diags, &BLAME, host, t),
-        None => diag::root_error(
-            diags,
-            format!("Unable to List Coupa {what}"),
-            format!("Listing {what} at {host} failed: {e}."),
-        ),
-    }
 }

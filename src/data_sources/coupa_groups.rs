@@ -40,7 +40,10 @@ pub fn schema() -> Schema {
     let mut attributes = common::input_attributes(SCOPE_GROUPS);
     attributes.push((
         "active",
-        s::optional(Bool, "Keep only active (`true`) or only inactive (`false`) groups. Unset: all groups."),
+        s::optional(
+            Bool,
+            "Keep only active (`true`) or only inactive (`false`) groups. Unset: all groups.",
+        ),
     ));
     attributes.push((
         "groups",
@@ -93,18 +96,40 @@ impl DataSource for CoupaGroups {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
-        common::check_inputs(diags, &c.coupa_domain, &c.client_id, &c.client_secret, &c.name_regex);
+        common::check_inputs(
+            diags,
+            &c.coupa_domain,
+            &c.client_id,
+            &c.client_secret,
+            &c.name_regex,
+        );
         Some(())
     }
 
-    async fn read<'a>(&self, diags: &mut Diagnostics, c: State, _meta: ValueEmpty) -> Option<State> {
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        c: State,
+        _meta: ValueEmpty,
+    ) -> Option<State> {
         let regex = common::compile_regex(diags, &c.name_regex)?;
-        let (tenant, domain) =
-            common::tenant(diags, &self.shared, &c.coupa_domain, &c.client_id, &c.client_secret)?;
+        let (tenant, domain) = common::tenant(
+            diags,
+            &self.shared,
+            &c.coupa_domain,
+            &c.client_id,
+            &c.client_secret,
+        )?;
         let groups = match tenant.user_groups().await {
             Ok(g) => g,
             Err(e) => {
-                common::report_list_error(diags, &domain.host(), "User Groups", &e);
+                crate::glue::report_list_error(
+                    diags,
+                    &common::BLAME,
+                    &domain.host(),
+                    "User Groups",
+                    &e,
+                );
                 return None;
             }
         };

@@ -84,18 +84,34 @@ impl DataSource for CoupaRoles {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
-        common::check_inputs(diags, &c.coupa_domain, &c.client_id, &c.client_secret, &c.name_regex);
+        common::check_inputs(
+            diags,
+            &c.coupa_domain,
+            &c.client_id,
+            &c.client_secret,
+            &c.name_regex,
+        );
         Some(())
     }
 
-    async fn read<'a>(&self, diags: &mut Diagnostics, c: State, _meta: ValueEmpty) -> Option<State> {
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        c: State,
+        _meta: ValueEmpty,
+    ) -> Option<State> {
         let regex = common::compile_regex(diags, &c.name_regex)?;
-        let (tenant, domain) =
-            common::tenant(diags, &self.shared, &c.coupa_domain, &c.client_id, &c.client_secret)?;
+        let (tenant, domain) = common::tenant(
+            diags,
+            &self.shared,
+            &c.coupa_domain,
+            &c.client_id,
+            &c.client_secret,
+        )?;
         let roles = match tenant.roles().await {
             Ok(r) => r,
             Err(e) => {
-                common::report_list_error(diags, &domain.host(), "Roles", &e);
+                crate::glue::report_list_error(diags, &common::BLAME, &domain.host(), "Roles", &e);
                 return None;
             }
         };

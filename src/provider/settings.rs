@@ -121,30 +121,66 @@ pub fn check_attributes(config: &ProviderConfig) -> Vec<SettingError> {
     let none = |_: &str| None;
     let set = |v: &Value<String>| matches!(v, Value::Value(_));
     if set(&config.tenant_domain) {
-        if let Some((v, s)) = pick(&config.tenant_domain, "tenant_domain", &[ENV_TENANT_DOMAIN], &none, &mut errors) {
+        if let Some((v, s)) = pick(
+            &config.tenant_domain,
+            "tenant_domain",
+            &[ENV_TENANT_DOMAIN],
+            &none,
+            &mut errors,
+        ) {
             errors.extend(parse_tenant(&v, s).err());
         }
     }
     if set(&config.server_url) {
-        if let Some((v, s)) = pick(&config.server_url, "server_url", &[ENV_SERVER_URL], &none, &mut errors) {
+        if let Some((v, s)) = pick(
+            &config.server_url,
+            "server_url",
+            &[ENV_SERVER_URL],
+            &none,
+            &mut errors,
+        ) {
             errors.extend(parse_server(&v, s).err());
         }
     }
     if set(&config.client_id) {
-        if let Some((v, s)) = pick(&config.client_id, "client_id", &[ENV_CLIENT_ID], &none, &mut errors) {
+        if let Some((v, s)) = pick(
+            &config.client_id,
+            "client_id",
+            &[ENV_CLIENT_ID],
+            &none,
+            &mut errors,
+        ) {
             errors.extend(parse_client_id(&v, s).err());
         }
     }
     if set(&config.client_secret) {
-        if let Some((v, s)) = pick(&config.client_secret, "client_secret", &[ENV_CLIENT_SECRET], &none, &mut errors) {
+        if let Some((v, s)) = pick(
+            &config.client_secret,
+            "client_secret",
+            &[ENV_CLIENT_SECRET],
+            &none,
+            &mut errors,
+        ) {
             errors.extend(parse_client_secret(&v, s).err());
         }
     }
     if set(&config.oidc_token) {
-        pick(&config.oidc_token, "oidc_token", &ENV_OIDC_TOKEN, &none, &mut errors);
+        pick(
+            &config.oidc_token,
+            "oidc_token",
+            &ENV_OIDC_TOKEN,
+            &none,
+            &mut errors,
+        );
     }
     if set(&config.coupa_endpoint) {
-        if let Some((v, s)) = pick(&config.coupa_endpoint, "coupa_endpoint", &[ENV_COUPA_ENDPOINT], &none, &mut errors) {
+        if let Some((v, s)) = pick(
+            &config.coupa_endpoint,
+            "coupa_endpoint",
+            &[ENV_COUPA_ENDPOINT],
+            &none,
+            &mut errors,
+        ) {
             errors.extend(parse_coupa_endpoint(&v, s).err());
         }
     }
@@ -157,12 +193,48 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, Vec<SettingError>> {
     let mut errors = Vec::new();
-    let tenant = pick(&config.tenant_domain, "tenant_domain", &[ENV_TENANT_DOMAIN], env, &mut errors);
-    let server = pick(&config.server_url, "server_url", &[ENV_SERVER_URL], env, &mut errors);
-    let client_id_raw = pick(&config.client_id, "client_id", &[ENV_CLIENT_ID], env, &mut errors);
-    let secret_raw = pick(&config.client_secret, "client_secret", &[ENV_CLIENT_SECRET], env, &mut errors);
-    let oidc = pick(&config.oidc_token, "oidc_token", &ENV_OIDC_TOKEN, env, &mut errors);
-    let coupa_raw = pick(&config.coupa_endpoint, "coupa_endpoint", &[ENV_COUPA_ENDPOINT], env, &mut errors);
+    let tenant = pick(
+        &config.tenant_domain,
+        "tenant_domain",
+        &[ENV_TENANT_DOMAIN],
+        env,
+        &mut errors,
+    );
+    let server = pick(
+        &config.server_url,
+        "server_url",
+        &[ENV_SERVER_URL],
+        env,
+        &mut errors,
+    );
+    let client_id_raw = pick(
+        &config.client_id,
+        "client_id",
+        &[ENV_CLIENT_ID],
+        env,
+        &mut errors,
+    );
+    let secret_raw = pick(
+        &config.client_secret,
+        "client_secret",
+        &[ENV_CLIENT_SECRET],
+        env,
+        &mut errors,
+    );
+    let oidc = pick(
+        &config.oidc_token,
+        "oidc_token",
+        &ENV_OIDC_TOKEN,
+        env,
+        &mut errors,
+    );
+    let coupa_raw = pick(
+        &config.coupa_endpoint,
+        "coupa_endpoint",
+        &[ENV_COUPA_ENDPOINT],
+        env,
+        &mut errors,
+    );
     let access_token = env(ENV_ACCESS_TOKEN).filter(|v| !v.trim().is_empty());
 
     let client_id = client_id_raw.and_then(|(v, s)| keep(&mut errors, parse_client_id(&v, s)));
@@ -183,10 +255,14 @@ pub fn resolve(
     } else {
         None
     };
-    let has_error = |errors: &[SettingError], attr: &str| errors.iter().any(|e| e.attribute == attr);
+    let has_error =
+        |errors: &[SettingError], attr: &str| errors.iter().any(|e| e.attribute == attr);
 
     let auth = if let Some(token) = access_token {
-        if base_url.is_none() && !has_error(&errors, "tenant_domain") && !has_error(&errors, "server_url") {
+        if base_url.is_none()
+            && !has_error(&errors, "tenant_domain")
+            && !has_error(&errors, "server_url")
+        {
             errors.push(SettingError {
                 attribute: "server_url",
                 summary: "Missing Server URL".into(),
@@ -339,14 +415,19 @@ mod tests {
             "x": b64.encode(key.verifying_key().as_bytes()),
             "d": b64.encode(key.to_bytes()),
         });
-        format!("secret-token:conductorone.com:v1:{}", b64.encode(jwk.to_string()))
+        format!(
+            "secret-token:conductorone.com:v1:{}",
+            b64.encode(jwk.to_string())
+        )
     }
 
     const ID: &str = "swift-otter-1@acme.conductor.one/spc";
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k: &str| map.get(k).cloned()
     }
 
@@ -405,13 +486,18 @@ mod tests {
             c.tenant_domain = v("beta");
             c.server_url = v("https://gamma.example.com");
         });
-        let s = resolve(&c, &env(&[(ENV_ACCESS_TOKEN, "tok")])).ok().unwrap();
+        let s = resolve(&c, &env(&[(ENV_ACCESS_TOKEN, "tok")]))
+            .ok()
+            .unwrap();
         assert_eq!(s.base_url.as_str(), "https://beta.conductor.one/");
         // and the env tenant beats the server_url attribute too
         let c = cfg(|c| c.server_url = v("https://gamma.example.com"));
-        let s = resolve(&c, &env(&[(ENV_ACCESS_TOKEN, "tok"), (ENV_TENANT_DOMAIN, "delta")]))
-            .ok()
-            .unwrap();
+        let s = resolve(
+            &c,
+            &env(&[(ENV_ACCESS_TOKEN, "tok"), (ENV_TENANT_DOMAIN, "delta")]),
+        )
+        .ok()
+        .unwrap();
         assert_eq!(s.base_url.as_str(), "https://delta.conductor.one/");
     }
 
@@ -422,7 +508,9 @@ mod tests {
             c.client_secret = v(&secret());
             c.oidc_token = v("oidc");
         });
-        let s = resolve(&c, &env(&[(ENV_ACCESS_TOKEN, " static ")])).ok().unwrap();
+        let s = resolve(&c, &env(&[(ENV_ACCESS_TOKEN, " static ")]))
+            .ok()
+            .unwrap();
         match s.auth {
             Auth::AccessToken(t) => assert_eq!(t.expose(), "static"),
             _ => panic!("wrong auth"),
@@ -499,7 +587,10 @@ mod tests {
         });
         let e = errors(resolve(&c, &env(&[])));
         let attrs: Vec<_> = e.iter().map(|e| e.attribute).collect();
-        assert!(attrs.contains(&"client_id") && attrs.contains(&"client_secret"), "{e:?}");
+        assert!(
+            attrs.contains(&"client_id") && attrs.contains(&"client_secret"),
+            "{e:?}"
+        );
         assert!(e.iter().any(|e| e.summary == "Value Not Known Until Apply"));
         assert!(e.iter().any(|e| e.summary == "Empty Value"));
     }

@@ -231,7 +231,9 @@ impl Resource for CoupaIntegration {
                 diag::root_error(
                     diags,
                     "Unable to Read Coupa Integration",
-                    format!("Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}."),
+                    format!(
+                        "Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}."
+                    ),
                 );
                 Some((state, private))
             }
@@ -351,7 +353,7 @@ impl CoupaIntegration {
                         secret: "client_secret",
                         scopes: "access_mode",
                     },
-                    check.domain.host(),
+                    &check.domain.host(),
                     &e,
                 );
                 None

@@ -85,7 +85,12 @@ mod tests {
         // no other test has captured a backtrace yet, and the assertion holds either way.
         std::env::set_var("RUST_BACKTRACE", "1");
         let mut diags = Diagnostics::default();
-        attr_error(&mut diags, "client_id", "Invalid Client ID", "expected x@y/z");
+        attr_error(
+            &mut diags,
+            "client_id",
+            "Invalid Client ID",
+            "expected x@y/z",
+        );
         assert_eq!(diags.errors[0].detail, "expected x@y/z");
         assert_eq!(diags.errors[0].attribute, AttributePath::new("client_id"));
     }

@@ -32,7 +32,10 @@ fn config_values(s: &State) -> Option<ConfigValues> {
     let domain = CoupaDomain::parse(known_str(&s.coupa_domain)?).ok()?;
     let mut config = ConfigValues::new();
     config.insert(KEY_DOMAIN.into(), domain.host().to_owned().into());
-    config.insert(KEY_CLIENT_ID.into(), known_str(&s.client_id)?.to_owned().into());
+    config.insert(
+        KEY_CLIENT_ID.into(),
+        known_str(&s.client_id)?.to_owned().into(),
+    );
     config.insert(
         KEY_CLIENT_SECRET.into(),
         Secret::new(known_str(&s.client_secret)?).into(),
@@ -42,7 +45,11 @@ fn config_values(s: &State) -> Option<ConfigValues> {
 
 fn owners(s: &State) -> Option<Vec<String>> {
     match &s.user_ids {
-        Value::Value(set) => Some(set.iter().filter_map(|v| v.as_ref_option().cloned()).collect()),
+        Value::Value(set) => Some(
+            set.iter()
+                .filter_map(|v| v.as_ref_option().cloned())
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -82,7 +89,10 @@ pub fn applied_state(mut s: State, c: &Connector) -> State {
         s.user_ids = owner_set(&c.user_ids);
     }
     fill(&mut s.display_name, Some(c.display_name.clone()));
-    fill(&mut s.sync_status, c.status.as_ref().map(|st| st.status.clone()));
+    fill(
+        &mut s.sync_status,
+        c.status.as_ref().map(|st| st.status.clone()),
+    );
     fill(&mut s.created_at, c.created_at.clone());
     fill(&mut s.updated_at, c.updated_at.clone());
     s
@@ -105,10 +115,12 @@ pub fn refreshed_state(mut s: State, c: &Connector, recorded: Option<Option<&str
     let values = c.config.as_ref().map(|cfg| &cfg.values);
     let remote_domain = values.and_then(|v| v.get(KEY_DOMAIN));
     let same_domain = match (known_str(&s.coupa_domain), remote_domain) {
-        (Some(ours), Some(theirs)) => match (CoupaDomain::parse(ours), CoupaDomain::parse(theirs)) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => ours == theirs,
-        },
+        (Some(ours), Some(theirs)) => {
+            match (CoupaDomain::parse(ours), CoupaDomain::parse(theirs)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => ours == theirs,
+            }
+        }
         _ => false,
     };
     if !same_domain {

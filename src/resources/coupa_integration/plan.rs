@@ -28,8 +28,18 @@ pub fn check_config(diags: &mut Diagnostics, c: &State) {
         }
     }
     check_domain(diags, "coupa_domain", &c.coupa_domain);
-    check_not_blank(diags, "client_id", &c.client_id, "the identifier of a Coupa OAuth2 client");
-    check_not_blank(diags, "client_secret", &c.client_secret, "the secret of the Coupa OAuth2 client");
+    check_not_blank(
+        diags,
+        "client_id",
+        &c.client_id,
+        "the identifier of a Coupa OAuth2 client",
+    );
+    check_not_blank(
+        diags,
+        "client_secret",
+        &c.client_secret,
+        "the secret of the Coupa OAuth2 client",
+    );
     if let Some(mode) = known_str(&c.access_mode) {
         if !ACCESS_MODES.contains(&mode) {
             diag::attr_error(

@@ -1,0 +1,607 @@
+//! What both stand-ins share around their API handlers: the request log, injected faults and added
+//! latency, plus the `/_standin/` endpoints that drive them.
+//!
+//! Every API request (anything outside `/_standin/`) goes through [`Control::run`]: wait the
+//! configured latency, apply a pending fault (before or after the real handler), stamp
+//! `x-request-id`, and append the exchange to the log that tests read back.
+
+use crate::server::{json, reply, set_header, OutBody, Outcome, Req};
+use hyper::{Method, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Which API's conventions the default fault bodies follow.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Flavor {
+    ConductorOne,
+    Coupa,
+}
+
+/// Per-request facts a handler may need.
+pub struct Ctx {
+    /// Also sent as `x-request-id`; ConductorOne error messages end with `(request-id: …)`.
+    pub request_id: String,
+}
+
+/// A handler's answer plus what the log should say about it.
+pub struct ApiReply {
+    pub response: Response<OutBody>,
+    /// Why the request failed (or anything else a test may want to see), `""` if nothing.
+    pub note: String,
+    /// Extra top-level log fields (the Coupa token endpoint adds `client_id`, `auth_style`, `scope`).
+    pub extra: Vec<(String, Value)>,
+}
+
+impl ApiReply {
+    pub fn new(response: Response<OutBody>) -> Self {
+        ApiReply {
+            response,
+            note: String::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = note.into();
+        self
+    }
+}
+
+/// How a request body appears in the log.
+enum LoggedBody {
+    None,
+    /// A JSON body, kept as the exact text received so tests can compare it byte for byte.
+    RawJson(String),
+    /// A form body as an object, secrets redacted.
+    Form(Value),
+    Text(String),
+}
+
+struct LogEntry {
+    seq: u64,
+    method: String,
+    path: String,
+    query: String,
+    headers: serde_json::Map<String, Value>,
+    body: LoggedBody,
+    status: u16,
+    note: String,
+    extra: Vec<(String, Value)>,
+}
+
+impl LogEntry {
+    /// Written by hand so a JSON request body is embedded verbatim (key order and all).
+    fn render(&self) -> String {
+        let s = |v: &str| Value::String(v.to_string()).to_string();
+        let body = match &self.body {
+            LoggedBody::None => "null".to_string(),
+            LoggedBody::RawJson(raw) => raw.trim().to_string(),
+            LoggedBody::Form(v) => v.to_string(),
+            LoggedBody::Text(t) => s(t),
+        };
+        let mut out = format!(
+            "{{\"seq\":{},\"method\":{},\"path\":{},\"query\":{},\"headers\":{},\"body\":{},\"status\":{},\"note\":{}",
+            self.seq,
+            s(&self.method),
+            s(&self.path),
+            s(&self.query),
+            Value::Object(self.headers.clone()),
+            body,
+            self.status,
+            s(&self.note)
+        );
+        for (k, v) in &self.extra {
+            out.push_str(&format!(",{}:{}", s(k), v));
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// Form fields never written to the log.
+const REDACTED_FIELDS: [&str; 3] = ["client_secret", "client_assertion", "subject_token"];
+
+fn logged_body(req: &Req) -> LoggedBody {
+    if req.body.is_empty() {
+        return LoggedBody::None;
+    }
+    let ct = req
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ct.starts_with("application/x-www-form-urlencoded") {
+        let mut map = serde_json::Map::new();
+        for (k, v) in crate::util::parse_form(&req.body) {
+            let v = if REDACTED_FIELDS.contains(&k.as_str()) {
+                "<redacted>".to_string()
+            } else {
+                v
+            };
+            map.insert(k, Value::String(v));
+        }
+        return LoggedBody::Form(Value::Object(map));
+    }
+    let text = String::from_utf8_lossy(&req.body).into_owned();
+    if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok() {
+        LoggedBody::RawJson(text)
+    } else {
+        LoggedBody::Text(text.chars().take(64 << 10).collect())
+    }
+}
+
+/// Header names lowercased; `authorization` reduced to its scheme so no secret is ever logged.
+fn logged_headers(req: &Req) -> serde_json::Map<String, Value> {
+    let mut map = serde_json::Map::new();
+    for name in req.headers.keys() {
+        let values: Vec<String> = req
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        let mut value = values.join(", ");
+        if name.as_str() == "authorization" || name.as_str() == "proxy-authorization" {
+            value = value.split_whitespace().next().unwrap_or("").to_string();
+        }
+        map.insert(name.as_str().to_string(), Value::String(value));
+    }
+    map
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    #[default]
+    Status,
+    Reset,
+    Truncate,
+    Html,
+    Huge,
+    Redirect,
+    Slow,
+}
+
+/// A fault as posted to `/_standin/faults`.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    path_prefix: Option<String>,
+    #[serde(default = "one")]
+    count: u32,
+    #[serde(default)]
+    status: Option<u16>,
+    /// Seconds (`"2"` or `2`) or an HTTP-date, sent verbatim as `Retry-After`.
+    #[serde(default)]
+    retry_after: Option<Value>,
+    /// A string is sent verbatim; any other JSON value is sent serialized.
+    #[serde(default)]
+    body: Option<Value>,
+    #[serde(default)]
+    content_type: Option<String>,
+    #[serde(default)]
+    delay_ms: u64,
+    #[serde(default)]
+    kind: FaultKind,
+    #[serde(default)]
+    location: Option<String>,
+    #[serde(default)]
+    after_handler: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Fault {
+    fn matches(&self, method: &Method, path: &str) -> bool {
+        self.count > 0
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+            && self
+                .path_prefix
+                .as_deref()
+                .is_none_or(|p| path.starts_with(p))
+    }
+
+    fn describe(&self) -> Value {
+        json!({"method": self.method, "path_prefix": self.path_prefix, "count": self.count,
+               "status": self.status, "kind": format!("{:?}", self.kind).to_lowercase(),
+               "after_handler": self.after_handler, "delay_ms": self.delay_ms})
+    }
+}
+
+/// Size of the `huge` fault's body.
+const HUGE_BODY: u64 = 64 << 20;
+
+pub struct Control {
+    flavor: Flavor,
+    seq: AtomicU64,
+    log: Mutex<Vec<LogEntry>>,
+    faults: Mutex<Vec<Fault>>,
+    latency_ms: AtomicU64,
+    /// API requests seen since start (the log can be cleared; this cannot).
+    pub requests: AtomicU64,
+}
+
+impl Control {
+    pub fn new(flavor: Flavor, latency_ms: u64) -> Self {
+        Control {
+            flavor,
+            seq: AtomicU64::new(0),
+            log: Mutex::new(Vec::new()),
+            faults: Mutex::new(Vec::new()),
+            latency_ms: AtomicU64::new(latency_ms),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs one API request through latency, faults and the log. `handler` is the real API.
+    pub async fn run<F, Fut>(&self, req: Req, handler: F) -> Outcome
+    where
+        F: FnOnce(Req, Ctx) -> Fut,
+        Fut: Future<Output = ApiReply>,
+    {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        let request_id = crate::util::ulid();
+        let mut entry = LogEntry {
+            seq,
+            method: req.method.to_string(),
+            path: req.path.clone(),
+            query: req.query.clone(),
+            headers: logged_headers(&req),
+            body: logged_body(&req),
+            status: 0,
+            note: String::new(),
+            extra: Vec::new(),
+        };
+
+        let latency = self.latency_ms.load(Ordering::SeqCst);
+        if latency > 0 {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+        }
+        let fault = {
+            let mut faults = self.faults.lock().unwrap();
+            let found = faults
+                .iter()
+                .position(|f| f.matches(&req.method, &req.path));
+            found.map(|i| {
+                faults[i].count -= 1;
+                let f = faults[i].clone();
+                if faults[i].count == 0 {
+                    faults.remove(i);
+                }
+                f
+            })
+        };
+        if let Some(f) = &fault {
+            if f.delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
+            }
+        }
+
+        let ctx = Ctx {
+            request_id: request_id.clone(),
+        };
+        let outcome = match fault {
+            None => self.finish(&mut entry, handler(req, ctx).await, &request_id),
+            Some(f) if f.kind == FaultKind::Slow => {
+                let r = handler(req, ctx).await;
+                let out = self.finish(&mut entry, r, &request_id);
+                entry.note = join_notes(&entry.note, &format!("fault slow {}ms", f.delay_ms));
+                out
+            }
+            Some(f) if f.after_handler => {
+                let r = handler(req, ctx).await;
+                let handler_status = r.response.status().as_u16();
+                entry.note = r.note;
+                entry.extra = r.extra;
+                let real_body = match r.response.into_body() {
+                    OutBody::Full(b) => b.map(|b| b.to_vec()),
+                    _ => None,
+                };
+                let note = format!(
+                    "fault {:?} after handler (handler answered {handler_status})",
+                    f.kind
+                )
+                .to_lowercase();
+                entry.note = join_notes(&entry.note, &note);
+                self.fault_outcome(&f, &mut entry, &request_id, real_body)
+            }
+            Some(f) => {
+                entry.note = format!("fault {:?}", f.kind).to_lowercase();
+                self.fault_outcome(&f, &mut entry, &request_id, None)
+            }
+        };
+        self.log.lock().unwrap().push(entry);
+        outcome
+    }
+
+    fn finish(&self, entry: &mut LogEntry, r: ApiReply, request_id: &str) -> Outcome {
+        let mut resp = r.response;
+        set_header(&mut resp, "x-request-id", request_id);
+        entry.status = resp.status().as_u16();
+        entry.note = r.note;
+        entry.extra = r.extra;
+        Outcome::Reply(resp)
+    }
+
+    /// The response a fault replaces the real one with. `real_body` is the handler's body when
+    /// the fault runs after it (a `truncate` then cuts the real answer short).
+    fn fault_outcome(
+        &self,
+        f: &Fault,
+        entry: &mut LogEntry,
+        request_id: &str,
+        real_body: Option<Vec<u8>>,
+    ) -> Outcome {
+        let body_text = f.body.as_ref().map(|b| match b {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        let mut resp = match f.kind {
+            FaultKind::Reset => {
+                entry.status = 0;
+                return Outcome::Reset;
+            }
+            FaultKind::Status | FaultKind::Slow => {
+                let status = f.status.unwrap_or(503);
+                let body = body_text.unwrap_or_else(|| self.default_error(status, request_id));
+                let ct = f.content_type.clone().unwrap_or_else(|| self.json_type());
+                reply(status, &ct, body)
+            }
+            FaultKind::Html => {
+                let status = f.status.unwrap_or(502);
+                let reason = reason(status);
+                let body = body_text.unwrap_or_else(|| {
+                    format!("<html><body><h1>{status} {reason}</h1></body></html>")
+                });
+                let ct = f.content_type.as_deref().unwrap_or("text/html");
+                reply(status, ct, body)
+            }
+            FaultKind::Huge => {
+                let prefix = b"{\"padding\":\"".to_vec();
+                let suffix = b"\"}".to_vec();
+                let filler = HUGE_BODY - (prefix.len() + suffix.len()) as u64;
+                let mut r = Response::new(OutBody::Huge {
+                    prefix: Some(prefix.into()),
+                    filler,
+                    suffix: Some(suffix.into()),
+                });
+                *r.status_mut() = status_code(f.status.unwrap_or(200));
+                set_header(&mut r, "content-type", &self.json_type());
+                r
+            }
+            FaultKind::Redirect => {
+                let status = f.status.filter(|s| (300..400).contains(s)).unwrap_or(302);
+                let mut r = reply(status, "text/html", "");
+                set_header(&mut r, "location", f.location.as_deref().unwrap_or("/"));
+                r
+            }
+            FaultKind::Truncate => {
+                let full = real_body
+                    .or_else(|| body_text.map(String::into_bytes))
+                    .unwrap_or_else(|| self.default_error(200, request_id).into_bytes());
+                let sent = full.len() / 2;
+                let claimed = if full.len() >= 16 {
+                    full.len()
+                } else {
+                    full.len() + 100
+                };
+                let mut r = Response::new(OutBody::Short(Some(full[..sent].to_vec().into()), None));
+                *r.status_mut() = status_code(f.status.unwrap_or(200));
+                let ct = f.content_type.clone().unwrap_or_else(|| self.json_type());
+                set_header(&mut r, "content-type", &ct);
+                set_header(&mut r, "content-length", &claimed.to_string());
+                r
+            }
+        };
+        if let Some(ra) = &f.retry_after {
+            let v = match ra {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            set_header(&mut resp, "retry-after", &v);
+        }
+        set_header(&mut resp, "x-request-id", request_id);
+        entry.status = resp.status().as_u16();
+        Outcome::Reply(resp)
+    }
+
+    fn json_type(&self) -> String {
+        match self.flavor {
+            Flavor::ConductorOne => "application/json".into(),
+            Flavor::Coupa => "application/json; charset=utf-8".into(),
+        }
+    }
+
+    /// The error body each API would plausibly send for `status`.
+    fn default_error(&self, status: u16, request_id: &str) -> String {
+        match self.flavor {
+            Flavor::ConductorOne => {
+                let (code, msg) = grpc_code(status);
+                json!({"code": code, "message": format!("{msg} (request-id: {request_id})")})
+                    .to_string()
+            }
+            Flavor::Coupa => {
+                let msg = if status == 429 {
+                    "Rate limit exceeded".to_string()
+                } else {
+                    reason(status).to_string()
+                };
+                json!({"errors": {"base": [msg]}}).to_string()
+            }
+        }
+    }
+
+    /// The control endpoints both stand-ins have. `None` when `req` is not one of them.
+    pub fn handle_control(&self, req: &Req) -> Option<Response<OutBody>> {
+        let path = req.path.trim_end_matches('/');
+        let r = match (&req.method, path) {
+            (&Method::GET, "/_standin/requests") => {
+                let log = self.log.lock().unwrap();
+                let mut entries: Vec<&LogEntry> = log.iter().collect();
+                entries.sort_by_key(|e| e.seq);
+                let items: Vec<String> = entries.iter().map(|e| e.render()).collect();
+                reply(200, "application/json", format!("[{}]", items.join(",")))
+            }
+            (&Method::DELETE, "/_standin/requests") => {
+                self.log.lock().unwrap().clear();
+                json(200, &json!({}))
+            }
+            (&Method::GET, "/_standin/faults") => {
+                let faults = self.faults.lock().unwrap();
+                json(
+                    200,
+                    &Value::Array(faults.iter().map(Fault::describe).collect()),
+                )
+            }
+            (&Method::POST, "/_standin/faults") => match parse_body::<Fault>(req) {
+                Ok(f) => {
+                    let mut faults = self.faults.lock().unwrap();
+                    faults.push(f);
+                    json(200, &json!({"pending": faults.len()}))
+                }
+                Err(resp) => *resp,
+            },
+            (&Method::DELETE, "/_standin/faults") => {
+                self.faults.lock().unwrap().clear();
+                json(200, &json!({}))
+            }
+            (&Method::POST, "/_standin/latency") => {
+                #[derive(Deserialize)]
+                struct Latency {
+                    ms: u64,
+                }
+                match parse_body::<Latency>(req) {
+                    Ok(l) => {
+                        self.latency_ms.store(l.ms, Ordering::SeqCst);
+                        json(200, &json!({"ms": l.ms}))
+                    }
+                    Err(resp) => *resp,
+                }
+            }
+            (&Method::GET, "/_standin/health") => json(200, &json!({"ok": true})),
+            _ => return None,
+        };
+        Some(r)
+    }
+}
+
+fn join_notes(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}; {b}")
+    }
+}
+
+fn status_code(s: u16) -> hyper::StatusCode {
+    hyper::StatusCode::from_u16(s).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+pub fn reason(status: u16) -> &'static str {
+    status_code(status).canonical_reason().unwrap_or("Error")
+}
+
+/// The gRPC code and message grpc-gateway pairs with an HTTP status.
+pub fn grpc_code(status: u16) -> (u32, &'static str) {
+    match status {
+        200 => (0, "ok"),
+        400 => (3, "invalid argument"),
+        401 => (16, "unauthenticated"),
+        403 => (7, "permission denied"),
+        404 => (5, "not found"),
+        409 => (6, "already exists"),
+        412 => (9, "failed precondition"),
+        429 => (8, "resource exhausted"),
+        499 => (1, "canceled"),
+        500 => (13, "internal error"),
+        501 => (12, "unimplemented"),
+        503 => (14, "unavailable"),
+        504 => (4, "deadline exceeded"),
+        _ => (2, "unknown"),
+    }
+}
+
+/// Parses a control request's JSON body, or answers 400 saying why.
+pub fn parse_body<T: serde::de::DeserializeOwned>(req: &Req) -> Result<T, Box<Response<OutBody>>> {
+    let body: &[u8] = if req.body.is_empty() {
+        b"{}"
+    } else {
+        &req.body
+    };
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(json(
+            400,
+            &json!({"error": format!("bad control body: {e}")}),
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: Method, path: &str, ct: &str, body: &str) -> Req {
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert("content-type", ct.parse().unwrap());
+        headers.insert(
+            "authorization",
+            "Basic c2VjcmV0OnNlY3JldA==".parse().unwrap(),
+        );
+        Req {
+            method,
+            path: path.into(),
+            query: String::new(),
+            headers,
+            body: body.as_bytes().to_vec().into(),
+        }
+    }
+
+    #[test]
+    fn log_keeps_json_verbatim_and_redacts_secrets() {
+        let r = req(
+            Method::POST,
+            "/x",
+            "application/json",
+            "{\"b\":1,\"a\":[2]}",
+        );
+        assert!(matches!(logged_body(&r), LoggedBody::RawJson(s) if s == "{\"b\":1,\"a\":[2]}"));
+        let r = req(
+            Method::POST,
+            "/t",
+            "application/x-www-form-urlencoded",
+            "client_id=a&client_secret=b&subject_token=c&scope=x+y",
+        );
+        let LoggedBody::Form(v) = logged_body(&r) else {
+            panic!()
+        };
+        assert_eq!(
+            v,
+            json!({"client_id":"a","client_secret":"<redacted>","subject_token":"<redacted>","scope":"x y"})
+        );
+        assert_eq!(logged_headers(&r)["authorization"], "Basic");
+    }
+
+    #[test]
+    fn faults_match_method_and_prefix() {
+        let f: Fault =
+            serde_json::from_value(json!({"method":"post","path_prefix":"/api/v1/apps"})).unwrap();
+        assert!(f.matches(&Method::POST, "/api/v1/apps/x/connectors"));
+        assert!(!f.matches(&Method::GET, "/api/v1/apps/x/connectors"));
+        assert!(!f.matches(&Method::POST, "/auth/v1/token"));
+        assert_eq!(f.count, 1);
+        assert_eq!(f.kind, FaultKind::Status);
+        assert!(serde_json::from_value::<Fault>(json!({"kind":"explode"})).is_err());
+    }
+}

@@ -1,0 +1,422 @@
+//! The Coupa stand-in: routing, the user group and role collections (reference §4) behind bearer
+//! and scope checks, the rate limit (§5), and the Coupa-only control endpoints. The token
+//! endpoint (§2) is in [`crate::coupa_auth`].
+
+use crate::control::{parse_body, ApiReply, Control, Ctx, Flavor};
+use crate::coupa_auth::{CoupaClient, Token, READ_ONLY_SCOPES, WRITE_SCOPES};
+use crate::coupa_doc::Doc;
+use crate::coupa_query::{self, Record};
+use crate::coupa_seed::Tenant;
+use crate::ratelimit::Bucket;
+use crate::server::{json, reply, set_header, App, OutBody, Outcome, Req};
+use crate::util;
+use hyper::{Method, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+const JSON_TYPE: &str = "application/json; charset=utf-8";
+const XML_TYPE: &str = "application/xml; charset=utf-8";
+
+/// Rate-limit settings, changeable through control.
+struct Limit {
+    enabled: bool,
+    rps: f64,
+    burst: f64,
+    retry_after: bool,
+    bucket: Bucket,
+}
+
+pub struct Coupa {
+    pub ctl: Control,
+    pub clients: Vec<CoupaClient>,
+    pub(crate) tokens: Mutex<HashMap<String, Token>>,
+    tenant: RwLock<Arc<Tenant>>,
+    limit: Mutex<Limit>,
+    rate_limited: AtomicU64,
+    pub(crate) tokens_issued: Mutex<BTreeMap<String, u64>>,
+    pub(crate) token_ttl: AtomicU64,
+}
+
+impl App for Coupa {
+    async fn handle(self: Arc<Self>, req: Req) -> Outcome {
+        {
+            if req.path == "/_standin" || req.path.starts_with("/_standin/") {
+                let mut r = self.control(&req);
+                set_header(&mut r, "x-request-id", &util::ulid());
+                return Outcome::Reply(r);
+            }
+            let this = self.clone();
+            self.ctl
+                .run(req, move |req, ctx| async move { this.api(&req, &ctx) })
+                .await
+        }
+    }
+}
+
+pub(crate) fn scopes_of(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
+
+pub(crate) fn errors_body(status: u16, msg: &str) -> Response<OutBody> {
+    json_doc(status, &json!({"errors": {"base": [msg]}}).to_string())
+}
+
+pub(crate) fn json_doc(status: u16, text: &str) -> Response<OutBody> {
+    reply(status, JSON_TYPE, text.to_string())
+}
+
+fn xml_errors(status: u16, msg: &str) -> Response<OutBody> {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<errors>\n  <error>{}</error>\n</errors>\n",
+        msg.replace('&', "&amp;").replace('<', "&lt;")
+    );
+    reply(status, XML_TYPE, body)
+}
+
+impl Coupa {
+    pub fn new(groups: usize, roles: usize, rate_limit: bool, latency_ms: u64) -> Self {
+        let ro = scopes_of(READ_ONLY_SCOPES);
+        let mut full = ro.clone();
+        full.extend(scopes_of(WRITE_SCOPES));
+        let no_common: Vec<String> = ro
+            .iter()
+            .filter(|s| *s != "core.common.read")
+            .cloned()
+            .collect();
+        let client = |label, scopes, active| CoupaClient {
+            label,
+            client_id: util::rand_hex(16),
+            secret: util::rand_hex(32),
+            scopes,
+            active,
+        };
+        Coupa {
+            ctl: Control::new(Flavor::Coupa, latency_ms),
+            clients: vec![
+                client("full", full, true),
+                client("read_only", ro.clone(), true),
+                client("no_common", no_common, true),
+                client("inactive", ro, false),
+            ],
+            tokens: Mutex::new(HashMap::new()),
+            tenant: RwLock::new(Arc::new(Tenant::generate(groups, roles))),
+            limit: Mutex::new(Limit {
+                enabled: rate_limit,
+                rps: 25.0,
+                burst: 20.0,
+                retry_after: false,
+                bucket: Bucket::new(25.0, 20.0, Instant::now()),
+            }),
+            rate_limited: AtomicU64::new(0),
+            tokens_issued: Mutex::new(BTreeMap::new()),
+            token_ttl: AtomicU64::new(86_399),
+        }
+    }
+
+    fn api(&self, req: &Req, ctx: &Ctx) -> ApiReply {
+        if req.path == "/oauth2/token" {
+            return self.token_endpoint(req);
+        }
+        if !req.path.starts_with("/api/") {
+            return ApiReply::new(reply(
+                404,
+                "text/html; charset=utf-8",
+                "<html><body><h1>404 Not Found</h1></body></html>",
+            ))
+            .note("no route");
+        }
+        self.rest(req, ctx)
+    }
+
+    /// `/api/…`: rate limit, bearer, scope, then the collection or the single object.
+    fn rest(&self, req: &Req, _ctx: &Ctx) -> ApiReply {
+        {
+            let mut l = self.limit.lock().unwrap();
+            if l.enabled {
+                if let Err(wait) = l.bucket.take(Instant::now()) {
+                    self.rate_limited.fetch_add(1, Ordering::SeqCst);
+                    let mut r = errors_body(429, "Rate limit exceeded");
+                    if l.retry_after {
+                        set_header(
+                            &mut r,
+                            "retry-after",
+                            &wait.as_secs_f64().ceil().max(1.0).to_string(),
+                        );
+                    }
+                    return ApiReply::new(r).note("rate limited");
+                }
+            }
+        }
+        let token = req
+            .header("authorization")
+            .and_then(|a| a.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim().to_string());
+        let unauthorized = |why: &str| {
+            let mut r = errors_body(401, "Invalid or expired access token");
+            set_header(
+                &mut r,
+                "www-authenticate",
+                "Bearer realm=\"Coupa\", error=\"invalid_token\"",
+            );
+            ApiReply::new(r).note(why)
+        };
+        let Some(token) = token else {
+            return unauthorized("no bearer token");
+        };
+        let scopes = {
+            let tokens = self.tokens.lock().unwrap();
+            match tokens.get(&token) {
+                None => return unauthorized("unknown token"),
+                Some(t) if t.expires_at <= util::now_secs() => {
+                    return unauthorized("expired token")
+                }
+                Some(t) => (t.scopes.clone(), t.client_id.clone()),
+            }
+        };
+        let segs: Vec<&str> = req
+            .path
+            .trim_start_matches("/api/")
+            .trim_end_matches('/')
+            .split('/')
+            .collect();
+        let (resource, id) = match segs.as_slice() {
+            [r] => (*r, None),
+            [r, id] => (*r, Some(*id)),
+            _ => return ApiReply::new(errors_body(404, "Not Found")).note("no route"),
+        };
+        let needed = match resource {
+            "user_groups" => "core.user_group.read",
+            "roles" => "core.common.read",
+            _ => return ApiReply::new(errors_body(404, "Not Found")).note("no route"),
+        };
+        if req.method != Method::GET {
+            return ApiReply::new(errors_body(405, "Method Not Allowed"))
+                .note("stand-in serves GET only");
+        }
+        if !scopes.0.iter().any(|s| s == needed) {
+            return ApiReply::new(errors_body(
+                403,
+                &format!("Access denied: token lacks scope {needed}"),
+            ))
+            .note(format!("missing scope {needed}"));
+        }
+        let as_json = req
+            .header("accept")
+            .is_some_and(|a| a.to_ascii_lowercase().contains("application/json"));
+        let tenant = self.tenant.read().unwrap().clone();
+        let pairs = util::parse_form(req.query.as_bytes());
+        let mut r = match resource {
+            "user_groups" => serve(
+                &tenant.groups,
+                &tenant,
+                &pairs,
+                id,
+                as_json,
+                "user-groups",
+                "UserGroup",
+            ),
+            _ => serve(&tenant.roles, &tenant, &pairs, id, as_json, "roles", "Role"),
+        };
+        if !as_json {
+            r.note = join(&r.note, "XML (no Accept: application/json)");
+        }
+        r
+    }
+
+    /// `/_standin/…` on the Coupa port.
+    fn control(&self, req: &Req) -> Response<OutBody> {
+        if let Some(r) = self.ctl.handle_control(req) {
+            return r;
+        }
+        match (&req.method, req.path.trim_end_matches('/')) {
+            (&Method::POST, "/_standin/rate_limit") => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Set {
+                    enabled: Option<bool>,
+                    rps: Option<f64>,
+                    burst: Option<f64>,
+                    retry_after: Option<bool>,
+                }
+                let s = match parse_body::<Set>(req) {
+                    Ok(s) => s,
+                    Err(r) => return *r,
+                };
+                let mut l = self.limit.lock().unwrap();
+                l.enabled = s.enabled.unwrap_or(l.enabled);
+                l.rps = s.rps.unwrap_or(l.rps);
+                l.burst = s.burst.unwrap_or(l.burst);
+                l.retry_after = s.retry_after.unwrap_or(l.retry_after);
+                l.bucket = Bucket::new(l.rps, l.burst, Instant::now());
+                json(
+                    200,
+                    &json!({"enabled": l.enabled, "rps": l.rps, "burst": l.burst, "retry_after": l.retry_after}),
+                )
+            }
+            (&Method::POST, "/_standin/tenant") => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Size {
+                    groups: Option<usize>,
+                    roles: Option<usize>,
+                }
+                let s = match parse_body::<Size>(req) {
+                    Ok(s) => s,
+                    Err(r) => return *r,
+                };
+                let cur = self.tenant.read().unwrap().clone();
+                let (g, r) = (
+                    s.groups.unwrap_or(cur.groups.len()),
+                    s.roles.unwrap_or(cur.roles.len()),
+                );
+                if g > 1_000_000 || r > 100_000 {
+                    return json(400, &json!({"error": "tenant too large"}));
+                }
+                *self.tenant.write().unwrap() = Arc::new(Tenant::generate(g, r));
+                json(200, &json!({"groups": g, "roles": r}))
+            }
+            (&Method::GET, "/_standin/tenant") => {
+                let t = self.tenant.read().unwrap().clone();
+                let groups: Vec<Value> = t
+                    .groups
+                    .iter()
+                    .map(|g| json!({"id": g.id, "name": g.name, "active": g.active}))
+                    .collect();
+                let roles: Vec<Value> = t
+                    .roles
+                    .iter()
+                    .map(|r| json!({"id": r.id, "name": r.name, "system_role": r.system_role}))
+                    .collect();
+                json(200, &json!({"groups": groups, "roles": roles}))
+            }
+            (&Method::POST, "/_standin/config") => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Config {
+                    token_expires_in: Option<u64>,
+                }
+                match parse_body::<Config>(req) {
+                    Ok(c) => {
+                        if let Some(t) = c.token_expires_in {
+                            self.token_ttl.store(t, Ordering::SeqCst);
+                        }
+                        json(
+                            200,
+                            &json!({"token_expires_in": self.token_ttl.load(Ordering::SeqCst)}),
+                        )
+                    }
+                    Err(r) => *r,
+                }
+            }
+            (&Method::GET, "/_standin/stats") => json(
+                200,
+                &json!({"requests": self.ctl.requests.load(Ordering::SeqCst),
+                        "rate_limited": self.rate_limited.load(Ordering::SeqCst),
+                        "tokens_issued": *self.tokens_issued.lock().unwrap()}),
+            ),
+            _ => json(404, &json!({"error": "no such control endpoint"})),
+        }
+    }
+}
+
+fn join(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}; {b}")
+    }
+}
+
+/// Serves a collection (or one member when `id` is given) as JSON or XML.
+fn serve<R: Record>(
+    records: &[R],
+    tenant: &Tenant,
+    pairs: &[(String, String)],
+    id: Option<&str>,
+    as_json: bool,
+    root: &str,
+    model: &str,
+) -> ApiReply {
+    let bad = |msg: &str| {
+        let r = if as_json {
+            errors_body(400, msg)
+        } else {
+            xml_errors(400, msg)
+        };
+        ApiReply::new(r).note(msg)
+    };
+    let q = match coupa_query::parse::<R>(pairs) {
+        Ok(q) => q,
+        Err(e) => return bad(&e),
+    };
+    if let Some(id) = id {
+        let found = id
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| records.iter().find(|r| r.id() == n));
+        let Some(rec) = found else {
+            let msg = format!("Couldn't find {model} with 'id'={id}");
+            let r = if as_json {
+                errors_body(404, &msg)
+            } else {
+                xml_errors(404, &msg)
+            };
+            return ApiReply::new(r).note(msg);
+        };
+        let doc = coupa_query::render(rec, tenant, &q);
+        return ApiReply::new(if as_json {
+            json_doc(200, &doc.to_json())
+        } else {
+            let item = root.strip_suffix('s').unwrap_or(root);
+            let xml = doc.to_xml(item);
+            reply(200, XML_TYPE, xml)
+        });
+    }
+    let hits = match coupa_query::select(records, &q) {
+        Ok(h) => h,
+        Err(e) => return bad(&e),
+    };
+    let n = hits.len();
+    if n == 0 && !as_json {
+        return ApiReply::new(xml_errors(404, "No results match your search criteria."))
+            .note("no results");
+    }
+    let doc = Doc::Arr(
+        hits.into_iter()
+            .map(|r| coupa_query::render(r, tenant, &q))
+            .collect(),
+    );
+    let r = if as_json {
+        json_doc(200, &doc.to_json())
+    } else {
+        reply(200, XML_TYPE, doc.to_xml(root))
+    };
+    ApiReply::new(r).note(format!("{n} items"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coupa_auth::jwt_looking_token;
+
+    #[test]
+    fn clients_are_seeded_as_the_brief_says() {
+        let c = Coupa::new(5, 5, false, 0);
+        let full = &c.clients[0];
+        assert_eq!(full.label, "full");
+        assert_eq!(full.client_id.len(), 32);
+        assert_eq!(full.secret.len(), 64);
+        assert_eq!(full.scopes.len(), 11);
+        assert!(!c.clients[2]
+            .scopes
+            .contains(&"core.common.read".to_string()));
+        assert!(!c.clients[3].active);
+        let t = jwt_looking_token(&full.client_id, &full.scopes, 10);
+        assert!(t.len() >= 1024 && t.split('.').count() == 3);
+    }
+}

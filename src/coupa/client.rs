@@ -1,0 +1,313 @@
+//! The entry points: [`Coupa`], one per provider process, and [`Tenant`], one Coupa instance with
+//! one set of credentials.
+//!
+//! `Coupa` owns what must be shared process-wide to work: the token cache (one token per key for
+//! everyone) and the rate limiter (Coupa's limit is per instance, not per caller). Creating either
+//! makes no network call; the first request happens when a `Tenant` method needs one.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+use super::directory;
+use super::domain::CoupaDomain;
+use super::limiter::{Permit, RateLimiter};
+use super::oauth::{AccessToken, TokenCache, TokenError, TokenKey};
+use super::records::{Role, UserGroup};
+use crate::http::{HttpClient, HttpError, Request, Response};
+use crate::secret::{scrub, Secret};
+
+/// Knobs for speed and politeness. The defaults suit a real Coupa; benchmarks and tests change them.
+#[derive(Clone, Debug)]
+pub struct Tuning {
+    /// Sustained requests per second to Coupa, all callers together. Coupa allows 25.
+    pub requests_per_sec: f64,
+    /// Requests that may go out at once after a quiet spell. Coupa allows a burst of 20; half
+    /// of it leaves headroom for jitter and other clients.
+    pub burst: u32,
+    /// Pages of one listing in flight at once. With 150 ms per page, 8 keep 24 req/s busy.
+    pub page_concurrency: usize,
+    /// Coupa asks for about 5 s between minting a token and using it. A 401 on a token younger
+    /// than this is answered by waiting until it is this old, then retrying with the same token.
+    pub fresh_token_grace: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            requests_per_sec: 24.0,
+            burst: 10,
+            page_concurrency: 8,
+            fresh_token_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why a Coupa API call (not the token request) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CoupaError {
+    #[error(transparent)]
+    Token(#[from] TokenError),
+
+    #[error("could not reach Coupa: {0}")]
+    Unreachable(#[from] HttpError),
+
+    /// 403: the token is valid but does not allow this endpoint.
+    #[error("Coupa refused to list {what} (HTTP 403): the OAuth2 client needs the scope `{scope}`; add it to the client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients){}", rid(.request_id))]
+    MissingScope {
+        what: &'static str,
+        scope: &'static str,
+        request_id: Option<String>,
+    },
+
+    /// 401 again after a fresh token: the client was deactivated, or its token is not accepted.
+    #[error("Coupa rejected the access token while listing {what} (HTTP 401), also after minting a new one; check that the OAuth2 client is still active{}", rid(.request_id))]
+    Unauthorized {
+        what: &'static str,
+        request_id: Option<String>,
+    },
+
+    /// A success status with a body that is not JSON (Coupa answers XML when it ignores `Accept`,
+    /// a proxy or a wrong host answers HTML).
+    #[error("Coupa answered HTTP {status} to the {what} listing with something that is not JSON; check the Coupa domain. The answer starts with: {snippet}{}", rid(.request_id))]
+    NotJson {
+        what: &'static str,
+        status: u16,
+        snippet: String,
+        request_id: Option<String>,
+    },
+
+    #[error("Coupa kept answering 429 Too Many Requests; try again later{}", rid(.request_id))]
+    RateLimited { request_id: Option<String> },
+
+    #[error("Coupa failed with HTTP {status}; try again later{}", rid(.request_id))]
+    Server {
+        status: u16,
+        request_id: Option<String>,
+    },
+
+    #[error("Coupa answered HTTP {status} to the {what} listing: {snippet}{}", rid(.request_id))]
+    Unexpected {
+        what: &'static str,
+        status: u16,
+        snippet: String,
+        request_id: Option<String>,
+    },
+
+    /// JSON that does not have the expected shape.
+    #[error("Coupa's {what} answer could not be read: {reason}")]
+    Decode { what: &'static str, reason: String },
+}
+
+fn rid(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!(" (Coupa request ID: {id})"),
+        None => String::new(),
+    }
+}
+
+/// The Coupa API client of one provider process. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Coupa {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    http: HttpClient,
+    endpoint_override: Option<Url>,
+    tokens: TokenCache,
+    limiter: RateLimiter,
+    tuning: Tuning,
+}
+
+impl fmt::Debug for Coupa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Coupa")
+            .field("endpoint_override", &self.shared.endpoint_override)
+            .field("tuning", &self.shared.tuning)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Coupa {
+    /// `endpoint_override` replaces `https://{domain}` as the base of every URL (its path prefix
+    /// kept), for local stand-ins and proxies. It should come from `http::parse_endpoint`.
+    pub fn new(http: HttpClient, endpoint_override: Option<Url>) -> Self {
+        Coupa::with_tuning(http, endpoint_override, Tuning::default())
+    }
+
+    pub fn with_tuning(http: HttpClient, endpoint_override: Option<Url>, tuning: Tuning) -> Self {
+        let limiter = RateLimiter::new(tuning.requests_per_sec, tuning.burst);
+        Coupa {
+            shared: Arc::new(Shared {
+                http,
+                endpoint_override,
+                tokens: TokenCache::default(),
+                limiter,
+                tuning,
+            }),
+        }
+    }
+
+    /// One Coupa instance, reached with these credentials. No network call.
+    pub fn tenant(&self, domain: &CoupaDomain, client_id: &str, secret: &Secret) -> Tenant {
+        let base = self
+            .shared
+            .endpoint_override
+            .clone()
+            .unwrap_or_else(|| domain.base_url());
+        Tenant {
+            coupa: self.clone(),
+            base,
+            client_id: client_id.to_owned(),
+            secret: secret.clone(),
+        }
+    }
+
+    /// Token requests this process has sent (tests and benchmarks read it).
+    pub fn token_requests(&self) -> u64 {
+        self.shared.tokens.requests()
+    }
+
+    pub fn tuning(&self) -> &Tuning {
+        &self.shared.tuning
+    }
+}
+
+/// One Coupa instance and the OAuth2 client used to reach it.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    coupa: Coupa,
+    base: Url,
+    client_id: String,
+    secret: Secret,
+}
+
+impl Tenant {
+    /// The URL every request is built on: `https://{domain}/` or the endpoint override.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// Mint (or reuse) a token for `scopes`. `Ok` proves the client ID, the secret and the scope
+    /// grant; `InvalidScope` names the scopes missing.
+    pub async fn check_credentials(&self, scopes: &[&str]) -> Result<(), TokenError> {
+        self.token(scopes).await.map(drop)
+    }
+
+    /// Every user group, sorted by id. Needs only `core.user_group.read`.
+    pub async fn user_groups(&self) -> Result<Vec<UserGroup>, CoupaError> {
+        directory::list_offset(self).await
+    }
+
+    /// Every role, sorted by id. Needs only `core.common.read`.
+    pub async fn roles(&self) -> Result<Vec<Role>, CoupaError> {
+        directory::list_offset(self).await
+    }
+
+    /// The one-page-at-a-time baseline that benchmarks compare [`Tenant::user_groups`] with.
+    pub async fn user_groups_sequential_keyset(&self) -> Result<Vec<UserGroup>, CoupaError> {
+        directory::list_keyset(self).await
+    }
+
+    pub async fn roles_sequential_keyset(&self) -> Result<Vec<Role>, CoupaError> {
+        directory::list_keyset(self).await
+    }
+
+    pub fn token_requests(&self) -> u64 {
+        self.coupa.token_requests()
+    }
+
+    pub(crate) fn limiter(&self) -> &RateLimiter {
+        &self.coupa.shared.limiter
+    }
+
+    pub(crate) fn tuning(&self) -> &Tuning {
+        &self.coupa.shared.tuning
+    }
+
+    fn key(&self, scopes: &[&str]) -> TokenKey {
+        TokenKey::new(&self.base, &self.client_id, &self.secret, scopes)
+    }
+
+    pub(crate) async fn token(&self, scopes: &[&str]) -> Result<AccessToken, TokenError> {
+        let s = &self.coupa.shared;
+        s.tokens.get(&s.http, &s.limiter, &self.key(scopes)).await
+    }
+
+    /// `GET url` with a token for `scope`, the body decoded as JSON.
+    ///
+    /// A 401 gets one more try: with a new token, or, when the token is younger than
+    /// `fresh_token_grace`, with the same one once it is old enough (a new token would only
+    /// restart Coupa's clock). The caller's `permit` pays for the first attempt.
+    pub(crate) async fn get_json(
+        &self,
+        url: Url,
+        what: &'static str,
+        scope: &'static str,
+        permit: Permit,
+    ) -> Result<Value, CoupaError> {
+        let s = &self.coupa.shared;
+        let key = self.key(&[scope]);
+        let mut token = s.tokens.get(&s.http, &s.limiter, &key).await?;
+        let mut resp = self.send_get(&url, &token, permit).await?;
+        if resp.status == 401 {
+            let grace = s.tuning.fresh_token_grace;
+            if token.age() >= grace {
+                s.tokens.invalidate(&key, &token).await;
+            }
+            token = s.tokens.get(&s.http, &s.limiter, &key).await?;
+            tokio::time::sleep(grace.saturating_sub(token.age())).await;
+            resp = self
+                .send_get(&url, &token, s.limiter.acquire().await)
+                .await?;
+            if resp.status == 401 {
+                return Err(CoupaError::Unauthorized {
+                    what,
+                    request_id: resp.request_id,
+                });
+            }
+        }
+        let snippet = || scrub(&resp.snippet(), &[&self.secret, token.secret()]);
+        let request_id = resp.request_id.clone();
+        match resp.status {
+            200..=299 => serde_json::from_slice(&resp.body).map_err(|_| CoupaError::NotJson {
+                what,
+                status: resp.status,
+                snippet: snippet(),
+                request_id,
+            }),
+            403 => Err(CoupaError::MissingScope {
+                what,
+                scope,
+                request_id,
+            }),
+            429 => Err(CoupaError::RateLimited { request_id }),
+            status @ 500..=599 => Err(CoupaError::Server { status, request_id }),
+            status => Err(CoupaError::Unexpected {
+                what,
+                status,
+                snippet: snippet(),
+                request_id,
+            }),
+        }
+    }
+
+    async fn send_get(
+        &self,
+        url: &Url,
+        token: &AccessToken,
+        _paid_with: Permit,
+    ) -> Result<Response, HttpError> {
+        let req = Request::new(Method::GET, url.clone())
+            // Without it Coupa answers XML.
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(AUTHORIZATION, token.bearer());
+        self.coupa.shared.http.send(&req).await
+    }
+}

@@ -1,0 +1,503 @@
+//! Which Coupa instance the user means.
+//!
+//! A Coupa Core API instance is always one tenant label under `coupahost.com` (customers) or
+//! `coupacloud.com` (partners and demos). Other Coupa hosts (`coupadev.com`, `*.risk.coupahost.com`,
+//! `coupa.com`) are other products, so an allow-list is both the friendliest check ("you pasted the
+//! wrong thing") and the safest one: the client secret only ever goes to a host of this shape.
+//!
+//! Users paste what their browser shows, so [`CoupaDomain::parse`] accepts a bare host in any case,
+//! an `https://` URL with a path (`/session/new`), and surrounding spaces. It refuses, with a reason,
+//! anything that would change where the secret goes or how: `http://`, ports, user info, IP
+//! addresses, other suffixes. Parsing is pure and offline.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use url::Url;
+
+/// The two shapes every message about a bad domain repeats, so users see what to type.
+pub const EXPECTED_FORM: &str = "https://<tenant>.coupahost.com or https://<tenant>.coupacloud.com";
+
+/// Which Coupa cloud a tenant lives on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cloud {
+    /// `coupahost.com`: customer instances.
+    Customer,
+    /// `coupacloud.com`: partner and demo instances.
+    Partner,
+}
+
+impl Cloud {
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Cloud::Customer => "coupahost.com",
+            Cloud::Partner => "coupacloud.com",
+        }
+    }
+}
+
+/// A validated, normalised Coupa instance: `https://{tenant}.{coupahost|coupacloud}.com`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CoupaDomain {
+    tenant: String,
+    cloud: Cloud,
+}
+
+/// Why a tenant label is not a DNS-1123 label (`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`, ≤ 63 chars).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TenantProblem {
+    /// A character other than a-z, 0-9 and `-` (after lowercasing), such as `_`.
+    Character(char),
+    /// Starts or ends with `-`.
+    EdgeHyphen,
+    /// Longer than 63 characters; holds the length.
+    TooLong(usize),
+}
+
+/// Why an input is not a Coupa domain. `Display` always ends with [`EXPECTED_FORM`].
+///
+/// Variants that echo part of the input echo only the host or scheme, never user info, and
+/// escape control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DomainError {
+    Empty,
+    /// `http://`: the client secret would cross the network unencrypted.
+    InsecureScheme,
+    UnsupportedScheme(String),
+    UserInfo,
+    /// Holds the port as typed.
+    Port(String),
+    IpAddress(String),
+    TrailingDot(String),
+    /// Two dots in a row, or a leading dot.
+    EmptyLabel(String),
+    /// `coupahost.com` or `coupacloud.com` without a tenant.
+    BareSuffix(String),
+    /// A tenant name alone (`acme`): which cloud is unknown.
+    MissingSuffix(String),
+    /// More than one label before the suffix (`acme.risk.coupahost.com`).
+    ExtraLabels(String),
+    /// Any other host (`acme.coupa.com`, `acme.coupadev.com`, `example.com`).
+    NotCoupa(String),
+    InvalidTenant {
+        tenant: String,
+        problem: TenantProblem,
+    },
+}
+
+impl fmt::Display for DomainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use DomainError::*;
+        match self {
+            Empty => write!(f, "the Coupa domain is empty"),
+            InsecureScheme => write!(
+                f,
+                "the Coupa domain uses http://, which would send the client secret unencrypted; use https://"
+            ),
+            UnsupportedScheme(s) => write!(f, "the Coupa domain uses the scheme `{s}://`; only https:// is allowed"),
+            UserInfo => write!(f, "the Coupa domain must not contain a user name or password (`user@`)"),
+            Port(p) => write!(f, "the Coupa domain must not name a port (`:{p}`)"),
+            IpAddress(h) => write!(f, "`{h}` is an IP address; Coupa is reached by its host name"),
+            TrailingDot(h) => write!(f, "`{h}` ends with a dot; remove it"),
+            EmptyLabel(h) => write!(f, "`{h}` has an empty label (two dots in a row, or a leading dot)"),
+            BareSuffix(h) => write!(f, "`{h}` lacks the tenant name in front"),
+            MissingSuffix(t) => write!(
+                f,
+                "`{t}` is only a tenant name; add the cloud, as in {t}.coupahost.com or {t}.coupacloud.com"
+            ),
+            ExtraLabels(h) => write!(
+                f,
+                "`{h}` has more than one label before the Coupa suffix; it is another Coupa product, not the Core API"
+            ),
+            NotCoupa(h) => write!(f, "`{h}` is not on coupahost.com or coupacloud.com"),
+            InvalidTenant { tenant, problem } => {
+                write!(f, "the tenant name `{tenant}` is not a DNS label: ")?;
+                match problem {
+                    TenantProblem::Character(c) => write!(
+                        f,
+                        "it contains `{}`; only a-z, 0-9 and `-` are allowed",
+                        c.escape_default()
+                    ),
+                    TenantProblem::EdgeHyphen => write!(f, "it starts or ends with `-`"),
+                    TenantProblem::TooLong(n) => write!(f, "it has {n} characters; at most 63 are allowed"),
+                }
+            }
+        }?;
+        write!(f, "; expected {EXPECTED_FORM}")
+    }
+}
+
+impl std::error::Error for DomainError {}
+
+impl CoupaDomain {
+    /// Parse what a user typed or pasted. See the module doc for what is accepted.
+    pub fn parse(input: &str) -> Result<CoupaDomain, DomainError> {
+        let text = input.trim();
+        let rest = match split_scheme(text) {
+            Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
+                "https" => rest,
+                "http" => return Err(DomainError::InsecureScheme),
+                other => return Err(DomainError::UnsupportedScheme(shown(other))),
+            },
+            None => text,
+        };
+        // The authority ends where a path, query or fragment starts. `\` counts too, as browsers
+        // treat it as `/`: `https://evil.com\@acme.coupahost.com` must not pass as Coupa.
+        let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or("");
+        if authority.contains('@') {
+            return Err(DomainError::UserInfo);
+        }
+        if authority.is_empty() {
+            return Err(DomainError::Empty);
+        }
+        if authority.starts_with('[') {
+            return Err(DomainError::IpAddress(shown(authority)));
+        }
+        let host = match authority.split_once(':') {
+            Some((_, port)) if port.chars().all(|c| c.is_ascii_digit()) => {
+                return Err(DomainError::Port(shown(port)))
+            }
+            // A colon followed by non-digits is not a port; the tenant check names the colon.
+            _ => authority.to_ascii_lowercase(),
+        };
+        if host.ends_with('.') {
+            return Err(DomainError::TrailingDot(shown(&host)));
+        }
+        if host.parse::<Ipv4Addr>().is_ok() {
+            return Err(DomainError::IpAddress(shown(&host)));
+        }
+        if host.split('.').any(str::is_empty) {
+            return Err(DomainError::EmptyLabel(shown(&host)));
+        }
+        for cloud in [Cloud::Customer, Cloud::Partner] {
+            if host == cloud.suffix() {
+                return Err(DomainError::BareSuffix(shown(&host)));
+            }
+            let Some(tenant) = host
+                .strip_suffix(cloud.suffix())
+                .and_then(|t| t.strip_suffix('.'))
+            else {
+                continue;
+            };
+            if tenant.contains('.') {
+                return Err(DomainError::ExtraLabels(shown(&host)));
+            }
+            check_tenant(tenant).map_err(|problem| DomainError::InvalidTenant {
+                tenant: shown(tenant),
+                problem,
+            })?;
+            return Ok(CoupaDomain {
+                tenant: tenant.to_owned(),
+                cloud,
+            });
+        }
+        if host.contains('.') {
+            Err(DomainError::NotCoupa(shown(&host)))
+        } else {
+            Err(DomainError::MissingSuffix(shown(&host)))
+        }
+    }
+
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    pub fn cloud(&self) -> Cloud {
+        self.cloud
+    }
+
+    /// `acme.coupahost.com`
+    pub fn host(&self) -> String {
+        format!("{}.{}", self.tenant, self.cloud.suffix())
+    }
+
+    /// `https://acme.coupahost.com` (no trailing slash: the form users write and state stores).
+    pub fn url(&self) -> String {
+        format!("https://{}", self.host())
+    }
+
+    /// The API base as a [`Url`] (`https://acme.coupahost.com/`).
+    pub fn base_url(&self) -> Url {
+        // The tenant is a validated DNS label and the suffix a constant, so this always parses.
+        Url::parse(&self.url()).expect("a validated Coupa host is a valid URL")
+    }
+}
+
+impl fmt::Display for CoupaDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url())
+    }
+}
+
+impl std::str::FromStr for CoupaDomain {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CoupaDomain::parse(s)
+    }
+}
+
+/// `("https", "acme…/path")` when `text` starts with `scheme://`. A `://` later in the text (in a
+/// path) is not a scheme separator.
+fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = text.split_once("://")?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some((scheme, rest))
+}
+
+/// DNS-1123 label rules, checked in the order that gives the most useful message.
+fn check_tenant(tenant: &str) -> Result<(), TenantProblem> {
+    if let Some(c) = tenant
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(TenantProblem::Character(c));
+    }
+    if tenant.starts_with('-') || tenant.ends_with('-') {
+        return Err(TenantProblem::EdgeHyphen);
+    }
+    if tenant.len() > 63 {
+        return Err(TenantProblem::TooLong(tenant.len()));
+    }
+    Ok(())
+}
+
+/// Part of the input fit for an error message: control characters escaped, length bounded.
+fn shown(text: &str) -> String {
+    const MAX: usize = 80;
+    let mut out: String = text
+        .chars()
+        .take(MAX)
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use DomainError as E;
+
+    fn accepted(input: &str) -> String {
+        match CoupaDomain::parse(input) {
+            Ok(d) => d.url(),
+            Err(e) => panic!("{input:?} was rejected: {e}"),
+        }
+    }
+
+    #[test]
+    fn accepted_inputs_are_normalised() {
+        let table = [
+            ("acme.coupahost.com", "https://acme.coupahost.com"),
+            ("acme.coupacloud.com", "https://acme.coupacloud.com"),
+            ("https://acme.coupahost.com", "https://acme.coupahost.com"),
+            ("https://acme.coupahost.com/", "https://acme.coupahost.com"),
+            (
+                "https://ACME.CoupaCloud.com/",
+                "https://acme.coupacloud.com",
+            ),
+            ("HTTPS://ACME.COUPAHOST.COM", "https://acme.coupahost.com"),
+            (
+                "https://acme.coupahost.com/session/new",
+                "https://acme.coupahost.com",
+            ),
+            (
+                "https://acme.coupahost.com/session/new?x=1#top",
+                "https://acme.coupahost.com",
+            ),
+            ("acme.coupahost.com/api", "https://acme.coupahost.com"),
+            ("acme.coupahost.com?query", "https://acme.coupahost.com"),
+            ("  acme.coupahost.com \n", "https://acme.coupahost.com"),
+            (
+                "\thttps://acme-test.coupahost.com\t",
+                "https://acme-test.coupahost.com",
+            ),
+            (
+                "acme-coupalink-demo.coupacloud.com",
+                "https://acme-coupalink-demo.coupacloud.com",
+            ),
+            ("a.coupahost.com", "https://a.coupahost.com"),
+            ("0.coupahost.com", "https://0.coupahost.com"),
+            ("123abc.coupahost.com", "https://123abc.coupahost.com"),
+            ("a--b.coupahost.com", "https://a--b.coupahost.com"),
+        ];
+        for (input, want) in table {
+            assert_eq!(accepted(input), want, "input {input:?}");
+        }
+        let max = format!("{}.coupahost.com", "a".repeat(63));
+        assert_eq!(accepted(&max), format!("https://{max}"));
+    }
+
+    #[test]
+    fn rejected_inputs_name_the_reason() {
+        let long = format!("{}.coupahost.com", "a".repeat(64));
+        let table: Vec<(&str, E)> = vec![
+            ("", E::Empty),
+            ("   ", E::Empty),
+            ("https://", E::Empty),
+            ("https:///session/new", E::Empty),
+            ("http://acme.coupahost.com", E::InsecureScheme),
+            ("HTTP://acme.coupahost.com/", E::InsecureScheme),
+            (
+                "ftp://acme.coupahost.com",
+                E::UnsupportedScheme("ftp".into()),
+            ),
+            (
+                "wss://acme.coupahost.com",
+                E::UnsupportedScheme("wss".into()),
+            ),
+            ("acme.coupahost.com:443", E::Port("443".into())),
+            ("https://acme.coupahost.com:8443/x", E::Port("8443".into())),
+            ("acme.coupahost.com:", E::Port("".into())),
+            ("https://user:pw@acme.coupahost.com", E::UserInfo),
+            ("user@acme.coupahost.com", E::UserInfo),
+            ("https://10.0.0.1", E::IpAddress("10.0.0.1".into())),
+            ("127.0.0.1", E::IpAddress("127.0.0.1".into())),
+            ("https://[::1]/", E::IpAddress("[::1]".into())),
+            (
+                "acme.coupahost.com.",
+                E::TrailingDot("acme.coupahost.com.".into()),
+            ),
+            (
+                "acme..coupahost.com",
+                E::EmptyLabel("acme..coupahost.com".into()),
+            ),
+            (".coupahost.com", E::EmptyLabel(".coupahost.com".into())),
+            ("coupahost.com", E::BareSuffix("coupahost.com".into())),
+            (
+                "https://CoupaCloud.com",
+                E::BareSuffix("coupacloud.com".into()),
+            ),
+            ("acme", E::MissingSuffix("acme".into())),
+            (
+                "acme.risk.coupahost.com",
+                E::ExtraLabels("acme.risk.coupahost.com".into()),
+            ),
+            (
+                "a.b.coupacloud.com",
+                E::ExtraLabels("a.b.coupacloud.com".into()),
+            ),
+            ("acme.coupa.com", E::NotCoupa("acme.coupa.com".into())),
+            ("acme.coupadev.com", E::NotCoupa("acme.coupadev.com".into())),
+            ("acmecoupahost.com", E::NotCoupa("acmecoupahost.com".into())),
+            (
+                "acme.coupahost.com.evil.com",
+                E::NotCoupa("acme.coupahost.com.evil.com".into()),
+            ),
+            (
+                "https://evil.com\\@acme.coupahost.com",
+                E::NotCoupa("evil.com".into()),
+            ),
+            (
+                "https://evil.com\\.acme.coupahost.com",
+                E::NotCoupa("evil.com".into()),
+            ),
+            (
+                "acme_corp.coupahost.com",
+                tenant("acme_corp", TenantProblem::Character('_')),
+            ),
+            (
+                "ac me.coupahost.com",
+                tenant("ac me", TenantProblem::Character(' ')),
+            ),
+            (
+                "acmé.coupahost.com",
+                tenant("acmé", TenantProblem::Character('é')),
+            ),
+            (
+                "https:acme.coupahost.com",
+                tenant("https:acme", TenantProblem::Character(':')),
+            ),
+            (
+                "-acme.coupahost.com",
+                tenant("-acme", TenantProblem::EdgeHyphen),
+            ),
+            (
+                "acme-.coupacloud.com",
+                tenant("acme-", TenantProblem::EdgeHyphen),
+            ),
+            (&long, tenant(&"a".repeat(64), TenantProblem::TooLong(64))),
+        ];
+        assert!(table.len() >= 30);
+        for (input, want) in table {
+            assert_eq!(CoupaDomain::parse(input), Err(want), "input {input:?}");
+        }
+    }
+
+    fn tenant(t: &str, problem: TenantProblem) -> E {
+        E::InvalidTenant {
+            tenant: t.into(),
+            problem,
+        }
+    }
+
+    #[test]
+    fn messages_show_the_expected_form_and_never_user_info() {
+        for input in [
+            "",
+            "http://acme.coupahost.com",
+            "acme_x.coupahost.com",
+            "acme.coupa.com",
+        ] {
+            let msg = CoupaDomain::parse(input).unwrap_err().to_string();
+            assert!(msg.ends_with(EXPECTED_FORM), "{msg}");
+        }
+        let msg = CoupaDomain::parse("https://admin:hunter2@acme.coupahost.com")
+            .unwrap_err()
+            .to_string();
+        assert!(!msg.contains("hunter2") && !msg.contains("admin"), "{msg}");
+        let msg = CoupaDomain::parse("ac\u{1b}[31mme.coupahost.com")
+            .unwrap_err()
+            .to_string();
+        assert!(!msg.contains('\u{1b}'), "{msg}");
+    }
+
+    #[test]
+    fn accessors() {
+        let d = CoupaDomain::parse("https://Acme-Test.CoupaCloud.com/session/new").unwrap();
+        assert_eq!(d.tenant(), "acme-test");
+        assert_eq!(d.cloud(), Cloud::Partner);
+        assert_eq!(d.host(), "acme-test.coupacloud.com");
+        assert_eq!(d.url(), "https://acme-test.coupacloud.com");
+        assert_eq!(d.base_url().as_str(), "https://acme-test.coupacloud.com/");
+        assert_eq!(d.to_string(), d.url());
+        assert_eq!("acme-test.coupacloud.com".parse::<CoupaDomain>(), Ok(d));
+    }
+
+    fn reparses_to_itself(d: &CoupaDomain) {
+        assert_eq!(CoupaDomain::parse(&d.url()).as_ref(), Ok(d));
+        assert_eq!(CoupaDomain::parse(&d.host()).as_ref(), Ok(d));
+        assert_eq!(d.base_url().host_str(), Some(d.host().as_str()));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_accepted_output_is_stable(input in any::<String>()) {
+            if let Ok(d) = CoupaDomain::parse(&input) {
+                reparses_to_itself(&d);
+            }
+        }
+
+        #[test]
+        fn plausible_inputs_are_stable(
+            input in "[ ]{0,2}((https?|HTTPS|ftp)://)?[a-zA-Z0-9_.-]{0,66}\\.(coupahost|coupacloud|CoupaHost|coupa|coupadev)\\.com\\.?(:[0-9]{0,4})?([/?#][a-z/]{0,10})?[ ]{0,2}"
+        ) {
+            if let Ok(d) = CoupaDomain::parse(&input) {
+                reparses_to_itself(&d);
+                prop_assert!(d.tenant().len() <= 63);
+            }
+        }
+    }
+}

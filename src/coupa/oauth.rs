@@ -1,0 +1,488 @@
+//! OAuth2 client credentials against Coupa, and the process-wide token cache.
+//!
+//! One token request is `POST {base}/oauth2/token` with the form `grant_type=client_credentials`
+//! and `scope=<space-separated>`. The client authenticates with HTTP Basic, encoded as RFC 6749
+//! §2.3.1 requires (`base64(urlencode(id):urlencode(secret))`). Coupa's docs show the credentials
+//! in the form instead, but Coupa accepts both, and only one may be sent.
+//!
+//! Coupa documents none of its token errors. The mapping below follows the `rack-oauth2` stack it
+//! runs on: `invalid_client` comes as 401, everything else as 400. We branch on status and `error`,
+//! never on `error_description`, and accept `invalid_client` as 400 too, since integrators have
+//! seen it that way.
+//!
+//! Tokens last 24 h. Coupa recommends minting a new one every 20 h, and each mint is a request
+//! under the same rate limit as the API, so [`TokenCache`] keeps one token per key for the life of
+//! the process and mints it once even when many callers need it at the same moment.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::Method;
+use serde_json::Value;
+use tokio::time::Instant;
+use url::Url;
+
+use super::limiter::RateLimiter;
+use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
+use crate::secret::{scrub, Secret};
+
+/// Coupa's advice: treat a 24 h token as a 20 h one.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(20 * 3600);
+
+/// Used when a token answer has no `expires_in`. Short enough to be safe, and long enough that the
+/// cache still saves nearly every request.
+const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(3600);
+
+/// Why no token was obtained. `Display` never contains the client secret: text Coupa sends back is
+/// scrubbed before it is kept.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TokenError {
+    #[error("Coupa rejected the OAuth2 client ID or secret (invalid_client): check that the client exists and is active in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients), that its grant type is client credentials, and that the secret is current{}", rid(.request_id))]
+    InvalidClient { request_id: Option<String> },
+
+    /// The credentials are good but some requested scopes are not granted to the client.
+    /// `exact` says whether `missing` is exactly the refused set (each scope was tried alone), or
+    /// only the scopes that could not be proven granted.
+    #[error("{}{}", scope_message(.missing, *.exact), rid(.request_id))]
+    InvalidScope {
+        missing: Vec<String>,
+        exact: bool,
+        request_id: Option<String>,
+    },
+
+    /// The address answered, but not like Coupa's token endpoint: an HTML page, a 404, JSON that
+    /// is not OAuth2. Usually a wrong tenant name or the wrong cloud.
+    #[error("the token endpoint answered HTTP {status} with something that is not Coupa's OAuth2 answer; check the Coupa domain (the tenant name, and coupahost.com versus coupacloud.com). The answer starts with: {snippet}{}", rid(.request_id))]
+    NotCoupa {
+        status: u16,
+        snippet: String,
+        request_id: Option<String>,
+    },
+
+    /// No answer: DNS, TLS, connection refused, timeout, or a redirect (never followed).
+    #[error("could not get a Coupa access token: {0}")]
+    Unreachable(Arc<HttpError>),
+
+    #[error("Coupa kept answering 429 Too Many Requests to the token request; try again later{}", rid(.request_id))]
+    RateLimited { request_id: Option<String> },
+
+    #[error("Coupa's token endpoint failed with HTTP {status}; try again later{}", rid(.request_id))]
+    Server {
+        status: u16,
+        request_id: Option<String>,
+    },
+
+    /// A success answer we cannot use: empty token, a token type other than bearer.
+    #[error("Coupa's token answer cannot be used: {reason}{}", rid(.request_id))]
+    UnusableToken {
+        reason: String,
+        request_id: Option<String>,
+    },
+
+    #[error("Coupa refused the token request (HTTP {status}, error `{error}`): {description}{}", rid(.request_id))]
+    Other {
+        status: u16,
+        error: String,
+        description: String,
+        request_id: Option<String>,
+    },
+}
+
+fn rid(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!(" (Coupa request ID: {id})"),
+        None => String::new(),
+    }
+}
+
+fn scope_message(missing: &[String], exact: bool) -> String {
+    let list = missing
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let fix = "add them to the client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients), or change the scopes requested";
+    if exact {
+        format!(
+            "the Coupa OAuth2 client is not granted these scopes: {list} (invalid_scope); {fix}"
+        )
+    } else {
+        format!("Coupa refused the requested scopes (invalid_scope); at least one of {list} is not granted to the OAuth2 client; {fix}")
+    }
+}
+
+/// What a cached token is for. Two callers with equal keys share one token.
+///
+/// Besides base URL, client ID and the sorted scope set, the key holds the secret, so a wrong
+/// secret never reuses a token that the right one minted (`check_credentials` must check).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TokenKey {
+    base: Url,
+    client_id: String,
+    secret: Secret,
+    scopes: Vec<String>,
+}
+
+impl TokenKey {
+    /// Scopes may be given in any order, repeated, or several to a string (`"email login"`).
+    pub fn new(base: &Url, client_id: &str, secret: &Secret, scopes: &[&str]) -> Self {
+        let mut scopes: Vec<String> = scopes
+            .iter()
+            .flat_map(|s| s.split_whitespace())
+            .map(str::to_owned)
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        TokenKey {
+            base: base.clone(),
+            client_id: client_id.to_owned(),
+            secret: secret.clone(),
+            scopes,
+        }
+    }
+
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+}
+
+/// A bearer token and when to replace it.
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    value: Secret,
+    minted_at: Instant,
+    renew_at: Instant,
+}
+
+impl AccessToken {
+    pub fn secret(&self) -> &Secret {
+        &self.value
+    }
+
+    /// Time since the token request was sent.
+    pub fn age(&self) -> Duration {
+        self.minted_at.elapsed()
+    }
+
+    /// The `Authorization` header value, marked sensitive so no layer prints it.
+    pub fn bearer(&self) -> HeaderValue {
+        // `parse_token` admitted only visible ASCII, which is always a valid header value.
+        let mut v = HeaderValue::from_str(&format!("Bearer {}", self.value.expose()))
+            .expect("token checked to be visible ASCII");
+        v.set_sensitive(true);
+        v
+    }
+}
+
+/// How long a token with this `expires_in` is used: at most 20 h, minus a margin (a tenth of
+/// the lifetime, at most 5 minutes) so no request starts with a token about to expire.
+pub fn renew_after(expires_in: Duration) -> Duration {
+    let lifetime = expires_in.min(MAX_TOKEN_LIFETIME);
+    lifetime - (lifetime / 10).min(Duration::from_secs(300))
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))`, RFC 6749 §2.3.1. Without the URL-encoding, a
+/// `:` in the ID would make the server split the pair in the wrong place.
+pub fn basic_credentials(client_id: &str, secret: &Secret) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", enc(client_id), enc(secret.expose()));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// Every token the process holds, and a count of the token requests it sent.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    slots: Mutex<HashMap<TokenKey, Arc<Slot>>>,
+    requests: AtomicU64,
+}
+
+/// One key's token. The async mutex makes minting single-flight: whoever holds it mints, everyone
+/// else waits and then finds the token (or the failure of the attempt they waited for).
+#[derive(Debug, Default)]
+struct Slot {
+    state: tokio::sync::Mutex<SlotState>,
+    /// Finished mint attempts. A waiter that saw this number change while waiting knows an
+    /// attempt ran for it, and takes that attempt's failure instead of starting another.
+    attempts: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct SlotState {
+    token: Option<AccessToken>,
+    /// The last attempt's error, for the callers that waited on it. Never served to later ones:
+    /// failures are not cached, so fixing the credentials in Coupa takes effect at once.
+    failure: Option<TokenError>,
+}
+
+impl TokenCache {
+    /// A valid token for `key`: the cached one, or a new one minted once for all concurrent callers.
+    pub async fn get(
+        &self,
+        http: &HttpClient,
+        limiter: &RateLimiter,
+        key: &TokenKey,
+    ) -> Result<AccessToken, TokenError> {
+        let slot = self.slot(key);
+        let attempts_before = slot.attempts.load(Ordering::SeqCst);
+        let mut state = slot.state.lock().await;
+        if let Some(token) = state.token.as_ref().filter(|t| Instant::now() < t.renew_at) {
+            return Ok(token.clone());
+        }
+        if slot.attempts.load(Ordering::SeqCst) != attempts_before {
+            if let Some(failure) = &state.failure {
+                return Err(failure.clone());
+            }
+        }
+        let minter = Minter {
+            http,
+            limiter,
+            requests: &self.requests,
+            key,
+        };
+        let outcome = minter.mint().await;
+        slot.attempts.fetch_add(1, Ordering::SeqCst);
+        state.token = outcome.as_ref().ok().cloned();
+        state.failure = outcome.as_ref().err().cloned();
+        outcome
+    }
+
+    /// Forget `rejected` (an API call answered 401 with it), so the next `get` mints anew. A
+    /// token another caller already replaced it with is left alone.
+    pub async fn invalidate(&self, key: &TokenKey, rejected: &AccessToken) {
+        let slot = self.slot(key);
+        let mut state = slot.state.lock().await;
+        if state
+            .token
+            .as_ref()
+            .is_some_and(|t| t.value == rejected.value)
+        {
+            state.token = None;
+        }
+    }
+
+    /// Token requests sent so far (scope discovery included; HTTP-level retries count once).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    fn slot(&self, key: &TokenKey) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.entry(key.clone()).or_default().clone()
+    }
+}
+
+/// What sending token requests for one key needs.
+struct Minter<'a> {
+    http: &'a HttpClient,
+    limiter: &'a RateLimiter,
+    requests: &'a AtomicU64,
+    key: &'a TokenKey,
+}
+
+/// What probing one scope alone showed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    Granted,
+    Refused,
+    Unknown,
+}
+
+impl Minter<'_> {
+    async fn mint(&self) -> Result<AccessToken, TokenError> {
+        let scopes: Vec<&str> = self.key.scopes.iter().map(String::as_str).collect();
+        match self.request(&scopes).await {
+            Err(TokenError::InvalidScope { request_id, .. }) if scopes.len() > 1 => {
+                let (missing, exact) = self.discover_missing(&scopes).await;
+                Err(TokenError::InvalidScope {
+                    missing,
+                    exact,
+                    request_id,
+                })
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// Which of `scopes` the client lacks. Coupa's `invalid_scope` does not say, so this asks for
+    /// each scope alone: **one extra token request per requested scope**, four at a time, under
+    /// the shared rate limit. It runs only on this error path (a misconfigured client), and the
+    /// tokens it gets are dropped. Scopes whose probe failed otherwise count as possibly missing,
+    /// and `exact` is false then.
+    async fn discover_missing(&self, scopes: &[&str]) -> (Vec<String>, bool) {
+        let next = AtomicUsize::new(0);
+        let (a, b, c, d) = tokio::join!(
+            self.probe_worker(scopes, &next),
+            self.probe_worker(scopes, &next),
+            self.probe_worker(scopes, &next),
+            self.probe_worker(scopes, &next),
+        );
+        let mut verdicts = vec![Probe::Unknown; scopes.len()];
+        for (i, probe) in a.into_iter().chain(b).chain(c).chain(d) {
+            verdicts[i] = probe;
+        }
+        let missing: Vec<String> = scopes
+            .iter()
+            .zip(&verdicts)
+            .filter(|(_, v)| **v != Probe::Granted)
+            .map(|(s, _)| s.to_string())
+            .collect();
+        let exact = !verdicts.contains(&Probe::Unknown) && !missing.is_empty();
+        if missing.is_empty() {
+            // Each scope passed alone, yet together they failed: name them all, inexactly.
+            return (scopes.iter().map(|s| s.to_string()).collect(), false);
+        }
+        (missing, exact)
+    }
+
+    async fn probe_worker(&self, scopes: &[&str], next: &AtomicUsize) -> Vec<(usize, Probe)> {
+        let mut out = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            let Some(scope) = scopes.get(i) else {
+                return out;
+            };
+            let probe = match self.request(&[scope]).await {
+                Ok(_) => Probe::Granted,
+                Err(TokenError::InvalidScope { .. }) => Probe::Refused,
+                Err(_) => Probe::Unknown,
+            };
+            out.push((i, probe));
+        }
+    }
+
+    /// One token request, its answer mapped.
+    async fn request(&self, scopes: &[&str]) -> Result<AccessToken, TokenError> {
+        let _permit = self.limiter.acquire().await;
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let sent_at = Instant::now();
+        let resp = self
+            .http
+            .send(&self.build(scopes))
+            .await
+            .map_err(|e| TokenError::Unreachable(Arc::new(e)))?;
+        map_response(&resp, scopes, &self.sensitive(), sent_at)
+    }
+
+    fn build(&self, scopes: &[&str]) -> Request {
+        let url = super::endpoint(&self.key.base, &["oauth2", "token"]);
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("grant_type", "client_credentials");
+        if !scopes.is_empty() {
+            form.append_pair("scope", &scopes.join(" "));
+        }
+        let mut auth =
+            HeaderValue::from_str(&basic_credentials(&self.key.client_id, &self.key.secret))
+                .expect("base64 is a valid header value");
+        auth.set_sensitive(true);
+        Request::new(Method::POST, url)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(AUTHORIZATION, auth)
+            .body(Body::Form(form.finish()))
+            // A token request changes nothing on the server, so it may be sent again.
+            .replay(Replay::Safe)
+    }
+
+    /// The forms in which an answer could echo the secret: plain, URL-encoded, and inside the
+    /// Basic credentials.
+    fn sensitive(&self) -> [Secret; 3] {
+        let secret = self.key.secret.expose();
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let basic = basic_credentials(&self.key.client_id, &self.key.secret);
+        [
+            self.key.secret.clone(),
+            Secret::new(encoded),
+            Secret::new(basic.trim_start_matches("Basic ").to_owned()),
+        ]
+    }
+}
+
+/// Map one token answer to a token or a [`TokenError`]. `InvalidScope` names every requested scope
+/// here; [`Minter::mint`] narrows it down.
+fn map_response(
+    resp: &Response,
+    scopes: &[&str],
+    sensitive: &[Secret],
+    sent_at: Instant,
+) -> Result<AccessToken, TokenError> {
+    let request_id = resp.request_id.clone();
+    let clean = |text: &str| scrub(text, &sensitive.iter().collect::<Vec<_>>());
+    let json = serde_json::from_slice::<Value>(&resp.body)
+        .ok()
+        .filter(Value::is_object);
+    let status = resp.status;
+    match (status, json) {
+        (200..=299, Some(body)) => parse_token(&body, sent_at)
+            .map_err(|reason| TokenError::UnusableToken { reason, request_id }),
+        (429, _) => Err(TokenError::RateLimited { request_id }),
+        (500..=599, _) => Err(TokenError::Server { status, request_id }),
+        (_, None) | (404, _) => Err(TokenError::NotCoupa {
+            status,
+            snippet: clean(&resp.snippet()),
+            request_id,
+        }),
+        (_, Some(body)) => {
+            let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
+            match field("error") {
+                "invalid_client" if status == 400 || status == 401 => {
+                    Err(TokenError::InvalidClient { request_id })
+                }
+                "invalid_scope" => Err(TokenError::InvalidScope {
+                    missing: scopes.iter().map(|s| s.to_string()).collect(),
+                    exact: scopes.len() == 1,
+                    request_id,
+                }),
+                error => Err(TokenError::Other {
+                    status,
+                    error: clean(error),
+                    description: clean(field("error_description")),
+                    request_id,
+                }),
+            }
+        }
+    }
+}
+
+/// A success body: `access_token`, `token_type` bearer (any case; assumed when absent),
+/// `expires_in` as a number or numeric string. Extra fields (`scope`, `id_token`) are ignored.
+fn parse_token(body: &Value, sent_at: Instant) -> Result<AccessToken, String> {
+    let token = body
+        .get("access_token")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if token.is_empty() {
+        return Err("it has no access_token".into());
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("the access_token contains characters a bearer token cannot have".into());
+    }
+    match body.get("token_type").and_then(Value::as_str) {
+        Some(t) if !t.eq_ignore_ascii_case("bearer") => {
+            return Err(format!("its token_type is `{t}`, not bearer"))
+        }
+        _ => {}
+    }
+    let expires_in = match body.get("expires_in") {
+        None | Some(Value::Null) => DEFAULT_EXPIRES_IN,
+        Some(v) => v
+            .as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            .filter(|secs| secs.is_finite() && *secs >= 0.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| format!("its expires_in `{v}` is not a number of seconds"))?,
+    };
+    Ok(AccessToken {
+        value: Secret::new(token),
+        minted_at: sent_at,
+        renew_at: sent_at + renew_after(expires_in),
+    })
+}
+
+#[cfg(test)]
+mod tests;
