@@ -74,7 +74,12 @@ impl Standin {
     }
 
     pub async fn c1_post(&self, path: &str, body: Value) -> Value {
-        post(&self.http, &format!("{}/_standin/{path}", self.c1_url()), body).await
+        post(
+            &self.http,
+            &format!("{}/_standin/{path}", self.c1_url()),
+            body,
+        )
+        .await
     }
 
     pub async fn coupa_get(&self, path: &str) -> Value {
@@ -82,7 +87,12 @@ impl Standin {
     }
 
     pub async fn coupa_post(&self, path: &str, body: Value) -> Value {
-        post(&self.http, &format!("{}/_standin/{path}", self.coupa_url()), body).await
+        post(
+            &self.http,
+            &format!("{}/_standin/{path}", self.coupa_url()),
+            body,
+        )
+        .await
     }
 
     /// Logged API requests of the ConductorOne stand-in.

@@ -10,6 +10,8 @@ use std::process::{Command, Output};
 
 /// The provider source address used by all test configurations.
 pub const SOURCE: &str = "example.com/platform/conductorone";
+/// The same address as `terraform providers schema -json` spells it.
+pub const SOURCE_FQN: &str = "example.com/platform/conductorone";
 
 pub struct Terraform {
     pub bin: PathBuf,
@@ -59,7 +61,12 @@ impl Run {
 
     #[track_caller]
     pub fn assert_failed(&self, what: &str) -> &Self {
-        assert_ne!(self.code, 0, "{what} unexpectedly succeeded:\n{}", self.all());
+        assert_ne!(
+            self.code,
+            0,
+            "{what} unexpectedly succeeded:\n{}",
+            self.all()
+        );
         self
     }
 }
