@@ -1,0 +1,268 @@
+//! End-to-end: `conductorone_coupa_groups` and `conductorone_coupa_roles` with the real
+//! Terraform CLI against the Coupa stand-in.
+
+mod support;
+
+use serde_json::Value;
+use support::{has_attr_error, workdir_for, Standin, Terraform, Workdir, COUPA_VARIABLES};
+
+const DOMAIN: &str = "acme.coupahost.com";
+
+fn listing(extra_groups: &str, extra_roles: &str) -> String {
+    format!(
+        r#"{COUPA_VARIABLES}
+data "conductorone_coupa_groups" "g" {{
+  coupa_domain  = "{DOMAIN}"
+  client_id     = var.coupa_client_id
+  client_secret = var.coupa_client_secret
+  {extra_groups}
+}}
+
+data "conductorone_coupa_roles" "r" {{
+  coupa_domain  = "{DOMAIN}"
+  client_id     = var.coupa_client_id
+  client_secret = var.coupa_client_secret
+  {extra_roles}
+}}
+
+output "groups" {{
+  value = data.conductorone_coupa_groups.g.groups
+}}
+
+output "roles" {{
+  value = data.conductorone_coupa_roles.r.roles
+}}
+"#
+    )
+}
+
+/// `(id, name, active)` of the stand-in's seeded groups, or `(id, name)` of its roles.
+async fn seeded(standin: &Standin, kind: &str) -> Vec<Value> {
+    standin.coupa_get("tenant").await[kind]
+        .as_array()
+        .expect("tenant listing")
+        .clone()
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().expect("id is a string").to_owned())
+        .collect()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn apply_ok(wd: &Workdir) {
+    wd.apply().assert_ok("apply");
+}
+
+#[tokio::test]
+async fn lists_every_seeded_group_and_role_in_id_order() {
+    let Some(tf) = Terraform::find() else { return };
+    let standin = Standin::start();
+    let wd = workdir_for(&tf, &standin);
+    wd.write_main(&listing("", ""));
+    apply_ok(&wd);
+
+    let groups = wd.output("groups");
+    let roles = wd.output("roles");
+    let want_groups = seeded(&standin, "groups").await;
+    let want_roles = seeded(&standin, "roles").await;
+    assert_eq!(want_groups.len(), 137);
+    assert_eq!(want_roles.len(), 23);
+    let want_ids = |l: &[Value]| -> Vec<String> { l.iter().map(|e| e["id"].to_string()).collect() };
+    assert_eq!(ids(&groups), want_ids(&want_groups));
+    assert_eq!(ids(&roles), want_ids(&want_roles));
+    let numeric: Vec<u64> = ids(&groups).iter().map(|i| i.parse().unwrap()).collect();
+    assert!(
+        numeric.windows(2).all(|w| w[0] < w[1]),
+        "sorted by numeric id"
+    );
+    // Every element has every field, typed.
+    let g = &groups[0];
+    assert!(g["name"].is_string() && g["active"].is_boolean() && g["description"].is_string());
+    assert!(g["created_at"].is_string() && g["updated_at"].is_string());
+    let admin = roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Admin")
+        .unwrap();
+    assert_eq!(admin["omnipotent"], true);
+    assert_eq!(admin["system_role"], true);
+
+    // Each list asked only for its own scope, with JSON and small pages.
+    let log = standin.coupa_requests().await;
+    let scopes: Vec<&str> = log
+        .iter()
+        .filter(|r| r["path"] == "/oauth2/token")
+        .map(|r| r["scope"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        scopes.contains(&"core.user_group.read") && scopes.contains(&"core.common.read"),
+        "{scopes:?}"
+    );
+    assert!(log
+        .iter()
+        .filter(|r| r["path"] == "/oauth2/token")
+        .all(|r| r["auth_style"] == "basic"));
+    for r in log.iter().filter(|r| r["path"] == "/api/user_groups") {
+        assert_eq!(r["headers"]["accept"], "application/json");
+        let q = r["query"].as_str().unwrap();
+        assert!(q.contains("limit=50") && q.contains("fields="), "{q}");
+    }
+
+    // Reading again (a plan refreshes data sources) gives the same lists: nothing to change.
+    assert_eq!(wd.plan().code, 0);
+}
+
+#[tokio::test]
+async fn name_regex_and_active_filter_the_lists() {
+    let Some(tf) = Terraform::find() else { return };
+    let standin = Standin::start();
+    let wd = workdir_for(&tf, &standin);
+    wd.write_main(&listing(
+        "name_regex = \"(?i)approv\"\n  active = true",
+        "name_regex = \"^(Admin|Buyer)$\"",
+    ));
+    apply_ok(&wd);
+
+    let re = regex::Regex::new("(?i)approv").unwrap();
+    let want: Vec<String> = seeded(&standin, "groups")
+        .await
+        .iter()
+        .filter(|g| g["active"] == true && re.is_match(g["name"].as_str().unwrap()))
+        .map(|g| g["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(names(&wd.output("groups")), want);
+    assert_eq!(names(&wd.output("roles")), vec!["Admin", "Buyer"]);
+
+    // Only inactive groups, and a filter matching nothing gives an empty list.
+    wd.write_main(&listing(
+        "active = false",
+        "name_regex = \"^no such role$\"",
+    ));
+    apply_ok(&wd);
+    let inactive = wd.output("groups");
+    let want_inactive = seeded(&standin, "groups")
+        .await
+        .iter()
+        .filter(|g| g["active"] == false)
+        .count();
+    assert!(want_inactive > 0);
+    assert_eq!(inactive.as_array().unwrap().len(), want_inactive);
+    assert!(inactive
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["active"] == false));
+    assert_eq!(wd.output("roles"), serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn wrong_secret_is_an_error_on_client_secret() {
+    let Some(tf) = Terraform::find() else { return };
+    let standin = Standin::start();
+    let mut wd = workdir_for(&tf, &standin);
+    wd.set_env(
+        "TF_VAR_coupa_client_secret",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    );
+    wd.write_main(&listing("", ""));
+    let run = wd.plan();
+    run.assert_failed("wrong secret");
+    let out = run.all();
+    assert!(
+        has_attr_error(
+            &out,
+            "Coupa Rejected the Client Credentials",
+            "client_secret"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("invalid_client"), "{out}");
+}
+
+#[tokio::test]
+async fn missing_scope_fails_the_roles_listing_naming_the_scope() {
+    let Some(tf) = Terraform::find() else { return };
+    let standin = Standin::start();
+    let mut wd = workdir_for(&tf, &standin);
+    wd.set_env(
+        "TF_VAR_coupa_client_id",
+        &standin.coupa_client("no_common", "client_id"),
+    );
+    wd.set_env(
+        "TF_VAR_coupa_client_secret",
+        &standin.coupa_client("no_common", "client_secret"),
+    );
+    wd.write_main(&listing("", ""));
+    let run = wd.plan();
+    run.assert_failed("client without core.common.read");
+    let out = run.all();
+    assert!(
+        has_attr_error(&out, "Coupa Client Lacks Required Scopes", "client_id"),
+        "{out}"
+    );
+    assert!(out.contains("core.common.read"), "{out}");
+    assert!(out.contains("data.conductorone_coupa_roles.r"), "{out}");
+    // The groups listing, which needs only core.user_group.read, is not what failed.
+    assert!(!out.contains("data.conductorone_coupa_groups.g"), "{out}");
+}
+
+#[tokio::test]
+async fn invalid_domains_fail_validate_without_any_request() {
+    let Some(tf) = Terraform::find() else { return };
+    let standin = Standin::start();
+    let wd = workdir_for(&tf, &standin);
+    for domain in [
+        "acme.coupa.com",
+        "http://acme.coupahost.com",
+        "acme.risk.coupahost.com",
+        "acme.coupahost.com:8443",
+        "10.0.0.1",
+        "coupahost.com",
+        "acme_corp.coupahost.com",
+    ] {
+        wd.write_main(&format!(
+            "{COUPA_VARIABLES}\ndata \"conductorone_coupa_groups\" \"g\" {{\n  coupa_domain  = \"{domain}\"\n  client_id     = var.coupa_client_id\n  client_secret = var.coupa_client_secret\n}}\n"
+        ));
+        let run = wd.validate();
+        run.assert_failed(domain);
+        let out = run.all();
+        assert!(
+            has_attr_error(&out, "Invalid Coupa Domain", "coupa_domain"),
+            "{domain}: {out}"
+        );
+        assert!(
+            out.contains("coupahost.com") && out.contains("coupacloud.com"),
+            "shows the expected form: {out}"
+        );
+    }
+    // A bad regex too, offline.
+    wd.write_main(&listing("name_regex = \"(unclosed\"", ""));
+    let run = wd.validate();
+    run.assert_failed("bad regex");
+    assert!(
+        has_attr_error(&run.all(), "Invalid Regular Expression", "name_regex"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        standin.coupa_requests().await.is_empty(),
+        "validation made a request"
+    );
+    assert!(
+        standin.c1_requests().await.is_empty(),
+        "validation made a request"
+    );
+}
