@@ -19,6 +19,7 @@ use super::domain::CoupaDomain;
 use super::limiter::{Permit, RateLimiter};
 use super::oauth::{AccessToken, TokenCache, TokenError, TokenKey};
 use super::records::{Role, UserGroup};
+use super::rid;
 use crate::http::{HttpClient, HttpError, Request, Response};
 use crate::secret::{scrub, Secret};
 
@@ -102,13 +103,6 @@ pub enum CoupaError {
     /// JSON that does not have the expected shape.
     #[error("Coupa's {what} answer could not be read: {reason}")]
     Decode { what: &'static str, reason: String },
-}
-
-fn rid(request_id: &Option<String>) -> String {
-    match request_id {
-        Some(id) => format!(" (Coupa request ID: {id})"),
-        None => String::new(),
-    }
 }
 
 /// The Coupa API client of one provider process. Cheap to clone; clones share everything.

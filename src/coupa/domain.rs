@@ -266,18 +266,14 @@ fn check_tenant(tenant: &str) -> Result<(), TenantProblem> {
 /// Part of the input fit for an error message: control characters escaped, length bounded.
 fn shown(text: &str) -> String {
     const MAX: usize = 80;
-    let mut out: String = text
-        .chars()
-        .take(MAX)
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect();
+    let mut out = String::new();
+    for c in text.chars().take(MAX) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
     if text.chars().count() > MAX {
         out.push('…');
     }

@@ -88,6 +88,14 @@ pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Url {
     url
 }
 
+/// The end of an error message: the request ID Coupa put on its answer, which support can trace.
+pub(crate) fn rid(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!(" (Coupa request ID: {id})"),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::limiter::RateLimiter;
+use super::rid;
 use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
 use crate::secret::{scrub, Secret};
 
@@ -90,13 +91,6 @@ pub enum TokenError {
         description: String,
         request_id: Option<String>,
     },
-}
-
-fn rid(request_id: &Option<String>) -> String {
-    match request_id {
-        Some(id) => format!(" (Coupa request ID: {id})"),
-        None => String::new(),
-    }
 }
 
 fn scope_message(missing: &[String], exact: bool) -> String {

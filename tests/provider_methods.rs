@@ -1,0 +1,437 @@
+//! The provider's methods called directly (no Terraform, no gRPC) against the stand-ins:
+//! configure, the resource lifecycle and the data sources, plus the agreement between each state
+//! struct and its schema, which the typed calls cannot see.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, DataSource, Diagnostics, Provider, Resource};
+
+use support::Standin;
+use tfp_conductorone::data_sources::{coupa_groups, coupa_roles};
+use tfp_conductorone::provider::settings::ProviderConfig;
+use tfp_conductorone::provider::{provider_schema, ConductorOneProvider};
+use tfp_conductorone::resources::coupa_integration::{self, CoupaIntegration, State};
+
+fn s(v: &str) -> Value<String> {
+    Value::Value(v.to_owned())
+}
+
+async fn configured(standin: &Standin) -> ConductorOneProvider {
+    let provider = ConductorOneProvider::new();
+    let mut diags = Diagnostics::default();
+    let config = ProviderConfig {
+        server_url: s(&standin.c1_url()),
+        client_id: s(&standin.c1("client_id")),
+        client_secret: s(&standin.c1("client_secret")),
+        coupa_endpoint: s(&standin.coupa_url()),
+        ..Default::default()
+    };
+    provider
+        .configure(&mut diags, "1.0.3".into(), config)
+        .await
+        .expect("configure");
+    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+    provider
+}
+
+fn summaries(diags: &Diagnostics) -> Vec<String> {
+    diags
+        .errors
+        .iter()
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .collect()
+}
+
+fn config(standin: &Standin, client: &str) -> State {
+    State {
+        app_id: s(&standin.c1("app_id")),
+        coupa_domain: s("https://Acme.CoupaHost.com/session/new"),
+        client_id: s(&standin.coupa_client(client, "client_id")),
+        client_secret: s(&standin.coupa_client(client, "client_secret")),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn configure_makes_no_network_call() {
+    let standin = Standin::start();
+    let _provider = configured(&standin).await;
+    assert!(standin.c1_requests().await.is_empty());
+    assert!(standin.coupa_requests().await.is_empty());
+}
+
+#[tokio::test]
+async fn resource_lifecycle_through_the_trait_methods() {
+    let standin = Standin::start();
+    let provider = configured(&standin).await;
+    let r = CoupaIntegration::new(provider.shared().clone());
+    let mut diags = Diagnostics::default();
+    let cfg = config(&standin, "read_only");
+
+    // Plan: defaults, unknowns, and one Coupa token request with the read-only scopes.
+    let (planned, private) = r
+        .plan_create(&mut diags, cfg.clone(), cfg.clone(), ValueEmpty::default())
+        .await
+        .expect("plan");
+    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+    assert!(planned.id.is_unknown() && planned.user_ids.is_unknown());
+    assert_eq!(planned.access_mode, s("read_only"));
+    assert_eq!(planned.coupa_url, s("https://acme.coupahost.com"));
+    assert_eq!(
+        planned.coupa_domain, cfg.coupa_domain,
+        "configuration is kept as written"
+    );
+    let coupa_log = standin.coupa_requests().await;
+    assert_eq!(coupa_log.len(), 1);
+    let mut scopes: Vec<&str> = coupa_log[0]["scope"].as_str().unwrap().split(' ').collect();
+    scopes.sort_unstable();
+    assert_eq!(
+        scopes,
+        [
+            "core.business_entity.read",
+            "core.common.read",
+            "core.user.read",
+            "core.user_group.read",
+            "email",
+            "login",
+            "openid",
+            "profile"
+        ]
+    );
+
+    // Create: the plan already validated, so Coupa is not asked again.
+    let (created, private) = r
+        .create(
+            &mut diags,
+            planned.clone(),
+            cfg.clone(),
+            private,
+            ValueEmpty::default(),
+        )
+        .await
+        .expect("create");
+    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+    assert_eq!(standin.coupa_requests().await.len(), 1);
+    let id = created.id.as_ref_option().cloned().expect("id");
+    assert_eq!(
+        created.user_ids,
+        Value::Value(BTreeSet::from([s(&standin.c1("user_id"))])),
+        "owners default to the caller"
+    );
+
+    // Read: nothing changed, so the state comes back equal.
+    let (read, private) = r
+        .read(&mut diags, created.clone(), private, ValueEmpty::default())
+        .await
+        .expect("still there");
+    assert!(read == created, "refresh changed the state");
+
+    // Update the owners only: the mask says userIds and the config is not sent.
+    let other = standin.ready["conductorone"]["other_user_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut proposed = read.clone();
+    proposed.user_ids = Value::Value(BTreeSet::from([s(&other)]));
+    let (planned, planned_private, replace) = r
+        .plan_update(
+            &mut diags,
+            read.clone(),
+            proposed.clone(),
+            proposed.clone(),
+            private,
+            ValueEmpty::default(),
+        )
+        .await
+        .expect("plan update");
+    assert!(replace.is_empty());
+    assert!(planned.updated_at.is_unknown());
+    assert_eq!(planned.id, read.id, "id stays known across updates");
+    standin.clear_logs().await;
+    let (updated, private) = r
+        .update(
+            &mut diags,
+            read.clone(),
+            planned,
+            proposed,
+            planned_private,
+            ValueEmpty::default(),
+        )
+        .await
+        .expect("update");
+    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+    let log = standin.c1_requests().await;
+    let update = log
+        .iter()
+        .find(|l| l["method"] == "POST" && l["path"].as_str().unwrap().ends_with(&id))
+        .unwrap();
+    assert_eq!(update["body"]["updateMask"], "userIds");
+    assert!(update["body"]["connector"].get("config").is_none());
+    assert!(
+        standin.coupa_requests().await.is_empty(),
+        "owners alone need no Coupa check"
+    );
+
+    // A changed app replaces.
+    let mut moved = updated.clone();
+    moved.app_id = s("elsewhere");
+    let (_, _, replace) = r
+        .plan_update(
+            &mut diags,
+            updated.clone(),
+            moved.clone(),
+            moved,
+            private.clone(),
+            ValueEmpty::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(replace, vec![AttributePath::new("app_id")]);
+
+    // Destroy, then a refresh sees it gone, and a second destroy still succeeds.
+    r.destroy(
+        &mut diags,
+        updated.clone(),
+        private.clone(),
+        ValueEmpty::default(),
+    )
+    .await
+    .expect("destroy");
+    assert!(r
+        .read(
+            &mut diags,
+            updated.clone(),
+            private.clone(),
+            ValueEmpty::default()
+        )
+        .await
+        .is_none());
+    r.destroy(&mut diags, updated, private, ValueEmpty::default())
+        .await
+        .expect("destroy again");
+    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+}
+
+#[tokio::test]
+async fn plan_blames_the_attribute_that_must_change() {
+    let standin = Standin::start();
+    let provider = configured(&standin).await;
+    let r = CoupaIntegration::new(provider.shared().clone());
+
+    let mut bad_secret = config(&standin, "read_only");
+    bad_secret.client_secret = s("wrong");
+    let mut diags = Diagnostics::default();
+    let planned = r
+        .plan_create(
+            &mut diags,
+            bad_secret.clone(),
+            bad_secret,
+            ValueEmpty::default(),
+        )
+        .await;
+    assert!(planned.is_none());
+    assert_eq!(
+        diags.errors[0].attribute,
+        AttributePath::new("client_secret")
+    );
+
+    let mut provisioning = config(&standin, "read_only");
+    provisioning.access_mode = s("provisioning");
+    let mut diags = Diagnostics::default();
+    assert!(r
+        .plan_create(
+            &mut diags,
+            provisioning.clone(),
+            provisioning,
+            ValueEmpty::default()
+        )
+        .await
+        .is_none());
+    assert_eq!(diags.errors[0].attribute, AttributePath::new("access_mode"));
+    for scope in ["core.user_group.write", "core.user.write", "offline_access"] {
+        assert!(
+            diags.errors[0].detail.contains(scope),
+            "{}",
+            diags.errors[0].detail
+        );
+    }
+
+    // Unknown credentials are not checked at plan time, and that is not an error.
+    let mut unknown = config(&standin, "read_only");
+    unknown.client_secret = Value::Unknown;
+    let mut diags = Diagnostics::default();
+    standin.clear_logs().await;
+    assert!(r
+        .plan_create(&mut diags, unknown.clone(), unknown, ValueEmpty::default())
+        .await
+        .is_some());
+    assert!(diags.errors.is_empty());
+    assert!(standin.coupa_requests().await.is_empty());
+}
+
+#[tokio::test]
+async fn import_parses_the_id_and_read_fills_the_rest() {
+    let standin = Standin::start();
+    let provider = configured(&standin).await;
+    let r = CoupaIntegration::new(provider.shared().clone());
+    let mut diags = Diagnostics::default();
+    let cfg = config(&standin, "read_only");
+    let (planned, private) = r
+        .plan_create(&mut diags, cfg.clone(), cfg.clone(), ValueEmpty::default())
+        .await
+        .unwrap();
+    let (created, _) = r
+        .create(&mut diags, planned, cfg, private, ValueEmpty::default())
+        .await
+        .unwrap();
+    let app = standin.c1("app_id");
+    let id = created.id.as_ref_option().unwrap().clone();
+
+    let (imported, private) = r
+        .import(&mut diags, format!("{app}/{id}"))
+        .await
+        .expect("import");
+    let (read, _) = r
+        .read(&mut diags, imported, private, ValueEmpty::default())
+        .await
+        .expect("read");
+    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+    assert_eq!(read.id, created.id);
+    assert_eq!(read.app_id, created.app_id);
+    assert_eq!(
+        read.coupa_domain,
+        s("acme.coupahost.com"),
+        "as ConductorOne stores it"
+    );
+    assert_eq!(read.client_id, created.client_id);
+    assert_eq!(read.user_ids, created.user_ids);
+    assert!(
+        read.client_secret.is_null(),
+        "the secret cannot be imported"
+    );
+
+    for bad in ["nope", "a/", "/b", "a/b/c", ""] {
+        let mut diags = Diagnostics::default();
+        assert!(r.import(&mut diags, bad.into()).await.is_none());
+        assert_eq!(diags.errors[0].summary, "Unexpected Import Identifier");
+        assert!(diags.errors[0].detail.contains("<app_id>/<connector_id>"));
+    }
+}
+
+#[tokio::test]
+async fn data_sources_read_through_the_trait_methods() {
+    let standin = Standin::start();
+    let provider = configured(&standin).await;
+    let groups = coupa_groups::CoupaGroups::new(provider.shared().clone());
+    let roles = coupa_roles::CoupaRoles::new(provider.shared().clone());
+    let mut diags = Diagnostics::default();
+    let g = groups
+        .read(
+            &mut diags,
+            coupa_groups::State {
+                coupa_domain: s("acme.coupahost.com"),
+                client_id: s(&standin.coupa_client("read_only", "client_id")),
+                client_secret: s(&standin.coupa_client("read_only", "client_secret")),
+                active: Value::Value(false),
+                ..Default::default()
+            },
+            ValueEmpty::default(),
+        )
+        .await
+        .expect("groups");
+    let list = g.groups.as_ref_option().unwrap();
+    assert!(!list.is_empty() && list.iter().all(|x| x.active == Value::Value(false)));
+    assert_eq!(g.id, s("acme.coupahost.com/user_groups"));
+
+    let r = roles
+        .read(
+            &mut diags,
+            coupa_roles::State {
+                coupa_domain: s("acme.coupahost.com"),
+                client_id: s(&standin.coupa_client("read_only", "client_id")),
+                client_secret: s(&standin.coupa_client("read_only", "client_secret")),
+                name_regex: s("^Admin$"),
+                ..Default::default()
+            },
+            ValueEmpty::default(),
+        )
+        .await
+        .expect("roles");
+    let list = r.roles.as_ref_option().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].name, s("Admin"));
+    assert_eq!(list[0].omnipotent, Value::Value(true));
+    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+}
+
+/// The keys a state struct serializes to.
+fn keys<T: Serialize>(value: &T) -> BTreeSet<String> {
+    match serde_json::to_value(value).unwrap() {
+        serde_json::Value::Object(m) => m.keys().cloned().collect(),
+        other => panic!("not an object: {other}"),
+    }
+}
+
+fn schema_keys(schema: &tf_provider::schema::Schema) -> BTreeSet<String> {
+    schema.block.attributes.keys().cloned().collect()
+}
+
+#[test]
+fn every_state_struct_matches_its_schema() {
+    assert_eq!(
+        keys(&ProviderConfig::default()),
+        schema_keys(&provider_schema())
+    );
+    assert_eq!(
+        keys(&State::default()),
+        schema_keys(&coupa_integration::schema())
+    );
+    assert_eq!(
+        keys(&coupa_groups::State::default()),
+        schema_keys(&coupa_groups::schema())
+    );
+    assert_eq!(
+        keys(&coupa_roles::State::default()),
+        schema_keys(&coupa_roles::schema())
+    );
+    let element_keys = |schema: &tf_provider::schema::Schema, attr: &str| -> BTreeSet<String> {
+        match &schema.block.attributes[attr].attr_type {
+            tf_provider::schema::AttributeType::List(inner) => match inner.as_ref() {
+                tf_provider::schema::AttributeType::Object(fields) => {
+                    fields.keys().cloned().collect()
+                }
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        keys(&coupa_groups::Group::default()),
+        element_keys(&coupa_groups::schema(), "groups")
+    );
+    assert_eq!(
+        keys(&coupa_roles::Role::default()),
+        element_keys(&coupa_roles::schema(), "roles")
+    );
+}
+
+#[test]
+fn states_survive_terraform_msgpack_with_unknowns_and_nulls() {
+    let state = State {
+        id: Value::Unknown,
+        app_id: s("app"),
+        user_ids: Value::Value(BTreeSet::from([s("u1"), Value::Unknown])),
+        validate_credentials: Value::Value(true),
+        ..Default::default()
+    };
+    let bytes = rmp_serde::to_vec_named(&state).unwrap();
+    let back: State = rmp_serde::from_slice(&bytes).unwrap();
+    assert!(back == state);
+    // An empty private state (after import) decodes as Null.
+    let private: Value<coupa_integration::Private> = rmp_serde::from_slice(&[0xc0]).unwrap();
+    assert!(private.is_null());
+}
