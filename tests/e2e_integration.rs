@@ -4,6 +4,11 @@
 //!
 //! Each test starts its own stand-in and working directory, so tests run in parallel. Without
 //! `TERRAFORM_BIN` (and without `REQUIRE_TERRAFORM`) they return early.
+//!
+//! Terraform 1.0.3 plans twice per `terraform apply`: once in the plan walk and once more in the
+//! apply walk, in a new plugin process, right before `ApplyResourceChange`. A credential check
+//! at plan time therefore reaches Coupa once per walk; the tests that count token requests say
+//! which walk each one belongs to.
 
 mod support;
 
@@ -11,21 +16,35 @@ use serde_json::{json, Value};
 use support::terraform::Run;
 use support::{Standin, Terraform, Workdir};
 
+const ADDR: &str = "conductorone_coupa_integration.x";
 const CATALOG_ID: &str = "2rSHEoPoq5CS89JAUevDbYBS3uA";
 const ENV_CONFIG: &str = "type.googleapis.com/c1.api.app.v1.EnvConfig";
 const READ_ONLY_SCOPES: &str = "core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile";
-const ADDR: &str = "conductorone_coupa_integration.x";
+const PROVISIONING_SCOPES: &str = "core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile core.user_group.write core.user.write offline_access";
+/// What a user pastes from the browser; ConductorOne must receive `acme.coupahost.com`.
+const PASTED: &str = "https://ACME.coupahost.com/session/new";
+/// A secret no Coupa client has.
+const WRONG_SECRET: &str = "0123456789abcdef-not-the-secret";
+/// A secret set outside Terraform (the ConductorOne web UI, in real life).
+const UI_SECRET: &str = "typed-into-the-conductorone-ui";
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------------------------
 
 /// A stand-in and a Terraform working directory wired to it: the provider is configured through
-/// `CONDUCTORONE_*` variables, the Coupa client through `TF_VAR_client_id`/`TF_VAR_client_secret`
-/// (the `read_only` client to start with) and the app through `TF_VAR_app_id`.
+/// `CONDUCTORONE_*` variables, the app through `TF_VAR_app_id`, and the Coupa client through
+/// `TF_VAR_client_id` and `TF_VAR_client_secret` (the `read_only` client to start with).
+///
+/// Every Terraform run goes through [`Rig::tf`], which fails the test (without printing the
+/// output) when Terraform printed any secret the test knows.
 struct Rig {
     s: Standin,
     wd: Workdir,
 }
 
 impl Rig {
-    /// `None` when Terraform is not available (the test then skips).
+    /// `None` when Terraform is not available: the test then returns early.
     fn start() -> Option<Rig> {
         let tf = Terraform::find()?;
         let s = Standin::start();
@@ -40,13 +59,22 @@ impl Rig {
         Some(rig)
     }
 
-    /// Point `var.client_id`/`var.client_secret` at one of the stand-in's Coupa clients.
+    /// Point `var.client_id` and `var.client_secret` at one of the stand-in's Coupa clients.
     fn use_client(&mut self, name: &str) {
         let (id, secret) = self.client(name);
         self.wd.set_env("TF_VAR_client_id", &id);
         self.wd.set_env("TF_VAR_client_secret", &secret);
     }
 
+    fn set_secret(&mut self, secret: &str) {
+        self.wd.set_env("TF_VAR_client_secret", secret);
+    }
+
+    fn set_app(&mut self, app_id: &str) {
+        self.wd.set_env("TF_VAR_app_id", app_id);
+    }
+
+    /// A Coupa client's ID and secret.
     fn client(&self, name: &str) -> (String, String) {
         (
             self.s.coupa_client(name, "client_id"),
@@ -54,40 +82,95 @@ impl Rig {
         )
     }
 
-    fn set_secret(&mut self, secret: &str) {
-        self.wd.set_env("TF_VAR_client_secret", secret);
-    }
-
     fn app(&self) -> String {
         self.s.c1("app_id")
     }
 
     fn other_app(&self) -> String {
-        self.s.ready["conductorone"]["other_app_ids"][0]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.ready_list("other_app_ids", 0)
     }
 
-    fn user(&self) -> String {
+    /// The ConductorOne user the provider authenticates as (the default owner).
+    fn caller(&self) -> String {
         self.s.c1("user_id")
     }
 
     fn other_user(&self, i: usize) -> String {
-        self.s.ready["conductorone"]["other_user_ids"][i]
+        self.ready_list("other_user_ids", i)
+    }
+
+    fn ready_list(&self, key: &str, i: usize) -> String {
+        self.s.ready["conductorone"][key][i]
             .as_str()
-            .unwrap()
+            .unwrap_or_else(|| panic!("ready line has no conductorone.{key}[{i}]"))
             .to_owned()
     }
 
-    /// Write `main.tf` with the variables and one resource `x` made of `attrs` (HCL lines).
-    fn write(&self, attrs: &str) {
-        self.wd.write_main(&config(attrs));
+    /// Write `main.tf`: the variables, the resource `x` made of `body` (HCL lines), and an output.
+    fn write(&self, body: &str) {
+        self.wd.write_main(&config(body));
     }
 
-    /// The resource `x` as `terraform show -json` prints it, or `Null` when it is not in state.
+    /// `terraform <args>`, checked for leaked secrets.
+    fn tf(&self, args: &[&str]) -> Run {
+        self.checked(self.wd.run(args))
+    }
+
+    fn apply(&self) -> Run {
+        self.checked(self.wd.apply())
+    }
+
+    fn plan(&self) -> Run {
+        self.checked(self.wd.plan())
+    }
+
+    fn destroy(&self) -> Run {
+        self.checked(self.wd.destroy())
+    }
+
+    fn validate(&self) -> Run {
+        self.checked(self.wd.validate())
+    }
+
+    fn checked(&self, run: Run) -> Run {
+        let out = run.all();
+        let mut secrets = vec![
+            self.s.c1("client_secret"),
+            self.s.c1("access_token"),
+            WRONG_SECRET.to_owned(),
+            UI_SECRET.to_owned(),
+        ];
+        for name in ["full", "read_only", "no_common", "inactive"] {
+            secrets.push(self.s.coupa_client(name, "client_secret"));
+        }
+        for (i, secret) in secrets.iter().enumerate() {
+            assert!(
+                !out.contains(secret.as_str()),
+                "Terraform printed secret #{i} of this test (output withheld)"
+            );
+        }
+        run
+    }
+
+    /// `apply` that must succeed with `summary` (`1 added, 0 changed, 0 destroyed`), then a plan
+    /// that must be empty.
+    fn apply_and_converge(&self, summary: &str) -> Run {
+        let run = self.apply();
+        run.assert_ok("apply");
+        assert!(
+            run.stdout.contains(&format!("Resources: {summary}.")),
+            "expected `{summary}`:\n{}",
+            run.all()
+        );
+        assert_no_changes(&self.plan(), "the plan right after apply");
+        run
+    }
+
+    /// The attributes of `x` as `terraform show -json` prints them; `Null` when not in state.
     fn state(&self) -> Value {
-        let show = self.wd.show();
+        let run = self.tf(&["show", "-json"]);
+        run.assert_ok("terraform show");
+        let show: Value = serde_json::from_str(&run.stdout).expect("show is JSON");
         show["values"]["root_module"]["resources"]
             .as_array()
             .and_then(|rs| rs.iter().find(|r| r["address"] == ADDR))
@@ -103,7 +186,7 @@ impl Rig {
             .to_owned()
     }
 
-    /// The stand-in's record of connector `id` (secrets as sha256).
+    /// The stand-in's record of connector `id` (secrets as SHA-256).
     async fn connector(&self, id: &str) -> Value {
         self.s
             .connectors()
@@ -113,33 +196,23 @@ impl Rig {
             .unwrap_or_else(|| panic!("the stand-in has no connector {id}"))
     }
 
-    /// `apply` that must succeed, then a plan that must be empty.
-    fn apply_then_empty_plan(&self, what: &str) -> Run {
-        let run = self.wd.apply();
-        run.assert_ok(what);
-        assert_empty_plan(&self.wd.plan(), &format!("the plan after {what}"));
-        run
+    /// Every logged ConductorOne API request (its token endpoint and `/api/…`).
+    async fn c1_log(&self) -> Vec<Value> {
+        self.s.c1_requests().await
     }
 
-    async fn c1_api_requests(&self) -> Vec<Value> {
-        self.s
-            .c1_requests()
-            .await
-            .into_iter()
-            .filter(|r| r["path"].as_str().unwrap_or("").starts_with("/api/"))
-            .collect()
-    }
-
-    /// Connector writes (create, update, delete) the ConductorOne stand-in received.
+    /// The connector writes (create, update, delete) the ConductorOne stand-in received.
     async fn c1_writes(&self) -> Vec<Value> {
-        self.c1_api_requests()
+        self.c1_log()
             .await
             .into_iter()
-            .filter(|r| r["method"] != "GET")
+            .filter(|r| {
+                r["path"].as_str().unwrap_or("").contains("/connectors") && r["method"] != "GET"
+            })
             .collect()
     }
 
-    async fn coupa_token_requests(&self) -> Vec<Value> {
+    async fn coupa_tokens(&self) -> Vec<Value> {
         self.s
             .coupa_requests()
             .await
@@ -147,10 +220,14 @@ impl Rig {
             .filter(|r| r["path"] == "/oauth2/token")
             .collect()
     }
+
+    fn connector_path(&self, app: &str, id: &str) -> String {
+        format!("/api/v1/apps/{app}/connectors/{id}")
+    }
 }
 
-/// The variables plus `resource "conductorone_coupa_integration" "x" { attrs }`.
-fn config(attrs: &str) -> String {
+/// The variables, then `resource "conductorone_coupa_integration" "x" { body }`, then `output "id"`.
+fn config(body: &str) -> String {
     format!(
         r#"variable "app_id" {{
   type = string
@@ -166,8 +243,7 @@ variable "client_secret" {{
 }}
 
 resource "conductorone_coupa_integration" "x" {{
-{attrs}
-}}
+{body}}}
 
 output "id" {{
   value = conductorone_coupa_integration.x.id
@@ -176,17 +252,30 @@ output "id" {{
     )
 }
 
-/// The usual resource body: the app, a pasted domain, and the Coupa client from the variables.
-fn attrs(domain: &str, extra: &str) -> String {
-    format!(
-        "  app_id        = var.app_id\n  coupa_domain  = \"{domain}\"\n  client_id     = var.client_id\n  client_secret = var.client_secret\n{extra}"
-    )
+/// The usual resource body: the app and the Coupa client from the variables, `domain`, then the
+/// `extra` HCL lines.
+fn body(domain: &str, extra: &[&str]) -> String {
+    let mut out = format!(
+        "  app_id        = var.app_id\n  coupa_domain  = \"{domain}\"\n  client_id     = var.client_id\n  client_secret = var.client_secret\n"
+    );
+    for line in extra {
+        out.push_str(&format!("  {line}\n"));
+    }
+    out
 }
 
-const PASTED: &str = "https://ACME.coupahost.com/session/new";
+/// `user_ids = ["a", "b"]`.
+fn user_ids(ids: &[&str]) -> String {
+    let quoted: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
+    format!("user_ids = [{}]", quoted.join(", "))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assertions
+// ---------------------------------------------------------------------------------------------
 
 #[track_caller]
-fn assert_empty_plan(run: &Run, what: &str) {
+fn assert_no_changes(run: &Run, what: &str) {
     assert_eq!(
         run.code,
         0,
@@ -200,8 +289,9 @@ fn assert_empty_plan(run: &Run, what: &str) {
     );
 }
 
+/// A plan with changes (exit 2) whose output has every one of `expected`.
 #[track_caller]
-fn assert_changes(run: &Run, what: &str, expected: &[&str]) {
+fn assert_plan(run: &Run, what: &str, expected: &[&str]) {
     assert_eq!(
         run.code,
         2,
@@ -217,22 +307,34 @@ fn assert_changes(run: &Run, what: &str, expected: &[&str]) {
     }
 }
 
-/// The diagnostic block that starts with `Error: {summary}`, up to the next diagnostic.
+#[track_caller]
+fn assert_absent(run: &Run, what: &str, unexpected: &[&str]) {
+    for u in unexpected {
+        assert!(
+            !run.all().contains(u),
+            "{what}: did not expect {u:?}:\n{}",
+            run.all()
+        );
+    }
+}
+
+/// The diagnostic that starts with `Error: {summary}`, up to the next diagnostic.
 fn error_block<'a>(out: &'a str, summary: &str) -> Option<&'a str> {
-    let start = out.find(&format!("Error: {summary}"))?;
+    let start = out.find(&format!("Error: {summary}\n"))?;
     let rest = &out[start..];
-    let end = rest[1..]
-        .find("\nError: ")
-        .or_else(|| rest[1..].find("\nWarning: "))
-        .map(|i| i + 1)
+    let end = ["\nError: ", "\nWarning: "]
+        .iter()
+        .filter_map(|m| rest[1..].find(m).map(|i| i + 1))
+        .min()
         .unwrap_or(rest.len());
     Some(&rest[..end])
 }
 
-/// Terraform printed `Error: {summary}` against `resource.{name}`, pointing at the source line of
-/// `attr` (`NN:   attr = …`). Returns the block for further checks.
+/// Terraform printed `Error: {summary}` about resource `x`, pointing at the source line of
+/// `attr` (`NN:   attr = …`). Returns that diagnostic for further checks.
 #[track_caller]
 fn assert_error_on(run: &Run, summary: &str, attr: &str) -> String {
+    run.assert_failed(summary);
     let out = run.all();
     let block = error_block(&out, summary)
         .unwrap_or_else(|| panic!("no `Error: {summary}` in the output:\n{out}"));
@@ -248,6 +350,15 @@ fn assert_error_on(run: &Run, summary: &str, attr: &str) -> String {
     block.to_owned()
 }
 
+/// Method, path, status and note of logged requests: what a failure message may show (request
+/// bodies may hold secrets).
+fn describe(log: &[Value]) -> String {
+    log.iter()
+        .map(|r| format!("{} {} → {} {}", r["method"], r["path"], r["status"], r["note"]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn sha256_hex(text: &str) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(text.as_bytes())
@@ -256,23 +367,190 @@ fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-fn scope_set(scope: &Value) -> Vec<&str> {
-    let mut v: Vec<&str> = scope.as_str().unwrap_or("").split_whitespace().collect();
+/// A space-separated scope list as a sorted set (OAuth2 scopes have no order).
+fn scope_set(scope: &str) -> Vec<&str> {
+    let mut v: Vec<&str> = scope.split_whitespace().collect();
     v.sort_unstable();
+    v.dedup();
     v
 }
 
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
+/// Every token request went out with HTTP Basic, for `client_id`, with exactly `scopes`.
+#[track_caller]
+fn assert_token_requests(tokens: &[Value], n: usize, client_id: &str, scopes: &str) {
+    assert_eq!(tokens.len(), n, "token requests:\n{}", describe(tokens));
+    for t in tokens {
+        assert_eq!(t["auth_style"], "basic", "{}", describe(tokens));
+        assert_eq!(t["client_id"], client_id, "{}", describe(tokens));
+        assert_eq!(
+            scope_set(t["scope"].as_str().unwrap_or("")),
+            scope_set(scopes),
+            "{}",
+            describe(tokens)
+        );
+        assert_eq!(t["status"], 200, "{}", describe(tokens));
+    }
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
+fn sorted_strings(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = v
+        .as_array()
         .map(|a| {
             a.iter()
                 .filter_map(|s| s.as_str().map(String::from))
                 .collect()
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn sorted(ids: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    out.sort();
+    out
+}
+
+/// The `config.configuration` entries of a stored connector: plain values, and the secret's hash.
+fn stored_config(connector: &Value) -> (String, String, String) {
+    let c = &connector["config"]["configuration"];
+    (
+        c["coupa-domain"]["stringValue"]
+            .as_str()
+            .unwrap_or("")
+            .into(),
+        c["oauth2_client_cred_grant_client_id"]["stringValue"]
+            .as_str()
+            .unwrap_or("")
+            .into(),
+        c["oauth2_client_cred_grant_client_secret"]["sha256"]
+            .as_str()
+            .unwrap_or("")
+            .into(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Create
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn create_sends_the_documented_body_checks_coupa_once_per_run_and_then_plans_nothing() {
+    let Some(rig) = Rig::start() else { return };
+    let (client_id, secret) = rig.client("read_only");
+    let owner = rig.other_user(0);
+    rig.write(&body(PASTED, &[&user_ids(&[&owner])]));
+
+    // `terraform plan -out`: one token request, nothing written.
+    let plan = rig.tf(&["plan", "-input=false", "-no-color", "-out=create.tfplan"]);
+    plan.assert_ok("plan -out");
+    assert!(plan.stdout.contains("+ create"), "{}", plan.all());
+    assert!(
+        plan.stdout.contains("coupa_url            = \"https://acme.coupahost.com\""),
+        "coupa_url is known at plan time:\n{}",
+        plan.all()
+    );
+    assert_token_requests(&rig.coupa_tokens().await, 1, &client_id, READ_ONLY_SCOPES);
+    assert!(rig.c1_writes().await.is_empty());
+    rig.s.clear_logs().await;
+
+    // `terraform apply <plan>`: exactly one token request (the apply walk's plan; the create
+    // itself does not ask again) and exactly the documented create body.
+    let apply = rig.tf(&["apply", "-input=false", "-no-color", "create.tfplan"]);
+    apply.assert_ok("apply create.tfplan");
+    assert!(
+        apply.stdout.contains("Resources: 1 added, 0 changed, 0 destroyed."),
+        "{}",
+        apply.all()
+    );
+    assert_token_requests(&rig.coupa_tokens().await, 1, &client_id, READ_ONLY_SCOPES);
+    let writes = rig.c1_writes().await;
+    assert_eq!(writes.len(), 1, "one write expected:\n{}", describe(&writes));
+    let create = &writes[0];
+    assert_eq!(create["method"], "POST");
+    assert_eq!(
+        create["path"],
+        format!("/api/v1/apps/{}/connectors/create", rig.app())
+    );
+    assert_eq!(create["status"], 200);
+    assert_eq!(create["note"], "", "the stand-in ignored fields of the create");
+    let expected = json!({
+        "catalogId": CATALOG_ID,
+        "config": {
+            "@type": ENV_CONFIG,
+            "configuration": {
+                "coupa-domain": {"stringValue": "acme.coupahost.com"},
+                "oauth2_client_cred_grant_client_id": {"stringValue": client_id},
+                "oauth2_client_cred_grant_client_secret": {"stringValue": secret},
+            }
+        },
+        "userIds": [owner],
+    });
+    if create["body"] != expected {
+        let got = &create["body"];
+        let cfg = &got["config"]["configuration"];
+        panic!(
+            "the create body is not the documented one (secret withheld): keys {:?}, catalogId {}, @type {}, configuration keys {:?}, coupa-domain {}, client id {}, secret matches: {}, userIds {}",
+            got.as_object().map(|o| o.keys().collect::<Vec<_>>()),
+            got["catalogId"],
+            got["config"]["@type"],
+            cfg.as_object().map(|o| o.keys().collect::<Vec<_>>()),
+            cfg["coupa-domain"],
+            cfg["oauth2_client_cred_grant_client_id"],
+            cfg["oauth2_client_cred_grant_client_secret"]["stringValue"] == secret.as_str(),
+            got["userIds"],
+        );
+    }
+
+    // The state keeps what was written; the URL is normalised.
+    let st = rig.state();
+    let id = st["id"].as_str().expect("id in state").to_owned();
+    assert_eq!(st["coupa_domain"], PASTED);
+    assert_eq!(st["coupa_url"], "https://acme.coupahost.com");
+    assert_eq!(st["app_id"], rig.app());
+    assert_eq!(st["client_id"], client_id.as_str());
+    assert_eq!(st["access_mode"], "read_only");
+    assert_eq!(st["validate_credentials"], true);
+    assert_eq!(st["user_ids"], json!([owner]));
+    assert_eq!(st["display_name"], "Coupa v2");
+    assert!(st["created_at"].is_string() && st["updated_at"].is_string());
+    assert_eq!(rig.wd.output("id"), json!(id));
+    let stored = rig.connector(&id).await;
+    assert_eq!(
+        stored_config(&stored),
+        (
+            "acme.coupahost.com".into(),
+            client_id.clone(),
+            sha256_hex(&secret)
+        )
+    );
+
+    // Nothing left to do, and an unchanged plan neither writes nor asks Coupa.
+    rig.s.clear_logs().await;
+    assert_no_changes(&rig.plan(), "the plan after create");
+    assert!(rig.c1_writes().await.is_empty());
+    let tokens = rig.coupa_tokens().await;
+    assert!(tokens.is_empty(), "{}", describe(&tokens));
+}
+
+#[tokio::test]
+async fn one_step_apply_checks_coupa_once_per_terraform_walk() {
+    let Some(rig) = Rig::start() else { return };
+    let (client_id, _) = rig.client("read_only");
+    rig.write(&body("acme.coupahost.com", &[]));
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    // Plan walk, then the apply walk's plan in a new plugin process; the create reuses the
+    // second check.
+    let tokens = rig.coupa_tokens().await;
+    assert_token_requests(&tokens, 2, &client_id, READ_ONLY_SCOPES);
+    assert!(tokens[0]["seq"].as_u64() < tokens[1]["seq"].as_u64());
+    // Without `user_ids`, ConductorOne makes the caller the owner, and that is read back.
+    let st = rig.state();
+    assert_eq!(st["user_ids"], json!([rig.caller()]));
+    let create = rig.c1_writes().await;
+    assert_eq!(create.len(), 1, "{}", describe(&create));
+    assert!(
+        create[0]["body"].get("userIds").is_none(),
+        "no userIds when user_ids is not set"
+    );
 }

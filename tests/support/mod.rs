@@ -7,7 +7,7 @@ pub mod standin;
 pub mod terraform;
 
 pub use standin::Standin;
-pub use terraform::{Run, Terraform, Workdir};
+pub use terraform::{Terraform, Workdir};
 
 /// A workdir whose provider talks to `standin` with its JWT client credentials, and whose Coupa
 /// requests go to the Coupa stand-in. Coupa credentials of the `read_only` client are available
