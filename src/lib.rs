@@ -13,6 +13,8 @@
 //! - [`resources::coupa_integration`]: `conductorone_coupa_integration`, the connector lifecycle.
 //! - [`data_sources::coupa_groups`], [`data_sources::coupa_roles`]: list a Coupa tenant.
 //! - [`tf`]: our small kit over `tf-provider`: attribute builders, validators, diagnostics.
+//! - [`glue`]: what the resource and the data sources share: Coupa input checks, and Coupa
+//!   failures turned into diagnostics on the attribute that must change.
 //!
 //! **API clients**, which know nothing of Terraform:
 //! - [`coupa`]: domain rules, OAuth2 client credentials with a token cache, paged listing of
@@ -24,6 +26,7 @@
 //! - [`http`]: timeouts, retries with backoff and `Retry-After`, no redirects, body limits,
 //!   user agent, secret-free logs.
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
+//! - [`logging`]: hclog-shaped JSON lines on stderr, the format Terraform reads from plugins.
 //!
 //! The local stand-ins of both APIs live in `src/bin/standin/` and share no code with this crate.
 

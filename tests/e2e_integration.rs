@@ -113,26 +113,26 @@ impl Rig {
 
     /// `terraform <args>`, checked for leaked secrets.
     fn tf(&self, args: &[&str]) -> Run {
-        self.checked(self.wd.run(args))
+        self.checked(args, self.wd.run(args))
     }
 
     fn apply(&self) -> Run {
-        self.checked(self.wd.apply())
+        self.checked(&["apply"], self.wd.apply())
     }
 
     fn plan(&self) -> Run {
-        self.checked(self.wd.plan())
+        self.checked(&["plan"], self.wd.plan())
     }
 
     fn destroy(&self) -> Run {
-        self.checked(self.wd.destroy())
+        self.checked(&["destroy"], self.wd.destroy())
     }
 
     fn validate(&self) -> Run {
-        self.checked(self.wd.validate())
+        self.checked(&["validate"], self.wd.validate())
     }
 
-    fn checked(&self, run: Run) -> Run {
+    fn checked(&self, args: &[&str], run: Run) -> Run {
         let out = run.all();
         let mut secrets = vec![
             self.s.c1("client_secret"),
@@ -146,7 +146,8 @@ impl Rig {
         for (i, secret) in secrets.iter().enumerate() {
             assert!(
                 !out.contains(secret.as_str()),
-                "Terraform printed secret #{i} of this test (output withheld)"
+                "`terraform {}` printed secret #{i} of this test (output withheld)",
+                args.join(" ")
             );
         }
         run
@@ -167,10 +168,9 @@ impl Rig {
     }
 
     /// The attributes of `x` as `terraform show -json` prints them; `Null` when not in state.
+    /// Never printed whole: the JSON form carries sensitive values in clear, as Terraform does.
     fn state(&self) -> Value {
-        let run = self.tf(&["show", "-json"]);
-        run.assert_ok("terraform show");
-        let show: Value = serde_json::from_str(&run.stdout).expect("show is JSON");
+        let show = self.wd.show();
         show["values"]["root_module"]["resources"]
             .as_array()
             .and_then(|rs| rs.iter().find(|r| r["address"] == ADDR))
@@ -553,4 +553,173 @@ async fn one_step_apply_checks_coupa_once_per_terraform_walk() {
         create[0]["body"].get("userIds").is_none(),
         "no userIds when user_ids is not set"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. In-place updates
+// ---------------------------------------------------------------------------------------------
+
+/// What one in-place update must look like.
+struct Step<'a> {
+    what: &'a str,
+    /// Lines the plan must show.
+    plan: &'a [&'a str],
+    /// The `updateMask` of the one update ConductorOne must receive; `None`: no write at all.
+    mask: Option<&'a str>,
+    /// Token requests during `terraform apply` (one per walk when a check is due), for this
+    /// client and scope set.
+    tokens: (usize, &'a str, &'a str),
+}
+
+impl Rig {
+    /// Plan (an in-place update of `x`, keeping its ID), apply, check the requests, converge.
+    async fn update_in_place(&self, id: &str, step: Step<'_>) {
+        let what = step.what;
+        let plan = self.plan();
+        let mut expected = vec![
+            "~ update in-place",
+            "Plan: 0 to add, 1 to change, 0 to destroy.",
+        ];
+        expected.extend_from_slice(step.plan);
+        assert_plan(&plan, what, &expected);
+        assert_absent(&plan, what, &["forces replacement"]);
+
+        self.s.clear_logs().await;
+        self.apply_and_converge("0 added, 1 changed, 0 destroyed");
+        assert_eq!(self.id(), id, "{what}: the ID changed");
+
+        let writes = self.c1_writes().await;
+        match step.mask {
+            Some(mask) => {
+                assert_eq!(writes.len(), 1, "{what}: one update:\n{}", describe(&writes));
+                let w = &writes[0];
+                assert_eq!(w["method"], "POST", "{what}");
+                assert_eq!(w["path"], self.connector_path(&self.app(), id), "{what}");
+                assert_eq!(w["status"], 200, "{what}: {}", w["note"]);
+                assert_eq!(w["body"]["updateMask"], mask, "{what}");
+                assert_eq!(w["body"]["connector"]["id"], id, "{what}");
+            }
+            None => assert!(writes.is_empty(), "{what}: no write:\n{}", describe(&writes)),
+        }
+        let (n, client_id, scopes) = step.tokens;
+        assert_token_requests(&self.coupa_tokens().await, n, client_id, scopes);
+    }
+}
+
+#[tokio::test]
+async fn every_argument_updates_in_place_with_the_right_update_mask_and_converges() {
+    let Some(mut rig) = Rig::start() else { return };
+    let (ro_id, _) = rig.client("read_only");
+    let (full_id, full_secret) = rig.client("full");
+    let (alex, sam) = (rig.other_user(0), rig.other_user(1));
+    rig.write(&body(PASTED, &[]));
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let id = rig.id();
+
+    // The domain: the config is sent again, with the new normalised host.
+    rig.write(&body("acme-eu.coupacloud.com", &[]));
+    rig.update_in_place(
+        &id,
+        Step {
+            what: "coupa_domain",
+            plan: &[
+                "~ coupa_domain         = \"https://ACME.coupahost.com/session/new\" -> \"acme-eu.coupacloud.com\"",
+                "~ coupa_url            = \"https://acme.coupahost.com\" -> \"https://acme-eu.coupacloud.com\"",
+            ],
+            mask: Some("config"),
+            tokens: (2, &ro_id, READ_ONLY_SCOPES),
+        },
+    )
+    .await;
+    let (domain, cid, _) = stored_config(&rig.connector(&id).await);
+    assert_eq!((domain.as_str(), cid.as_str()), ("acme-eu.coupacloud.com", ro_id.as_str()));
+    assert_eq!(rig.state()["coupa_url"], "https://acme-eu.coupacloud.com");
+
+    // Another Coupa client: ID and secret.
+    rig.use_client("full");
+    rig.update_in_place(
+        &id,
+        Step {
+            what: "client_id",
+            plan: &[&format!("~ client_id            = \"{ro_id}\" -> \"{full_id}\"")],
+            mask: Some("config"),
+            tokens: (2, &full_id, READ_ONLY_SCOPES),
+        },
+    )
+    .await;
+    assert_eq!(
+        stored_config(&rig.connector(&id).await),
+        ("acme-eu.coupacloud.com".into(), full_id.clone(), sha256_hex(&full_secret))
+    );
+
+    // The access mode is checked against Coupa but never sent to ConductorOne.
+    rig.write(&body("acme-eu.coupacloud.com", &["access_mode = \"provisioning\""]));
+    rig.update_in_place(
+        &id,
+        Step {
+            what: "access_mode",
+            plan: &["~ access_mode          = \"read_only\" -> \"provisioning\""],
+            mask: None,
+            tokens: (2, &full_id, PROVISIONING_SCOPES),
+        },
+    )
+    .await;
+    assert_eq!(rig.state()["access_mode"], "provisioning");
+
+    // The owners: only `userIds` is sent, and Coupa is not asked.
+    let body_with = |extra: &[&str]| {
+        let mut lines = vec!["access_mode = \"provisioning\""];
+        lines.extend_from_slice(extra);
+        body("acme-eu.coupacloud.com", &lines)
+    };
+    rig.write(&body_with(&[&user_ids(&[&alex, &sam])]));
+    rig.update_in_place(
+        &id,
+        Step {
+            what: "user_ids",
+            plan: &["~ user_ids             = ["],
+            mask: Some("userIds"),
+            tokens: (0, &full_id, PROVISIONING_SCOPES),
+        },
+    )
+    .await;
+    assert_eq!(
+        sorted_strings(&rig.connector(&id).await["userIds"]),
+        sorted(&[&alex, &sam])
+    );
+
+    // The secret and the owners at once, unchecked: both fields in one mask, no Coupa request.
+    rig.set_secret(UI_SECRET);
+    rig.write(&body_with(&[&user_ids(&[&sam]), "validate_credentials = false"]));
+    rig.update_in_place(
+        &id,
+        Step {
+            what: "client_secret and user_ids",
+            plan: &[
+                "~ client_secret        = (sensitive value)",
+                "~ validate_credentials = true -> false",
+            ],
+            mask: Some("config,userIds"),
+            tokens: (0, &full_id, PROVISIONING_SCOPES),
+        },
+    )
+    .await;
+    let stored = rig.connector(&id).await;
+    assert_eq!(stored_config(&stored).2, sha256_hex(UI_SECRET));
+    assert_eq!(sorted_strings(&stored["userIds"]), sorted(&[&sam]));
+
+    // The secret alone, checked again.
+    rig.set_secret(&full_secret);
+    rig.write(&body_with(&[&user_ids(&[&sam])]));
+    rig.update_in_place(
+        &id,
+        Step {
+            what: "client_secret",
+            plan: &["~ client_secret        = (sensitive value)"],
+            mask: Some("config"),
+            tokens: (2, &full_id, PROVISIONING_SCOPES),
+        },
+    )
+    .await;
+    assert_eq!(stored_config(&rig.connector(&id).await).2, sha256_hex(&full_secret));
 }
