@@ -13,12 +13,18 @@
 //! - log lines carry method, host, path, status, attempt and request ID, never headers or bodies,
 //!   which is where secrets live.
 
-use std::time::{Duration, Instant, SystemTime};
+mod endpoint;
+mod retry;
+
+use std::time::{Duration, Instant};
 
 use rand::Rng;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
 use url::Url;
+
+pub use endpoint::{is_loopback, parse_endpoint, EndpointError};
+pub use retry::{decide, parse_retry_after, Replay, RetryPolicy, Verdict};
 
 /// How to send requests: built once per provider process, shared by every API client.
 #[derive(Clone, Debug)]
@@ -58,51 +64,6 @@ pub fn user_agent(terraform_version: &str, append: Option<&str>) -> String {
         ua.push_str(extra);
     }
     ua
-}
-
-/// When and how long to wait before trying a request again.
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included.
-    pub max_attempts: u32,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
-    /// No retry starts once this much time has passed since the first attempt, and no wait is
-    /// begun that would end after it.
-    pub max_total: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(10),
-            max_total: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Backoff before attempt `attempt + 1` (attempt counts from 1): `base * 2^(attempt-1)`,
-    /// capped, then "equal jitter" (between half and all of it) so that parallel requests that
-    /// failed together do not come back together.
-    pub fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
-        let capped = exp.min(self.max_delay);
-        capped.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
-    }
-}
-
-/// Whether a request may be sent twice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Replay {
-    /// Reads, updates with the full desired state, deletes: sending twice does no harm.
-    Safe,
-    /// Creates: retried only when the server provably did not act (429, or no connection made).
-    OnlyIfNotProcessed,
 }
 
 /// A request body, kept as bytes so every attempt sends exactly the same thing.
@@ -373,109 +334,6 @@ impl HttpClient {
     }
 }
 
-/// What to do after one attempt.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Done,
-    /// Try again, after `retry_after` if the server said so, else after the policy's backoff.
-    Retry {
-        retry_after: Option<Duration>,
-    },
-}
-
-/// The retry rule, kept pure so it can be tested without a server.
-pub fn decide(outcome: &Result<Response, HttpError>, replay: Replay) -> Verdict {
-    match outcome {
-        Ok(resp) => match resp.status {
-            // Rate limited: the server did not act on the request, so even a create may go again.
-            429 => Verdict::Retry {
-                retry_after: resp
-                    .headers
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, SystemTime::now())),
-            },
-            500 | 502 | 503 | 504 if replay == Replay::Safe => Verdict::Retry { retry_after: None },
-            _ => Verdict::Done,
-        },
-        // No connection was made, so nothing was processed.
-        Err(HttpError::Connect { .. }) => Verdict::Retry { retry_after: None },
-        Err(HttpError::Timeout { .. }) | Err(HttpError::Transport { .. })
-            if replay == Replay::Safe =>
-        {
-            Verdict::Retry { retry_after: None }
-        }
-        Err(_) => Verdict::Done,
-    }
-}
-
-/// `Retry-After` as delta-seconds or as an HTTP date (RFC 9110 §10.2.3). A date in the past means
-/// "now"; anything unparseable is ignored (the caller falls back to its own backoff).
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// Why a configured URL is refused, for attribute errors.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EndpointError {
-    #[error("`{0}` is not an absolute URL such as https://example.com")]
-    NotAUrl(String),
-    #[error("`{0}` uses `{1}`; only https is allowed (http only for loopback hosts such as 127.0.0.1 or localhost)")]
-    Scheme(String, String),
-    #[error("`{0}` uses plain http to a host that is not loopback; secrets would cross the network unencrypted, so use https")]
-    InsecureRemote(String),
-    #[error("`{0}` must not contain a user name or password")]
-    UserInfo(String),
-    #[error("`{0}` must not contain a query or fragment")]
-    QueryOrFragment(String),
-}
-
-/// Parse a base URL a user configured (a ConductorOne server or a Coupa endpoint override).
-///
-/// `https` is required, except for loopback hosts (127.0.0.0/8, ::1, localhost), where `http` is
-/// allowed so local stand-ins and local proxies work. A trailing `/` is dropped.
-pub fn parse_endpoint(input: &str) -> Result<Url, EndpointError> {
-    let text = input.trim();
-    let url = Url::parse(text).map_err(|_| EndpointError::NotAUrl(text.to_owned()))?;
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(EndpointError::NotAUrl(text.to_owned()));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(EndpointError::UserInfo(text.to_owned()));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(EndpointError::QueryOrFragment(text.to_owned()));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => return Err(EndpointError::InsecureRemote(text.to_owned())),
-        other => return Err(EndpointError::Scheme(text.to_owned(), other.to_owned())),
-    }
-    let mut url = url;
-    let trimmed = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&trimmed);
-    Ok(url)
-}
-
-/// True for 127.0.0.0/8, ::1 and `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        None => false,
-    }
-}
-
 /// The request ID an API put on its answer, for error messages users can quote to support.
 fn request_id(headers: &HeaderMap) -> Option<String> {
     ["x-request-id", "request-id", "x-correlation-id"]
@@ -535,132 +393,6 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 mod tests {
     use super::*;
 
-    fn resp(status: u16, retry_after: Option<&str>) -> Result<Response, HttpError> {
-        let mut headers = HeaderMap::new();
-        if let Some(v) = retry_after {
-            headers.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap());
-        }
-        Ok(Response {
-            status,
-            headers,
-            body: vec![],
-            request_id: None,
-            attempts: 1,
-        })
-    }
-
-    #[test]
-    fn retry_after_as_seconds() {
-        let now = SystemTime::now();
-        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
-    }
-
-    #[test]
-    fn retry_after_as_http_date() {
-        let now = httpdate::parse_http_date("Wed, 21 Oct 2026 07:28:00 GMT").unwrap();
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2026 07:28:03 GMT", now),
-            Some(Duration::from_secs(3))
-        );
-        // A date in the past means: go now.
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2026 07:27:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-3", now), None);
-    }
-
-    #[test]
-    fn rate_limits_are_retried_even_for_creates() {
-        for replay in [Replay::Safe, Replay::OnlyIfNotProcessed] {
-            assert_eq!(
-                decide(&resp(429, Some("2")), replay),
-                Verdict::Retry {
-                    retry_after: Some(Duration::from_secs(2))
-                }
-            );
-            assert_eq!(
-                decide(&resp(429, None), replay),
-                Verdict::Retry { retry_after: None }
-            );
-        }
-    }
-
-    #[test]
-    fn server_errors_are_retried_only_when_replay_is_safe() {
-        for status in [500, 502, 503, 504] {
-            assert_eq!(
-                decide(&resp(status, None), Replay::Safe),
-                Verdict::Retry { retry_after: None }
-            );
-            assert_eq!(
-                decide(&resp(status, None), Replay::OnlyIfNotProcessed),
-                Verdict::Done
-            );
-        }
-        for status in [200, 400, 401, 403, 404, 409, 501] {
-            assert_eq!(decide(&resp(status, None), Replay::Safe), Verdict::Done);
-        }
-    }
-
-    #[test]
-    fn transport_failures() {
-        let connect = || {
-            Err(HttpError::Connect {
-                host: "h".into(),
-                reason: "refused".into(),
-            })
-        };
-        let timeout = || {
-            Err(HttpError::Timeout {
-                host: "h".into(),
-                secs: 1,
-            })
-        };
-        let reset = || {
-            Err(HttpError::Transport {
-                host: "h".into(),
-                reason: "reset".into(),
-            })
-        };
-        let redirect = || {
-            Err(HttpError::Redirect {
-                host: "h".into(),
-                status: 302,
-                location: "https://evil".into(),
-            })
-        };
-        let retry = Verdict::Retry { retry_after: None };
-        assert_eq!(decide(&connect(), Replay::OnlyIfNotProcessed), retry);
-        assert_eq!(decide(&timeout(), Replay::Safe), retry);
-        assert_eq!(decide(&reset(), Replay::Safe), retry);
-        // A create that may have reached the server is never sent twice.
-        assert_eq!(
-            decide(&timeout(), Replay::OnlyIfNotProcessed),
-            Verdict::Done
-        );
-        assert_eq!(decide(&reset(), Replay::OnlyIfNotProcessed), Verdict::Done);
-        assert_eq!(decide(&redirect(), Replay::Safe), Verdict::Done);
-    }
-
-    #[test]
-    fn backoff_grows_caps_and_jitters() {
-        let p = RetryPolicy {
-            max_attempts: 10,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(1),
-            max_total: Duration::from_secs(10),
-        };
-        assert_eq!(p.backoff(1, 1.0), Duration::from_millis(100));
-        assert_eq!(p.backoff(2, 1.0), Duration::from_millis(200));
-        assert_eq!(p.backoff(3, 1.0), Duration::from_millis(400));
-        assert_eq!(p.backoff(10, 1.0), Duration::from_secs(1));
-        assert_eq!(p.backoff(1, 0.0), Duration::from_millis(50));
-        assert_eq!(p.backoff(40, 0.0), Duration::from_millis(500));
-    }
-
     #[test]
     fn user_agent_names_provider_and_terraform() {
         let ua = user_agent("1.0.3", Some(" ci-pipeline/7 "));
@@ -680,52 +412,6 @@ mod tests {
             location_for_humans("https://evil.example:8443/steal?token=abc"),
             "https://evil.example:8443"
         );
-    }
-
-    #[test]
-    fn endpoints_need_https_except_on_loopback() {
-        let ok = |s: &str| parse_endpoint(s).map(|u| u.to_string());
-        assert_eq!(
-            ok("https://acme.conductor.one/").unwrap(),
-            "https://acme.conductor.one/"
-        );
-        assert_eq!(
-            ok(" http://127.0.0.1:8080 ").unwrap(),
-            "http://127.0.0.1:8080/"
-        );
-        assert_eq!(ok("http://127.9.9.9:1").unwrap(), "http://127.9.9.9:1/");
-        assert_eq!(ok("http://[::1]:8080").unwrap(), "http://[::1]:8080/");
-        assert_eq!(
-            ok("http://localhost:3000/proxy/").unwrap(),
-            "http://localhost:3000/proxy"
-        );
-        assert!(matches!(
-            parse_endpoint("http://example.com"),
-            Err(EndpointError::InsecureRemote(_))
-        ));
-        assert!(matches!(
-            parse_endpoint("http://10.0.0.1"),
-            Err(EndpointError::InsecureRemote(_))
-        ));
-        assert!(matches!(
-            parse_endpoint("ftp://example.com"),
-            Err(EndpointError::Scheme(..))
-        ));
-        assert!(matches!(
-            parse_endpoint("example.com"),
-            Err(EndpointError::NotAUrl(_))
-        ));
-        assert!(matches!(parse_endpoint(""), Err(EndpointError::NotAUrl(_))));
-        assert!(matches!(
-            parse_endpoint("https://u:p@example.com"),
-            Err(EndpointError::UserInfo(_))
-        ));
-        assert!(matches!(
-            parse_endpoint("https://example.com/?a=b"),
-            Err(EndpointError::QueryOrFragment(_))
-        ));
-        // A host that merely starts with "localhost" is not loopback.
-        assert!(parse_endpoint("http://localhost.evil.com").is_err());
     }
 
     #[tokio::test]

@@ -1,0 +1,231 @@
+//! When to send a request again, and after how long. Pure functions, tested without a server.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::RETRY_AFTER;
+
+use super::{HttpError, Response};
+
+/// When and how long to wait before trying a request again.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// No retry starts once this much time has passed since the first attempt, and no wait is
+    /// begun that would end after it.
+    pub max_total: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(10),
+            max_total: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Backoff before attempt `attempt + 1` (attempt counts from 1): `base * 2^(attempt-1)`,
+    /// capped, then "equal jitter" (between half and all of it) so that parallel requests that
+    /// failed together do not come back together.
+    pub fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+        let capped = exp.min(self.max_delay);
+        capped.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// Whether a request may be sent twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// Reads, updates with the full desired state, deletes: sending twice does no harm.
+    Safe,
+    /// Creates: retried only when the server provably did not act (429, or no connection made).
+    OnlyIfNotProcessed,
+}
+
+/// What to do after one attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Done,
+    /// Try again, after `retry_after` if the server said so, else after the policy's backoff.
+    Retry {
+        retry_after: Option<Duration>,
+    },
+}
+
+/// The retry rule.
+pub fn decide(outcome: &Result<Response, HttpError>, replay: Replay) -> Verdict {
+    match outcome {
+        Ok(resp) => match resp.status {
+            // Rate limited: the server did not act on the request, so even a create may go again.
+            429 => Verdict::Retry {
+                retry_after: resp
+                    .headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, SystemTime::now())),
+            },
+            500 | 502 | 503 | 504 if replay == Replay::Safe => Verdict::Retry { retry_after: None },
+            _ => Verdict::Done,
+        },
+        // No connection was made, so nothing was processed.
+        Err(HttpError::Connect { .. }) => Verdict::Retry { retry_after: None },
+        Err(HttpError::Timeout { .. }) | Err(HttpError::Transport { .. })
+            if replay == Replay::Safe =>
+        {
+            Verdict::Retry { retry_after: None }
+        }
+        Err(_) => Verdict::Done,
+    }
+}
+
+/// `Retry-After` as delta-seconds or as an HTTP date (RFC 9110 §10.2.3). A date in the past means
+/// "now"; anything unparseable is ignored (the caller falls back to its own backoff).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    fn resp(status: u16, retry_after: Option<&str>) -> Result<Response, HttpError> {
+        let mut headers = HeaderMap::new();
+        if let Some(v) = retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap());
+        }
+        Ok(Response {
+            status,
+            headers,
+            body: vec![],
+            request_id: None,
+            attempts: 1,
+        })
+    }
+
+    #[test]
+    fn retry_after_as_seconds() {
+        let now = SystemTime::now();
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn retry_after_as_http_date() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2026 07:28:00 GMT").unwrap();
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2026 07:28:03 GMT", now),
+            Some(Duration::from_secs(3))
+        );
+        // A date in the past means: go now.
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2026 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn rate_limits_are_retried_even_for_creates() {
+        for replay in [Replay::Safe, Replay::OnlyIfNotProcessed] {
+            assert_eq!(
+                decide(&resp(429, Some("2")), replay),
+                Verdict::Retry {
+                    retry_after: Some(Duration::from_secs(2))
+                }
+            );
+            assert_eq!(
+                decide(&resp(429, None), replay),
+                Verdict::Retry { retry_after: None }
+            );
+        }
+    }
+
+    #[test]
+    fn server_errors_are_retried_only_when_replay_is_safe() {
+        for status in [500, 502, 503, 504] {
+            assert_eq!(
+                decide(&resp(status, None), Replay::Safe),
+                Verdict::Retry { retry_after: None }
+            );
+            assert_eq!(
+                decide(&resp(status, None), Replay::OnlyIfNotProcessed),
+                Verdict::Done
+            );
+        }
+        for status in [200, 400, 401, 403, 404, 409, 501] {
+            assert_eq!(decide(&resp(status, None), Replay::Safe), Verdict::Done);
+        }
+    }
+
+    #[test]
+    fn transport_failures() {
+        let connect = || {
+            Err(HttpError::Connect {
+                host: "h".into(),
+                reason: "refused".into(),
+            })
+        };
+        let timeout = || {
+            Err(HttpError::Timeout {
+                host: "h".into(),
+                secs: 1,
+            })
+        };
+        let reset = || {
+            Err(HttpError::Transport {
+                host: "h".into(),
+                reason: "reset".into(),
+            })
+        };
+        let redirect = || {
+            Err(HttpError::Redirect {
+                host: "h".into(),
+                status: 302,
+                location: "https://evil".into(),
+            })
+        };
+        let retry = Verdict::Retry { retry_after: None };
+        assert_eq!(decide(&connect(), Replay::OnlyIfNotProcessed), retry);
+        assert_eq!(decide(&timeout(), Replay::Safe), retry);
+        assert_eq!(decide(&reset(), Replay::Safe), retry);
+        // A create that may have reached the server is never sent twice.
+        assert_eq!(
+            decide(&timeout(), Replay::OnlyIfNotProcessed),
+            Verdict::Done
+        );
+        assert_eq!(decide(&reset(), Replay::OnlyIfNotProcessed), Verdict::Done);
+        assert_eq!(decide(&redirect(), Replay::Safe), Verdict::Done);
+    }
+
+    #[test]
+    fn backoff_grows_caps_and_jitters() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+            max_total: Duration::from_secs(10),
+        };
+        assert_eq!(p.backoff(1, 1.0), Duration::from_millis(100));
+        assert_eq!(p.backoff(2, 1.0), Duration::from_millis(200));
+        assert_eq!(p.backoff(3, 1.0), Duration::from_millis(400));
+        assert_eq!(p.backoff(10, 1.0), Duration::from_secs(1));
+        assert_eq!(p.backoff(1, 0.0), Duration::from_millis(50));
+        assert_eq!(p.backoff(40, 0.0), Duration::from_millis(500));
+    }
+}
