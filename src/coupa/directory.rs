@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use url::Url;
 
@@ -74,11 +75,39 @@ async fn fetch_page<T: Record>(
     decode_page(tenant.get_json(url, T::WHAT, T::SCOPE, permit).await?)
 }
 
+/// What a worker may do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// Fetch the page at this offset.
+    Page(u64),
+    /// Not yet: wait until a page in flight comes back.
+    Wait,
+    /// The end of the list is known.
+    Done,
+}
+
+impl Claim {
+    #[cfg(test)]
+    pub(crate) fn page(self) -> Option<u64> {
+        match self {
+            Claim::Page(o) => Some(o),
+            _ => None,
+        }
+    }
+}
+
 /// The bookkeeping of an offset listing, kept free of I/O so its edge cases are unit-tested:
 /// which offset to ask for next, when to stop asking, and the rows so far.
+///
+/// Pages are released like TCP's slow start: one page first, then two more for each page that
+/// comes back full. Most tenants have a few hundred groups and roles at most, and asking eight
+/// pages at once for a list that fits in one would waste seven requests of Coupa's rate budget;
+/// a large tenant reaches full concurrency after a handful of pages.
 #[derive(Debug)]
 pub(crate) struct OffsetPager<T> {
     next: u64,
+    /// Pages that came back full so far.
+    full_pages: u64,
     /// Offset of the first page that came back short: nothing is asked for after it is known.
     end: Option<u64>,
     /// Keyed by id, which sorts and deduplicates. For a row seen twice the copy that arrived last
@@ -90,22 +119,35 @@ impl<T: Record> OffsetPager<T> {
     pub(crate) fn new() -> Self {
         OffsetPager {
             next: 0,
+            full_pages: 0,
             end: None,
             rows: BTreeMap::new(),
         }
     }
 
-    /// The next offset to fetch, or `None` once a short page has shown where the list ends.
-    /// Pages already in flight past the end are harmless: they come back empty.
-    pub(crate) fn claim(&mut self) -> Option<u64> {
-        if self.end.is_some() {
-            return None;
+    /// The next offset to fetch, [`Claim::Wait`] while the slow-start window is used up, or
+    /// [`Claim::Done`] once a short page has shown where the list ends. Pages already in flight
+    /// past the end are harmless: they come back empty.
+    pub(crate) fn claim(&mut self) -> Claim {
+        let next = self.peek();
+        if let Claim::Page(_) = next {
+            self.next += PAGE_SIZE as u64;
         }
-        let offset = self.next;
-        self.next += PAGE_SIZE as u64;
-        Some(offset)
+        next
     }
 
+    /// What [`claim`](Self::claim) would answer, without claiming.
+    pub(crate) fn peek(&self) -> Claim {
+        if self.end.is_some() {
+            Claim::Done
+        } else if self.next / PAGE_SIZE as u64 > 2 * self.full_pages {
+            Claim::Wait
+        } else {
+            Claim::Page(self.next)
+        }
+    }
+
+    #[cfg(test)]
     pub(crate) fn is_done(&self) -> bool {
         self.end.is_some()
     }
@@ -116,7 +158,9 @@ impl<T: Record> OffsetPager<T> {
     /// a broken stand-in), and going on would loop forever, so that is an error.
     pub(crate) fn record(&mut self, offset: u64, page: Vec<T>) -> Result<(), CoupaError> {
         let full = page.len() >= PAGE_SIZE;
-        if !full {
+        if full {
+            self.full_pages += 1;
+        } else {
             self.end = Some(self.end.map_or(offset, |e| e.min(offset)));
         }
         let mut new_rows = 0;
@@ -147,9 +191,14 @@ pub(crate) async fn list_offset<T: Record>(tenant: &Tenant) -> Result<Vec<T>, Co
     // Mint first: a credentials problem then shows as one clear error, not one per worker.
     tenant.token(&[T::SCOPE]).await?;
     let pager = Arc::new(Mutex::new(OffsetPager::<T>::new()));
+    let progress = Arc::new(Notify::new());
     let mut workers = JoinSet::new();
     for _ in 0..tenant.tuning().page_concurrency.max(1) {
-        workers.spawn(offset_worker(tenant.clone(), pager.clone()));
+        workers.spawn(offset_worker(
+            tenant.clone(),
+            pager.clone(),
+            progress.clone(),
+        ));
     }
     // The first error returns at once; dropping `workers` aborts the pages still in flight.
     while let Some(joined) = workers.join_next().await {
@@ -165,22 +214,41 @@ pub(crate) async fn list_offset<T: Record>(tenant: &Tenant) -> Result<Vec<T>, Co
 
 /// Fetch pages until the end is known. A permit is taken *before* an offset is claimed, so an
 /// offset is only claimed when its request can go out at once; a worker that waited for a permit
-/// only to learn that the list has ended gives the permit back.
+/// only to learn that it must wait, or that the list has ended, gives the permit back.
 async fn offset_worker<T: Record>(
     tenant: Tenant,
     pager: Arc<Mutex<OffsetPager<T>>>,
+    progress: Arc<Notify>,
 ) -> Result<(), CoupaError> {
     let lock = || pager.lock().unwrap_or_else(|p| p.into_inner());
-    while !lock().is_done() {
+    loop {
+        // Register for the next page's arrival before looking, so a wake-up cannot be missed.
+        let arrived = progress.notified();
+        tokio::pin!(arrived);
+        arrived.as_mut().enable();
+        let next = lock().peek(); // the guard must not live across an await
+        match next {
+            Claim::Done => return Ok(()),
+            Claim::Wait => {
+                arrived.await;
+                continue;
+            }
+            Claim::Page(_) => {}
+        }
         let permit = tenant.limiter().acquire().await;
-        let Some(offset) = lock().claim() else {
-            tenant.limiter().refund(permit);
-            break;
+        let claimed = lock().claim();
+        let offset = match claimed {
+            Claim::Page(offset) => offset,
+            Claim::Wait | Claim::Done => {
+                tenant.limiter().refund(permit);
+                continue;
+            }
         };
-        let page = fetch_page::<T>(&tenant, PageAt::Offset(offset), permit).await?;
-        lock().record(offset, page)?;
+        let page = fetch_page::<T>(&tenant, PageAt::Offset(offset), permit).await;
+        let recorded = page.and_then(|p| lock().record(offset, p));
+        progress.notify_waiters();
+        recorded?;
     }
-    Ok(())
 }
 
 /// Every row of `T`'s collection, one keyset page after the other (`id[gt]=<last id>`). Immune to
