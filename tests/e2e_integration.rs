@@ -331,7 +331,8 @@ fn error_block<'a>(out: &'a str, summary: &str) -> Option<&'a str> {
 }
 
 /// Terraform printed `Error: {summary}` about resource `x`, pointing at the source line of
-/// `attr` (`NN:   attr = …`). Returns that diagnostic for further checks.
+/// `attr` (`NN:   attr = …`). Returns that diagnostic with its whitespace collapsed, since
+/// Terraform wraps the detail at 78 columns.
 #[track_caller]
 fn assert_error_on(run: &Run, summary: &str, attr: &str) -> String {
     run.assert_failed(summary);
@@ -347,14 +348,34 @@ fn assert_error_on(run: &Run, summary: &str, attr: &str) -> String {
         line.is_match(block),
         "`Error: {summary}` does not point at the line of `{attr}`:\n{out}"
     );
-    block.to_owned()
+    collapse(block)
+}
+
+/// Runs of whitespace as one space.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The part of a plan after `Terraform will perform the following actions:` (the drift report
+/// of `Objects have changed outside of Terraform` comes before it).
+fn actions(run: &Run) -> &str {
+    let marker = "Terraform will perform the following actions:";
+    run.stdout
+        .find(marker)
+        .map(|i| &run.stdout[i..])
+        .unwrap_or_else(|| panic!("no planned actions:\n{}", run.all()))
 }
 
 /// Method, path, status and note of logged requests: what a failure message may show (request
 /// bodies may hold secrets).
 fn describe(log: &[Value]) -> String {
     log.iter()
-        .map(|r| format!("{} {} → {} {}", r["method"], r["path"], r["status"], r["note"]))
+        .map(|r| {
+            format!(
+                "{} {} → {} {}",
+                r["method"], r["path"], r["status"], r["note"]
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -377,8 +398,13 @@ fn scope_set(scope: &str) -> Vec<&str> {
 
 /// Every token request went out with HTTP Basic, for `client_id`, with exactly `scopes`.
 #[track_caller]
-fn assert_token_requests(tokens: &[Value], n: usize, client_id: &str, scopes: &str) {
-    assert_eq!(tokens.len(), n, "token requests:\n{}", describe(tokens));
+fn assert_token_requests(what: &str, tokens: &[Value], n: usize, client_id: &str, scopes: &str) {
+    assert_eq!(
+        tokens.len(),
+        n,
+        "{what}: token requests:\n{}",
+        describe(tokens)
+    );
     for t in tokens {
         assert_eq!(t["auth_style"], "basic", "{}", describe(tokens));
         assert_eq!(t["client_id"], client_id, "{}", describe(tokens));
@@ -446,11 +472,18 @@ async fn create_sends_the_documented_body_checks_coupa_once_per_run_and_then_pla
     plan.assert_ok("plan -out");
     assert!(plan.stdout.contains("+ create"), "{}", plan.all());
     assert!(
-        plan.stdout.contains("coupa_url            = \"https://acme.coupahost.com\""),
+        plan.stdout
+            .contains("coupa_url            = \"https://acme.coupahost.com\""),
         "coupa_url is known at plan time:\n{}",
         plan.all()
     );
-    assert_token_requests(&rig.coupa_tokens().await, 1, &client_id, READ_ONLY_SCOPES);
+    assert_token_requests(
+        "plan -out",
+        &rig.coupa_tokens().await,
+        1,
+        &client_id,
+        READ_ONLY_SCOPES,
+    );
     assert!(rig.c1_writes().await.is_empty());
     rig.s.clear_logs().await;
 
@@ -459,13 +492,26 @@ async fn create_sends_the_documented_body_checks_coupa_once_per_run_and_then_pla
     let apply = rig.tf(&["apply", "-input=false", "-no-color", "create.tfplan"]);
     apply.assert_ok("apply create.tfplan");
     assert!(
-        apply.stdout.contains("Resources: 1 added, 0 changed, 0 destroyed."),
+        apply
+            .stdout
+            .contains("Resources: 1 added, 0 changed, 0 destroyed."),
         "{}",
         apply.all()
     );
-    assert_token_requests(&rig.coupa_tokens().await, 1, &client_id, READ_ONLY_SCOPES);
+    assert_token_requests(
+        "apply create.tfplan",
+        &rig.coupa_tokens().await,
+        1,
+        &client_id,
+        READ_ONLY_SCOPES,
+    );
     let writes = rig.c1_writes().await;
-    assert_eq!(writes.len(), 1, "one write expected:\n{}", describe(&writes));
+    assert_eq!(
+        writes.len(),
+        1,
+        "one write expected:\n{}",
+        describe(&writes)
+    );
     let create = &writes[0];
     assert_eq!(create["method"], "POST");
     assert_eq!(
@@ -473,7 +519,10 @@ async fn create_sends_the_documented_body_checks_coupa_once_per_run_and_then_pla
         format!("/api/v1/apps/{}/connectors/create", rig.app())
     );
     assert_eq!(create["status"], 200);
-    assert_eq!(create["note"], "", "the stand-in ignored fields of the create");
+    assert_eq!(
+        create["note"], "",
+        "the stand-in ignored fields of the create"
+    );
     let expected = json!({
         "catalogId": CATALOG_ID,
         "config": {
@@ -542,7 +591,7 @@ async fn one_step_apply_checks_coupa_once_per_terraform_walk() {
     // Plan walk, then the apply walk's plan in a new plugin process; the create reuses the
     // second check.
     let tokens = rig.coupa_tokens().await;
-    assert_token_requests(&tokens, 2, &client_id, READ_ONLY_SCOPES);
+    assert_token_requests("one-step apply", &tokens, 2, &client_id, READ_ONLY_SCOPES);
     assert!(tokens[0]["seq"].as_u64() < tokens[1]["seq"].as_u64());
     // Without `user_ids`, ConductorOne makes the caller the owner, and that is read back.
     let st = rig.state();
@@ -591,7 +640,12 @@ impl Rig {
         let writes = self.c1_writes().await;
         match step.mask {
             Some(mask) => {
-                assert_eq!(writes.len(), 1, "{what}: one update:\n{}", describe(&writes));
+                assert_eq!(
+                    writes.len(),
+                    1,
+                    "{what}: one update:\n{}",
+                    describe(&writes)
+                );
                 let w = &writes[0];
                 assert_eq!(w["method"], "POST", "{what}");
                 assert_eq!(w["path"], self.connector_path(&self.app(), id), "{what}");
@@ -599,10 +653,14 @@ impl Rig {
                 assert_eq!(w["body"]["updateMask"], mask, "{what}");
                 assert_eq!(w["body"]["connector"]["id"], id, "{what}");
             }
-            None => assert!(writes.is_empty(), "{what}: no write:\n{}", describe(&writes)),
+            None => assert!(
+                writes.is_empty(),
+                "{what}: no write:\n{}",
+                describe(&writes)
+            ),
         }
         let (n, client_id, scopes) = step.tokens;
-        assert_token_requests(&self.coupa_tokens().await, n, client_id, scopes);
+        assert_token_requests(what, &self.coupa_tokens().await, n, client_id, scopes);
     }
 }
 
@@ -632,7 +690,10 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
     )
     .await;
     let (domain, cid, _) = stored_config(&rig.connector(&id).await);
-    assert_eq!((domain.as_str(), cid.as_str()), ("acme-eu.coupacloud.com", ro_id.as_str()));
+    assert_eq!(
+        (domain.as_str(), cid.as_str()),
+        ("acme-eu.coupacloud.com", ro_id.as_str())
+    );
     assert_eq!(rig.state()["coupa_url"], "https://acme-eu.coupacloud.com");
 
     // Another Coupa client: ID and secret.
@@ -641,7 +702,9 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
         &id,
         Step {
             what: "client_id",
-            plan: &[&format!("~ client_id            = \"{ro_id}\" -> \"{full_id}\"")],
+            plan: &[&format!(
+                "~ client_id            = \"{ro_id}\" -> \"{full_id}\""
+            )],
             mask: Some("config"),
             tokens: (2, &full_id, READ_ONLY_SCOPES),
         },
@@ -649,11 +712,18 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
     .await;
     assert_eq!(
         stored_config(&rig.connector(&id).await),
-        ("acme-eu.coupacloud.com".into(), full_id.clone(), sha256_hex(&full_secret))
+        (
+            "acme-eu.coupacloud.com".into(),
+            full_id.clone(),
+            sha256_hex(&full_secret)
+        )
     );
 
     // The access mode is checked against Coupa but never sent to ConductorOne.
-    rig.write(&body("acme-eu.coupacloud.com", &["access_mode = \"provisioning\""]));
+    rig.write(&body(
+        "acme-eu.coupacloud.com",
+        &["access_mode = \"provisioning\""],
+    ));
     rig.update_in_place(
         &id,
         Step {
@@ -690,7 +760,10 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
 
     // The secret and the owners at once, unchecked: both fields in one mask, no Coupa request.
     rig.set_secret(UI_SECRET);
-    rig.write(&body_with(&[&user_ids(&[&sam]), "validate_credentials = false"]));
+    rig.write(&body_with(&[
+        &user_ids(&[&sam]),
+        "validate_credentials = false",
+    ]));
     rig.update_in_place(
         &id,
         Step {
@@ -715,11 +788,574 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
         &id,
         Step {
             what: "client_secret",
-            plan: &["~ client_secret        = (sensitive value)"],
+            plan: &[
+                "~ client_secret        = (sensitive value)",
+                "~ validate_credentials = false -> true",
+            ],
             mask: Some("config"),
             tokens: (2, &full_id, PROVISIONING_SCOPES),
         },
     )
     .await;
-    assert_eq!(stored_config(&rig.connector(&id).await).2, sha256_hex(&full_secret));
+    assert_eq!(
+        stored_config(&rig.connector(&id).await).2,
+        sha256_hex(&full_secret)
+    );
+
+    // Removing an optional argument goes back to its default.
+    rig.write(&body("acme-eu.coupacloud.com", &[&user_ids(&[&sam])]));
+    rig.update_in_place(
+        &id,
+        Step {
+            what: "access_mode removed",
+            plan: &["~ access_mode          = \"provisioning\" -> \"read_only\""],
+            mask: None,
+            tokens: (2, &full_id, READ_ONLY_SCOPES),
+        },
+    )
+    .await;
+    let st = rig.state();
+    assert_eq!(
+        (&st["access_mode"], &st["validate_credentials"]),
+        (&json!("read_only"), &json!(true))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Replacement
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn changing_app_id_replaces_the_connector_in_the_other_app() {
+    let Some(mut rig) = Rig::start() else { return };
+    rig.write(&body("acme.coupahost.com", &[]));
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let (app, old_id) = (rig.app(), rig.id());
+    let other = rig.other_app();
+
+    rig.set_app(&other);
+    let plan = rig.plan();
+    assert_plan(
+        &plan,
+        "app_id change",
+        &[
+            "-/+ destroy and then create replacement",
+            "must be replaced",
+            &format!("~ app_id               = \"{app}\" -> \"{other}\" # forces replacement"),
+            "~ id                   = \"",
+            "Plan: 1 to add, 0 to change, 1 to destroy.",
+        ],
+    );
+
+    rig.s.clear_logs().await;
+    rig.apply_and_converge("1 added, 0 changed, 1 destroyed");
+    let new_id = rig.id();
+    assert_ne!(new_id, old_id);
+    let writes = rig.c1_writes().await;
+    let calls: Vec<(String, String)> = writes
+        .iter()
+        .map(|w| {
+            (
+                w["method"].as_str().unwrap_or("").into(),
+                w["path"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("DELETE".to_string(), rig.connector_path(&app, &old_id)),
+            (
+                "POST".to_string(),
+                format!("/api/v1/apps/{other}/connectors/create")
+            ),
+        ],
+        "{}",
+        describe(&writes)
+    );
+    assert!(
+        !rig.connector(&old_id).await["deletedAt"].is_null(),
+        "the old connector is deleted"
+    );
+    let new = rig.connector(&new_id).await;
+    assert_eq!(new["appId"], other);
+    assert!(new["deletedAt"].is_null());
+    assert_eq!(rig.state()["app_id"], other);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Credentials refused at plan time
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn wrong_secret_fails_the_plan_on_client_secret_and_creates_nothing() {
+    let Some(mut rig) = Rig::start() else { return };
+    rig.set_secret(WRONG_SECRET);
+    rig.write(&body(PASTED, &[]));
+
+    let plan = rig.plan();
+    let block = assert_error_on(
+        &plan,
+        "Coupa Rejected the Client Credentials",
+        "client_secret",
+    );
+    assert!(block.contains("invalid_client"), "{block}");
+    let apply = rig.apply();
+    assert_error_on(
+        &apply,
+        "Coupa Rejected the Client Credentials",
+        "client_secret",
+    );
+
+    let tokens = rig.coupa_tokens().await;
+    assert_eq!(tokens.len(), 2, "one per command:\n{}", describe(&tokens));
+    assert!(tokens
+        .iter()
+        .all(|t| t["status"] == 401 && t["note"] == "wrong client_secret"));
+    let c1 = rig.c1_log().await;
+    assert!(
+        !c1.iter()
+            .any(|r| r["path"].as_str().unwrap_or("").contains("/connectors")),
+        "nothing may be sent to ConductorOne's connectors:\n{}",
+        describe(&c1)
+    );
+    assert!(rig.s.connectors().await.is_empty());
+    assert!(rig.state().is_null());
+}
+
+#[tokio::test]
+async fn provisioning_with_a_read_only_client_fails_the_plan_on_access_mode_naming_missing_scopes()
+{
+    let Some(rig) = Rig::start() else { return };
+    rig.write(&body(PASTED, &["access_mode   = \"provisioning\""]));
+
+    let apply = rig.apply();
+    let block = assert_error_on(&apply, "Coupa Client Lacks Required Scopes", "access_mode");
+    for scope in ["core.user_group.write", "core.user.write", "offline_access"] {
+        assert!(
+            block.contains(&format!("`{scope}`")),
+            "{scope} not named:\n{block}"
+        );
+    }
+    for granted in READ_ONLY_SCOPES.split(' ') {
+        assert!(
+            !block.contains(&format!("`{granted}`")),
+            "{granted} is granted but named:\n{block}"
+        );
+    }
+    assert!(block.contains("access_mode = \"read_only\""), "{block}");
+    assert!(rig.c1_writes().await.is_empty());
+    assert!(rig.s.connectors().await.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. No credential check
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn validate_credentials_false_never_contacts_coupa() {
+    let Some(mut rig) = Rig::start() else { return };
+    // A secret Coupa would refuse: nothing checks it.
+    rig.set_secret(WRONG_SECRET);
+    rig.write(&body(PASTED, &["validate_credentials = false"]));
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let id = rig.id();
+    assert_eq!(rig.state()["validate_credentials"], false);
+    assert_eq!(
+        stored_config(&rig.connector(&id).await).2,
+        sha256_hex(WRONG_SECRET)
+    );
+
+    let coupa = rig.s.coupa_requests().await;
+    assert!(
+        coupa.is_empty(),
+        "Coupa was contacted:\n{}",
+        describe(&coupa)
+    );
+
+    // Turning the check back on checks the secret in place, and refuses it.
+    rig.write(&body(PASTED, &[]));
+    let plan = rig.plan();
+    assert_error_on(
+        &plan,
+        "Coupa Rejected the Client Credentials",
+        "client_secret",
+    );
+    assert_eq!(rig.coupa_tokens().await.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Changes made outside Terraform
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn connector_deleted_outside_terraform_is_planned_for_creation_again() {
+    let Some(rig) = Rig::start() else { return };
+    rig.write(&body(PASTED, &[]));
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let old_id = rig.id();
+    rig.s
+        .c1_post(&format!("connectors/{old_id}/delete"), json!({}))
+        .await;
+
+    let plan = rig.plan();
+    assert_plan(
+        &plan,
+        "deleted outside",
+        &[
+            "# conductorone_coupa_integration.x has been deleted",
+            "# conductorone_coupa_integration.x will be created",
+            "Plan: 1 to add, 0 to change, 0 to destroy.",
+        ],
+    );
+    assert!(actions(&plan).contains("+ create"), "{}", plan.all());
+
+    rig.s.clear_logs().await;
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let writes = rig.c1_writes().await;
+    assert_eq!(writes.len(), 1, "{}", describe(&writes));
+    assert_eq!(
+        writes[0]["path"],
+        format!("/api/v1/apps/{}/connectors/create", rig.app())
+    );
+    assert_ne!(rig.id(), old_id);
+}
+
+#[tokio::test]
+async fn secret_changed_outside_terraform_is_planned_as_an_update_that_sends_it_again() {
+    let Some(rig) = Rig::start() else { return };
+    let (_, secret) = rig.client("read_only");
+    rig.write(&body(PASTED, &[]));
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let id = rig.id();
+    rig.s
+        .c1_post(
+            &format!("connectors/{id}/rotate_secret"),
+            json!({ "value": UI_SECRET }),
+        )
+        .await;
+    assert_eq!(
+        stored_config(&rig.connector(&id).await).2,
+        sha256_hex(UI_SECRET)
+    );
+
+    // Saving the refreshed state does not make the drift go away: only sending the secret does.
+    let refresh = rig.tf(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    refresh.assert_ok("apply -refresh-only");
+    for round in ["first plan", "second plan"] {
+        let plan = rig.plan();
+        assert_plan(
+            &plan,
+            round,
+            &[
+                "# conductorone_coupa_integration.x will be updated in-place",
+                "Plan: 0 to add, 1 to change, 0 to destroy.",
+            ],
+        );
+        assert!(
+            actions(&plan).contains("client_secret        = (sensitive value)"),
+            "{round}: the secret is not part of the update:\n{}",
+            plan.all()
+        );
+    }
+
+    rig.s.clear_logs().await;
+    rig.apply_and_converge("0 added, 1 changed, 0 destroyed");
+    let writes = rig.c1_writes().await;
+    assert_eq!(writes.len(), 1, "{}", describe(&writes));
+    assert_eq!(writes[0]["path"], rig.connector_path(&rig.app(), &id));
+    assert_eq!(writes[0]["body"]["updateMask"], "config");
+    assert_eq!(
+        stored_config(&rig.connector(&id).await).2,
+        sha256_hex(&secret),
+        "the secret from the configuration is back"
+    );
+    assert_eq!(rig.id(), id);
+}
+
+#[tokio::test]
+async fn owners_changed_outside_terraform_show_as_drift_and_are_restored() {
+    let Some(rig) = Rig::start() else { return };
+    let (alex, sam) = (rig.other_user(0), rig.other_user(1));
+    rig.write(&body(PASTED, &[&user_ids(&[&alex])]));
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let id = rig.id();
+    rig.s
+        .c1_post(
+            &format!("connectors/{id}/owners"),
+            json!({ "userIds": [sam] }),
+        )
+        .await;
+
+    let plan = rig.plan();
+    assert_plan(
+        &plan,
+        "owners changed outside",
+        &[
+            "# conductorone_coupa_integration.x has been changed",
+            "Plan: 0 to add, 1 to change, 0 to destroy.",
+        ],
+    );
+    let planned = actions(&plan);
+    for line in [
+        "~ user_ids             = [".to_string(),
+        format!("+ \"{alex}\","),
+        format!("- \"{sam}\","),
+    ] {
+        assert!(
+            planned.contains(&line),
+            "{line:?} not planned:\n{}",
+            plan.all()
+        );
+    }
+
+    rig.s.clear_logs().await;
+    rig.apply_and_converge("0 added, 1 changed, 0 destroyed");
+    let writes = rig.c1_writes().await;
+    assert_eq!(writes.len(), 1, "{}", describe(&writes));
+    assert_eq!(writes[0]["body"]["updateMask"], "userIds");
+    let tokens = rig.coupa_tokens().await;
+    assert!(
+        tokens.is_empty(),
+        "owners need no Coupa check:\n{}",
+        describe(&tokens)
+    );
+    assert_eq!(rig.connector(&id).await["userIds"], json!([alex]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Import
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn import_reads_all_but_the_secret_and_the_next_apply_sends_the_secret() {
+    let Some(rig) = Rig::start() else { return };
+    let (client_id, secret) = rig.client("read_only");
+    let owners = [rig.other_user(0), rig.caller()];
+    let owner_refs: Vec<&str> = owners.iter().map(String::as_str).collect();
+    rig.write(&body("acme.coupahost.com", &[&user_ids(&owner_refs)]));
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let id = rig.id();
+    rig.tf(&["state", "rm", ADDR]).assert_ok("state rm");
+    assert!(rig.state().is_null());
+
+    rig.s.clear_logs().await;
+    let import_id = format!("{}/{id}", rig.app());
+    let import = rig.tf(&["import", "-input=false", "-no-color", ADDR, &import_id]);
+    import.assert_ok("import");
+    assert!(
+        import.stdout.contains("Import successful!"),
+        "{}",
+        import.all()
+    );
+    let reads: Vec<Value> = rig
+        .c1_log()
+        .await
+        .into_iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").starts_with("/api/"))
+        .collect();
+    assert!(
+        !reads.is_empty() && reads.iter().all(|r| r["method"] == "GET"),
+        "import only reads:\n{}",
+        describe(&reads)
+    );
+
+    let st = rig.state();
+    assert_eq!(st["id"], id.as_str());
+    assert_eq!(st["app_id"], rig.app());
+    assert_eq!(st["coupa_domain"], "acme.coupahost.com");
+    assert_eq!(st["coupa_url"], "https://acme.coupahost.com");
+    assert_eq!(st["client_id"], client_id.as_str());
+    assert_eq!(sorted_strings(&st["user_ids"]), sorted(&owner_refs));
+    assert_eq!(st["access_mode"], "read_only");
+    assert_eq!(st["validate_credentials"], true);
+    assert!(st["client_secret"].is_null(), "a secret cannot be imported");
+
+    let plan = rig.plan();
+    assert_plan(
+        &plan,
+        "after import",
+        &["Plan: 0 to add, 1 to change, 0 to destroy."],
+    );
+    let planned = actions(&plan);
+    assert!(
+        planned.contains("+ client_secret        = (sensitive value)"),
+        "{}",
+        plan.all()
+    );
+    for argument in [
+        "app_id",
+        "coupa_domain",
+        "client_id",
+        "user_ids",
+        "access_mode",
+    ] {
+        assert!(
+            !planned.contains(&format!("~ {argument} ")),
+            "only the secret may change, not {argument}:\n{}",
+            plan.all()
+        );
+    }
+
+    rig.s.clear_logs().await;
+    rig.apply_and_converge("0 added, 1 changed, 0 destroyed");
+    let writes = rig.c1_writes().await;
+    assert_eq!(writes.len(), 1, "{}", describe(&writes));
+    assert_eq!(writes[0]["body"]["updateMask"], "config");
+    assert_eq!(
+        stored_config(&rig.connector(&id).await),
+        ("acme.coupahost.com".into(), client_id, sha256_hex(&secret))
+    );
+    assert_eq!(rig.id(), id);
+}
+
+#[tokio::test]
+async fn malformed_import_ids_are_refused_with_the_expected_form() {
+    let Some(rig) = Rig::start() else { return };
+    rig.write(&body("acme.coupahost.com", &[]));
+    for bad in ["nope", "a/", "/b", "a/b/c"] {
+        let run = rig.tf(&["import", "-input=false", "-no-color", ADDR, bad]);
+        run.assert_failed(bad);
+        let out = run.all();
+        let block = collapse(
+            error_block(&out, "Unexpected Import Identifier")
+                .unwrap_or_else(|| panic!("{bad}: no import error:\n{out}")),
+        );
+        assert!(
+            block.contains("`<app_id>/<connector_id>`"),
+            "{bad}: {block}"
+        );
+        assert!(block.contains(&format!("got \"{bad}\"")), "{bad}: {block}");
+    }
+    assert!(rig.state().is_null());
+    let c1 = rig.c1_log().await;
+    assert!(
+        c1.is_empty(),
+        "nothing to ask ConductorOne:\n{}",
+        describe(&c1)
+    );
+
+    // Well formed, but no such connector.
+    let missing = format!("{}/2NoSuchConnector", rig.app());
+    let run = rig.tf(&["import", "-input=false", "-no-color", ADDR, &missing]);
+    run.assert_failed("import of a missing connector");
+    assert!(
+        run.all()
+            .contains("Error: Cannot import non-existent remote object"),
+        "{}",
+        run.all()
+    );
+    assert!(rig.state().is_null());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Destroy
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn destroy_deletes_the_connector() {
+    let Some(rig) = Rig::start() else { return };
+    rig.write(&body(PASTED, &[]));
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let id = rig.id();
+
+    rig.s.clear_logs().await;
+    let run = rig.destroy();
+    run.assert_ok("destroy");
+    assert!(
+        run.stdout
+            .contains("Destroy complete! Resources: 1 destroyed."),
+        "{}",
+        run.all()
+    );
+    let writes = rig.c1_writes().await;
+    assert_eq!(writes.len(), 1, "{}", describe(&writes));
+    assert_eq!(writes[0]["method"], "DELETE");
+    assert_eq!(writes[0]["path"], rig.connector_path(&rig.app(), &id));
+    assert_eq!(writes[0]["status"], 200);
+    assert!(!rig.connector(&id).await["deletedAt"].is_null());
+    assert!(rig.state().is_null());
+    let tokens = rig.coupa_tokens().await;
+    assert!(
+        tokens.is_empty(),
+        "destroy needs no Coupa check:\n{}",
+        describe(&tokens)
+    );
+}
+
+#[tokio::test]
+async fn destroy_succeeds_when_the_connector_is_already_gone() {
+    let Some(rig) = Rig::start() else { return };
+    rig.write(&body(PASTED, &[]));
+
+    // Deleted in the UI (ConductorOne keeps it readable, with `deletedAt`): the refresh before
+    // the destroy drops it, and there is nothing left to delete.
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let id = rig.id();
+    rig.s
+        .c1_post(&format!("connectors/{id}/delete"), json!({}))
+        .await;
+    let run = rig.destroy();
+    run.assert_ok("destroy after a delete outside Terraform");
+    assert!(rig.state().is_null());
+
+    // Gone for good (reads answer 404), and no refresh: the DELETE answers 404, which counts as
+    // deleted.
+    rig.apply_and_converge("1 added, 0 changed, 0 destroyed");
+    let id = rig.id();
+    rig.s
+        .c1_post(&format!("connectors/{id}/purge"), json!({}))
+        .await;
+    rig.s.clear_logs().await;
+    let run = rig.tf(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-refresh=false",
+    ]);
+    run.assert_ok("destroy of a purged connector");
+    assert!(
+        run.stdout
+            .contains("Destroy complete! Resources: 1 destroyed."),
+        "{}",
+        run.all()
+    );
+    let writes = rig.c1_writes().await;
+    assert_eq!(writes.len(), 1, "{}", describe(&writes));
+    assert_eq!(
+        (&writes[0]["method"], &writes[0]["status"]),
+        (&json!("DELETE"), &json!(404))
+    );
+    assert!(rig.state().is_null());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Offline validation
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn validate_reports_each_bad_argument_on_its_line_without_any_request() {
+    let Some(rig) = Rig::start() else { return };
+    rig.write(
+        "  app_id        = \"\"\n  coupa_domain  = \"acme.coupa.com\"\n  client_id     = var.client_id\n  client_secret = var.client_secret\n  access_mode   = \"admin\"\n  user_ids      = []\n",
+    );
+    for run in [rig.validate(), rig.plan()] {
+        assert_error_on(&run, "Empty Value", "app_id");
+        let domain = assert_error_on(&run, "Invalid Coupa Domain", "coupa_domain");
+        assert!(domain.contains("acme.coupa.com"), "{domain}");
+        assert!(domain.contains("coupahost.com"), "{domain}");
+        let mode = assert_error_on(&run, "Invalid Access Mode", "access_mode");
+        assert!(mode.contains("`admin`"), "{mode}");
+        assert_error_on(&run, "No Owners", "user_ids");
+    }
+    let (c1, coupa) = (rig.c1_log().await, rig.s.coupa_requests().await);
+    assert!(c1.is_empty(), "{}", describe(&c1));
+    assert!(coupa.is_empty(), "{}", describe(&coupa));
 }

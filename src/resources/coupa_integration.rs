@@ -63,16 +63,16 @@ pub const ACCESS_MODES: [&str; 2] = ["read_only", "provisioning"];
 pub fn schema() -> Schema {
     use AttributeType::{Bool, String as Str};
     s::schema(
-        "Registers a Coupa connector in ConductorOne. Before anything is written, the Coupa domain, client ID and secret are checked against Coupa's OAuth2 token endpoint with the scopes of `access_mode`, so a bad credential fails `terraform plan`, not a sync days later.\n\n~> The client secret is stored in the Terraform state, like every resource argument. Keep state in an encrypted backend with restricted access.",
+        "Registers a Coupa connector in ConductorOne. Before anything is written, the Coupa domain, client ID and secret are checked against Coupa's OAuth2 token endpoint with the scopes of `access_mode`, so a bad credential fails `terraform plan`, not a sync days later.\n\n~> The client secret is stored in plain text in the Terraform state and in saved plan files, like every resource argument: `sensitive` only hides it in CLI output. Keep state in a remote backend that encrypts it at rest and restricts who can read it, and never commit state or plan files.",
         vec![
-            ("id", s::computed(Str, "Connector ID in ConductorOne. Stable across updates.")),
+            ("id", s::computed(Str, "Connector ID in ConductorOne. Stable across updates. The import ID is `<app_id>/<id>`.")),
             ("app_id", s::required(Str, "ID of the ConductorOne app the connector belongs to. Changing it **replaces** the integration (a connector cannot move between apps).")),
-            ("coupa_domain", s::required(Str, "Host of your Coupa instance: `<tenant>.coupahost.com` (customer instances) or `<tenant>.coupacloud.com` (partner and demo instances). A pasted URL such as `https://acme.coupahost.com/session/new` is accepted; ConductorOne receives the bare host (see `coupa_url`). Other hosts, `http://`, ports and IP addresses are rejected before any request.")),
-            ("client_id", s::required(Str, "Identifier of the Coupa OAuth2/OpenID Connect client (grant type *client credentials*), from Coupa's Setup → Integrations → OAuth2/OpenID Connect Clients.")),
-            ("client_secret", s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. ConductorOne never returns it, so it cannot be read back or imported; a change made outside Terraform is detected through the connector's configuration timestamp and planned as an update that sends this value again. Stored in the Terraform state."))),
-            ("access_mode", s::optional_computed(Str, "Scope set checked against Coupa: `read_only` (default) needs `core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile`; `provisioning` also needs `core.user_group.write core.user.write offline_access`.")),
-            ("user_ids", s::optional_computed(AttributeType::Set(Box::new(Str)), "ConductorOne user IDs of the integration's owners. When not set, ConductorOne makes the caller the owner, and the value is read back. Owners changed outside Terraform show as drift.")),
-            ("validate_credentials", s::optional_computed(Bool, "Check the credentials against Coupa during plan and apply. Default `true`. Set to `false` only when Coupa cannot be reached from where Terraform runs; ConductorOne's first sync will then be the first check.")),
+            ("coupa_domain", s::required(Str, "Host of your Coupa instance: `<tenant>.coupahost.com` (customer instances) or `<tenant>.coupacloud.com` (partner and demo instances). A pasted URL such as `https://acme.coupahost.com/session/new` is accepted; ConductorOne receives the bare host (see `coupa_url`). Other hosts, `http://`, ports and IP addresses are rejected before any request. Read back from ConductorOne, so a change made outside Terraform shows as drift. Changing it updates the integration in place, after checking the credentials against the new domain.")),
+            ("client_id", s::required(Str, "Identifier of the Coupa OAuth2/OpenID Connect client (grant type *client credentials*), from Coupa's Setup → Integrations → OAuth2/OpenID Connect Clients. Read back from ConductorOne (drift shows). Changing it updates the integration in place, after checking the new credentials.")),
+            ("client_secret", s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. Changing it updates the integration in place, after checking it against Coupa. ConductorOne never returns it, so it is never read back and cannot be imported; a change made outside Terraform is detected through the connector's configuration timestamp and planned as an update that sends this value again. **Stored in plain text in the Terraform state** (`sensitive` only hides it in CLI output): use an encrypted backend with restricted access."))),
+            ("access_mode", s::optional_computed(Str, "Scope set the Coupa client must have, checked against Coupa: `read_only` needs `core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile`; `provisioning` also needs `core.user_group.write core.user.write offline_access`. Allowed values: `read_only`, `provisioning`. Default: `read_only`. Used only for that check: changing it sends nothing to ConductorOne.")),
+            ("user_ids", s::optional_computed(AttributeType::Set(Box::new(Str)), "ConductorOne user IDs of the integration's owners; at least one when set. Default: the caller, as ConductorOne chooses, read back into this attribute. Owners changed outside Terraform show as drift. Changing it updates the integration in place.")),
+            ("validate_credentials", s::optional_computed(Bool, "Check the credentials against Coupa during plan and apply. Set to `false` only when Coupa cannot be reached from where Terraform runs; ConductorOne's first sync will then be the first check. Default: `true`. Changing it sends nothing to ConductorOne.")),
             ("coupa_url", s::computed(Str, "Normalised address of the Coupa instance, `https://<tenant>.<coupahost|coupacloud>.com`.")),
             ("display_name", s::computed(Str, "Connector name chosen by ConductorOne.")),
             ("sync_status", s::computed(Str, "Sync status reported by ConductorOne when the integration was last created, updated or imported (for example `SYNC_STATUS_DONE`). Informational: it is not refreshed, so it never shows up as drift.")),
@@ -111,10 +111,10 @@ impl Resource for CoupaIntegration {
         &self,
         diags: &mut Diagnostics,
         proposed: State,
-        _config: State,
+        config: State,
         _meta: ValueEmpty,
     ) -> Option<(State, Value<Private>)> {
-        let planned = plan::planned_create(proposed);
+        let planned = plan::planned_create(proposed, &config);
         let validated = self.check_credentials_if_due(diags, &planned, None).await?;
         Some((planned, private_for_plan(validated, Value::Null)))
     }
@@ -124,7 +124,7 @@ impl Resource for CoupaIntegration {
         diags: &mut Diagnostics,
         prior: State,
         proposed: State,
-        _config: State,
+        config: State,
         prior_private: Value<Private>,
         _meta: ValueEmpty,
     ) -> Option<(State, Value<Private>, Vec<AttributePath>)> {
@@ -132,7 +132,7 @@ impl Resource for CoupaIntegration {
             // Terraform then plans a create, which checks the credentials.
             return Some((proposed, prior_private, vec![AttributePath::new("app_id")]));
         }
-        let planned = plan::planned_update(&prior, proposed);
+        let planned = plan::planned_update(&prior, proposed, &config);
         let validated = self
             .check_credentials_if_due(diags, &planned, Some(&prior))
             .await?;

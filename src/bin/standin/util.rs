@@ -279,7 +279,7 @@ mod tests {
         assert_eq!(k.len(), 27);
         assert!(k.bytes().all(|c| c.is_ascii_alphanumeric()));
         assert!(
-            k > "2".to_string(),
+            k.as_str() > "2",
             "KSUIDs made after 2017 start with 2 or more: {k}"
         );
         let u = ulid();

@@ -75,8 +75,8 @@ pub fn check_config(diags: &mut Diagnostics, c: &State) {
 }
 
 /// The plan for a new integration: defaults filled in, server-chosen values unknown.
-pub fn planned_create(mut s: State) -> State {
-    apply_defaults(&mut s);
+pub fn planned_create(mut s: State, config: &State) -> State {
+    apply_defaults(&mut s, config);
     s.id = Value::Unknown;
     s.coupa_url = normalised_url(&s.coupa_domain);
     if s.user_ids.is_null() {
@@ -91,8 +91,8 @@ pub fn planned_create(mut s: State) -> State {
 
 /// The plan for an existing integration. `proposed` is Terraform's merge of configuration and
 /// prior state (computed attributes the configuration leaves unset carry their prior value).
-pub fn planned_update(prior: &State, mut s: State) -> State {
-    apply_defaults(&mut s);
+pub fn planned_update(prior: &State, mut s: State, config: &State) -> State {
+    apply_defaults(&mut s, config);
     s.coupa_url = normalised_url(&s.coupa_domain);
     if s.user_ids.is_null() {
         s.user_ids = prior.user_ids.clone();
@@ -105,11 +105,15 @@ pub fn planned_update(prior: &State, mut s: State) -> State {
     s
 }
 
-fn apply_defaults(s: &mut State) {
-    if s.access_mode.is_null() {
+/// The defaults of `access_mode` and `validate_credentials`, decided from the configuration, not
+/// from `proposed`: for an optional+computed attribute the configuration leaves unset, Terraform
+/// proposes the prior value, so removing `access_mode = "provisioning"` would keep provisioning
+/// and removing `validate_credentials = false` would keep the check off for good.
+fn apply_defaults(s: &mut State, config: &State) {
+    if config.access_mode.is_null() {
         s.access_mode = Value::Value("read_only".into());
     }
-    if s.validate_credentials.is_null() {
+    if config.validate_credentials.is_null() {
         s.validate_credentials = Value::Value(true);
     }
 }
@@ -174,4 +178,62 @@ pub fn credential_check(planned: &State, prior: Option<&State>) -> Option<Creden
         secret: Secret::new(known_str(&planned.client_secret)?),
         scopes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Value<String> {
+        Value::Value(s.into())
+    }
+
+    fn prior() -> State {
+        State {
+            id: text("2conn"),
+            app_id: text("2app"),
+            coupa_domain: text("acme.coupahost.com"),
+            client_id: text("cid"),
+            client_secret: text("secret"),
+            access_mode: text("provisioning"),
+            validate_credentials: Value::Value(false),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn removed_optional_arguments_go_back_to_their_defaults() {
+        // Terraform proposes the prior value of an optional+computed attribute the
+        // configuration no longer sets.
+        let config = State {
+            access_mode: Value::Null,
+            validate_credentials: Value::Null,
+            ..prior()
+        };
+        let planned = planned_update(&prior(), prior(), &config);
+        assert_eq!(planned.access_mode, text("read_only"));
+        assert_eq!(planned.validate_credentials, Value::Value(true));
+        // So the credentials are checked again, with the read-only scopes.
+        let check = credential_check(&planned, Some(&prior())).expect("a check is due");
+        assert_eq!(check.scopes, &SCOPES_READ_ONLY);
+    }
+
+    #[test]
+    fn configured_values_win_over_defaults() {
+        let planned = planned_update(&prior(), prior(), &prior());
+        assert_eq!(planned.access_mode, text("provisioning"));
+        assert_eq!(planned.validate_credentials, Value::Value(false));
+        let created = planned_create(
+            State {
+                access_mode: Value::Unknown,
+                ..prior()
+            },
+            &State {
+                access_mode: Value::Unknown,
+                ..prior()
+            },
+        );
+        assert!(created.access_mode.is_unknown(), "unknown stays unknown");
+        assert!(created.id.is_unknown());
+    }
 }
