@@ -4,7 +4,7 @@ TERRAFORM := $(CURDIR)/.tools/terraform/terraform
 unexport RUST_BACKTRACE
 unexport TF_CLI_CONFIG_FILE
 
-.PHONY: tools build lint test demo clean
+.PHONY: tools build lint test demo docs release bench clean
 
 tools:
 	@./.ci/install-tools.sh
@@ -16,13 +16,33 @@ lint: tools
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
-## All tests: unit, provider methods against the stand-ins, end-to-end with Terraform 1.0.3.
+## All tests: unit, provider methods against the stand-ins, end-to-end with Terraform 1.0.3, plus
+## docs/ up to date, every example formatted and valid, release archive installed by Terraform.
 test: lint
 	TERRAFORM_BIN=$(TERRAFORM) REQUIRE_TERRAFORM=1 cargo test
 
 ## Build the provider and the stand-ins, then plan/apply/plan/destroy an example against them.
 demo: build
 	TERRAFORM_BIN=$(TERRAFORM) ./examples/demo/run.sh
+
+## Regenerate docs/ from the provider's schema and examples/ (formatted first); `make test` fails
+## when docs/ is stale.
+docs: tools
+	$(TERRAFORM) fmt -recursive examples
+	UPDATE_DOCS=1 cargo test --test docs -- --show-output
+
+## Build the release binary and write the registry's release assets (zip, manifest, SHA256SUMS)
+## for this platform to target/release-dist/. The version is Cargo.toml's.
+release: tools
+	python3 .ci/release.py
+
+## The figures of the README's "Performance" section: release build, then the benchmark against
+## the stand-ins (listing, start-up next to a Go provider, Terraform plan, binary size). Prints a
+## table and writes target/bench/results.json.
+bench: tools
+	@./.ci/install-bench-tools.sh
+	cargo build --release --bins
+	TERRAFORM_BIN=$(TERRAFORM) cargo run --release --quiet --bin provider-bench
 
 clean:
 	cargo clean

@@ -55,12 +55,22 @@ impl Shared {
 
 pub struct ConductorOneProvider {
     shared: Shared,
+    /// Timeouts and retry policy to start from; `configure` sets the user agent and applies the
+    /// `CONDUCTORONE_HTTP_*` environment variables on top.
+    http: HttpConfig,
 }
 
 impl ConductorOneProvider {
     pub fn new() -> Self {
+        Self::with_http_config(HttpConfig::new(""))
+    }
+
+    /// A provider whose requests use `http`'s timeouts and retry policy instead of the defaults:
+    /// for tests that call the provider's methods directly and cannot wait out real timeouts.
+    pub fn with_http_config(http: HttpConfig) -> Self {
         ConductorOneProvider {
             shared: Shared::default(),
+            http,
         }
     }
 
@@ -81,17 +91,17 @@ pub fn provider_schema() -> Schema {
         "Manages ConductorOne's Coupa integration and lists a Coupa tenant's user groups and roles. Credentials come from the provider block or from environment variables; an attribute always beats its environment variable.",
         vec![
             ("server_url", s::optional(Str,
-                "ConductorOne API address, such as `https://acme.conductor.one`. Must use `https`, except for loopback hosts (`127.0.0.1`, `::1`, `localhost`) where `http` is allowed for local stand-ins and proxies. Environment variable: `CONDUCTORONE_SERVER_URL`. Ignored when `tenant_domain` is set; when neither is set, the host in `client_id` is used.")),
+                "ConductorOne API address, such as `https://acme.conductor.one`. Must use `https`, except for loopback hosts (`127.0.0.1`, `::1`, `localhost`) where `http` is allowed for local stand-ins and proxies. Ignored when `tenant_domain` (or `CONDUCTORONE_TENANT_DOMAIN`) is set. Default: the host in `client_id` (`…@acme.conductor.one/spc` means `https://acme.conductor.one`). Environment variable: `CONDUCTORONE_SERVER_URL`.")),
             ("tenant_domain", s::optional(Str,
-                "ConductorOne tenant, as a name (`acme`, meaning `https://acme.conductor.one`) or a host (`acme.conductor.one`, `acme.c1eu.ai`). Takes precedence over `server_url`. Environment variable: `CONDUCTORONE_TENANT_DOMAIN`.")),
+                "ConductorOne tenant, as a name (`acme`, meaning `https://acme.conductor.one`) or a host (`acme.conductor.one`, `acme.c1eu.ai`). Takes precedence over `server_url`. Default: unset (see `server_url`). Environment variable: `CONDUCTORONE_TENANT_DOMAIN`.")),
             ("client_id", s::optional(Str,
-                "Client ID of a ConductorOne API credential or service principal, such as `swift-otter-12345@acme.conductor.one/spc`. Environment variable: `CONDUCTORONE_CLIENT_ID`. With OIDC, the client ID of the workload federation trust (`…/wfe`).")),
+                "Client ID of a ConductorOne API credential or service principal, such as `swift-otter-12345@acme.conductor.one/spc`. With OIDC, the client ID of the workload federation trust (`…/wfe`). Not needed with `CONDUCTORONE_ACCESS_TOKEN`. Environment variable: `CONDUCTORONE_CLIENT_ID`.")),
             ("client_secret", s::sensitive(s::optional(Str,
-                "Client secret that goes with `client_id` (`secret-token:conductorone.com:v1:…`). It never leaves the provider: it signs a short-lived JWT client assertion instead. Environment variable: `CONDUCTORONE_CLIENT_SECRET`. Prefer the environment variable so the secret stays out of configuration files."))),
+                "Client secret that goes with `client_id` (`secret-token:conductorone.com:v1:…`). It never leaves the provider: it signs a short-lived JWT client assertion instead. Ignored when an OIDC token or `CONDUCTORONE_ACCESS_TOKEN` is given. Provider settings are not written to the state, but a value passed through a variable is stored in saved plan files: prefer the environment variable, which keeps the secret out of configuration and plan files. Environment variable: `CONDUCTORONE_CLIENT_SECRET`."))),
             ("oidc_token", s::sensitive(s::optional(Str,
-                "OIDC token (for example HCP Terraform workload identity) exchanged for a ConductorOne access token (RFC 8693). Environment variables, in order: `CONDUCTORONE_OIDC_TOKEN`, `TFC_WORKLOAD_IDENTITY_TOKEN_CONDUCTORONE`, `TFC_WORKLOAD_IDENTITY_TOKEN_C1`, `TFC_WORKLOAD_IDENTITY_TOKEN`. Takes precedence over `client_secret`; needs `client_id`. A static token in `CONDUCTORONE_ACCESS_TOKEN` takes precedence over everything."))),
+                "OIDC token (for example HCP Terraform workload identity) exchanged for a ConductorOne access token (RFC 8693). Takes precedence over `client_secret`; needs `client_id`. A static token in `CONDUCTORONE_ACCESS_TOKEN` takes precedence over everything. Like `client_secret`, not written to the state, but stored in saved plan files when passed through a variable. Environment variables, in order: `CONDUCTORONE_OIDC_TOKEN`, `TFC_WORKLOAD_IDENTITY_TOKEN_CONDUCTORONE`, `TFC_WORKLOAD_IDENTITY_TOKEN_C1`, `TFC_WORKLOAD_IDENTITY_TOKEN`."))),
             ("coupa_endpoint", s::optional(Str,
-                "Base URL that receives every Coupa request (token and API) instead of `https://<coupa_domain>`: for corporate proxies and local stand-ins. Same `https` rule as `server_url`. Environment variable: `CONDUCTORONE_COUPA_ENDPOINT`. Leave unset to talk to Coupa directly.")),
+                "Base URL that receives every Coupa request (token and API) instead of `https://<coupa_domain>`: for corporate proxies and local stand-ins. Same `https` rule as `server_url`. Default: unset, requests go to Coupa directly. Environment variable: `CONDUCTORONE_COUPA_ENDPOINT`.")),
         ],
     )
 }
@@ -134,7 +144,18 @@ impl Provider for ConductorOneProvider {
             &terraform_version,
             std::env::var("TF_APPEND_USER_AGENT").ok().as_deref(),
         );
-        let http = match HttpClient::new(HttpConfig::new(ua)) {
+        let http_config = HttpConfig {
+            user_agent: ua,
+            ..self.http.clone()
+        };
+        let http_config = match http_config.with_env(&env) {
+            Ok(c) => c,
+            Err(e) => {
+                diag::root_error(diags, "Invalid HTTP Tuning", e);
+                return None;
+            }
+        };
+        let http = match HttpClient::new(http_config) {
             Ok(h) => h,
             Err(e) => {
                 diag::root_error(diags, "Cannot Start HTTP Client", e.to_string());

@@ -24,10 +24,10 @@ pub const BLAME: Blame = Blame {
 pub fn input_attributes(scope: &str) -> Vec<(&'static str, Attribute)> {
     use AttributeType::String as Str;
     vec![
-        ("coupa_domain", s::required(Str, "Host of the Coupa instance: `<tenant>.coupahost.com` or `<tenant>.coupacloud.com` (a pasted `https://…` URL is accepted).")),
+        ("coupa_domain", s::required(Str, "Host of the Coupa instance: `<tenant>.coupahost.com` or `<tenant>.coupacloud.com` (a pasted `https://…` URL is accepted). Requests go to `https://<coupa_domain>`, or to the provider's `coupa_endpoint` when set.")),
         ("client_id", s::required(Str, &format!("Identifier of a Coupa OAuth2 client (grant type *client credentials*) that has the scope `{scope}`."))),
-        ("client_secret", s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. Used only to get a token from Coupa; never stored by ConductorOne."))),
-        ("name_regex", s::optional(Str, "Keep only entries whose name matches this regular expression ([Rust `regex` syntax](https://docs.rs/regex/latest/regex/#syntax), unanchored: use `^…$` for a whole-name match).")),
+        ("client_secret", s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. Used only to get a token from Coupa; never sent to ConductorOne. **Stored in plain text in the Terraform state**, like every data source argument (`sensitive` only hides it in CLI output): use an encrypted backend with restricted access."))),
+        ("name_regex", s::optional(Str, "Keep only entries whose name matches this regular expression ([Rust `regex` syntax](https://docs.rs/regex/latest/regex/#syntax), unanchored: use `^…$` for a whole-name match). Default: unset, every entry.")),
         ("id", s::computed(Str, "Identifier of this listing: the Coupa host and the collection.")),
     ]
 }
@@ -68,7 +68,10 @@ pub fn compile_regex(diags: &mut Diagnostics, v: &Value<String>) -> Option<Optio
                 diags,
                 "name_regex",
                 "Invalid Regular Expression",
-                format!("`name_regex` could not be compiled: {e}"),
+                match e {
+                    regex::Error::CompiledTooBig(limit) => format!("`name_regex` compiles to more than {limit} bytes, the limit. Simplify it: fewer or smaller repetitions (`{{n}}`), or a plain prefix such as `^AP `."),
+                    e => format!("`name_regex` is not a valid regular expression. Write it in Rust `regex` syntax (https://docs.rs/regex/latest/regex/#syntax), which has no look-around and no backreferences; escape a literal `(`, `[`, `.` or `\\` with `\\`.\n\n{e}"),
+                },
             );
             None
         }

@@ -42,7 +42,7 @@ pub fn schema() -> Schema {
         "active",
         s::optional(
             Bool,
-            "Keep only active (`true`) or only inactive (`false`) groups. Unset: all groups.",
+            "Keep only active (`true`) or only inactive (`false`) groups. Default: unset, all groups.",
         ),
     ));
     attributes.push((
@@ -56,7 +56,7 @@ pub fn schema() -> Schema {
                 ("created_at", Str),
                 ("updated_at", Str),
             ]),
-            "The user groups, sorted by numeric id. Each has `id` (Coupa's numeric id, as a string), `name`, `description` (empty when Coupa has none), `active`, `created_at` and `updated_at` (as Coupa reports them). An empty list when nothing matches.",
+            "The user groups that match the filters, sorted by numeric id; an empty list when nothing matches.\n\n- `id`: Coupa's numeric id of the group, as a string.\n- `name`: Name of the group.\n- `description`: Description of the group; empty when Coupa has none.\n- `active`: Whether the group is active.\n- `created_at`: Creation time as Coupa reports it (ISO 8601 with offset, such as `2023-02-01T10:00:00-08:00`); null when Coupa omits it.\n- `updated_at`: Time of the last change, in the same format; null when Coupa omits it.",
         ),
     ));
     s::schema(

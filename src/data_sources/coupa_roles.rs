@@ -45,7 +45,7 @@ pub fn schema() -> Schema {
                 ("omnipotent", Bool),
                 ("system_role", Bool),
             ]),
-            "The roles, sorted by numeric id. Each has `id` (Coupa's numeric id, as a string), `name`, `description` (empty when Coupa has none), `omnipotent` (full administrative access) and `system_role` (built into Coupa rather than custom). An empty list when nothing matches.",
+            "The roles that match the filter, sorted by numeric id; an empty list when nothing matches.\n\n- `id`: Coupa's numeric id of the role, as a string.\n- `name`: Name of the role.\n- `description`: Description of the role; empty when Coupa has none.\n- `omnipotent`: Whether the role grants full administrative access.\n- `system_role`: Whether the role is built into Coupa rather than custom.",
         ),
     ));
     s::schema(

@@ -16,6 +16,7 @@ use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use crate::conductorone::{CreateError, Created, Lookup};
 use crate::provider::Shared;
 use crate::tf::{diag, schema as s};
 
@@ -171,17 +172,33 @@ impl Resource for CoupaIntegration {
         }
         let app_id = planned.app_id.as_ref_option()?.clone();
         let request = convert::new_connector(&planned)?;
-        match clients.conductorone.create(&app_id, &request).await {
-            Ok(connector) => {
-                let state = convert::applied_state(planned, &connector);
-                Some((state, stored_private(&connector)))
+        // A create whose answer is lost is recovered, not repeated: see `create_or_recover`.
+        match clients
+            .conductorone
+            .create_or_recover(&app_id, &request)
+            .await
+        {
+            Ok(created) => {
+                if let Created::Recovered { connector, lost } = &created {
+                    diag::root_warning(
+                        diags,
+                        "Coupa Integration Recovered After a Lost Answer",
+                        format!("ConductorOne's answer to the create was lost ({lost}), but the connector `{}` that it made was found in app `{app_id}` and recorded in the state.", connector.id),
+                    );
+                }
+                let connector = created.connector();
+                let state = convert::applied_state(planned, connector);
+                Some((state, stored_private(connector)))
             }
-            Err(e) => {
-                diag::root_error(
-                    diags,
-                    "Unable to Create Coupa Integration",
-                    format!("ConductorOne did not create the connector in app `{app_id}`: {e}. Nothing was recorded in the state; fix the cause and run `terraform apply` again."),
-                );
+            Err(CreateError { error, lookup }) => {
+                let import = format!("`terraform import <address> {app_id}/<connector_id>`");
+                let detail = match lookup {
+                    Lookup::NotNeeded => format!("ConductorOne did not create the connector in app `{app_id}`: {error}. Nothing was recorded in the state; fix the cause and run `terraform apply` again."),
+                    Lookup::NoneFound => format!("The create request to ConductorOne failed: {error}. App `{app_id}` has no connector that this request made, so it was not carried out: nothing was recorded in the state, and running `terraform apply` again creates it."),
+                    Lookup::Ambiguous(ids) => format!("The create request to ConductorOne failed: {error}. App `{app_id}` has {} connectors made just now with this Coupa domain and client ID ({}), so which one this request made cannot be told, and none was recorded in the state. Import the right one with {import} and delete the others in ConductorOne.", ids.len(), ids.join(", ")),
+                    Lookup::Failed(e) => format!("The create request to ConductorOne failed: {error}. Whether it was carried out is unknown: listing the connectors of app `{app_id}` failed too ({e}). Nothing was recorded in the state. If ConductorOne shows a Coupa connector made just now with this domain and client ID, import it with {import}; otherwise run `terraform apply` again."),
+                };
+                diag::root_error(diags, "Unable to Create Coupa Integration", detail);
                 None
             }
         }

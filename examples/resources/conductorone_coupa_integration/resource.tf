@@ -4,10 +4,10 @@ variable "coupa_client_secret" {
 }
 
 resource "conductorone_coupa_integration" "coupa" {
-  app_id        = "2abcAppId"
+  app_id        = "2abcAppId" # the ConductorOne app of Coupa; changing it replaces the integration
   coupa_domain  = "acme.coupahost.com"
-  client_id     = "0123456789abcdef0123456789abcdef"
-  client_secret = var.coupa_client_secret
+  client_id     = "0123456789abcdef0123456789abcdef" # Coupa OAuth2 client (client credentials)
+  client_secret = var.coupa_client_secret            # stored in the state: use an encrypted backend
 
   # Optional:
   access_mode = "read_only" # or "provisioning"
