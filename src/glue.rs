@@ -38,7 +38,7 @@ pub fn check_not_blank(diags: &mut Diagnostics, attr: &'static str, v: &Value<St
                 diags,
                 attr,
                 "Leading or Trailing Spaces",
-                format!("`{attr}` has spaces around it, which Coupa would not accept. Remove them (HCL: `trimspace(var.x)`)."),
+                format!("`{attr}` has spaces around it, which are never part of {what}. Remove them (HCL: `trimspace(var.x)`)."),
             );
         }
     }

@@ -1,22 +1,96 @@
-//! The connector ("integration") endpoints: create, get, update, delete.
+//! The connector ("integration") endpoints: create, get, list, update, delete, and the recovery
+//! of a create whose answer was lost.
 //!
 //! Paths are `/api/v1/apps/{app_id}/connectors/…`. Two traps from the API: a create goes to
 //! `…/connectors/create` (a POST to the collection is a different operation that takes no
 //! config), and an update is a POST to the object with a comma-separated `updateMask`.
+//!
+//! ## A create whose answer is lost
+//!
+//! A create is a POST that makes a new connector each time it is carried out, so the HTTP layer
+//! sends it again only when the server provably did not act (a 429, or no connection made). When
+//! the outcome is ambiguous, because the connection broke, the answer was too slow, cut short or
+//! unreadable, or the server failed with a 5xx after perhaps acting, sending it again could leave
+//! two connectors, and giving up could leave one that no state records: an orphan, which the
+//! next apply would duplicate. [`ConductorOne::create_or_recover`] does neither. It lists the
+//! app's connectors and adopts the one this request made: same catalog, same plain configuration
+//! values (the Coupa domain and client ID; secrets are never returned), same owners when owners
+//! were given, not deleted, and created after the request started (less a minute for the
+//! difference between the two clocks). Exactly one such connector is adopted; none means the
+//! create was not carried out, and the caller reports the failure so that the next apply creates
+//! it; several (identical integrations created in the same minute) are reported by ID rather than
+//! guessed between. After a timeout or a 504, when the server may still be working on the
+//! request, an empty first look is followed by a second one a moment later.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Method;
 use serde_json::Value;
 
 use super::error::snippet;
-use super::model::{decode_connector_view, Connector, ConnectorUpdate, NewConnector};
+use super::model::{
+    decode_connector_list, decode_connector_view, unix_seconds, ConfigValue, Connector,
+    ConnectorUpdate, NewConnector,
+};
 use super::{ApiError, ConductorOne};
-use crate::http::{Body, Replay, Response};
+use crate::http::{Body, HttpError, Replay, Response};
 use crate::secret::{scrub, Secret};
+
+/// How much earlier than our clock ConductorOne's may stamp a connector we just created.
+const CLOCK_SLACK: Duration = Duration::from_secs(60);
+
+/// Largest page of the connector list, and how many pages a lookup reads at most.
+const LIST_PAGE_SIZE: u32 = 100;
+const LIST_MAX_PAGES: usize = 50;
+
+/// The longest pause before the second look after a timeout.
+const MAX_SETTLE: Duration = Duration::from_secs(5);
+
+/// A successful [`ConductorOne::create_or_recover`].
+#[derive(Debug)]
+pub enum Created {
+    /// The create answered with the connector.
+    Answered(Connector),
+    /// The create's answer was lost (`lost` says how), but the connector it made was found.
+    Recovered {
+        connector: Connector,
+        lost: ApiError,
+    },
+}
+
+impl Created {
+    pub fn connector(&self) -> &Connector {
+        match self {
+            Created::Answered(c) | Created::Recovered { connector: c, .. } => c,
+        }
+    }
+}
+
+/// A failed create, and what looking for its connector found.
+#[derive(Debug)]
+pub struct CreateError {
+    pub error: ApiError,
+    pub lookup: Lookup,
+}
+
+/// What a look at the app's connectors after a failed create found.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The request was refused, or never reached the server: no connector can exist.
+    NotNeeded,
+    /// No connector this request could have made: it was not carried out.
+    NoneFound,
+    /// Several connectors could be the one this request made (their IDs); none was adopted.
+    Ambiguous(Vec<String>),
+    /// Listing the connectors failed as well.
+    Failed(ApiError),
+}
 
 /// The connector operations, on the client itself (connectors are all it serves today).
 impl ConductorOne {
     /// Create a configured connector. Sent once unless the server provably did not act on it:
-    /// a replayed create would make a second connector.
+    /// a replayed create would make a second connector. See [`ConductorOne::create_or_recover`]
+    /// for what to do when this fails.
     pub async fn create(&self, app_id: &str, new: &NewConnector) -> Result<Connector, ApiError> {
         let path = [
             "api",
@@ -29,9 +103,74 @@ impl ConductorOne {
         let sent = new.secrets();
         let body = json_body(&new.to_json());
         let resp = self
-            .call(Method::POST, &path, body, Replay::OnlyIfNotProcessed, &sent)
+            .call(
+                Method::POST,
+                self.url(&path),
+                body,
+                Replay::OnlyIfNotProcessed,
+                &sent,
+                None,
+            )
             .await?;
         read_connector(&resp, "the connector create", &sent)
+    }
+
+    /// [`ConductorOne::create`], and when its outcome is ambiguous, a look for the connector it
+    /// may have made (see the module documentation): never a second connector, never an orphan.
+    pub async fn create_or_recover(
+        &self,
+        app_id: &str,
+        new: &NewConnector,
+    ) -> Result<Created, CreateError> {
+        let started = SystemTime::now();
+        let error = match self.create(app_id, new).await {
+            Ok(connector) => return Ok(Created::Answered(connector)),
+            Err(e) => e,
+        };
+        if !may_have_acted(&error) {
+            return Err(CreateError {
+                error,
+                lookup: Lookup::NotNeeded,
+            });
+        }
+        let since = started
+            .checked_sub(CLOCK_SLACK)
+            .unwrap_or(UNIX_EPOCH)
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let settle = self.http().config().attempt_timeout.min(MAX_SETTLE);
+        let mut looks = if still_working(&error) { 2 } else { 1 };
+        let lookup = loop {
+            looks -= 1;
+            tracing::info!(
+                app_id, error = %error,
+                "the connector create failed ambiguously; looking for the connector it may have made"
+            );
+            match self.list(app_id).await {
+                Err(e) => break Lookup::Failed(e),
+                Ok(all) => {
+                    let mut found: Vec<Connector> =
+                        all.into_iter().filter(|c| made_by(c, new, since)).collect();
+                    match found.len() {
+                        1 => {
+                            let connector = found.remove(0);
+                            tracing::warn!(
+                                app_id, id = %connector.id,
+                                "adopted the connector that the failed create made"
+                            );
+                            return Ok(Created::Recovered {
+                                connector,
+                                lost: error,
+                            });
+                        }
+                        0 if looks > 0 => tokio::time::sleep(settle).await,
+                        0 => break Lookup::NoneFound,
+                        _ => break Lookup::Ambiguous(found.into_iter().map(|c| c.id).collect()),
+                    }
+                }
+            }
+        };
+        Err(CreateError { error, lookup })
     }
 
     /// Read a connector. A missing one is an error for which [`ApiError::is_not_found`] holds;
@@ -39,9 +178,57 @@ impl ConductorOne {
     pub async fn get(&self, app_id: &str, id: &str) -> Result<Connector, ApiError> {
         let path = connector_path(app_id, id)?;
         let resp = self
-            .call(Method::GET, &path, Body::Empty, Replay::Safe, &[])
+            .call(
+                Method::GET,
+                self.url(&path),
+                Body::Empty,
+                Replay::Safe,
+                &[],
+                Some(connector_view_is_usable),
+            )
             .await?;
         read_connector(&resp, "the connector read", &[])
+    }
+
+    /// Every connector of an app that is not deleted, all pages (at most 5,000 connectors).
+    pub async fn list(&self, app_id: &str) -> Result<Vec<Connector>, ApiError> {
+        let path = [
+            "api",
+            "v1",
+            "apps",
+            segment("app ID", app_id)?,
+            "connectors",
+        ];
+        let mut all = Vec::new();
+        let mut token = String::new();
+        for _ in 0..LIST_MAX_PAGES {
+            let mut url = self.url(&path);
+            url.query_pairs_mut()
+                .append_pair("page_size", &LIST_PAGE_SIZE.to_string());
+            if !token.is_empty() {
+                url.query_pairs_mut().append_pair("page_token", &token);
+            }
+            let resp = self
+                .call(
+                    Method::GET,
+                    url,
+                    Body::Empty,
+                    Replay::Safe,
+                    &[],
+                    Some(connector_list_is_usable),
+                )
+                .await?;
+            let (page, next) = read_json(&resp, "the connector list", &[]).and_then(|body| {
+                decode_connector_list(&body)
+                    .map_err(|d| decode_error(&resp, "the connector list", d, &[]))
+            })?;
+            all.extend(page);
+            if next.is_empty() || next == token {
+                break;
+            }
+            token = next;
+        }
+        Ok(all)
     }
 
     /// Change the fields set in `update`. With nothing to change, no update is sent and the
@@ -60,24 +247,90 @@ impl ConductorOne {
         let body = json_body(&update.to_json(app_id, id));
         // Each masked field carries its full desired value, so sending twice is harmless.
         let resp = self
-            .call(Method::POST, &path, body, Replay::Safe, &sent)
+            .call(
+                Method::POST,
+                self.url(&path),
+                body,
+                Replay::Safe,
+                &sent,
+                Some(connector_view_is_usable),
+            )
             .await?;
         read_connector(&resp, "the connector update", &sent)
     }
 
-    /// Delete a connector. One that is already gone counts as deleted.
+    /// Delete a connector. One that is already gone counts as deleted. The answer must be the
+    /// API's JSON object (`{}`): a 2xx page from something else (a proxy, a captive portal) is
+    /// no proof of deletion, and trusting it would drop from the state a connector that remains.
     pub async fn delete(&self, app_id: &str, id: &str) -> Result<(), ApiError> {
         let path = connector_path(app_id, id)?;
         let body = Body::Json(b"{}".to_vec());
         match self
-            .call(Method::DELETE, &path, body, Replay::Safe, &[])
+            .call(
+                Method::DELETE,
+                self.url(&path),
+                body,
+                Replay::Safe,
+                &[],
+                Some(is_json_object),
+            )
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(resp) => match read_json(&resp, "the connector delete", &[])? {
+                Value::Object(_) => Ok(()),
+                _ => Err(decode_error(
+                    &resp,
+                    "the connector delete",
+                    "the answer is not a JSON object".into(),
+                    &[],
+                )),
+            },
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),
         }
     }
+}
+
+/// Whether the server may have carried out a create that failed with `e`: anything but a refusal
+/// (4xx), a request that never left (no token, invalid arguments) or a connection never made.
+fn may_have_acted(e: &ApiError) -> bool {
+    match e {
+        ApiError::Http(HttpError::Connect { .. }) => false,
+        ApiError::Http(_) | ApiError::Decode { .. } => true,
+        ApiError::Status { status, .. } => *status >= 500,
+        ApiError::Token(_) | ApiError::Invalid(_) => false,
+    }
+}
+
+/// Whether the server may still be working on a request that failed with `e`: we stopped
+/// waiting, or a gateway did.
+fn still_working(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Http(HttpError::Timeout { .. }) | ApiError::Status { status: 504, .. }
+    )
+}
+
+/// Whether `c` is the connector that the create of `new` made, started at `since` (Unix seconds).
+fn made_by(c: &Connector, new: &NewConnector, since: i64) -> bool {
+    if c.is_deleted() || c.catalog_id != new.catalog_id {
+        return false;
+    }
+    let created = c.created_at.as_deref().and_then(unix_seconds);
+    if created.is_none_or(|t| t < since) {
+        return false;
+    }
+    let values = c.config.as_ref().map(|cfg| &cfg.values);
+    let same_config = new.config.iter().all(|(key, value)| match value {
+        ConfigValue::Plain(v) => values.and_then(|vals| vals.get(key)) == Some(v),
+        // Never returned by the API.
+        ConfigValue::Secret(_) => true,
+    });
+    let mut want = new.user_ids.clone();
+    let mut have = c.user_ids.clone();
+    want.sort();
+    have.sort();
+    same_config && (want.is_empty() || want == have)
 }
 
 fn connector_path<'s>(app_id: &'s str, id: &'s str) -> Result<[&'s str; 6], ApiError> {
@@ -106,27 +359,161 @@ fn json_body(value: &Value) -> Body {
     Body::Json(value.to_string().into_bytes())
 }
 
-/// The connector in a 2xx answer, or a typed decode error that quotes nothing we sent.
-fn read_connector(resp: &Response, what: &str, sent: &[&Secret]) -> Result<Connector, ApiError> {
-    let decode_error = |detail: String| ApiError::Decode {
+fn decode_error(resp: &Response, what: &str, detail: String, sent: &[&Secret]) -> ApiError {
+    ApiError::Decode {
         what: what.to_owned(),
         detail: scrub(&detail, sent),
         status: resp.status,
         request_id: resp.request_id.clone(),
-    };
-    let body: Value = match serde_json::from_slice(&resp.body) {
-        Ok(body) => body,
-        Err(_) => {
-            let content_type = resp
-                .headers
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("none");
-            return Err(decode_error(format!(
+    }
+}
+
+/// The JSON of a 2xx answer, or a typed decode error that quotes nothing we sent.
+fn read_json(resp: &Response, what: &str, sent: &[&Secret]) -> Result<Value, ApiError> {
+    serde_json::from_slice(&resp.body).map_err(|_| {
+        let content_type = resp
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("none");
+        let detail = match resp.html_title() {
+            Some(title) => format!("the answer is an HTML page titled {title:?}, not JSON"),
+            None => format!(
                 "the answer is not JSON (content type {content_type}): {}",
                 snippet(resp, sent)
-            )));
+            ),
+        };
+        decode_error(resp, what, detail, sent)
+    })
+}
+
+/// The connector in a 2xx answer, or a typed decode error that quotes nothing we sent.
+pub(crate) fn read_connector(
+    resp: &Response,
+    what: &str,
+    sent: &[&Secret],
+) -> Result<Connector, ApiError> {
+    let body = read_json(resp, what, sent)?;
+    decode_connector_view(&body).map_err(|d| decode_error(resp, what, d, sent))
+}
+
+fn connector_view_is_usable(body: &[u8]) -> bool {
+    serde_json::from_slice(body)
+        .ok()
+        .is_some_and(|json| decode_connector_view(&json).is_ok())
+}
+
+fn is_json_object(body: &[u8]) -> bool {
+    matches!(serde_json::from_slice(body), Ok(Value::Object(_)))
+}
+
+fn connector_list_is_usable(body: &[u8]) -> bool {
+    serde_json::from_slice(body)
+        .ok()
+        .is_some_and(|json| decode_connector_list(&json).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conductorone::model::EnvConfig;
+    use std::collections::BTreeMap;
+
+    fn new() -> NewConnector {
+        NewConnector {
+            catalog_id: "cat".into(),
+            user_ids: vec![],
+            config: BTreeMap::from([
+                (
+                    "coupa-domain".to_owned(),
+                    ConfigValue::from("acme.coupahost.com"),
+                ),
+                ("client-id".to_owned(), ConfigValue::from("cid")),
+                (
+                    "secret".to_owned(),
+                    ConfigValue::from(Secret::new("s3cr3t")),
+                ),
+            ]),
         }
-    };
-    decode_connector_view(&body).map_err(decode_error)
+    }
+
+    /// What the API lists for the connector `new()` made at 2025-01-02T03:04:05Z.
+    fn listed() -> Connector {
+        Connector {
+            id: "c1".into(),
+            catalog_id: "cat".into(),
+            user_ids: vec!["u1".into()],
+            config: Some(EnvConfig {
+                values: BTreeMap::from([
+                    ("coupa-domain".to_owned(), "acme.coupahost.com".to_owned()),
+                    ("client-id".to_owned(), "cid".to_owned()),
+                ]),
+            }),
+            created_at: Some("2025-01-02T03:04:05.5Z".into()),
+            ..Default::default()
+        }
+    }
+
+    const SINCE: i64 = 1_735_787_045 - 60;
+
+    #[test]
+    fn a_lost_create_is_recognised_by_catalog_config_owners_and_time() {
+        assert!(made_by(&listed(), &new(), SINCE));
+        // Owners count only when the request named them.
+        let mut with_owners = new();
+        with_owners.user_ids = vec!["u1".into()];
+        assert!(made_by(&listed(), &with_owners, SINCE));
+        with_owners.user_ids = vec!["u2".into()];
+        assert!(!made_by(&listed(), &with_owners, SINCE));
+
+        let variants: [fn(&mut Connector); 6] = [
+            |c| c.deleted_at = Some("2025-01-02T03:05:00Z".into()),
+            |c| c.catalog_id = "other".into(),
+            |c| c.created_at = Some("2025-01-02T03:02:00Z".into()),
+            |c| c.created_at = None,
+            |c| {
+                c.config
+                    .as_mut()
+                    .unwrap()
+                    .values
+                    .insert("client-id".into(), "other".into());
+            },
+            |c| c.config = None,
+        ];
+        for (i, change) in variants.iter().enumerate() {
+            let mut c = listed();
+            change(&mut c);
+            assert!(!made_by(&c, &new(), SINCE), "variant {i}");
+        }
+    }
+
+    #[test]
+    fn only_ambiguous_failures_are_looked_up() {
+        let http = |e: HttpError| ApiError::Http(e);
+        let status = |s: u16| ApiError::Status {
+            status: s,
+            code: None,
+            message: String::new(),
+            request_id: None,
+        };
+        let host = || "h".to_owned();
+        assert!(!may_have_acted(&http(HttpError::Connect {
+            host: host(),
+            reason: "refused".into()
+        })));
+        assert!(may_have_acted(&http(HttpError::Transport {
+            host: host(),
+            reason: "reset".into()
+        })));
+        assert!(may_have_acted(&status(502)));
+        assert!(!may_have_acted(&status(400)));
+        assert!(!may_have_acted(&status(429)));
+        assert!(!may_have_acted(&ApiError::Invalid("x".into())));
+        let timeout = http(HttpError::Timeout {
+            host: host(),
+            limit: Duration::from_secs(1),
+        });
+        assert!(may_have_acted(&timeout) && still_working(&timeout));
+        assert!(still_working(&status(504)) && !still_working(&status(500)));
+    }
 }

@@ -52,11 +52,11 @@ pub fn base_url(
 
 fn tenant_url(input: &str) -> Result<Url, EndpointDerivationError> {
     let tenant = input.trim().to_ascii_lowercase();
-    if tenant.contains("://")
-        || tenant.contains(['/', ':', '@', '?', '#'])
-        || tenant.chars().any(char::is_whitespace)
-    {
+    if tenant.contains("://") || tenant.contains(['/', ':', '@', '?', '#']) {
         return Err(EndpointDerivationError::TenantIsUrl(input.to_owned()));
+    }
+    if tenant.chars().any(char::is_whitespace) {
+        return Err(EndpointDerivationError::NotATenant(input.to_owned()));
     }
     let host = if tenant.contains('.') {
         tenant
@@ -166,7 +166,6 @@ mod tests {
             "https://acme.conductor.one",
             "acme.conductor.one/x",
             "acme:443",
-            "ac me",
         ] {
             let err = derive(Some(t), None, None).unwrap_err();
             assert!(matches!(err, E::TenantIsUrl(_)), "{t}: {err:?}");
@@ -177,6 +176,7 @@ mod tests {
             "a.b.conductor.one",
             ".conductor.one",
             "conductor.one",
+            "ac me",
         ] {
             let err = derive(Some(t), None, None).unwrap_err();
             assert!(matches!(err, E::NotATenant(_)), "{t}: {err:?}");

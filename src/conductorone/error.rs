@@ -80,7 +80,13 @@ impl ApiError {
         });
         let message = match field("message").and_then(|m| m.as_str()) {
             Some(m) => scrub(m.trim(), sent),
-            None => snippet(resp, sent),
+            None => match resp.html_title() {
+                // A proxy's error page: its title says more than its first characters.
+                Some(title) if body.is_none() => {
+                    format!("an HTML page titled {:?}", scrub(&title, sent))
+                }
+                _ => snippet(resp, sent),
+            },
         };
         let request_id = resp.request_id.clone().or_else(|| request_id_in(&message));
         ApiError::Status {

@@ -513,6 +513,10 @@ mod tests {
             "ConductorOne answered HTTP 400 (code 3): bad value <redacted> (request-id: req-2)"
         );
 
+        // A read is safe to repeat: one garbled answer is asked for again, two are reported.
+        fake.script(200, r#"{"expanded":[]}"#);
+        assert_eq!(client.get("app1", "conn1").await.unwrap().id, "conn1");
+        fake.script(200, r#"{"expanded":[]}"#);
         fake.script(200, r#"{"expanded":[]}"#);
         let err = client.get("app1", "conn1").await.unwrap_err();
         assert!(matches!(err, ApiError::Decode { .. }));

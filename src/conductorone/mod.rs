@@ -6,8 +6,8 @@
 //! - [`endpoint`]: which server to call, from tenant domain, server URL or client ID.
 //! - [`token`]: the three ways to authenticate and one cached access token per client.
 //! - [`error`]: [`ApiError`], with the request ID ConductorOne support asks for.
-//! - [`model`], [`connectors`]: connector objects, their JSON, and the four operations
-//!   (methods of [`ConductorOne`]).
+//! - [`model`], [`connectors`]: connector objects, their JSON, and the operations (methods of
+//!   [`ConductorOne`]), including the recovery of a create whose answer was lost.
 //!
 //! Every call goes through [`ConductorOne::call`], which adds the bearer token and, when the API
 //! answers 401 (a token revoked or expired early), renews the token and tries exactly once more.
@@ -21,6 +21,8 @@ pub mod token;
 
 #[cfg(test)]
 mod fake;
+#[cfg(test)]
+mod proptests;
 
 use std::fmt;
 use std::sync::Arc;
@@ -32,12 +34,13 @@ use url::Url;
 use crate::http::{Body, HttpClient, Replay, Request, Response};
 use crate::secret::Secret;
 
+pub use connectors::{CreateError, Created, Lookup};
 pub use credentials::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
 pub use endpoint::{audience, base_url, EndpointDerivationError};
 pub use error::ApiError;
 pub use model::{
-    ConfigValue, ConfigValues, Connector, ConnectorStatus, ConnectorUpdate, EnvConfig,
-    NewConnector, ENV_CONFIG_TYPE,
+    unix_seconds, ConfigValue, ConfigValues, Connector, ConnectorStatus, ConnectorUpdate,
+    EnvConfig, NewConnector, ENV_CONFIG_TYPE,
 };
 pub use token::{Auth, TokenError, TokenSource};
 
@@ -71,22 +74,33 @@ impl ConductorOne {
         &self.inner.base_url
     }
 
+    /// The API URL of `path` (segments percent-encoded) on this client's server.
+    pub(crate) fn url(&self, path: &[&str]) -> Url {
+        join(&self.inner.base_url, path)
+    }
+
+    pub(crate) fn http(&self) -> &HttpClient {
+        &self.inner.http
+    }
+
     /// Token requests made so far (each possibly several HTTP attempts).
     pub fn token_requests(&self) -> u64 {
         self.inner.tokens.requests()
     }
 
     /// Send one API call and return its 2xx answer; any other status is an [`ApiError`] whose
-    /// text is scrubbed of `sent`.
+    /// text is scrubbed of `sent` and of the bearer token.
+    /// `usable`, when given, tells a good 2xx body from a garbled one, which the HTTP layer asks
+    /// for once more (for requests safe to replay).
     pub(crate) async fn call(
         &self,
         method: Method,
-        path: &[&str],
+        url: Url,
         body: Body,
         replay: Replay,
         sent: &[&Secret],
+        usable: Option<fn(&[u8]) -> bool>,
     ) -> Result<Response, ApiError> {
-        let url = join(&self.inner.base_url, path);
         let tokens = &self.inner.tokens;
         let mut renewed = false;
         loop {
@@ -99,11 +113,12 @@ impl ConductorOne {
                     )
                 })?;
             bearer.set_sensitive(true);
-            let request = Request::new(method.clone(), url.clone())
+            let mut request = Request::new(method.clone(), url.clone())
                 .header(ACCEPT, HeaderValue::from_static("application/json"))
                 .header(AUTHORIZATION, bearer)
                 .body(body.clone())
                 .replay(replay);
+            request.check = usable;
             let resp = self.inner.http.send(&request).await?;
             // A 401 means the request was not processed, so even a create may go again.
             if resp.status == 401 && !renewed && tokens.can_renew() {
@@ -118,7 +133,10 @@ impl ConductorOne {
             if resp.is_success() {
                 return Ok(resp);
             }
-            return Err(ApiError::from_status(&resp, sent));
+            // An error may echo the request, its bearer token included.
+            let mut scrubbed = sent.to_vec();
+            scrubbed.push(&token);
+            return Err(ApiError::from_status(&resp, &scrubbed));
         }
     }
 }

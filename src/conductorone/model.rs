@@ -276,6 +276,41 @@ pub(crate) fn decode_connector_view(body: &Value) -> Result<Connector, String> {
     let c = view
         .obj("connector")?
         .ok_or("the answer has no `connectorView.connector`")?;
+    decode_connector(&c)
+}
+
+/// One page of `GET /api/v1/apps/{app_id}/connectors`:
+/// `{"list": [{"connector": {…}, …}, …], "nextPageToken": "…"}`, as the connectors and the token
+/// of the next page (`""` after the last).
+pub(crate) fn decode_connector_list(body: &Value) -> Result<(Vec<Connector>, String), String> {
+    let Value::Object(map) = body else {
+        return Err("the answer is not a JSON object".into());
+    };
+    let root = Obj {
+        map,
+        path: "$".into(),
+    };
+    let items = match map.get("list") {
+        None | Some(Value::Null) => &[][..],
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(_) => return Err("`$.list` is not a list".into()),
+    };
+    let mut connectors = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("$.list[{i}]");
+        let Value::Object(map) = item else {
+            return Err(format!("`{path}` is not an object"));
+        };
+        let view = Obj { map, path };
+        let c = view
+            .obj("connector")?
+            .ok_or_else(|| format!("`{}` has no `connector`", view.path))?;
+        connectors.push(decode_connector(&c)?);
+    }
+    Ok((connectors, root.string("nextPageToken")?))
+}
+
+fn decode_connector(c: &Obj<'_>) -> Result<Connector, String> {
     let connector = Connector {
         id: c.string("id")?,
         app_id: c.string("appId")?,
@@ -283,7 +318,7 @@ pub(crate) fn decode_connector_view(body: &Value) -> Result<Connector, String> {
         display_name: c.string("displayName")?,
         description: c.string("description")?,
         user_ids: c.strings("userIds")?,
-        config: decode_env_config(&c)?,
+        config: decode_env_config(c)?,
         created_at: c.opt_string("createdAt")?,
         updated_at: c.opt_string("updatedAt")?,
         config_updated_at: c.opt_string("configUpdatedAt")?,
@@ -304,9 +339,61 @@ pub(crate) fn decode_connector_view(body: &Value) -> Result<Connector, String> {
         download_url: c.string("downloadUrl")?,
     };
     if connector.id.is_empty() {
-        return Err("the connector in the answer has no `id`".into());
+        return Err(format!("the connector at `{}` has no `id`", c.path));
     }
     Ok(connector)
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 timestamp such as `2025-01-02T03:04:05.123Z` or
+/// `2025-01-02T05:04:05+02:00` (protobuf Timestamps as JSON). Fractions are dropped.
+pub fn unix_seconds(text: &str) -> Option<i64> {
+    let b = text.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(r)?;
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut i = 19;
+    if b[i] == b'.' {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    let offset = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let minutes = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
+            if *sign == b'+' {
+                minutes * 60
+            } else {
+                -minutes * 60
+            }
+        }
+        _ => return None,
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + s - offset)
 }
 
 /// An EnvConfig, or `None` for a config that is null, lacks `@type` or is of another type.
@@ -455,6 +542,56 @@ mod tests {
         v["connectorView"]["connector"]["userIds"] = json!([]);
         v["connectorView"]["connector"]["id"] = json!("");
         assert!(decode_connector_view(&v).unwrap_err().contains("no `id`"));
+    }
+
+    #[test]
+    fn list_pages_decode_with_paths() {
+        let one = emitted()["connectorView"].clone();
+        let page =
+            json!({"list": [one.clone(), one], "nextPageToken": "b2Zmc2V0OjI", "expanded": []});
+        let (list, next) = decode_connector_list(&page).unwrap();
+        assert_eq!((list.len(), next.as_str()), (2, "b2Zmc2V0OjI"));
+        assert_eq!(list[1].id, "2connId");
+        let (list, next) =
+            decode_connector_list(&json!({"list": [], "nextPageToken": ""})).unwrap();
+        assert!(list.is_empty() && next.is_empty());
+        let bad = json!({"list": [{"connector": {"id": "a"}}, {"connector": {"id": "b", "userIds": "u"}}]});
+        assert_eq!(
+            decode_connector_list(&bad).unwrap_err(),
+            "`$.list[1].connector.userIds` is not a list of strings"
+        );
+        assert_eq!(
+            decode_connector_list(&json!({"list": {}})).unwrap_err(),
+            "`$.list` is not a list"
+        );
+    }
+
+    #[test]
+    fn rfc3339_timestamps() {
+        assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(unix_seconds("2025-01-02T03:04:05Z"), Some(1_735_787_045));
+        assert_eq!(
+            unix_seconds("2025-01-02T03:04:05.123456789Z"),
+            Some(1_735_787_045)
+        );
+        assert_eq!(
+            unix_seconds("2025-01-02T05:04:05+02:00"),
+            Some(1_735_787_045)
+        );
+        assert_eq!(
+            unix_seconds("2024-02-29T23:59:59-08:00"),
+            Some(1_709_279_999)
+        );
+        for bad in [
+            "",
+            "2025-01-02",
+            "2025-01-02T03:04:05",
+            "2025-13-02T03:04:05Z",
+            "x025-01-02T03:04:05Z",
+            "2025-01-02T03:04:05+0200",
+        ] {
+            assert_eq!(unix_seconds(bad), None, "{bad}");
+        }
     }
 
     #[test]

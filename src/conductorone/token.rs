@@ -311,7 +311,8 @@ impl TokenSource {
         let request = Request::new(Method::POST, self.token_url.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .body(Body::Form(body))
-            .replay(Replay::Safe);
+            .replay(Replay::Safe)
+            .check_body(token_answer_is_usable);
         let started = Instant::now();
         let response = self
             .http
@@ -344,8 +345,23 @@ pub(crate) fn renew_margin(lifetime: Duration) -> Duration {
         .min(lifetime / 2)
 }
 
+/// Whether a 2xx token answer holds a token (the HTTP layer asks once more for one that does not).
+fn token_answer_is_usable(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|json| {
+            json.get("access_token")?
+                .as_str()
+                .map(|t| !t.trim().is_empty())
+        })
+        .unwrap_or(false)
+}
+
 /// The token and its lifetime from a token endpoint answer, or why there is none.
-fn read_token_answer(resp: &Response, sent: &[&Secret]) -> Result<(Secret, Duration), TokenError> {
+pub(crate) fn read_token_answer(
+    resp: &Response,
+    sent: &[&Secret],
+) -> Result<(Secret, Duration), TokenError> {
     let status = resp.status;
     let request_id = resp.request_id.clone();
     let body: Option<serde_json::Value> = serde_json::from_slice(&resp.body).ok();
@@ -382,7 +398,7 @@ fn read_token_answer(resp: &Response, sent: &[&Secret]) -> Result<(Secret, Durat
     let Some(body) = body else {
         return Err(unexpected(format!(
             "the answer is not JSON: {}",
-            snippet(resp, sent)
+            scrub(&resp.describe_unquoted(), sent)
         )));
     };
     let token = match body.get("access_token") {
@@ -390,7 +406,10 @@ fn read_token_answer(resp: &Response, sent: &[&Secret]) -> Result<(Secret, Durat
         Some(serde_json::Value::String(_)) => {
             return Err(unexpected("the access_token is empty".into()))
         }
-        _ => return Err(unexpected("the answer has no access_token".into())),
+        None | Some(serde_json::Value::Null) => {
+            return Err(unexpected("the answer has no access_token".into()))
+        }
+        Some(_) => return Err(unexpected("`$.access_token` is not a string".into())),
     };
     let expires_in = match body.get("expires_in") {
         Some(serde_json::Value::Number(n)) => n.as_f64(),
@@ -573,7 +592,16 @@ mod tests {
         assert!(err.to_string().contains("access_token is empty"), "{err}");
         let err = read_token_answer(&response(200, "<html>proxy</html>"), &[]).unwrap_err();
         assert!(matches!(err, TokenError::Unexpected { status: 200, .. }));
-        assert!(err.to_string().contains("<html>proxy</html>"), "{err}");
+        assert!(err.to_string().contains("18 bytes"), "{err}");
+        // A token answer cut short is not JSON either, and is never quoted.
+        let err =
+            read_token_answer(&response(200, r#"{"access_token":"eyJ-live"#), &[]).unwrap_err();
+        assert!(!err.to_string().contains("eyJ-live"), "{err}");
+        let err = read_token_answer(&response(200, r#"{"access_token":7}"#), &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("`$.access_token` is not a string"),
+            "{err}"
+        );
         let err = read_token_answer(&response(502, "bad gateway"), &[]).unwrap_err();
         assert_eq!(err.status(), Some(502));
         assert_eq!(err.request_id(), Some("rid-1"));

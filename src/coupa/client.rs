@@ -19,7 +19,7 @@ use super::domain::CoupaDomain;
 use super::limiter::{Permit, RateLimiter};
 use super::oauth::{AccessToken, TokenCache, TokenError, TokenKey};
 use super::records::{Role, UserGroup};
-use super::rid;
+use super::{api_message, rid, with_message};
 use crate::http::{HttpClient, HttpError, Request, Response};
 use crate::secret::{scrub, Secret};
 
@@ -83,12 +83,19 @@ pub enum CoupaError {
         request_id: Option<String>,
     },
 
-    #[error("Coupa kept answering 429 Too Many Requests; try again later{}", rid(.request_id))]
-    RateLimited { request_id: Option<String> },
+    #[error("Coupa kept answering 429 Too Many Requests to the {what} listing{}; try again later{}", with_message(.message), rid(.request_id))]
+    RateLimited {
+        what: &'static str,
+        message: String,
+        request_id: Option<String>,
+    },
 
-    #[error("Coupa failed with HTTP {status}; try again later{}", rid(.request_id))]
+    #[error("Coupa failed with HTTP {status} to the {what} listing{}; try again later{}", with_message(.message), rid(.request_id))]
     Server {
+        what: &'static str,
         status: u16,
+        /// What the answer said (scrubbed), `""` when nothing.
+        message: String,
         request_id: Option<String>,
     },
 
@@ -101,8 +108,12 @@ pub enum CoupaError {
     },
 
     /// JSON that does not have the expected shape.
-    #[error("Coupa's {what} answer could not be read: {reason}")]
-    Decode { what: &'static str, reason: String },
+    #[error("Coupa's {what} answer could not be read: {reason}{}", rid(.request_id))]
+    Decode {
+        what: &'static str,
+        reason: String,
+        request_id: Option<String>,
+    },
 }
 
 /// The Coupa API client of one provider process. Cheap to clone; clones share everything.
@@ -234,22 +245,24 @@ impl Tenant {
         s.tokens.get(&s.http, &s.limiter, &self.key(scopes)).await
     }
 
-    /// `GET url` with a token for `scope`, the body decoded as JSON.
+    /// `GET url` with a token for `scope`, the body decoded as JSON, with the answer's request ID.
     ///
     /// A 401 gets one more try: with a new token, or, when the token is younger than
     /// `fresh_token_grace`, with the same one once it is old enough (a new token would only
-    /// restart Coupa's clock). The caller's `permit` pays for the first attempt.
+    /// restart Coupa's clock). The caller's `permit` pays for the first attempt. `usable` tells a
+    /// good 2xx body from a garbled one, which the HTTP layer asks for once more.
     pub(crate) async fn get_json(
         &self,
         url: Url,
         what: &'static str,
         scope: &'static str,
         permit: Permit,
-    ) -> Result<Value, CoupaError> {
+        usable: fn(&[u8]) -> bool,
+    ) -> Result<(Value, Option<String>), CoupaError> {
         let s = &self.coupa.shared;
         let key = self.key(&[scope]);
         let mut token = s.tokens.get(&s.http, &s.limiter, &key).await?;
-        let mut resp = self.send_get(&url, &token, permit).await?;
+        let mut resp = self.send_get(&url, &token, permit, usable).await?;
         if resp.status == 401 {
             let grace = s.tuning.fresh_token_grace;
             if token.age() >= grace {
@@ -258,7 +271,7 @@ impl Tenant {
             token = s.tokens.get(&s.http, &s.limiter, &key).await?;
             tokio::time::sleep(grace.saturating_sub(token.age())).await;
             resp = self
-                .send_get(&url, &token, s.limiter.acquire().await)
+                .send_get(&url, &token, s.limiter.acquire().await, usable)
                 .await?;
             if resp.status == 401 {
                 return Err(CoupaError::Unauthorized {
@@ -267,22 +280,36 @@ impl Tenant {
                 });
             }
         }
-        let snippet = || scrub(&resp.snippet(), &[&self.secret, token.secret()]);
+        let sensitive = [&self.secret, token.secret()];
+        let snippet = || scrub(&resp.snippet(), &sensitive);
+        let message = || api_message(&resp, &sensitive);
         let request_id = resp.request_id.clone();
         match resp.status {
-            200..=299 => serde_json::from_slice(&resp.body).map_err(|_| CoupaError::NotJson {
-                what,
-                status: resp.status,
-                snippet: snippet(),
-                request_id,
-            }),
+            200..=299 => match serde_json::from_slice(&resp.body) {
+                Ok(json) => Ok((json, request_id)),
+                Err(_) => Err(CoupaError::NotJson {
+                    what,
+                    status: resp.status,
+                    snippet: snippet(),
+                    request_id,
+                }),
+            },
             403 => Err(CoupaError::MissingScope {
                 what,
                 scope,
                 request_id,
             }),
-            429 => Err(CoupaError::RateLimited { request_id }),
-            status @ 500..=599 => Err(CoupaError::Server { status, request_id }),
+            429 => Err(CoupaError::RateLimited {
+                what,
+                message: message(),
+                request_id,
+            }),
+            status @ 500..=599 => Err(CoupaError::Server {
+                what,
+                status,
+                message: message(),
+                request_id,
+            }),
             status => Err(CoupaError::Unexpected {
                 what,
                 status,
@@ -297,11 +324,13 @@ impl Tenant {
         url: &Url,
         token: &AccessToken,
         _paid_with: Permit,
+        usable: fn(&[u8]) -> bool,
     ) -> Result<Response, HttpError> {
         let req = Request::new(Method::GET, url.clone())
             // Without it Coupa answers XML.
             .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(AUTHORIZATION, token.bearer());
+            .header(AUTHORIZATION, token.bearer())
+            .check_body(usable);
         self.coupa.shared.http.send(&req).await
     }
 }

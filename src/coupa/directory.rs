@@ -72,7 +72,24 @@ async fn fetch_page<T: Record>(
     permit: Permit,
 ) -> Result<Vec<T>, CoupaError> {
     let url = page_url::<T>(tenant.base_url(), at);
-    decode_page(tenant.get_json(url, T::WHAT, T::SCOPE, permit).await?)
+    let (json, request_id) = tenant
+        .get_json(url, T::WHAT, T::SCOPE, permit, page_is_usable::<T>)
+        .await?;
+    decode_page(json).map_err(|e| match e {
+        CoupaError::Decode { what, reason, .. } => CoupaError::Decode {
+            what,
+            reason,
+            request_id,
+        },
+        other => other,
+    })
+}
+
+/// Whether a 2xx body is a page of `T` (the HTTP layer asks once more for one that is not).
+fn page_is_usable<T: Record>(body: &[u8]) -> bool {
+    serde_json::from_slice(body)
+        .ok()
+        .is_some_and(|json| decode_page::<T>(json).is_ok())
 }
 
 /// What a worker may do next.
@@ -175,6 +192,7 @@ impl<T: Record> OffsetPager<T> {
                 reason: format!(
                     "the page at offset {offset} repeats rows already listed; the server seems to ignore the `offset` parameter"
                 ),
+                request_id: None,
             });
         }
         Ok(())
@@ -268,6 +286,7 @@ pub(crate) async fn list_keyset<T: Record>(tenant: &Tenant) -> Result<Vec<T>, Co
                 return Err(CoupaError::Decode {
                     what: T::WHAT,
                     reason: "a page after id[gt] repeats ids already listed; the server seems to ignore the `id[gt]` filter".into(),
+                    request_id: None,
                 })
             }
             _ => return Ok(rows.into_values().collect()),

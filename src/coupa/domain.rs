@@ -486,6 +486,40 @@ mod tests {
             }
         }
 
+        /// Every way of writing a valid instance (scheme or not, any case, a pasted path, query or
+        /// fragment, surrounding whitespace) is accepted and means that instance.
+        #[test]
+        fn every_spelling_of_a_valid_instance_is_accepted(
+            tenant in "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
+            partner in any::<bool>(),
+            upper in any::<bool>(),
+            scheme in prop::sample::select(&["", "https://", "HTTPS://", "Https://"][..]),
+            rest in "(/[a-zA-Z0-9/_.-]{0,12})?([?#][a-z=&/:@]{0,8})?",
+            space in "[ \t\n]{0,2}",
+        ) {
+            let cloud = if partner { Cloud::Partner } else { Cloud::Customer };
+            let host = format!("{tenant}.{}", cloud.suffix());
+            let typed = if upper { host.to_ascii_uppercase() } else { host.clone() };
+            let input = format!("{space}{scheme}{typed}{rest}{space}");
+            let d = CoupaDomain::parse(&input);
+            prop_assert!(d.is_ok(), "{:?}: {:?}", input, d);
+            let d = d.unwrap();
+            prop_assert_eq!(d.host(), host.clone());
+            prop_assert_eq!((d.tenant(), d.cloud()), (tenant.as_str(), cloud));
+        }
+
+        /// A user name or password in a pasted URL is refused and never quoted back.
+        #[test]
+        fn user_info_is_refused_and_never_quoted(
+            user in "[a-zA-Z0-9._~-]{1,12}",
+            password in "[a-zA-Z0-9._~!$&'()*+,;=-]{6,16}",
+            host in "[a-z]{1,8}\\.(coupahost|coupacloud|example)\\.com",
+        ) {
+            let input = format!("https://{user}:{password}@{host}/session/new");
+            let message = CoupaDomain::parse(&input).unwrap_err().to_string();
+            prop_assert!(!message.contains(&password), "{}", message);
+        }
+
         #[test]
         fn plausible_inputs_are_stable(
             input in "[ ]{0,2}((https?|HTTPS|ftp)://)?[a-zA-Z0-9_.-]{0,66}\\.(coupahost|coupacloud|CoupaHost|coupa|coupadev)\\.com\\.?(:[0-9]{0,4})?([/?#][a-z/]{0,10})?[ ]{0,2}"

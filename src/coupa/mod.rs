@@ -28,6 +28,8 @@
 
 use url::Url;
 
+use crate::secret::{scrub, Secret};
+
 pub mod client;
 pub mod directory;
 pub mod domain;
@@ -35,6 +37,8 @@ pub mod limiter;
 pub mod oauth;
 pub mod records;
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod testserver;
 
@@ -96,9 +100,111 @@ pub(crate) fn rid(request_id: &Option<String>) -> String {
     }
 }
 
+/// What Coupa (or whatever answered in its place) said in an error answer, for messages: the
+/// texts of `{"errors": {"base": ["…"]}}`, an OAuth `error_description`, a `message`, the title
+/// of an HTML page, or else the start of the body. Scrubbed of `sensitive`; `""` for an empty body.
+pub(crate) fn api_message(resp: &crate::http::Response, sensitive: &[&Secret]) -> String {
+    let text = match serde_json::from_slice::<serde_json::Value>(&resp.body) {
+        Ok(json) => json_message(&json).unwrap_or_else(|| resp.snippet()),
+        Err(_) => resp
+            .html_title()
+            .map(|t| format!("an HTML page titled {t:?}"))
+            .unwrap_or_else(|| resp.snippet()),
+    };
+    let text = scrub(&text, sensitive);
+    let text: String = text.chars().take(300).collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn json_message(json: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let strings = |v: &Value| -> Vec<String> {
+        match v {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect(),
+            _ => vec![],
+        }
+    };
+    let mut parts = Vec::new();
+    match json.get("errors") {
+        Some(Value::Object(fields)) => {
+            for (field, v) in fields {
+                for text in strings(v) {
+                    parts.push(if field == "base" {
+                        text
+                    } else {
+                        format!("{field}: {text}")
+                    });
+                }
+            }
+        }
+        Some(v) => parts.extend(strings(v)),
+        None => {}
+    }
+    for key in ["error_description", "message", "error"] {
+        if parts.is_empty() {
+            parts.extend(json.get(key).and_then(|v| v.as_str()).map(str::to_owned));
+        }
+    }
+    let parts: Vec<String> = parts.into_iter().filter(|p| !p.trim().is_empty()).collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// `": message"` when there is one, for the end of an error's first clause.
+pub(crate) fn with_message(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn resp(body: &str) -> crate::http::Response {
+        crate::http::Response {
+            status: 500,
+            headers: Default::default(),
+            body: body.as_bytes().to_vec(),
+            request_id: None,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn api_messages_from_coupa_oauth_html_and_text() {
+        let secret = Secret::new("s3cr3t-value");
+        let m = |body: &str| api_message(&resp(body), &[&secret]);
+        assert_eq!(
+            m(r#"{"errors":{"base":["Rate limit exceeded"]}}"#),
+            "Rate limit exceeded"
+        );
+        assert_eq!(
+            m(r#"{"errors":{"name":["is taken"],"base":"x"}}"#),
+            "x; name: is taken"
+        );
+        assert_eq!(
+            m(r#"{"error":"server_error","error_description":"try later"}"#),
+            "try later"
+        );
+        assert_eq!(m(r#"{"message":"echo s3cr3t-value"}"#), "echo <redacted>");
+        assert_eq!(
+            m("<html><head><title>502 Bad Gateway</title></head><body>…</body></html>"),
+            "an HTML page titled \"502 Bad Gateway\""
+        );
+        assert_eq!(
+            m("<html><body><h1>503 Service\n Unavailable</h1></body></html>"),
+            "an HTML page titled \"503 Service Unavailable\""
+        );
+        assert_eq!(m("plain   words"), "plain words");
+        assert_eq!(m(""), "");
+        assert_eq!(m(r#"{"unrelated":1}"#), r#"{"unrelated":1}"#);
+    }
 
     #[test]
     fn provisioning_scopes_are_read_only_plus_writes() {

@@ -27,7 +27,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::limiter::RateLimiter;
-use super::rid;
+use super::{api_message, rid, with_message};
 use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
 use crate::secret::{scrub, Secret};
 
@@ -57,9 +57,10 @@ pub enum TokenError {
 
     /// The address answered, but not like Coupa's token endpoint: an HTML page, a 404, JSON that
     /// is not OAuth2. Usually a wrong tenant name or the wrong cloud.
-    #[error("the token endpoint answered HTTP {status} with something that is not Coupa's OAuth2 answer; check the Coupa domain (the tenant name, and coupahost.com versus coupacloud.com). The answer starts with: {snippet}{}", rid(.request_id))]
+    #[error("the token endpoint answered HTTP {status} with something that is not Coupa's OAuth2 answer; check the Coupa domain (the tenant name, and coupahost.com versus coupacloud.com). {snippet}{}", rid(.request_id))]
     NotCoupa {
         status: u16,
+        /// `The answer starts with: …`, or for a success, what it is without quoting it.
         snippet: String,
         request_id: Option<String>,
     },
@@ -68,12 +69,17 @@ pub enum TokenError {
     #[error("could not get a Coupa access token: {0}")]
     Unreachable(Arc<HttpError>),
 
-    #[error("Coupa kept answering 429 Too Many Requests to the token request; try again later{}", rid(.request_id))]
-    RateLimited { request_id: Option<String> },
+    #[error("Coupa kept answering 429 Too Many Requests to the token request{}; try again later{}", with_message(.message), rid(.request_id))]
+    RateLimited {
+        message: String,
+        request_id: Option<String>,
+    },
 
-    #[error("Coupa's token endpoint failed with HTTP {status}; try again later{}", rid(.request_id))]
+    #[error("Coupa's token endpoint failed with HTTP {status}{}; try again later{}", with_message(.message), rid(.request_id))]
     Server {
         status: u16,
+        /// What the answer said (scrubbed), `""` when nothing.
+        message: String,
         request_id: Option<String>,
     },
 
@@ -381,6 +387,7 @@ impl Minter<'_> {
             .body(Body::Form(form.finish()))
             // A token request changes nothing on the server, so it may be sent again.
             .replay(Replay::Safe)
+            .check_body(token_answer_is_usable)
     }
 
     /// The forms in which an answer could echo the secret: plain, URL-encoded, and inside the
@@ -399,7 +406,7 @@ impl Minter<'_> {
 
 /// Map one token answer to a token or a [`TokenError`]. `InvalidScope` names every requested scope
 /// here; [`Minter::mint`] narrows it down.
-fn map_response(
+pub(crate) fn map_response(
     resp: &Response,
     scopes: &[&str],
     sensitive: &[Secret],
@@ -414,11 +421,22 @@ fn map_response(
     match (status, json) {
         (200..=299, Some(body)) => parse_token(&body, sent_at)
             .map_err(|reason| TokenError::UnusableToken { reason, request_id }),
-        (429, _) => Err(TokenError::RateLimited { request_id }),
-        (500..=599, _) => Err(TokenError::Server { status, request_id }),
+        (429, _) => Err(TokenError::RateLimited {
+            message: api_message(resp, &sensitive.iter().collect::<Vec<_>>()),
+            request_id,
+        }),
+        (500..=599, _) => Err(TokenError::Server {
+            status,
+            message: api_message(resp, &sensitive.iter().collect::<Vec<_>>()),
+            request_id,
+        }),
         (_, None) | (404, _) => Err(TokenError::NotCoupa {
             status,
-            snippet: clean(&resp.snippet()),
+            snippet: if resp.is_success() {
+                format!("The answer is {}", clean(&resp.describe_unquoted()))
+            } else {
+                format!("The answer starts with: {}", clean(&resp.snippet()))
+            },
             request_id,
         }),
         (_, Some(body)) => {
@@ -443,13 +461,21 @@ fn map_response(
     }
 }
 
+/// Whether a 2xx token answer holds a token (the HTTP layer asks once more for one that does not).
+fn token_answer_is_usable(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|json| parse_token(&json, Instant::now()).is_ok())
+}
+
 /// A success body: `access_token`, `token_type` bearer (any case; assumed when absent),
 /// `expires_in` as a number or numeric string. Extra fields (`scope`, `id_token`) are ignored.
 fn parse_token(body: &Value, sent_at: Instant) -> Result<AccessToken, String> {
-    let token = body
-        .get("access_token")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let token = match body.get("access_token") {
+        None | Some(Value::Null) => "",
+        Some(Value::String(t)) => t.as_str(),
+        Some(_) => return Err("its `access_token` is not a string".into()),
+    };
     if token.is_empty() {
         return Err("it has no access_token".into());
     }

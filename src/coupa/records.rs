@@ -81,19 +81,50 @@ impl Record for Role {
     }
 }
 
-/// One page: a JSON array of records. Anything else is a [`CoupaError::Decode`].
+/// One page: a JSON array of records. Anything else is a [`CoupaError::Decode`] that names the
+/// row and, when one field is to blame, its JSON path (`$[2].active`).
 pub(crate) fn decode_page<T: Record>(page: Value) -> Result<Vec<T>, CoupaError> {
     let fail = |reason: String| CoupaError::Decode {
         what: T::WHAT,
         reason,
+        request_id: None,
     };
     let Value::Array(rows) = page else {
         return Err(fail(format!("expected a JSON array, got {}", kind(&page))));
     };
     rows.into_iter()
         .enumerate()
-        .map(|(i, row)| T::deserialize(row).map_err(|e| fail(format!("row {}: {e}", i + 1))))
+        .map(|(i, row)| {
+            let culprit = culprit::<T>(&row);
+            T::deserialize(row).map_err(|e| {
+                fail(match culprit {
+                    Some(key) => format!("row {} (`$[{i}].{key}`): {e}", i + 1),
+                    None => format!("row {}: {e}", i + 1),
+                })
+            })
+        })
         .collect()
+}
+
+/// The key of `row` whose value alone makes decoding fail, found by decoding it next to a valid
+/// id. Only runs on rows that fail, so its cost does not matter.
+fn culprit<T: Record>(row: &Value) -> Option<String> {
+    let Value::Object(fields) = row else {
+        return None;
+    };
+    if T::deserialize(row.clone()).is_ok() {
+        return None;
+    }
+    fields.iter().find_map(|(key, value)| {
+        let mut probe = serde_json::Map::new();
+        if key != "id" {
+            probe.insert("id".into(), Value::from(1));
+        }
+        probe.insert(key.clone(), value.clone());
+        T::deserialize(Value::Object(probe))
+            .is_err()
+            .then(|| key.clone())
+    })
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -118,12 +149,35 @@ fn id<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     parsed.ok_or_else(|| D::Error::custom(format!("id {v} is not a whole number")))
 }
 
+/// A flag: a JSON boolean, the strings `"true"`/`"false"`, or 0/1; null is false.
 fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
+    let v = Value::deserialize(d)?;
+    match &v {
+        Value::Null => Ok(false),
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Ok(false),
+        Value::Number(n) if n.as_u64() == Some(1) => Ok(true),
+        Value::Number(n) if n.as_u64() == Some(0) => Ok(false),
+        _ => Err(D::Error::custom(format!(
+            "invalid type: {} where a boolean was expected",
+            kind(&v)
+        ))),
+    }
 }
 
+/// Text: a string, or a number or boolean written as text; null is empty.
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+    let v = Value::deserialize(d)?;
+    match v {
+        Value::Null => Ok(String::new()),
+        Value::String(s) => Ok(s),
+        Value::Number(_) | Value::Bool(_) => Ok(v.to_string()),
+        _ => Err(D::Error::custom(format!(
+            "invalid type: {} where text was expected",
+            kind(&v)
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -138,7 +192,9 @@ mod tests {
              "name": "AP Team", "description": "Accounts payable approvers", "active": true,
              "can-approve": true, "users": [{"id": 771}], "custom-fields": {"x": 1}},
             {"id": "13", "name": null, "description": null, "active": null},
-            {"id": " 14 "}
+            {"id": " 14 "},
+            {"id": 15, "name": 1234, "active": "TRUE"},
+            {"id": 16, "active": 0}
         ]);
         let groups: Vec<UserGroup> = decode_page(page).unwrap();
         assert_eq!(
@@ -162,6 +218,8 @@ mod tests {
         };
         assert_eq!(groups[1], empty(13));
         assert_eq!(groups[2], empty(14));
+        assert_eq!((groups[3].name.as_str(), groups[3].active), ("1234", true));
+        assert_eq!(groups[4], empty(16));
     }
 
     #[test]
@@ -188,11 +246,18 @@ mod tests {
             (json!([{"name": "no id"}]), "row 1: missing field `id`"),
             (
                 json!([{"id": 1}, {"id": -3}]),
-                "row 2: id -3 is not a whole number",
+                "row 2 (`$[1].id`): id -3 is not a whole number",
             ),
             (json!([{"id": "12a"}]), "id \"12a\" is not a whole number"),
             (json!([{"id": 1.5}]), "id 1.5 is not a whole number"),
-            (json!([{"id": 1, "active": "yes"}]), "row 1: invalid type"),
+            (
+                json!([{"id": 1, "active": "yes"}]),
+                "row 1 (`$[0].active`): invalid type: a string where a boolean was expected",
+            ),
+            (
+                json!([{"id": 1}, {"id": 2, "name": ["x"]}]),
+                "row 2 (`$[1].name`): invalid type: an array where text was expected",
+            ),
         ];
         for (page, want) in cases {
             let err = decode_page::<UserGroup>(page).unwrap_err().to_string();

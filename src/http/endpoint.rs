@@ -11,7 +11,7 @@ pub enum EndpointError {
     Scheme(String, String),
     #[error("`{0}` uses plain http to a host that is not loopback; secrets would cross the network unencrypted, so use https")]
     InsecureRemote(String),
-    #[error("`{0}` must not contain a user name or password")]
+    #[error("`{0}` must not contain a user name or password: remove the `user:password@` part")]
     UserInfo(String),
     #[error("`{0}` must not contain a query or fragment")]
     QueryOrFragment(String),
@@ -23,26 +23,39 @@ pub enum EndpointError {
 /// allowed so local stand-ins and local proxies work. A trailing `/` is dropped.
 pub fn parse_endpoint(input: &str) -> Result<Url, EndpointError> {
     let text = input.trim();
-    let url = Url::parse(text).map_err(|_| EndpointError::NotAUrl(text.to_owned()))?;
+    let url = Url::parse(text).map_err(|_| EndpointError::NotAUrl(shown(text)))?;
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(EndpointError::NotAUrl(text.to_owned()));
+        return Err(EndpointError::NotAUrl(shown(text)));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(EndpointError::UserInfo(text.to_owned()));
+        return Err(EndpointError::UserInfo(shown(text)));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(EndpointError::QueryOrFragment(text.to_owned()));
+        return Err(EndpointError::QueryOrFragment(shown(text)));
     }
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" => return Err(EndpointError::InsecureRemote(text.to_owned())),
-        other => return Err(EndpointError::Scheme(text.to_owned(), other.to_owned())),
+        "http" => return Err(EndpointError::InsecureRemote(shown(text))),
+        other => return Err(EndpointError::Scheme(shown(text), other.to_owned())),
     }
     let mut url = url;
     let trimmed = url.path().trim_end_matches('/').to_owned();
     url.set_path(&trimmed);
     Ok(url)
+}
+
+/// The input as error messages quote it: everything between the scheme and the last `@` masked,
+/// since a `user:password@` part may hold a password (even in a URL too broken to parse).
+fn shown(text: &str) -> String {
+    let (scheme, rest) = match text.find("://") {
+        Some(i) => text.split_at(i + 3),
+        None => ("", text),
+    };
+    match rest.rfind('@') {
+        Some(at) => format!("{scheme}{}{}", crate::secret::MASK, &rest[at..]),
+        None => text.to_owned(),
+    }
 }
 
 /// True for 127.0.0.0/8, ::1 and `localhost`.
@@ -100,6 +113,17 @@ mod tests {
             parse_endpoint("https://u:p@example.com"),
             Err(EndpointError::UserInfo(_))
         ));
+        // A password in the URL is never quoted back, even when the URL does not parse.
+        for input in [
+            "https://admin:hunter2@example.com",
+            "https://admin:hunter2@bad host/",
+            "admin:hunter2@example.com",
+            "https://admin:hun/ter2@example.com",
+        ] {
+            let msg = parse_endpoint(input).unwrap_err().to_string();
+            assert!(!msg.contains("hunter2") && !msg.contains("ter2"), "{msg}");
+            assert!(msg.contains("<redacted>@"), "{msg}");
+        }
         assert!(matches!(
             parse_endpoint("https://example.com/?a=b"),
             Err(EndpointError::QueryOrFragment(_))

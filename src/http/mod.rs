@@ -8,6 +8,10 @@
 //!   jitter, honouring `Retry-After` (seconds or HTTP date), within a bound on the total time;
 //! - a request that is not safe to replay (a create) is only retried when the server provably did
 //!   not act on it: a 429, or a connection that was never established;
+//! - a garbled success (a body that fails the request's own check, such as JSON of the wrong
+//!   shape or an HTML page from a proxy, or a body over the size limit) is asked for once more
+//!   when the request is safe to replay: an intermediary's hiccup is cured by a second attempt, a
+//!   server that means it is reported at once rather than after the whole retry budget;
 //! - redirects are never followed: credentials must not travel to a host nobody validated;
 //! - response bodies are capped, so a runaway answer cannot exhaust memory;
 //! - log lines carry method, host, path, status, attempt and request ID, never headers or bodies,
@@ -24,7 +28,17 @@ use reqwest::Method;
 use url::Url;
 
 pub use endpoint::{is_loopback, parse_endpoint, EndpointError};
-pub use retry::{decide, parse_retry_after, Replay, RetryPolicy, Verdict};
+pub use retry::{decide, garbled, parse_retry_after, Replay, RetryPolicy, Verdict};
+
+/// Tuning knobs read from the environment by the provider's `configure`: for networks slower
+/// than the defaults assume, and for tests, which cannot wait 30 s per fault. Not provider
+/// attributes on purpose: they are no part of what a configuration means. Each takes a duration
+/// such as `30s`, `500ms`, `2m` or a bare number of seconds.
+pub const ENV_CONNECT_TIMEOUT: &str = "CONDUCTORONE_HTTP_CONNECT_TIMEOUT";
+/// Limit for one attempt (see [`HttpConfig::attempt_timeout`]).
+pub const ENV_TIMEOUT: &str = "CONDUCTORONE_HTTP_TIMEOUT";
+/// Time after which no retry starts (see [`RetryPolicy::max_total`]).
+pub const ENV_RETRY_BUDGET: &str = "CONDUCTORONE_HTTP_RETRY_BUDGET";
 
 /// How to send requests: built once per provider process, shared by every API client.
 #[derive(Clone, Debug)]
@@ -38,6 +52,7 @@ pub struct HttpConfig {
 }
 
 impl HttpConfig {
+    /// The production defaults: connect 10 s, attempt 30 s, retry budget 60 s, bodies to 16 MiB.
     pub fn new(user_agent: impl Into<String>) -> Self {
         HttpConfig {
             user_agent: user_agent.into(),
@@ -46,6 +61,62 @@ impl HttpConfig {
             retry: RetryPolicy::default(),
             max_body_bytes: 16 * 1024 * 1024,
         }
+    }
+
+    /// This configuration with the timeouts and the retry budget that [`ENV_CONNECT_TIMEOUT`],
+    /// [`ENV_TIMEOUT`] and [`ENV_RETRY_BUDGET`] set. `Err` names the variable and the value that
+    /// is not a duration (or is zero, or over an hour).
+    pub fn with_env(mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let read = |var: &str| -> Result<Option<Duration>, String> {
+            let Some(text) = env(var).filter(|v| !v.trim().is_empty()) else {
+                return Ok(None);
+            };
+            match parse_duration(&text) {
+                Some(d) if !d.is_zero() && d <= Duration::from_secs(3600) => Ok(Some(d)),
+                _ => Err(format!(
+                    "{var}={text:?} is not a duration between 1ms and 1h, such as `30s`, `500ms` or `2m`"
+                )),
+            }
+        };
+        if let Some(d) = read(ENV_CONNECT_TIMEOUT)? {
+            self.connect_timeout = d;
+        }
+        if let Some(d) = read(ENV_TIMEOUT)? {
+            self.attempt_timeout = d;
+        }
+        if let Some(d) = read(ENV_RETRY_BUDGET)? {
+            self.retry.max_total = d;
+        }
+        Ok(self)
+    }
+}
+
+/// `30s`, `500ms`, `1.5s`, `2m`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&text[..i], text[i..].trim()),
+        None => (text, "s"),
+    };
+    let n: f64 = number.parse().ok().filter(|n: &f64| n.is_finite())?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+/// A duration as people write it: `30 seconds`, `1.5 seconds`, `500 ms`.
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{} seconds", ms / 1000)
+    } else {
+        format!("{:.1} seconds", d.as_secs_f64())
     }
 }
 
@@ -82,6 +153,8 @@ pub struct Request {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Body,
     pub replay: Replay,
+    /// What a usable 2xx body looks like (see [`Request::check_body`]).
+    pub check: Option<fn(&[u8]) -> bool>,
 }
 
 impl Request {
@@ -97,6 +170,7 @@ impl Request {
             headers: Vec::new(),
             body: Body::Empty,
             replay,
+            check: None,
         }
     }
 
@@ -112,6 +186,14 @@ impl Request {
 
     pub fn replay(mut self, replay: Replay) -> Self {
         self.replay = replay;
+        self
+    }
+
+    /// `check` tells a usable 2xx body from a garbled one (not JSON, cut short, the wrong shape).
+    /// When the request is safe to replay, a garbled answer is asked for once more; the second
+    /// answer is returned whatever it is, for the caller to report.
+    pub fn check_body(mut self, check: fn(&[u8]) -> bool) -> Self {
+        self.check = Some(check);
         self
     }
 }
@@ -148,6 +230,35 @@ impl Response {
             .unwrap_or(false)
     }
 
+    /// The `<title>` (or else the first `<h1>`) when the body is an HTML page, such as the error
+    /// page of a proxy: a better summary than the page's first 200 characters.
+    pub fn html_title(&self) -> Option<String> {
+        let text = String::from_utf8_lossy(&self.body);
+        let lower = text.to_ascii_lowercase();
+        ["title", "h1"].iter().find_map(|tag| {
+            let open = lower.find(&format!("<{tag}"))?;
+            let start = open + lower[open..].find('>')? + 1;
+            let end = start + lower[start..].find(&format!("</{tag}"))?;
+            let inner = text.get(start..end)?.trim();
+            (!inner.is_empty()).then(|| inner.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+    }
+
+    /// What the body is, without quoting any of it (not even an HTML title): its size and
+    /// content type. For success answers of token endpoints, whose body may hold a token even
+    /// when it is not valid JSON (cut short, say).
+    pub fn describe_unquoted(&self) -> String {
+        let content_type = self
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("no content type");
+        format!(
+            "{} bytes of {content_type} (not quoted: a success answer of a token endpoint may hold a token)",
+            self.body.len()
+        )
+    }
+
     /// The start of the body as text, for error messages about answers we could not decode.
     pub fn snippet(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
@@ -161,8 +272,8 @@ impl Response {
 pub enum HttpError {
     #[error("could not connect to {host}: {reason}")]
     Connect { host: String, reason: String },
-    #[error("{host} did not answer within {secs} seconds")]
-    Timeout { host: String, secs: u64 },
+    #[error("{host} did not answer within {}", human_duration(*.limit))]
+    Timeout { host: String, limit: Duration },
     #[error("the connection to {host} failed before a complete answer arrived: {reason}")]
     Transport { host: String, reason: String },
     #[error("{host} answered with a redirect (HTTP {status}) to {location}; redirects are never followed, so that credentials only go to the host you configured")]
@@ -209,7 +320,12 @@ impl HttpClient {
         loop {
             attempt += 1;
             let outcome = self.attempt(req, attempt).await;
-            let verdict = decide(&outcome, req.replay);
+            let verdict = match decide(&outcome, req.replay) {
+                Verdict::Done if attempt == 1 && garbled(&outcome, req.replay, req.check) => {
+                    Verdict::Retry { retry_after: None }
+                }
+                verdict => verdict,
+            };
             let wait = match verdict {
                 Verdict::Done => return outcome,
                 Verdict::Retry { retry_after } => {
@@ -318,7 +434,7 @@ impl HttpClient {
         if e.is_timeout() {
             HttpError::Timeout {
                 host,
-                secs: self.config.attempt_timeout.as_secs().max(1),
+                limit: self.config.attempt_timeout,
             }
         } else if e.is_connect() {
             HttpError::Connect {
@@ -404,6 +520,53 @@ mod tests {
             )
         );
         assert!(!user_agent("", None).contains("Terraform"));
+    }
+
+    #[test]
+    fn tuning_from_the_environment() {
+        assert_eq!(parse_duration("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration(" 500ms "), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        for bad in ["", "s", "-1s", "1h", "1e3", "fast"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let c = HttpConfig::new("t")
+            .with_env(&env(&[(ENV_TIMEOUT, "2s"), (ENV_RETRY_BUDGET, "5s")]))
+            .unwrap();
+        assert_eq!(c.attempt_timeout, Duration::from_secs(2));
+        assert_eq!(c.retry.max_total, Duration::from_secs(5));
+        assert_eq!(c.connect_timeout, Duration::from_secs(10), "default kept");
+        let c = HttpConfig::new("t").with_env(&env(&[])).unwrap();
+        assert_eq!(
+            (c.connect_timeout, c.attempt_timeout, c.retry.max_total),
+            (
+                Duration::from_secs(10),
+                Duration::from_secs(30),
+                Duration::from_secs(60)
+            ),
+            "the production defaults"
+        );
+        for bad in ["0", "2h", "soon"] {
+            let pairs: &'static [(&'static str, &'static str)] = match bad {
+                "0" => &[(ENV_CONNECT_TIMEOUT, "0")],
+                "2h" => &[(ENV_CONNECT_TIMEOUT, "2h")],
+                _ => &[(ENV_CONNECT_TIMEOUT, "soon")],
+            };
+            let err = HttpConfig::new("t").with_env(&env(pairs)).unwrap_err();
+            assert!(err.contains(ENV_CONNECT_TIMEOUT), "{err}");
+        }
+        assert_eq!(human_duration(Duration::from_millis(800)), "800 ms");
+        assert_eq!(human_duration(Duration::from_secs(30)), "30 seconds");
+        assert_eq!(human_duration(Duration::from_millis(1500)), "1.5 seconds");
     }
 
     #[test]

@@ -87,6 +87,25 @@ pub fn decide(outcome: &Result<Response, HttpError>, replay: Replay) -> Verdict 
     }
 }
 
+/// True when `outcome` is a garbled success that deserves one more attempt: the request is safe
+/// to replay, and the answer was either too large or a 2xx whose body fails `check`. A complete
+/// but unusable answer is not retried like a 5xx, over the whole budget: a proxy's hiccup is
+/// cured by one more attempt, and a server that means it should be reported at once.
+pub fn garbled(
+    outcome: &Result<Response, HttpError>,
+    replay: Replay,
+    check: Option<fn(&[u8]) -> bool>,
+) -> bool {
+    if replay != Replay::Safe {
+        return false;
+    }
+    match outcome {
+        Err(HttpError::TooLarge { .. }) => true,
+        Ok(resp) if resp.is_success() => check.is_some_and(|usable| !usable(&resp.body)),
+        _ => false,
+    }
+}
+
 /// `Retry-After` as delta-seconds or as an HTTP date (RFC 9110 §10.2.3). A date in the past means
 /// "now"; anything unparseable is ignored (the caller falls back to its own backoff).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
@@ -184,7 +203,7 @@ mod tests {
         let timeout = || {
             Err(HttpError::Timeout {
                 host: "h".into(),
-                secs: 1,
+                limit: Duration::from_secs(1),
             })
         };
         let reset = || {
@@ -211,6 +230,39 @@ mod tests {
         );
         assert_eq!(decide(&reset(), Replay::OnlyIfNotProcessed), Verdict::Done);
         assert_eq!(decide(&redirect(), Replay::Safe), Verdict::Done);
+    }
+
+    #[test]
+    fn garbled_successes_of_safe_requests_get_one_more_attempt() {
+        fn is_json(body: &[u8]) -> bool {
+            serde_json::from_slice::<serde_json::Value>(body).is_ok()
+        }
+        let with_body = |status: u16, body: &str| {
+            resp(status, None).map(|mut r| {
+                r.body = body.as_bytes().to_vec();
+                r
+            })
+        };
+        let check = Some(is_json as fn(&[u8]) -> bool);
+        assert!(garbled(&with_body(200, "<html>"), Replay::Safe, check));
+        assert!(!garbled(&with_body(200, "{}"), Replay::Safe, check));
+        assert!(!garbled(&with_body(200, "<html>"), Replay::Safe, None));
+        // A create that may have been carried out is never sent twice.
+        assert!(!garbled(
+            &with_body(200, "<html>"),
+            Replay::OnlyIfNotProcessed,
+            check
+        ));
+        // Only successes: an error status is the retry rule's business.
+        assert!(!garbled(&with_body(404, "<html>"), Replay::Safe, check));
+        let too_large = || {
+            Err(HttpError::TooLarge {
+                host: "h".into(),
+                limit: 1,
+            })
+        };
+        assert!(garbled(&too_large(), Replay::Safe, None));
+        assert!(!garbled(&too_large(), Replay::OnlyIfNotProcessed, None));
     }
 
     #[test]

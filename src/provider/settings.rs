@@ -305,14 +305,17 @@ pub fn resolve(
                 }
             },
             (Some(_), None) => {
-                errors.push(SettingError {
-                    attribute: "client_secret",
-                    summary: "Missing Client Secret".into(),
-                    detail: format!(
-                        "The provider has a client ID but no way to authenticate. Set `client_secret` in the provider block or the environment variable {ENV_CLIENT_SECRET}; or give an OIDC token (`oidc_token` or {}); or a static access token in {ENV_ACCESS_TOKEN}.",
-                        ENV_OIDC_TOKEN[0]
-                    ),
-                });
+                // An empty or unknown `client_secret` already has its error.
+                if !has_error(&errors, "client_secret") {
+                    errors.push(SettingError {
+                        attribute: "client_secret",
+                        summary: "Missing Client Secret".into(),
+                        detail: format!(
+                            "The provider has a client ID but no way to authenticate. Set `client_secret` in the provider block or the environment variable {ENV_CLIENT_SECRET}; or give an OIDC token (`oidc_token` or {}); or a static access token in {ENV_ACCESS_TOKEN}.",
+                            ENV_OIDC_TOKEN[0]
+                        ),
+                    });
+                }
                 None
             }
             (None, _) => {
@@ -362,7 +365,7 @@ fn parse_client_secret(v: &str, src: Source) -> Result<ClientSecret, SettingErro
         attribute: "client_secret",
         summary: "Invalid Client Secret".into(),
         detail: format!(
-            "{} is not a ConductorOne client secret: {e}. It starts with `secret-token:conductorone.com:v1:`; copy it whole from ConductorOne when you create the credential.",
+            "{} is not a ConductorOne client secret: {e}. A client secret looks like `secret-token:conductorone.com:v1:…` followed by a long base64 key: copy it whole from ConductorOne, which shows it once, when the credential is created.",
             src.describe("client_secret")
         ),
     })
@@ -372,10 +375,7 @@ fn parse_tenant(v: &str, src: Source) -> Result<Url, SettingError> {
     conductorone::base_url(Some(v), None, None).map_err(|e| SettingError {
         attribute: "tenant_domain",
         summary: "Invalid Tenant Domain".into(),
-        detail: format!(
-            "{}: {e}. Give the tenant name (`acme`) or its host (`acme.conductor.one`); for any other address use `server_url`.",
-            src.describe("tenant_domain")
-        ),
+        detail: format!("{}: {e}.", src.describe("tenant_domain")),
     })
 }
 

@@ -233,6 +233,13 @@ impl C1Auth {
         }
     }
 
+    /// Every token this stand-in has issued, the static one included (tokens are never dropped).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.tokens.lock().unwrap().keys().cloned().collect();
+        all.sort();
+        all
+    }
+
     pub fn stats(&self) -> Value {
         json!({"tokens_issued": *self.issued_by_client.lock().unwrap(),
                "tokens_issued_by_grant": *self.issued_by_grant.lock().unwrap()})

@@ -147,6 +147,9 @@ impl C1 {
                     Err(resp) => *resp,
                 }
             }
+            // Every access token ever issued (and the static one), so tests can prove none was
+            // printed or logged.
+            (&Method::GET, ["tokens"]) => json(200, &json!(self.auth.issued_tokens())),
             (&Method::GET, ["stats"]) => {
                 let mut stats = self.auth.stats();
                 stats["requests"] = json!(self.ctl.requests.load(Ordering::SeqCst));

@@ -191,6 +191,8 @@ pub struct Fault {
     kind: FaultKind,
     #[serde(default)]
     location: Option<String>,
+    /// Run the real handler first (the request is carried out), then wait `delay_ms` and send
+    /// the fault instead of its answer (`slow`: send its answer late).
     #[serde(default)]
     after_handler: bool,
 }
@@ -283,7 +285,9 @@ impl Control {
                 f
             })
         };
-        if let Some(f) = &fault {
+        // A fault's delay comes before the handler, or after it with `after_handler` (the server
+        // acted, then its answer was slow).
+        if let Some(f) = fault.as_ref().filter(|f| !f.after_handler) {
             if f.delay_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
             }
@@ -296,12 +300,31 @@ impl Control {
             None => self.finish(&mut entry, handler(req, ctx).await, &request_id),
             Some(f) if f.kind == FaultKind::Slow => {
                 let r = handler(req, ctx).await;
+                if f.after_handler {
+                    // Logged first: the client may hang up during the delay, dropping this task.
+                    let ApiReply {
+                        mut response,
+                        note,
+                        extra,
+                    } = r;
+                    entry.status = response.status().as_u16();
+                    entry.note =
+                        join_notes(&note, &format!("fault slow {}ms after handler", f.delay_ms));
+                    entry.extra = extra;
+                    self.log.lock().unwrap().push(entry);
+                    tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
+                    set_header(&mut response, "x-request-id", &request_id);
+                    return Outcome::Reply(response);
+                }
                 let out = self.finish(&mut entry, r, &request_id);
                 entry.note = join_notes(&entry.note, &format!("fault slow {}ms", f.delay_ms));
                 out
             }
             Some(f) if f.after_handler => {
                 let r = handler(req, ctx).await;
+                if f.delay_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
+                }
                 let handler_status = r.response.status().as_u16();
                 entry.note = r.note;
                 entry.extra = r.extra;

@@ -313,6 +313,12 @@ impl Coupa {
                     Err(r) => *r,
                 }
             }
+            // Every access token ever issued, so tests can prove none was printed or logged.
+            (&Method::GET, "/_standin/tokens") => {
+                let mut all: Vec<String> = self.tokens.lock().unwrap().keys().cloned().collect();
+                all.sort();
+                json(200, &json!(all))
+            }
             (&Method::GET, "/_standin/stats") => json(
                 200,
                 &json!({"requests": self.ctl.requests.load(Ordering::SeqCst),

@@ -11,7 +11,8 @@
 //!
 //! Control endpoints (no auth, each port controls its own API; not logged, no faults):
 //! - both: `GET|DELETE /_standin/requests`, `GET|POST|DELETE /_standin/faults`,
-//!   `POST /_standin/latency`, `GET /_standin/health`;
+//!   `POST /_standin/latency`, `GET /_standin/health`, `GET /_standin/tokens` (every access
+//!   token issued, for the secret-hygiene test);
 //! - ConductorOne: `GET /_standin/connectors`, `POST /_standin/connectors/{id}/{delete|purge|
 //!   rotate_secret|owners|status}`, `POST /_standin/config` (`token_expires_in`, `hard_delete`),
 //!   `GET /_standin/stats`, `GET|POST /_standin/apps`;

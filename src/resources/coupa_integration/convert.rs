@@ -10,20 +10,36 @@ use crate::coupa::CoupaDomain;
 use crate::secret::Secret;
 use crate::tf::value::{known_str, opt_string};
 
-/// `<app_id>/<connector_id>` → the two IDs, or a message showing the expected form.
+/// `<app_id>/<connector_id>` → the two IDs, or a message showing the expected form and saying
+/// what is wrong with this one.
 pub fn parse_import_id(id: &str) -> Result<(String, String), String> {
-    let expected = format!("Expected `<app_id>/<connector_id>`, for example `terraform import conductorone_coupa_integration.coupa 2abcAppId/2xyzConnectorId`; got {id:?}. Both IDs are shown in ConductorOne's URL of the integration.");
-    let mut parts = id.split('/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(app), Some(conn), None)
-            if !app.trim().is_empty()
-                && !conn.trim().is_empty()
-                && app.trim() == app
-                && conn.trim() == conn =>
-        {
-            Ok((app.to_owned(), conn.to_owned()))
+    let parts: Vec<&str> = id.split('/').collect();
+    let problem = match parts[..] {
+        _ if id.is_empty() => "it is empty".to_owned(),
+        _ if id.contains("://") => {
+            "it looks like a URL; give only the two IDs it contains, the app ID first".to_owned()
         }
-        _ => Err(expected),
+        [_] => "it has no `/` between the two IDs".to_owned(),
+        [app, conn] => match (id_problem(app), id_problem(conn)) {
+            (Some(p), _) => format!("the app ID {p}"),
+            (None, Some(p)) => format!("the connector ID {p}"),
+            (None, None) => return Ok((app.to_owned(), conn.to_owned())),
+        },
+        _ => format!("it has {} parts separated by `/`, not two", parts.len()),
+    };
+    Err(format!("Expected `<app_id>/<connector_id>`, for example `terraform import conductorone_coupa_integration.coupa 2abcAppId/2xyzConnectorId`; got {id:?}: {problem}. Both IDs are shown in ConductorOne's URL of the integration."))
+}
+
+/// What makes one half of an import ID unusable, if anything.
+fn id_problem(part: &str) -> Option<&'static str> {
+    if part.is_empty() {
+        Some("is empty")
+    } else if part.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("contains spaces or control characters")
+    } else if part == "." || part == ".." {
+        Some("is not an ID")
+    } else {
+        None
     }
 }
 

@@ -17,13 +17,22 @@ use crate::tf::value::known_str;
 /// Offline validation of the configuration. Unknown values are skipped.
 pub fn check_config(diags: &mut Diagnostics, c: &State) {
     check_not_blank(diags, "app_id", &c.app_id, "the ID of a ConductorOne app");
-    if let Some(app) = known_str(&c.app_id) {
-        if app.contains('/') {
+    if let Some(app) = known_str(&c.app_id).filter(|a| !a.trim().is_empty() && a.trim() == *a) {
+        let problem = if app.contains('/') {
+            Some("contains `/`, which no ConductorOne app ID does")
+        } else if app.chars().any(char::is_whitespace) {
+            Some("contains whitespace, which no ConductorOne app ID does")
+        } else if app == "." || app == ".." {
+            Some("is not an ID")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
             diag::attr_error(
                 diags,
                 "app_id",
                 "Invalid App ID",
-                format!("`{app}` contains `/`, which no ConductorOne app ID does. Give the app's ID (for example from `conductorone_app.x.id`), not a path or URL."),
+                format!("`{app}` {problem}. Give the app's ID (for example from `conductorone_app.x.id`), not a name, path or URL."),
             );
         }
     }
@@ -42,11 +51,19 @@ pub fn check_config(diags: &mut Diagnostics, c: &State) {
     );
     if let Some(mode) = known_str(&c.access_mode) {
         if !ACCESS_MODES.contains(&mode) {
+            let normalised = mode.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+            let what = if mode.trim().is_empty() {
+                "`access_mode` is an empty string; remove it to get the default.".to_owned()
+            } else if let Some(m) = ACCESS_MODES.iter().find(|m| **m == normalised) {
+                format!("`{mode}` is not an access mode; did you mean `{m}`? Values are lowercase, with `_`.")
+            } else {
+                format!("`{mode}` is not an access mode.")
+            };
             diag::attr_error(
                 diags,
                 "access_mode",
                 "Invalid Access Mode",
-                format!("`{mode}` is not an access mode. Use `read_only` (the default) to let ConductorOne read users, groups and roles, or `provisioning` to let it also change group and role memberships."),
+                format!("{what} Use `read_only` (the default) to let ConductorOne read users, groups and roles, or `provisioning` to let it also change group and role memberships."),
             );
         }
     }
@@ -61,12 +78,17 @@ pub fn check_config(diags: &mut Diagnostics, c: &State) {
         }
         for id in ids {
             if let Value::Value(text) = id {
-                if text.trim().is_empty() || text.trim() != text {
+                if text.is_empty() || text.chars().any(char::is_whitespace) {
+                    let hint = if text.trim().is_empty() {
+                        " An empty element usually comes from a variable that is not set."
+                    } else {
+                        ""
+                    };
                     diag::attr_error(
                         diags,
                         "user_ids",
                         "Invalid Owner ID",
-                        format!("`user_ids` contains {text:?}; each element must be a ConductorOne user ID without spaces."),
+                        format!("`user_ids` contains {text:?}; each element must be a ConductorOne user ID, with no spaces.{hint}"),
                     );
                 }
             }
