@@ -198,6 +198,7 @@ mod tests {
             body: body.as_bytes().to_vec(),
             request_id: header_id.map(str::to_owned),
             attempts: 1,
+            echo_guard: Vec::new(),
         }
     }
 

@@ -195,6 +195,7 @@ fn response(status: u16, body: Vec<u8>, json: bool) -> Response {
         body,
         request_id: None,
         attempts: 1,
+        echo_guard: Vec::new(),
     }
 }
 

@@ -495,6 +495,7 @@ mod tests {
             body: body.as_bytes().to_vec(),
             request_id: Some("rid-1".into()),
             attempts: 1,
+            echo_guard: Vec::new(),
         }
     }
 

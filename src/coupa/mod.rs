@@ -173,6 +173,7 @@ mod tests {
             body: body.as_bytes().to_vec(),
             request_id: None,
             attempts: 1,
+            echo_guard: Vec::new(),
         }
     }
 

@@ -119,6 +119,7 @@ fn response(status: u16, body: Vec<u8>, content_type: &'static str) -> Response 
         body,
         request_id: None,
         attempts: 1,
+        echo_guard: Vec::new(),
     }
 }
 

@@ -32,28 +32,79 @@ pub fn input_attributes(scope: &str) -> Vec<(&'static str, Attribute)> {
     ]
 }
 
+/// The inputs both data sources have, borrowed from their state.
+pub struct Inputs<'a> {
+    pub domain: &'a Value<String>,
+    pub client_id: &'a Value<String>,
+    pub secret: &'a Value<String>,
+    pub name_regex: &'a Value<String>,
+}
+
 /// Offline checks shared by both data sources.
-pub fn check_inputs(
-    diags: &mut Diagnostics,
-    domain: &Value<String>,
-    client_id: &Value<String>,
-    secret: &Value<String>,
-    name_regex: &Value<String>,
-) {
-    check_domain(diags, "coupa_domain", domain);
+pub fn check_inputs(diags: &mut Diagnostics, i: &Inputs) {
+    check_domain(diags, "coupa_domain", i.domain);
     check_not_blank(
         diags,
         "client_id",
-        client_id,
+        i.client_id,
         "the identifier of a Coupa OAuth2 client",
     );
     check_not_blank(
         diags,
         "client_secret",
-        secret,
+        i.secret,
         "the secret of the Coupa OAuth2 client",
     );
-    compile_regex(diags, name_regex);
+    compile_regex(diags, i.name_regex);
+}
+
+/// Rows of a listing that have a name, so `name_regex` can filter them.
+pub trait Named {
+    fn name(&self) -> &str;
+}
+
+impl Named for crate::coupa::UserGroup {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Named for crate::coupa::Role {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Read a listing: the tenant from the inputs, every row from `fetch`, failures reported on the
+/// attribute that must change, and only the rows whose name matches `name_regex`. Returns the
+/// rows and the `id` of the data source (`<host>/<collection>`).
+pub async fn list<T, F, Fut>(
+    diags: &mut Diagnostics,
+    shared: &Shared,
+    i: &Inputs<'_>,
+    (what, collection): (&str, &str),
+    fetch: F,
+) -> Option<(Vec<T>, String)>
+where
+    T: Named,
+    F: FnOnce(Tenant) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, crate::coupa::CoupaError>>,
+{
+    let regex = compile_regex(diags, i.name_regex)?;
+    let (tenant, domain) = tenant(diags, shared, i)?;
+    let host = domain.host();
+    match fetch(tenant).await {
+        Ok(rows) => Some((
+            rows.into_iter()
+                .filter(|r| regex.as_ref().is_none_or(|re| re.is_match(r.name())))
+                .collect(),
+            format!("{host}/{collection}"),
+        )),
+        Err(e) => {
+            crate::glue::report_list_error(diags, &BLAME, &host, what, &e);
+            None
+        }
+    }
 }
 
 /// The compiled `name_regex`, `Some(None)` when unset, `None` after reporting an error.
@@ -79,23 +130,17 @@ pub fn compile_regex(diags: &mut Diagnostics, v: &Value<String>) -> Option<Optio
 }
 
 /// A handle on the tenant, from inputs that must be known when the data source is read.
-pub fn tenant(
-    diags: &mut Diagnostics,
-    shared: &Shared,
-    domain: &Value<String>,
-    client_id: &Value<String>,
-    secret: &Value<String>,
-) -> Option<(Tenant, CoupaDomain)> {
-    check_domain(diags, "coupa_domain", domain);
+fn tenant(diags: &mut Diagnostics, shared: &Shared, i: &Inputs) -> Option<(Tenant, CoupaDomain)> {
+    check_domain(diags, "coupa_domain", i.domain);
     if !diags.errors.is_empty() {
         return None;
     }
-    let domain = CoupaDomain::parse(known_str(domain)?).ok()?;
+    let domain = CoupaDomain::parse(known_str(i.domain)?).ok()?;
     let clients = shared.get(diags)?;
     let tenant = clients.coupa.tenant(
         &domain,
-        known_str(client_id)?,
-        &Secret::new(known_str(secret)?),
+        known_str(i.client_id)?,
+        &Secret::new(known_str(i.secret)?),
     );
     Some((tenant, domain))
 }

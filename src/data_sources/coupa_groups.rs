@@ -35,6 +35,17 @@ pub struct Group {
     pub updated_at: Value<String>,
 }
 
+impl State {
+    fn inputs(&self) -> common::Inputs<'_> {
+        common::Inputs {
+            domain: &self.coupa_domain,
+            client_id: &self.client_id,
+            secret: &self.client_secret,
+            name_regex: &self.name_regex,
+        }
+    }
+}
+
 pub fn schema() -> Schema {
     use AttributeType::{Bool, String as Str};
     let mut attributes = common::input_attributes(SCOPE_GROUPS);
@@ -96,13 +107,7 @@ impl DataSource for CoupaGroups {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
-        common::check_inputs(
-            diags,
-            &c.coupa_domain,
-            &c.client_id,
-            &c.client_secret,
-            &c.name_regex,
-        );
+        common::check_inputs(diags, &c.inputs());
         Some(())
     }
 
@@ -112,36 +117,22 @@ impl DataSource for CoupaGroups {
         c: State,
         _meta: ValueEmpty,
     ) -> Option<State> {
-        let regex = common::compile_regex(diags, &c.name_regex)?;
-        let (tenant, domain) = common::tenant(
+        let (groups, id) = common::list(
             diags,
             &self.shared,
-            &c.coupa_domain,
-            &c.client_id,
-            &c.client_secret,
-        )?;
-        let groups = match tenant.user_groups().await {
-            Ok(g) => g,
-            Err(e) => {
-                crate::glue::report_list_error(
-                    diags,
-                    &common::BLAME,
-                    &domain.host(),
-                    "User Groups",
-                    &e,
-                );
-                return None;
-            }
-        };
+            &c.inputs(),
+            ("User Groups", "user_groups"),
+            |tenant| async move { tenant.user_groups().await },
+        )
+        .await?;
         let active = c.active.as_ref_option().copied();
         let groups = groups
             .into_iter()
             .filter(|g| active.is_none_or(|a| g.active == a))
-            .filter(|g| regex.as_ref().is_none_or(|r| r.is_match(&g.name)))
             .map(to_element)
             .collect();
         Some(State {
-            id: Value::Value(format!("{}/user_groups", domain.host())),
+            id: Value::Value(id),
             groups: Value::Value(groups),
             ..c
         })

@@ -32,6 +32,17 @@ pub struct Role {
     pub system_role: Value<bool>,
 }
 
+impl State {
+    fn inputs(&self) -> common::Inputs<'_> {
+        common::Inputs {
+            domain: &self.coupa_domain,
+            client_id: &self.client_id,
+            secret: &self.client_secret,
+            name_regex: &self.name_regex,
+        }
+    }
+}
+
 pub fn schema() -> Schema {
     use AttributeType::{Bool, String as Str};
     let mut attributes = common::input_attributes(SCOPE_ROLES);
@@ -84,13 +95,7 @@ impl DataSource for CoupaRoles {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
-        common::check_inputs(
-            diags,
-            &c.coupa_domain,
-            &c.client_id,
-            &c.client_secret,
-            &c.name_regex,
-        );
+        common::check_inputs(diags, &c.inputs());
         Some(())
     }
 
@@ -100,28 +105,17 @@ impl DataSource for CoupaRoles {
         c: State,
         _meta: ValueEmpty,
     ) -> Option<State> {
-        let regex = common::compile_regex(diags, &c.name_regex)?;
-        let (tenant, domain) = common::tenant(
+        let (roles, id) = common::list(
             diags,
             &self.shared,
-            &c.coupa_domain,
-            &c.client_id,
-            &c.client_secret,
-        )?;
-        let roles = match tenant.roles().await {
-            Ok(r) => r,
-            Err(e) => {
-                crate::glue::report_list_error(diags, &common::BLAME, &domain.host(), "Roles", &e);
-                return None;
-            }
-        };
-        let roles = roles
-            .into_iter()
-            .filter(|r| regex.as_ref().is_none_or(|re| re.is_match(&r.name)))
-            .map(to_element)
-            .collect();
+            &c.inputs(),
+            ("Roles", "roles"),
+            |tenant| async move { tenant.roles().await },
+        )
+        .await?;
+        let roles = roles.into_iter().map(to_element).collect();
         Some(State {
-            id: Value::Value(format!("{}/roles", domain.host())),
+            id: Value::Value(id),
             roles: Value::Value(roles),
             ..c
         })

@@ -27,6 +27,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
 use url::Url;
 
+use crate::secret::Secret;
+
 pub use endpoint::{is_loopback, parse_endpoint, EndpointError};
 pub use retry::{decide, garbled, parse_retry_after, Replay, RetryPolicy, Verdict};
 
@@ -206,6 +208,10 @@ pub struct Response {
     pub body: Vec<u8>,
     pub request_id: Option<String>,
     pub attempts: u32,
+    /// The values of the sensitive headers this request carried (bearer tokens, Basic
+    /// credentials). A server may echo them in an error page or a garbled answer, so every text
+    /// this type quotes from the body is scrubbed of them.
+    pub echo_guard: Vec<Secret>,
 }
 
 impl Response {
@@ -233,7 +239,7 @@ impl Response {
     /// The `<title>` (or else the first `<h1>`) when the body is an HTML page, such as the error
     /// page of a proxy: a better summary than the page's first 200 characters.
     pub fn html_title(&self) -> Option<String> {
-        let text = String::from_utf8_lossy(&self.body);
+        let text = self.guarded_text();
         let lower = text.to_ascii_lowercase();
         ["title", "h1"].iter().find_map(|tag| {
             let open = lower.find(&format!("<{tag}"))?;
@@ -259,12 +265,42 @@ impl Response {
         )
     }
 
+    /// The body as text, with anything the request carried in a sensitive header masked.
+    fn guarded_text(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        crate::secret::scrub(&text, &self.echo_guard.iter().collect::<Vec<_>>())
+    }
+
     /// The start of the body as text, for error messages about answers we could not decode.
     pub fn snippet(&self) -> String {
-        let text = String::from_utf8_lossy(&self.body);
+        let text = self.guarded_text();
         let text: String = text.chars().take(200).collect();
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
+}
+
+/// The values of the headers marked sensitive, and for `Basic` credentials also the decoded
+/// `user:password` pair and the password alone, which is what a server would echo.
+fn sensitive_values(headers: &[(HeaderName, HeaderValue)]) -> Vec<Secret> {
+    use base64::Engine as _;
+    let mut out = Vec::new();
+    for (_, value) in headers.iter().filter(|(_, v)| v.is_sensitive()) {
+        let Ok(text) = value.to_str() else { continue };
+        out.push(Secret::new(text));
+        if let Some((scheme, cred)) = text.split_once(' ') {
+            out.push(Secret::new(cred.trim()));
+            if scheme.eq_ignore_ascii_case("basic") {
+                let decoded = base64::engine::general_purpose::STANDARD.decode(cred.trim());
+                if let Some(pair) = decoded.ok().and_then(|d| String::from_utf8(d).ok()) {
+                    if let Some((_, password)) = pair.split_once(':') {
+                        out.push(Secret::new(password));
+                    }
+                    out.push(Secret::new(pair));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Failures where no usable HTTP answer came back.
@@ -411,6 +447,7 @@ impl HttpClient {
                 body,
                 request_id,
                 attempts: attempt,
+                echo_guard: sensitive_values(&req.headers),
             })
         }
         .await;
@@ -567,6 +604,39 @@ mod tests {
         assert_eq!(human_duration(Duration::from_millis(800)), "800 ms");
         assert_eq!(human_duration(Duration::from_secs(30)), "30 seconds");
         assert_eq!(human_duration(Duration::from_millis(1500)), "1.5 seconds");
+    }
+
+    #[test]
+    fn quoted_bodies_never_echo_sensitive_headers() {
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD.encode("client-id:coupa-secret-1234");
+        let mut bearer = HeaderValue::from_static("Bearer tok-abcdef-123456");
+        bearer.set_sensitive(true);
+        let mut basic_value = HeaderValue::from_str(&format!("Basic {basic}")).unwrap();
+        basic_value.set_sensitive(true);
+        let plain = HeaderValue::from_static("application/json");
+        let headers = vec![
+            (reqwest::header::AUTHORIZATION, bearer),
+            (reqwest::header::PROXY_AUTHORIZATION, basic_value),
+            (reqwest::header::ACCEPT, plain),
+        ];
+        let resp = Response {
+            status: 400,
+            headers: HeaderMap::new(),
+            body: format!("<html><title>bad tok-abcdef-123456</title>got Basic {basic}, i.e. coupa-secret-1234 for application/json</html>").into_bytes(),
+            request_id: None,
+            attempts: 1,
+            echo_guard: sensitive_values(&headers),
+        };
+        for text in [resp.snippet(), resp.html_title().unwrap()] {
+            assert!(!text.contains("tok-abcdef-123456"), "{text}");
+            assert!(!text.contains(&basic), "{text}");
+            assert!(!text.contains("coupa-secret-1234"), "{text}");
+        }
+        assert!(
+            resp.snippet().contains("application/json"),
+            "non-sensitive headers are not masked"
+        );
     }
 
     #[test]

@@ -133,6 +133,7 @@ mod tests {
             body: vec![],
             request_id: None,
             attempts: 1,
+            echo_guard: Vec::new(),
         })
     }
 
