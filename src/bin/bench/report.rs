@@ -1,0 +1,313 @@
+//! The table printed at the end: one row per figure, its target, and whether it is met. Markdown,
+//! so it can go into the README as printed.
+
+use serde_json::Value;
+
+/// Targets of the performance issue.
+const RATIO_MAX: f64 = 1.15;
+const SPEEDUP_MIN: f64 = 3.0;
+const STARTUP_MS_MAX: f64 = 8.0;
+/// 8 MB and 25 MB, in MiB (the figures are in MiB, as `/proc` counts them).
+const RSS_IDLE_MIB_MAX: f64 = 8e6 / 1_048_576.0;
+const RSS_LISTING_MIB_MAX: f64 = 25e6 / 1_048_576.0;
+
+struct Row {
+    figure: String,
+    measured: String,
+    target: String,
+    met: Option<bool>,
+}
+
+fn row(figure: impl Into<String>, measured: impl Into<String>) -> Row {
+    Row {
+        figure: figure.into(),
+        measured: measured.into(),
+        target: String::new(),
+        met: None,
+    }
+}
+
+impl Row {
+    fn target(mut self, target: impl Into<String>, met: bool) -> Self {
+        self.target = target.into();
+        self.met = Some(met);
+        self
+    }
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or(0)
+}
+
+pub fn table(doc: &Value) -> String {
+    let r = &doc["results"];
+    let mut rows = Vec::new();
+
+    let l = &r["listing"];
+    if l.is_object() {
+        let runs = l["runs"].as_array().map_or(0, Vec::len);
+        let ratio = f(&l["ratio_to_bound"]);
+        let speedup = f(&l["speedup_vs_sequential"]);
+        let (n429, failed) = (u(&l["http_429_total"]), u(&l["failed_requests_total"]));
+        let peak = f(&l["peak_rss_mib"]);
+        rows.push(
+            row(
+                format!("1. List 10,000 groups (data source `read`, median of {runs})"),
+                format!("{:.2} s", f(&l["median_seconds"])),
+            )
+            .target("all 10,000 listed", l["all_groups_listed"] == true),
+        );
+        rows.push(row(
+            format!(
+                "1. Physical bound: {} pages ÷ 25 req/s + 150 ms",
+                u(&l["pages_needed"])
+            ),
+            format!("{:.2} s", f(&l["bound_seconds"])),
+        ));
+        rows.push(
+            row("1. Ratio to the bound", format!("{ratio:.3}×"))
+                .target(format!("≤ {RATIO_MAX}×"), ratio <= RATIO_MAX),
+        );
+        rows.push(
+            row(
+                "1. 429 answers / failed requests (all runs)",
+                format!("{n429} / {failed}"),
+            )
+            .target("0 failed", failed == 0),
+        );
+        rows.push(row(
+            "1. Sequential `id[gt]` pager, same stand-in",
+            format!("{:.2} s", f(&l["sequential"]["seconds"])),
+        ));
+        rows.push(
+            row(
+                "1. Speed-up over the sequential pager",
+                format!("{speedup:.2}×"),
+            )
+            .target(format!("≥ {SPEEDUP_MIN}×"), speedup >= SPEEDUP_MIN),
+        );
+        rows.push(
+            row(
+                "1. Peak RSS of the listing process",
+                format!("{peak:.1} MiB"),
+            )
+            .target("< 25 MB (23.8 MiB)", peak < RSS_LISTING_MIB_MAX),
+        );
+    }
+
+    let s = &r["startup"];
+    if s.is_object() {
+        let ours = &s["ours"];
+        let starts = u(&ours["starts"]);
+        let ms = f(&ours["startup_ms"]["median"]);
+        let rss = f(&ours["rss_mib"]["median"]);
+        rows.push(
+            row(
+                format!("2. Start-up to handshake, ours (median of {starts}; min–max)"),
+                format!(
+                    "{ms:.1} ms ({:.1}–{:.1})",
+                    f(&ours["startup_ms"]["min"]),
+                    f(&ours["startup_ms"]["max"])
+                ),
+            )
+            .target(format!("< {STARTUP_MS_MAX} ms"), ms < STARTUP_MS_MAX),
+        );
+        rows.push(
+            row("2. RSS after the handshake, ours", format!("{rss:.1} MiB"))
+                .target("< 8 MB (7.6 MiB)", rss < RSS_IDLE_MIB_MAX),
+        );
+        let go = &s["go_peer"];
+        if go.is_object() {
+            rows.push(row(
+                "2. Start-up, Go peer (terraform-provider-lxd 1.5.0)",
+                format!(
+                    "{:.1} ms ({:.1}–{:.1})",
+                    f(&go["startup_ms"]["median"]),
+                    f(&go["startup_ms"]["min"]),
+                    f(&go["startup_ms"]["max"])
+                ),
+            ));
+            rows.push(row(
+                "2. RSS after the handshake, Go peer",
+                format!("{:.1} MiB", f(&go["rss_mib"]["median"])),
+            ));
+        }
+    }
+
+    let t = &r["terraform"];
+    if t.is_object() {
+        let plan = &t["plan"];
+        let tr = &plan["traffic"];
+        let configured = u(&plan["configured_processes"]).max(1);
+        let creds = u(&tr["coupa_credential_sets"]);
+        rows.push(row(
+            "3. `terraform plan`: plugin processes (configured)",
+            format!(
+                "{} ({})",
+                u(&plan["plugin_processes"]),
+                u(&plan["configured_processes"])
+            ),
+        ));
+        for (what, run) in [
+            ("`terraform plan` (refresh)", plan),
+            ("`terraform apply` (100 credential checks)", &t["apply"]),
+        ] {
+            let per: Vec<u64> = run["coupa_token_requests_per_configured_process"]
+                .as_array()
+                .map(|a| a.iter().map(u).collect())
+                .unwrap_or_default();
+            // The Coupa issue keys the token cache by client *and* scope set: each listing asks
+            // only for the scope it needs (least privilege), the credential check for the access
+            // mode's set. So a process holds one token per (client, scope set) it used.
+            let sets = run["traffic"]["coupa_token_requests_by_scope"]
+                .as_array()
+                .map_or(0, |a| a.len() as u64);
+            let list = per
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" + ");
+            rows.push(
+                row(
+                    format!("3. Coupa token requests per configured process, {what}"),
+                    format!(
+                        "{list} ({creds} OAuth2 client; by scope set: {})",
+                        scope_summary(&run["traffic"]["coupa_token_requests_by_scope"])
+                    ),
+                )
+                .target(
+                    "1 per credential set (OAuth2 client × scope set)",
+                    creds > 0 && !per.is_empty() && per.iter().all(|&n| n <= creds * sets),
+                ),
+            );
+        }
+        let c1_tokens = u(&tr["conductorone_token_requests"]) as f64 / configured as f64;
+        rows.push(
+            row(
+                "3. ConductorOne token requests per configured process",
+                format!("{c1_tokens:.0}"),
+            )
+            .target("1 (one credential set)", c1_tokens <= 1.0),
+        );
+        let gets = u(&tr["conductorone_connector_gets"]);
+        let one_each = plan["exactly_one_get_per_integration_every_run"] == true;
+        rows.push(
+            row(
+                "3. Requests per refresh: connector GETs (per integration)",
+                format!(
+                    "{gets} ({}–{} each), other requests {}",
+                    u(&tr["gets_per_integration_min"]),
+                    u(&tr["gets_per_integration_max"]),
+                    u(&tr["conductorone_other_requests"])
+                ),
+            )
+            .target("exactly 1 GET per integration", one_each),
+        );
+        rows.push(row(
+            format!(
+                "3. `terraform plan` wall time, 20 ms latency (median of {})",
+                u(&plan["runs"])
+            ),
+            format!("{:.0} ms", f(&plan["ms_median"])),
+        ));
+        let gets = &plan["traced_run_connector_get_ms"];
+        if u(&gets["count"]) > 0 {
+            rows.push(row(
+                "3. … each connector GET in a plan, as the provider timed it (traced run)",
+                format!(
+                    "median {:.0} ms, max {:.0} ms ({} GETs)",
+                    f(&gets["median"]),
+                    f(&gets["max"]),
+                    u(&gets["count"])
+                ),
+            ));
+        }
+        rows.push(row(
+            "3. … the same plan at 0 ms latency (Terraform's own work)",
+            format!("{:.0} ms", f(&plan["ms_median_at_0ms_latency"])),
+        ));
+        let direct = &t["provider_side_refresh"];
+        if direct.is_object() {
+            rows.push(row(
+                "3. The 100 reads alone: resource `read` in process, 10 at a time (median)",
+                format!(
+                    "{:.0} ms; floor (1 token + ⌈100/10⌉ reads) × 20 ms = {:.0} ms",
+                    f(&direct["ms_median"]),
+                    f(&direct["floor_ms"])
+                ),
+            ));
+        }
+    }
+
+    let b = &r["binary"];
+    if b.is_object() {
+        let bytes = u(&b["bytes"]);
+        let mut text = format!("{:.1} MiB ({bytes} bytes)", bytes as f64 / 1_048_576.0);
+        let go = &r["startup"]["go_peer"]["binary_bytes"];
+        if go.is_u64() {
+            text.push_str(&format!("; Go peer {:.1} MiB", u(go) as f64 / 1_048_576.0));
+        }
+        rows.push(row("4. Release binary size", text));
+    }
+
+    let m = &doc["machine"];
+    let mut out = String::new();
+    out.push_str("| Figure | Measured | Target | Met |\n|---|---|---|---|\n");
+    for r in rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "**NO**",
+            None => "",
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.figure, r.measured, r.target, met
+        ));
+    }
+    out.push_str(&format!(
+        "\nMachine: {} cores, {} GiB, {}, Linux {}; load average {} before, {} after; commit {}.\n",
+        m["cores"],
+        m["memory_gib"],
+        m["cpu"].as_str().unwrap_or("?"),
+        m["kernel"].as_str().unwrap_or("?"),
+        m["load_average"].as_str().unwrap_or("?"),
+        m["load_average_after"].as_str().unwrap_or("?"),
+        doc["commit"].as_str().unwrap_or("?"),
+    ));
+    out
+}
+
+/// `read-only set ×2, core.common.read ×1`: token requests per scope set, the connector's scope
+/// sets named rather than listed.
+fn scope_summary(by_scope: &Value) -> String {
+    let read_only = tfp_conductorone::coupa::SCOPES_READ_ONLY;
+    let provisioning = tfp_conductorone::coupa::SCOPES_PROVISIONING;
+    by_scope
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let scope = e["scope"].as_str().unwrap_or_default();
+            let mut set: Vec<&str> = scope.split_whitespace().collect();
+            set.sort_unstable();
+            let named = |list: &[&str]| {
+                let mut l = list.to_vec();
+                l.sort_unstable();
+                l == set
+            };
+            let name = if named(&read_only) {
+                "read-only set".to_owned()
+            } else if named(&provisioning) {
+                "provisioning set".to_owned()
+            } else {
+                format!("`{scope}`")
+            };
+            format!("{name} ×{}", u(&e["requests"]))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
