@@ -40,3 +40,6 @@ pub mod provider;
 pub mod resources;
 pub mod secret;
 pub mod tf;
+
+#[cfg(test)]
+mod test_support;

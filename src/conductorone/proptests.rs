@@ -16,27 +16,7 @@ use super::token::read_token_answer;
 use super::ApiError;
 use crate::http::Response;
 use crate::secret::Secret;
-
-/// Any JSON value, nested a few levels.
-pub(crate) fn arb_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("JSON numbers are finite", |f| f.is_finite())
-            .prop_map(Value::from),
-        ".{0,24}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(".{0,8}", inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
+use crate::test_support::arb_json;
 
 /// The keys the connector decoders look at, each given an arbitrary value (or left out).
 const CONNECTOR_KEYS: [&str; 17] = [
