@@ -1,0 +1,125 @@
+use super::*;
+
+#[test]
+fn user_agent_names_provider_and_terraform() {
+    let ua = user_agent("1.0.3", Some(" ci-pipeline/7 "));
+    assert_eq!(
+        ua,
+        format!(
+            "terraform-provider-conductorone/{} Terraform/1.0.3 ci-pipeline/7",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    assert!(!user_agent("", None).contains("Terraform"));
+}
+
+#[test]
+fn tuning_from_the_environment() {
+    assert_eq!(parse_duration("30"), Some(Duration::from_secs(30)));
+    assert_eq!(parse_duration(" 500ms "), Some(Duration::from_millis(500)));
+    assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+    assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+    for bad in ["", "s", "-1s", "1h", "1e3", "fast"] {
+        assert_eq!(parse_duration(bad), None, "{bad}");
+    }
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    let c = HttpConfig::new("t")
+        .with_env(&env(&[(ENV_TIMEOUT, "2s"), (ENV_RETRY_BUDGET, "5s")]))
+        .unwrap();
+    assert_eq!(c.attempt_timeout, Duration::from_secs(2));
+    assert_eq!(c.retry.max_total, Duration::from_secs(5));
+    assert_eq!(c.connect_timeout, Duration::from_secs(10), "default kept");
+    let c = HttpConfig::new("t").with_env(&env(&[])).unwrap();
+    assert_eq!(
+        (c.connect_timeout, c.attempt_timeout, c.retry.max_total),
+        (
+            Duration::from_secs(10),
+            Duration::from_secs(30),
+            Duration::from_secs(60)
+        ),
+        "the production defaults"
+    );
+    for bad in ["0", "2h", "soon"] {
+        let pairs: &'static [(&'static str, &'static str)] = match bad {
+            "0" => &[(ENV_CONNECT_TIMEOUT, "0")],
+            "2h" => &[(ENV_CONNECT_TIMEOUT, "2h")],
+            _ => &[(ENV_CONNECT_TIMEOUT, "soon")],
+        };
+        let err = HttpConfig::new("t").with_env(&env(pairs)).unwrap_err();
+        assert!(err.contains(ENV_CONNECT_TIMEOUT), "{err}");
+    }
+    assert_eq!(human_duration(Duration::from_millis(800)), "800 ms");
+    assert_eq!(human_duration(Duration::from_secs(30)), "30 seconds");
+    assert_eq!(human_duration(Duration::from_millis(1500)), "1.5 seconds");
+}
+
+#[test]
+fn quoted_bodies_never_echo_sensitive_headers() {
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode("client-id:coupa-secret-1234");
+    let mut bearer = HeaderValue::from_static("Bearer tok-abcdef-123456");
+    bearer.set_sensitive(true);
+    let mut basic_value = HeaderValue::from_str(&format!("Basic {basic}")).unwrap();
+    basic_value.set_sensitive(true);
+    let plain = HeaderValue::from_static("application/json");
+    let headers = vec![
+        (reqwest::header::AUTHORIZATION, bearer),
+        (reqwest::header::PROXY_AUTHORIZATION, basic_value),
+        (reqwest::header::ACCEPT, plain),
+    ];
+    let resp = Response {
+        status: 400,
+        headers: HeaderMap::new(),
+        body: format!("<html><title>bad tok-abcdef-123456</title>got Basic {basic}, i.e. coupa-secret-1234 for application/json</html>").into_bytes(),
+        request_id: None,
+        attempts: 1,
+        echo_guard: sensitive_values(&headers),
+    };
+    for text in [resp.snippet(), resp.html_title().unwrap()] {
+        assert!(!text.contains("tok-abcdef-123456"), "{text}");
+        assert!(!text.contains(&basic), "{text}");
+        assert!(!text.contains("coupa-secret-1234"), "{text}");
+    }
+    assert!(
+        resp.snippet().contains("application/json"),
+        "non-sensitive headers are not masked"
+    );
+}
+
+#[test]
+fn redirect_locations_lose_path_and_query() {
+    assert_eq!(
+        location_for_humans("https://evil.example:8443/steal?token=abc"),
+        "https://evil.example:8443"
+    );
+}
+
+#[tokio::test]
+async fn gives_up_on_a_closed_port_within_budget() {
+    let mut cfg = HttpConfig::new("test");
+    cfg.retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(20),
+        max_total: Duration::from_secs(2),
+    };
+    let client = HttpClient::new(cfg).unwrap();
+    // Bind then drop a listener to find a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
+    let started = Instant::now();
+    let out = client.send(&Request::new(Method::GET, url)).await;
+    assert!(matches!(out, Err(HttpError::Connect { .. })), "{out:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
