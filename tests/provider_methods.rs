@@ -151,6 +151,10 @@ async fn resource_lifecycle_through_the_trait_methods() {
     assert!(replace.is_empty());
     assert!(planned.updated_at.is_unknown());
     assert_eq!(planned.id, read.id, "id stays known across updates");
+    assert_eq!(
+        planned.display_name, read.display_name,
+        "an update does not rename the connector, so the plan does not show it as unknown"
+    );
     standin.clear_logs().await;
     let (updated, private) = r
         .update(

@@ -119,10 +119,11 @@ pub fn planned_update(prior: &State, mut s: State, config: &State) -> State {
     if s.user_ids.is_null() {
         s.user_ids = prior.user_ids.clone();
     }
+    // An update sends neither the name nor anything that renames the connector, so
+    // `display_name` stays known (as `id` and `created_at` do): plans show only what changes.
     if config_changes(prior, &s) || owners_change(prior, &s) {
         s.updated_at = Value::Unknown;
         s.sync_status = Value::Unknown;
-        s.display_name = Value::Unknown;
     }
     s
 }
