@@ -27,7 +27,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::Method;
 use serde_json::Value;
 
-use super::error::snippet;
 use super::model::{
     decode_connector_list, decode_connector_view, unix_seconds, ConfigValue, Connector,
     ConnectorUpdate, NewConnector,
@@ -380,7 +379,7 @@ fn read_json(resp: &Response, what: &str, sent: &[&Secret]) -> Result<Value, Api
             Some(title) => format!("the answer is an HTML page titled {title:?}, not JSON"),
             None => format!(
                 "the answer is not JSON (content type {content_type}): {}",
-                snippet(resp, sent)
+                resp.snippet(sent)
             ),
         };
         decode_error(resp, what, detail, sent)

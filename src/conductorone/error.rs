@@ -85,7 +85,7 @@ impl ApiError {
                 Some(title) if body.is_none() => {
                     format!("an HTML page titled {:?}", scrub(&title, sent))
                 }
-                _ => snippet(resp, sent),
+                _ => resp.snippet(sent),
             },
         };
         let request_id = resp.request_id.clone().or_else(|| request_id_in(&message));
@@ -96,14 +96,6 @@ impl ApiError {
             request_id,
         }
     }
-}
-
-/// The start of a body, for messages about answers we could not use. Scrubbed before it is cut
-/// short, so that a secret straddling the cut cannot leak in part.
-pub(crate) fn snippet(resp: &Response, sent: &[&Secret]) -> String {
-    let text = scrub(&String::from_utf8_lossy(&resp.body), sent);
-    let text: String = text.chars().take(200).collect();
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The ID in a message ending like `… (request-id: 2abc)`.

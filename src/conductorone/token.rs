@@ -22,7 +22,6 @@ use reqwest::Method;
 use url::Url;
 
 use super::credentials::{ClientId, ClientSecret};
-use super::error::snippet;
 use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
 use crate::secret::{scrub, Secret};
 
@@ -375,7 +374,7 @@ pub(crate) fn read_token_answer(
         let error = text(body.as_ref(), "error");
         let description = text(body.as_ref(), "error_description")
             .or_else(|| text(body.as_ref(), "message"))
-            .or_else(|| (body.is_none() && !resp.body.is_empty()).then(|| snippet(resp, sent)));
+            .or_else(|| (body.is_none() && !resp.body.is_empty()).then(|| resp.snippet(sent)));
         return Err(TokenError::Rejected {
             status,
             error,
@@ -389,10 +388,7 @@ pub(crate) fn read_token_answer(
         request_id: request_id.clone(),
     };
     if !resp.is_success() {
-        return Err(unexpected(format!(
-            "HTTP {status}: {}",
-            snippet(resp, sent)
-        )));
+        return Err(unexpected(format!("HTTP {status}: {}", resp.snippet(sent))));
     }
     // From here on the body may hold a token: describe it, never quote it, if it is JSON.
     let Some(body) = body else {

@@ -21,7 +21,7 @@ use super::oauth::{AccessToken, TokenCache, TokenError, TokenKey};
 use super::records::{Role, UserGroup};
 use super::{api_message, rid, with_message};
 use crate::http::{HttpClient, HttpError, Request, Response};
-use crate::secret::{scrub, Secret};
+use crate::secret::Secret;
 
 /// Knobs for speed and politeness. The defaults suit a real Coupa; benchmarks and tests change them.
 #[derive(Clone, Debug)]
@@ -281,7 +281,7 @@ impl Tenant {
             }
         }
         let sensitive = [&self.secret, token.secret()];
-        let snippet = || scrub(&resp.snippet(), &sensitive);
+        let snippet = || resp.snippet(&sensitive);
         let message = || api_message(&resp, &sensitive);
         let request_id = resp.request_id.clone();
         match resp.status {

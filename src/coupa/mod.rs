@@ -105,11 +105,11 @@ pub(crate) fn rid(request_id: &Option<String>) -> String {
 /// of an HTML page, or else the start of the body. Scrubbed of `sensitive`; `""` for an empty body.
 pub(crate) fn api_message(resp: &crate::http::Response, sensitive: &[&Secret]) -> String {
     let text = match serde_json::from_slice::<serde_json::Value>(&resp.body) {
-        Ok(json) => json_message(&json).unwrap_or_else(|| resp.snippet()),
+        Ok(json) => json_message(&json).unwrap_or_else(|| resp.snippet(sensitive)),
         Err(_) => resp
             .html_title()
             .map(|t| format!("an HTML page titled {t:?}"))
-            .unwrap_or_else(|| resp.snippet()),
+            .unwrap_or_else(|| resp.snippet(sensitive)),
     };
     let text = scrub(&text, sensitive);
     let text: String = text.chars().take(300).collect();

@@ -435,7 +435,10 @@ pub(crate) fn map_response(
             snippet: if resp.is_success() {
                 format!("The answer is {}", clean(&resp.describe_unquoted()))
             } else {
-                format!("The answer starts with: {}", clean(&resp.snippet()))
+                format!(
+                    "The answer starts with: {}",
+                    resp.snippet(&sensitive.iter().collect::<Vec<_>>())
+                )
             },
             request_id,
         }),

@@ -239,7 +239,7 @@ impl Response {
     /// The `<title>` (or else the first `<h1>`) when the body is an HTML page, such as the error
     /// page of a proxy: a better summary than the page's first 200 characters.
     pub fn html_title(&self) -> Option<String> {
-        let text = self.guarded_text();
+        let text = self.guarded_text(&[]);
         let lower = text.to_ascii_lowercase();
         ["title", "h1"].iter().find_map(|tag| {
             let open = lower.find(&format!("<{tag}"))?;
@@ -265,15 +265,19 @@ impl Response {
         )
     }
 
-    /// The body as text, with anything the request carried in a sensitive header masked.
-    fn guarded_text(&self) -> String {
+    /// The body as text, with anything the request carried in a sensitive header masked, and
+    /// the secrets in `also` (what the caller put in the body).
+    fn guarded_text(&self, also: &[&Secret]) -> String {
         let text = String::from_utf8_lossy(&self.body);
-        crate::secret::scrub(&text, &self.echo_guard.iter().collect::<Vec<_>>())
+        let mut secrets: Vec<&Secret> = self.echo_guard.iter().collect();
+        secrets.extend_from_slice(also);
+        crate::secret::scrub(&text, &secrets)
     }
 
     /// The start of the body as text, for error messages about answers we could not decode.
-    pub fn snippet(&self) -> String {
-        let text = self.guarded_text();
+    /// Masked before it is cut short, so a secret straddling the cut cannot leak in part.
+    pub fn snippet(&self, also: &[&Secret]) -> String {
+        let text = self.guarded_text(also);
         let text: String = text.chars().take(200).collect();
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
