@@ -39,8 +39,8 @@ use crate::secret::{scrub, Secret};
 const CLOCK_SLACK: Duration = Duration::from_secs(60);
 
 /// Largest page of the connector list, and how many pages a lookup reads at most.
-const LIST_PAGE_SIZE: u32 = 100;
-const LIST_MAX_PAGES: usize = 50;
+pub const LIST_PAGE_SIZE: u32 = 100;
+pub const LIST_MAX_PAGES: usize = 50;
 
 /// The longest pause before the second look after a timeout.
 const MAX_SETTLE: Duration = Duration::from_secs(5);
@@ -83,6 +83,18 @@ pub enum Lookup {
     Ambiguous(Vec<String>),
     /// Listing the connectors failed as well.
     Failed(ApiError),
+    /// None found among the first `listed` connectors, but the app has more than one lookup
+    /// reads ([`LIST_MAX_PAGES`] pages): the connector may be among the rest.
+    Incomplete { listed: usize },
+}
+
+/// One look at an app's connectors: all of them, or the first pages when the app has more than
+/// a lookup reads.
+#[derive(Debug)]
+pub struct ConnectorList {
+    pub connectors: Vec<Connector>,
+    /// False when the listing stopped at [`LIST_MAX_PAGES`] with pages left.
+    pub complete: bool,
 }
 
 /// The connector operations, on the client itself (connectors are all it serves today).
@@ -148,8 +160,12 @@ impl ConductorOne {
             match self.list(app_id).await {
                 Err(e) => break Lookup::Failed(e),
                 Ok(all) => {
-                    let mut found: Vec<Connector> =
-                        all.into_iter().filter(|c| made_by(c, new, since)).collect();
+                    let listed = all.connectors.len();
+                    let mut found: Vec<Connector> = all
+                        .connectors
+                        .into_iter()
+                        .filter(|c| made_by(c, new, since))
+                        .collect();
                     match found.len() {
                         1 => {
                             let connector = found.remove(0);
@@ -163,6 +179,7 @@ impl ConductorOne {
                             });
                         }
                         0 if looks > 0 => tokio::time::sleep(settle).await,
+                        0 if !all.complete => break Lookup::Incomplete { listed },
                         0 => break Lookup::NoneFound,
                         _ => break Lookup::Ambiguous(found.into_iter().map(|c| c.id).collect()),
                     }
@@ -189,8 +206,9 @@ impl ConductorOne {
         read_connector(&resp, "the connector read", &[])
     }
 
-    /// Every connector of an app that is not deleted, all pages (at most 5,000 connectors).
-    pub async fn list(&self, app_id: &str) -> Result<Vec<Connector>, ApiError> {
+    /// The connectors of an app that are not deleted: all pages, up to [`LIST_MAX_PAGES`] of
+    /// [`LIST_PAGE_SIZE`]; [`ConnectorList::complete`] says whether that was all of them.
+    pub async fn list(&self, app_id: &str) -> Result<ConnectorList, ApiError> {
         let path = [
             "api",
             "v1",
@@ -223,11 +241,22 @@ impl ConductorOne {
             })?;
             all.extend(page);
             if next.is_empty() || next == token {
-                break;
+                return Ok(ConnectorList {
+                    connectors: all,
+                    complete: true,
+                });
             }
             token = next;
         }
-        Ok(all)
+        tracing::warn!(
+            app_id,
+            listed = all.len(),
+            "the connector list has more pages than a lookup reads"
+        );
+        Ok(ConnectorList {
+            connectors: all,
+            complete: false,
+        })
     }
 
     /// Change the fields set in `update`. With nothing to change, no update is sent and the
@@ -494,6 +523,7 @@ mod tests {
             code: None,
             message: String::new(),
             request_id: None,
+            at: "h/p".into(),
         };
         let host = || "h".to_owned();
         assert!(!may_have_acted(&http(HttpError::Connect {

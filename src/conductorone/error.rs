@@ -1,13 +1,20 @@
-//! What can go wrong on an API call, typed for the callers that branch on it (a 404 on read
-//! means "gone", a 401 after renewal means "bad credentials") and worded for the users who read
-//! it. ConductorOne's error bodies are gRPC status JSON, `{"code":5,"message":"not found
+//! What can go wrong on an API call, typed for the callers that branch on it (ConductorOne's own
+//! "not found" means "gone", a 401 after renewal means "bad credentials") and worded for the users
+//! who read it. ConductorOne's error bodies are gRPC status JSON, `{"code":5,"message":"not found
 //! (request-id: …)"}`; the request ID is what ConductorOne support asks for, so every error that
 //! has one shows it.
+//!
+//! Only an answer of that shape speaks for ConductorOne. A proxy, a load balancer or a
+//! `server_url` with a wrong path answers 404 with an HTML page or an empty body; concluding "the
+//! connector is gone" from that would drop a live connector from the state, and the next apply
+//! would create a second one. Such answers are errors that name the status, host and path.
 
 use std::fmt;
 
 use super::token::TokenError;
-use crate::http::{HttpError, Response};
+use url::Url;
+
+use crate::http::{host_of, HttpError, Response};
 use crate::secret::{scrub, Secret};
 
 /// gRPC `NOT_FOUND`.
@@ -22,10 +29,13 @@ pub enum ApiError {
     /// A non-2xx answer.
     Status {
         status: u16,
-        /// The gRPC status code from the body, when there is one.
+        /// The gRPC status code from the body, when the body is ConductorOne's error JSON.
         code: Option<i64>,
         message: String,
         request_id: Option<String>,
+        /// `host[:port]/path` of the request, shown when the answer is not ConductorOne's error
+        /// JSON (`code` is `None`): then it came from something else on the way.
+        at: String,
     },
     /// A 2xx answer we could not read. `detail` never quotes values we sent.
     Decode {
@@ -39,15 +49,16 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// ConductorOne itself said the object does not exist: its error JSON with gRPC code 5
+    /// (`NOT_FOUND`). A bare 404 (an HTML page, an empty body, other JSON) is not proof.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, ApiError::Status { status: 404, .. })
-            || matches!(
-                self,
-                ApiError::Status {
-                    code: Some(GRPC_NOT_FOUND),
-                    ..
-                }
-            )
+        matches!(
+            self,
+            ApiError::Status {
+                code: Some(GRPC_NOT_FOUND),
+                ..
+            }
+        )
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -68,24 +79,30 @@ impl ApiError {
         }
     }
 
-    /// The error for a non-2xx answer. Text from the server is scrubbed of `sent`: an error
-    /// message may echo the request.
-    pub(crate) fn from_status(resp: &Response, sent: &[&Secret]) -> ApiError {
+    /// The error for a non-2xx answer to a request for `url`. Text from the server is scrubbed of
+    /// `sent`: an error message may echo the request.
+    pub(crate) fn from_status(resp: &Response, url: &Url, sent: &[&Secret]) -> ApiError {
         let body: Option<serde_json::Value> = serde_json::from_slice(&resp.body).ok();
         let field = |key: &str| body.as_ref().and_then(|b| b.get(key));
-        let code = field("code").and_then(|c| match c {
-            serde_json::Value::Number(n) => n.as_i64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        });
-        let message = match field("message").and_then(|m| m.as_str()) {
-            Some(m) => scrub(m.trim(), sent),
+        let api_message = field("message").and_then(|m| m.as_str());
+        // ConductorOne's shape: a JSON object with a numeric gRPC code and a message.
+        let code = field("code")
+            .and_then(|c| match c {
+                serde_json::Value::Number(n) => n.as_i64(),
+                serde_json::Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .filter(|_| api_message.is_some());
+        let message = match api_message {
+            Some(m) if code.is_some() => scrub(m.trim(), sent),
+            Some(m) => format!("the JSON message {:?}", scrub(m.trim(), sent)),
+            None if resp.body.iter().all(u8::is_ascii_whitespace) => "an empty body".into(),
             None => match resp.html_title() {
                 // A proxy's error page: its title says more than its first characters.
                 Some(title) if body.is_none() => {
                     format!("an HTML page titled {:?}", scrub(&title, sent))
                 }
-                _ => resp.snippet(sent),
+                _ => format!("`{}`", resp.snippet(sent)),
             },
         };
         let request_id = resp.request_id.clone().or_else(|| request_id_in(&message));
@@ -94,6 +111,7 @@ impl ApiError {
             code,
             message,
             request_id,
+            at: format!("{}{}", host_of(url), url.path()),
         }
     }
 }
@@ -116,17 +134,28 @@ impl fmt::Display for ApiError {
             ApiError::Token(e) => e.fmt(f),
             ApiError::Status {
                 status,
-                code,
+                code: Some(code),
                 message,
                 request_id,
+                ..
             } => {
-                write!(f, "ConductorOne answered HTTP {status}")?;
-                if let Some(code) = code {
-                    write!(f, " (code {code})")?;
-                }
+                write!(f, "ConductorOne answered HTTP {status} (code {code})")?;
                 if !message.is_empty() {
                     write!(f, ": {message}")?;
                 }
+                match request_id {
+                    Some(id) if !message.contains(id.as_str()) => write!(f, " (request-id: {id})"),
+                    _ => Ok(()),
+                }
+            }
+            ApiError::Status {
+                status,
+                code: None,
+                message,
+                request_id,
+                at,
+            } => {
+                write!(f, "{at} answered HTTP {status} with {message}, which is not an error of ConductorOne's API, so nothing is concluded from it; check the server URL (`server_url` or CONDUCTORONE_SERVER_URL) and any proxy or load balancer between Terraform and ConductorOne")?;
                 match request_id {
                     Some(id) if !message.contains(id.as_str()) => write!(f, " (request-id: {id})"),
                     _ => Ok(()),
@@ -194,6 +223,10 @@ mod tests {
         }
     }
 
+    fn url() -> Url {
+        Url::parse("https://acme.conductor.one/api/v1/apps/a1/connectors/c1").unwrap()
+    }
+
     #[test]
     fn grpc_status_body_with_request_id_in_the_message() {
         let err = ApiError::from_status(
@@ -202,6 +235,7 @@ mod tests {
                 None,
                 r#"{"code":5,"message":"not found (request-id: abc)","details":[]}"#,
             ),
+            &url(),
             &[],
         );
         assert!(err.is_not_found());
@@ -221,6 +255,7 @@ mod tests {
                 Some("hdr-1"),
                 r#"{"code":"7","message":"permission denied"}"#,
             ),
+            &url(),
             &[],
         );
         assert!(!err.is_not_found());
@@ -231,32 +266,80 @@ mod tests {
         );
     }
 
+    /// The answers of a proxy, a load balancer or a wrong path: a 404 that is not ConductorOne's
+    /// own `NOT_FOUND` never means "gone", and the error names status, host and path.
+    #[test]
+    fn a_404_that_is_not_conductorones_is_not_gone() {
+        let suffix = ", which is not an error of ConductorOne's API, so nothing is concluded from it; check the server URL (`server_url` or CONDUCTORONE_SERVER_URL) and any proxy or load balancer between Terraform and ConductorOne";
+        let cases = [
+            (
+                "<html><head><title>404 Not Found</title></head><body>nginx</body></html>",
+                "an HTML page titled \"404 Not Found\"",
+            ),
+            ("", "an empty body"),
+            ("  \n", "an empty body"),
+            (r#"{"error":"no route"}"#, r#"`{"error":"no route"}`"#),
+            (
+                r#"{"message":"Not Found"}"#,
+                r#"the JSON message "Not Found""#,
+            ),
+            (r#"{"code":5}"#, r#"`{"code":5}`"#),
+            ("Not Found", "`Not Found`"),
+        ];
+        for (body, what) in cases {
+            let err = ApiError::from_status(&resp(404, None, body), &url(), &[]);
+            assert!(!err.is_not_found(), "{body:?} must not mean gone");
+            assert_eq!(err.status(), Some(404));
+            assert_eq!(
+                err.to_string(),
+                format!("acme.conductor.one/api/v1/apps/a1/connectors/c1 answered HTTP 404 with {what}{suffix}"),
+            );
+        }
+        // The port is part of the host it names, and a request ID is kept.
+        let url = Url::parse("http://127.0.0.1:8443/proxy/api/v1/apps").unwrap();
+        let err = ApiError::from_status(&resp(404, Some("lb-7"), ""), &url, &[]);
+        assert!(err
+            .to_string()
+            .starts_with("127.0.0.1:8443/proxy/api/v1/apps answered HTTP 404 with an empty body"));
+        assert!(err.to_string().ends_with(" (request-id: lb-7)"), "{err}");
+    }
+
     #[test]
     fn non_json_bodies_and_echoed_secrets() {
         let sent = Secret::new("s3cr3t-value");
         let err = ApiError::from_status(
             &resp(400, None, "bad   config: s3cr3t-value\n is invalid"),
+            &url(),
+            &[&sent],
+        );
+        assert!(err
+            .to_string()
+            .starts_with("acme.conductor.one/api/v1/apps/a1/connectors/c1 answered HTTP 400 with `bad config: <redacted> is invalid`, "));
+        // A secret cut in two by the snippet's length limit is still masked whole.
+        let long = format!("{}{}", "x".repeat(195), sent.expose());
+        let err = ApiError::from_status(&resp(502, None, &long), &url(), &[&sent]);
+        assert!(err.to_string().contains("x<reda`"), "{err}");
+        assert!(!err.to_string().contains("s3cr"), "{err}");
+        // ConductorOne's message is scrubbed too.
+        let err = ApiError::from_status(
+            &resp(
+                400,
+                None,
+                r#"{"code":3,"message":"bad secret s3cr3t-value"}"#,
+            ),
+            &url(),
             &[&sent],
         );
         assert_eq!(
             err.to_string(),
-            "ConductorOne answered HTTP 400: bad config: <redacted> is invalid"
-        );
-        let err = ApiError::from_status(&resp(500, None, ""), &[]);
-        assert_eq!(err.to_string(), "ConductorOne answered HTTP 500");
-        // A secret cut in two by the snippet's length limit is still masked whole.
-        let long = format!("{}{}", "x".repeat(195), sent.expose());
-        let err = ApiError::from_status(&resp(502, None, &long), &[&sent]);
-        assert!(err.to_string().ends_with("x<reda"), "{err}");
-        assert!(!err.to_string().contains("s3cr"), "{err}");
-        // JSON without a message is shown as it came.
-        let err = ApiError::from_status(&resp(502, None, r#"{"error":"upstream"}"#), &[]);
-        assert_eq!(
-            err.to_string(),
-            r#"ConductorOne answered HTTP 502: {"error":"upstream"}"#
+            "ConductorOne answered HTTP 400 (code 3): bad secret <redacted>"
         );
         // A code of NOT_FOUND under another status still means "not found".
-        let err = ApiError::from_status(&resp(400, None, r#"{"code":5,"message":"gone"}"#), &[]);
+        let err = ApiError::from_status(
+            &resp(400, None, r#"{"code":5,"message":"gone"}"#),
+            &url(),
+            &[],
+        );
         assert!(err.is_not_found());
     }
 

@@ -479,6 +479,58 @@ mod tests {
         assert!(matches!(err, ApiError::Invalid(_)), "{err:?}");
     }
 
+    /// A proxy's or a wrong path's 404 is no proof that the connector is gone: get and delete
+    /// fail with the status, host and path, so the state keeps the connector.
+    #[tokio::test]
+    async fn a_404_page_that_is_not_conductorones_is_an_error() {
+        let (fake, client) = setup(credentials()).await;
+        for body in [
+            "<html><title>404 Not Found</title></html>",
+            "",
+            r#"{"error":"nope"}"#,
+        ] {
+            fake.script(404, body);
+            let err = client.get("app1", "c1").await.unwrap_err();
+            assert!(!err.is_not_found(), "{body:?}: {err}");
+            let text = err.to_string();
+            let host = crate::http::host_of(client.base_url());
+            assert!(
+                text.starts_with(&format!(
+                    "{host}/api/v1/apps/app1/connectors/c1 answered HTTP 404 with "
+                )),
+                "{text}"
+            );
+            fake.script(404, body);
+            let err = client.delete("app1", "c1").await.unwrap_err();
+            assert_eq!(err.status(), Some(404), "{err}");
+        }
+    }
+
+    /// A lookup reads at most `LIST_MAX_PAGES` pages and says when it stopped with pages left.
+    #[tokio::test]
+    async fn the_connector_list_says_when_it_stops_at_its_cap() {
+        use crate::conductorone::connectors::LIST_MAX_PAGES;
+        let (fake, client) = setup(credentials()).await;
+        let page = |i: usize, next: &str| {
+            serde_json::json!({
+                "list": [serde_json::from_str::<serde_json::Value>(&connector_json(&format!("c{i}"))).unwrap()["connectorView"]],
+                "nextPageToken": next,
+            })
+            .to_string()
+        };
+        fake.script(200, page(0, "p1"));
+        fake.script(200, page(1, ""));
+        let all = client.list("app1").await.unwrap();
+        assert!(all.complete);
+        assert_eq!(all.connectors.len(), 2);
+        for i in 0..LIST_MAX_PAGES {
+            fake.script(200, page(i, &format!("p{}", i + 1)));
+        }
+        let all = client.list("app1").await.unwrap();
+        assert!(!all.complete, "pages were left");
+        assert_eq!(all.connectors.len(), LIST_MAX_PAGES);
+    }
+
     #[tokio::test]
     async fn undecodable_answers_are_typed_and_scrubbed() {
         let (fake, client) = setup(credentials()).await;

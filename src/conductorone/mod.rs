@@ -34,7 +34,7 @@ use url::Url;
 use crate::http::{Body, HttpClient, Replay, Request, Response};
 use crate::secret::Secret;
 
-pub use connectors::{CreateError, Created, Lookup};
+pub use connectors::{ConnectorList, CreateError, Created, Lookup};
 pub use credentials::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
 pub use endpoint::{audience, base_url, EndpointDerivationError};
 pub use error::ApiError;
@@ -136,7 +136,7 @@ impl ConductorOne {
             // An error may echo the request, its bearer token included.
             let mut scrubbed = sent.to_vec();
             scrubbed.push(&token);
-            return Err(ApiError::from_status(&resp, &scrubbed));
+            return Err(ApiError::from_status(&resp, &url, &scrubbed));
         }
     }
 }

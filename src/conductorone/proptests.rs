@@ -261,7 +261,8 @@ proptest! {
     ) {
         let sent = Secret::new(secret.clone());
         let resp = response(status, body_with(&secret, shape, &before, &after), shape % 2 == 0);
-        let e = ApiError::from_status(&resp, &[&sent]);
+        let url = url::Url::parse("https://acme.conductor.one/api/v1/apps/a/connectors/c").unwrap();
+        let e = ApiError::from_status(&resp, &url, &[&sent]);
         prop_assert!(!e.to_string().contains(&secret), "{}", e);
         let e = read_connector(&response(200, resp.body.clone(), true), "the connector read", &[&sent]);
         if let Err(e) = e {

@@ -170,8 +170,10 @@ impl Resource for CoupaIntegration {
         if !already_validated(&planned_private) {
             self.check_credentials_if_due(diags, &planned, None).await?;
         }
-        let app_id = planned.app_id.as_ref_option()?.clone();
-        let request = convert::new_connector(&planned)?;
+        let app_id = known(diags, &planned.app_id, "app_id", "create")?;
+        let request = convert::new_connector(&planned)
+            .map_err(|attr| unusable(diags, attr, "create"))
+            .ok()?;
         // A create whose answer is lost is recovered, not repeated: see `create_or_recover`.
         match clients
             .conductorone
@@ -196,6 +198,7 @@ impl Resource for CoupaIntegration {
                     Lookup::NotNeeded => format!("ConductorOne did not create the connector in app `{app_id}`: {error}. Nothing was recorded in the state; fix the cause and run `terraform apply` again."),
                     Lookup::NoneFound => format!("The create request to ConductorOne failed: {error}. App `{app_id}` has no connector that this request made, so it was not carried out: nothing was recorded in the state, and running `terraform apply` again creates it. (Should one still appear in ConductorOne, import it with {import} instead.)"),
                     Lookup::Ambiguous(ids) => format!("The create request to ConductorOne failed: {error}. App `{app_id}` has {} connectors made just now with this Coupa domain and client ID ({}), so which one this request made cannot be told, and none was recorded in the state. Import the right one with {import} and delete the others in ConductorOne.", ids.len(), ids.join(", ")),
+                    Lookup::Incomplete { listed } => format!("The create request to ConductorOne failed: {error}. Whether it was carried out is unknown: app `{app_id}` has more connectors than a lookup reads, and none of the first {listed} is one this request made. Nothing was recorded in the state. If ConductorOne shows a Coupa connector made just now with this domain and client ID, import it with {import}; otherwise run `terraform apply` again."),
                     Lookup::Failed(e) => format!("The create request to ConductorOne failed: {error}. Whether it was carried out is unknown: listing the connectors of app `{app_id}` failed too ({e}). Nothing was recorded in the state. If ConductorOne shows a Coupa connector made just now with this domain and client ID, import it with {import}; otherwise run `terraform apply` again."),
                 };
                 diag::root_error(diags, "Unable to Create Coupa Integration", detail);
@@ -267,7 +270,9 @@ impl Resource for CoupaIntegration {
         _meta: ValueEmpty,
     ) -> Option<(State, Value<Private>)> {
         let clients = self.shared.get(diags)?;
-        let request = convert::connector_update(&prior, &planned)?;
+        let request = convert::connector_update(&prior, &planned)
+            .map_err(|attr| unusable(diags, attr, "update"))
+            .ok()?;
         if request.is_empty() {
             // Only plan-time settings changed (access_mode, validate_credentials).
             let private = planned_private.map(|p| Private {
@@ -280,8 +285,8 @@ impl Resource for CoupaIntegration {
             self.check_credentials_if_due(diags, &planned, Some(&prior))
                 .await?;
         }
-        let app_id = planned.app_id.as_ref_option()?.clone();
-        let id = prior.id.as_ref_option()?.clone();
+        let app_id = known(diags, &planned.app_id, "app_id", "update")?;
+        let id = known(diags, &prior.id, "id", "update")?;
         match clients.conductorone.update(&app_id, &id, &request).await {
             Ok(connector) => {
                 let state = convert::applied_state(planned, &connector);
@@ -306,8 +311,8 @@ impl Resource for CoupaIntegration {
         _meta: ValueEmpty,
     ) -> Option<()> {
         let clients = self.shared.get(diags)?;
-        let app_id = prior.app_id.as_ref_option()?.clone();
-        let id = prior.id.as_ref_option()?.clone();
+        let app_id = known(diags, &prior.app_id, "app_id", "delete")?;
+        let id = known(diags, &prior.id, "id", "delete")?;
         match clients.conductorone.delete(&app_id, &id).await {
             Ok(()) => Some(()),
             Err(e) => {
@@ -377,6 +382,34 @@ impl CoupaIntegration {
             }
         }
     }
+}
+
+/// The value of `attr`, or an error on it when apply has none to use. Terraform resolves every
+/// unknown before apply and validation rejects unusable values, so this only fires on a state
+/// edited by hand or a Terraform bug; either way the user learns which attribute and what to do,
+/// instead of the bare "Internal error" that a silent `None` would give.
+fn known(
+    diags: &mut Diagnostics,
+    value: &Value<String>,
+    attr: &'static str,
+    operation: &str,
+) -> Option<String> {
+    match value {
+        Value::Value(v) if !v.is_empty() => Some(v.clone()),
+        _ => {
+            unusable(diags, attr, operation);
+            None
+        }
+    }
+}
+
+fn unusable(diags: &mut Diagnostics, attr: &'static str, operation: &str) {
+    diag::attr_error(
+        diags,
+        attr,
+        "Unusable Value at Apply",
+        format!("The {operation} cannot go ahead: `{attr}` has no usable value at apply time (it is unknown, null, empty or invalid). Nothing was sent to ConductorOne. Check the expression that sets `{attr}`, run `terraform plan` to see its value, and apply again; for `id`, import the integration again with `terraform import <address> <app_id>/<connector_id>`."),
+    );
 }
 
 fn private_for_plan(validated: bool, config_updated_at: Value<String>) -> Value<Private> {

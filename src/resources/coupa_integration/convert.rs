@@ -43,20 +43,20 @@ fn id_problem(part: &str) -> Option<&'static str> {
     }
 }
 
-/// The connector config to send: the normalised host, the client ID and the secret.
-fn config_values(s: &State) -> Option<ConfigValues> {
-    let domain = CoupaDomain::parse(known_str(&s.coupa_domain)?).ok()?;
+/// The connector config to send: the normalised host, the client ID and the secret. `Err` names
+/// the attribute whose value cannot be sent (unknown, null, or not a Coupa domain), which
+/// validation and planning make impossible by the time apply runs.
+fn config_values(s: &State) -> Result<ConfigValues, &'static str> {
+    let domain = known_str(&s.coupa_domain)
+        .and_then(|d| CoupaDomain::parse(d).ok())
+        .ok_or("coupa_domain")?;
+    let client_id = known_str(&s.client_id).ok_or("client_id")?;
+    let secret = known_str(&s.client_secret).ok_or("client_secret")?;
     let mut config = ConfigValues::new();
     config.insert(KEY_DOMAIN.into(), domain.host().to_owned().into());
-    config.insert(
-        KEY_CLIENT_ID.into(),
-        known_str(&s.client_id)?.to_owned().into(),
-    );
-    config.insert(
-        KEY_CLIENT_SECRET.into(),
-        Secret::new(known_str(&s.client_secret)?).into(),
-    );
-    Some(config)
+    config.insert(KEY_CLIENT_ID.into(), client_id.to_owned().into());
+    config.insert(KEY_CLIENT_SECRET.into(), Secret::new(secret).into());
+    Ok(config)
 }
 
 fn owners(s: &State) -> Option<Vec<String>> {
@@ -70,8 +70,9 @@ fn owners(s: &State) -> Option<Vec<String>> {
     }
 }
 
-pub fn new_connector(planned: &State) -> Option<NewConnector> {
-    Some(NewConnector {
+/// The create request; `Err` names the attribute whose value cannot be sent.
+pub fn new_connector(planned: &State) -> Result<NewConnector, &'static str> {
+    Ok(NewConnector {
         catalog_id: CATALOG_ID.into(),
         user_ids: owners(planned).unwrap_or_default(),
         config: config_values(planned)?,
@@ -79,7 +80,8 @@ pub fn new_connector(planned: &State) -> Option<NewConnector> {
 }
 
 /// Only what changed: the whole config when any part of it changed, the owners when they did.
-pub fn connector_update(prior: &State, planned: &State) -> Option<ConnectorUpdate> {
+/// `Err` names the attribute whose value cannot be sent.
+pub fn connector_update(prior: &State, planned: &State) -> Result<ConnectorUpdate, &'static str> {
     let mut update = ConnectorUpdate {
         catalog_id: CATALOG_ID.into(),
         ..Default::default()
@@ -90,7 +92,7 @@ pub fn connector_update(prior: &State, planned: &State) -> Option<ConnectorUpdat
     if super::plan::owners_change(prior, planned) {
         update.user_ids = owners(planned);
     }
-    Some(update)
+    Ok(update)
 }
 
 fn owner_set(ids: &[String]) -> Value<BTreeSet<Value<String>>> {

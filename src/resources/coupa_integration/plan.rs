@@ -151,8 +151,12 @@ fn normalised_url(domain: &Value<String>) -> Value<String> {
     }
 }
 
+/// Whether the connector must move to another app, which means a replacement. An `app_id`
+/// that is unknown during plan counts as a change, as terraform-plugin-framework's
+/// RequiresReplace does: planning an in-place update and learning at apply that the value did
+/// change would make Terraform fail with "Provider produced inconsistent final plan".
 pub fn app_changed(prior: &State, proposed: &State) -> bool {
-    prior.app_id != proposed.app_id && !proposed.app_id.is_unknown()
+    prior.app_id != proposed.app_id
 }
 
 /// Whether the connector's config must be sent again.
@@ -178,7 +182,9 @@ pub struct CredentialCheck {
 /// `Some` when validation is on, every input is known, and (for an update) something that
 /// changes Coupa's answer changed.
 pub fn credential_check(planned: &State, prior: Option<&State>) -> Option<CredentialCheck> {
-    if planned.validate_credentials == Value::Value(false) {
+    // Unknown: it may turn out `false` because Coupa cannot be reached from here; apply decides.
+    if planned.validate_credentials != Value::Value(true) && !planned.validate_credentials.is_null()
+    {
         return None;
     }
     if let Some(prior) = prior {
@@ -258,5 +264,86 @@ mod tests {
         );
         assert!(created.access_mode.is_unknown(), "unknown stays unknown");
         assert!(created.id.is_unknown());
+    }
+
+    /// What apply may change is unknown in the plan; what it cannot change keeps its value.
+    #[test]
+    fn unknown_arguments_on_update() {
+        let prior = State {
+            coupa_url: text("https://acme.coupahost.com"),
+            display_name: text("Coupa v2"),
+            sync_status: text("SYNC_STATUS_DONE"),
+            created_at: text("2026-01-01T00:00:00Z"),
+            updated_at: text("2026-01-02T00:00:00Z"),
+            user_ids: Value::Value([text("u1")].into()),
+            ..prior()
+        };
+        // An unknown app_id may turn out to be another app: a replacement, like RequiresReplace.
+        let unknown_app = State {
+            app_id: Value::Unknown,
+            ..prior.clone()
+        };
+        assert!(app_changed(&prior, &unknown_app));
+        assert!(!app_changed(&prior, &prior));
+        for attr in ["coupa_domain", "client_id", "client_secret", "user_ids"] {
+            let mut proposed = prior.clone();
+            match attr {
+                "coupa_domain" => proposed.coupa_domain = Value::Unknown,
+                "client_id" => proposed.client_id = Value::Unknown,
+                "client_secret" => proposed.client_secret = Value::Unknown,
+                _ => proposed.user_ids = Value::Unknown,
+            }
+            assert!(!app_changed(&prior, &proposed), "{attr}: in place");
+            let planned = planned_update(&prior, proposed.clone(), &proposed);
+            assert!(planned.updated_at.is_unknown(), "{attr}: updated_at");
+            assert!(planned.sync_status.is_unknown(), "{attr}: sync_status");
+            assert_eq!(planned.id, prior.id, "{attr}: id");
+            assert_eq!(planned.created_at, prior.created_at, "{attr}: created_at");
+            assert_eq!(
+                planned.display_name, prior.display_name,
+                "{attr}: display_name"
+            );
+            assert_eq!(
+                planned.coupa_url.is_unknown(),
+                attr == "coupa_domain",
+                "{attr}: coupa_url"
+            );
+            assert!(
+                credential_check(&planned, Some(&prior)).is_none(),
+                "{attr}: nothing to check until it is known"
+            );
+        }
+        // Plan-time settings: nothing is sent, so nothing server-side changes.
+        for (mode, validate) in [
+            (Value::Unknown, Value::Value(false)),
+            (text("provisioning"), Value::Unknown),
+        ] {
+            let proposed = State {
+                access_mode: mode,
+                validate_credentials: validate,
+                ..prior.clone()
+            };
+            let planned = planned_update(&prior, proposed.clone(), &proposed);
+            assert_eq!(planned.updated_at, prior.updated_at);
+            assert_eq!(planned.sync_status, prior.sync_status);
+            assert!(credential_check(&planned, Some(&prior)).is_none());
+        }
+    }
+
+    #[test]
+    fn an_unknown_validate_credentials_defers_the_check_to_apply() {
+        let config = State {
+            validate_credentials: Value::Unknown,
+            access_mode: text("read_only"),
+            ..prior()
+        };
+        let planned = planned_create(config.clone(), &config);
+        assert!(planned.validate_credentials.is_unknown());
+        assert!(credential_check(&planned, None).is_none());
+        let known = State {
+            validate_credentials: Value::Value(true),
+            ..planned
+        };
+        assert!(credential_check(&known, None).is_some());
     }
 }
