@@ -81,6 +81,16 @@ async fn lists_every_seeded_group_and_role_in_id_order() {
     let want_ids = |l: &[Value]| -> Vec<String> { l.iter().map(|e| e["id"].to_string()).collect() };
     assert_eq!(ids(&groups), want_ids(&want_groups));
     assert_eq!(ids(&roles), want_ids(&want_roles));
+    // Coupa lists projects among the user groups; the stand-in does too, and none is a group.
+    let projects = seeded(&standin, "projects").await;
+    assert!(projects.len() >= 5, "the stand-in seeds projects");
+    let listed = ids(&groups);
+    for p in &projects {
+        assert!(
+            !listed.contains(&p["id"].to_string()),
+            "project {p} listed as a group"
+        );
+    }
     let numeric: Vec<u64> = ids(&groups).iter().map(|i| i.parse().unwrap()).collect();
     assert!(
         numeric.windows(2).all(|w| w[0] < w[1]),
@@ -118,6 +128,10 @@ async fn lists_every_seeded_group_and_role_in_id_order() {
         assert_eq!(r["headers"]["accept"], "application/json");
         let q = r["query"].as_str().unwrap();
         assert!(q.contains("limit=50") && q.contains("fields="), "{q}");
+        assert!(
+            q.contains("type%5Bblank%5D=true"),
+            "projects are filtered out: {q}"
+        );
     }
 
     // Reading again (a plan refreshes data sources) gives the same lists: nothing to change.

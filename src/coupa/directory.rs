@@ -59,6 +59,9 @@ fn page_url<T: Record>(base: &Url, at: PageAt) -> Url {
             }
             PageAt::After(None) => {}
         }
+        for (key, value) in T::FILTERS {
+            q.append_pair(key, value);
+        }
         q.append_pair("order_by", "id")
             .append_pair("dir", "asc")
             .append_pair("fields", T::FIELDS);
@@ -198,9 +201,9 @@ impl<T: Record> OffsetPager<T> {
         Ok(())
     }
 
-    /// All rows, sorted by id, each id once.
+    /// All rows that belong in the listing ([`Record::listed`]), sorted by id, each id once.
     pub(crate) fn finish(self) -> Vec<T> {
-        self.rows.into_values().collect()
+        self.rows.into_values().filter(Record::listed).collect()
     }
 }
 
@@ -289,7 +292,7 @@ pub(crate) async fn list_keyset<T: Record>(tenant: &Tenant) -> Result<Vec<T>, Co
                     request_id: None,
                 })
             }
-            _ => return Ok(rows.into_values().collect()),
+            _ => return Ok(rows.into_values().filter(Record::listed).collect()),
         }
     }
 }

@@ -53,6 +53,7 @@ fn arb_group() -> impl Strategy<Value = UserGroup> {
                 active,
                 created_at,
                 updated_at,
+                kind: String::new(),
             },
         )
 }

@@ -23,7 +23,14 @@ pub(crate) trait Record: DeserializeOwned + Send + 'static {
     const FIELDS: &'static str;
     /// The one scope the listing needs.
     const SCOPE: &'static str;
+    /// Filters every page request carries (`attr[op]=value`).
+    const FILTERS: &'static [(&'static str, &'static str)] = &[];
     fn id(&self) -> u64;
+    /// Whether the row belongs in the listing. The server is asked to leave the others out
+    /// ([`Record::FILTERS`]); this drops any that come anyway (a server that ignores the filter).
+    fn listed(&self) -> bool {
+        true
+    }
 }
 
 /// A Coupa user group (`GET /api/user_groups`).
@@ -41,16 +48,25 @@ pub struct UserGroup {
     pub created_at: Option<String>,
     #[serde(default, rename = "updated-at")]
     pub updated_at: Option<String>,
+    /// Coupa's `type`: blank for a user group, `Project` for a project, which Coupa keeps in
+    /// the same collection.
+    #[serde(default, rename = "type", deserialize_with = "text")]
+    pub kind: String,
 }
 
 impl Record for UserGroup {
     const WHAT: &'static str = "user groups";
     const PATH: &'static str = "user_groups";
     const FIELDS: &'static str =
-        r#"["id","name","description","active","created-at","updated-at"]"#;
+        r#"["id","name","description","active","created-at","updated-at","type"]"#;
     const SCOPE: &'static str = super::SCOPE_GROUPS;
+    /// Projects are not groups (coupa-api.md §4.2).
+    const FILTERS: &'static [(&'static str, &'static str)] = &[("type[blank]", "true")];
     fn id(&self) -> u64 {
         self.id
+    }
+    fn listed(&self) -> bool {
+        self.kind.trim().is_empty()
     }
 }
 
@@ -206,6 +222,7 @@ mod tests {
                 active: true,
                 created_at: Some("2023-02-01T10:00:00-08:00".into()),
                 updated_at: Some("2024-05-03T09:12:44-07:00".into()),
+                kind: String::new(),
             }
         );
         let empty = |id| UserGroup {
@@ -215,11 +232,26 @@ mod tests {
             active: false,
             created_at: None,
             updated_at: None,
+            kind: String::new(),
         };
         assert_eq!(groups[1], empty(13));
         assert_eq!(groups[2], empty(14));
         assert_eq!((groups[3].name.as_str(), groups[3].active), ("1234", true));
         assert_eq!(groups[4], empty(16));
+        assert!(groups.iter().all(UserGroup::listed));
+    }
+
+    #[test]
+    fn projects_are_not_listed_as_groups() {
+        let page = json!([
+            {"id": 1, "name": "AP Team", "type": null},
+            {"id": 2, "name": "Apollo", "type": "Project"},
+            {"id": 3, "name": "Blank", "type": "  "},
+            {"id": 4, "name": "Other", "type": "SomethingElse"}
+        ]);
+        let rows: Vec<UserGroup> = decode_page(page).unwrap();
+        let listed: Vec<u64> = rows.iter().filter(|g| g.listed()).map(|g| g.id).collect();
+        assert_eq!(listed, [1, 3]);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::control::{parse_body, ApiReply, Control, Ctx, Flavor};
 use crate::coupa_auth::{CoupaClient, Token, READ_ONLY_SCOPES, WRITE_SCOPES};
 use crate::coupa_doc::Doc;
 use crate::coupa_query::{self, Record};
-use crate::coupa_seed::Tenant;
+use crate::coupa_seed::{Group, Tenant};
 use crate::ratelimit::Bucket;
 use crate::server::{json, reply, set_header, App, OutBody, Outcome, Req};
 use crate::util;
@@ -212,7 +212,7 @@ impl Coupa {
         let pairs = util::parse_form(req.query.as_bytes());
         let mut r = match resource {
             "user_groups" => serve(
-                &tenant.groups,
+                &tenant.user_groups,
                 &tenant,
                 &pairs,
                 id,
@@ -282,17 +282,21 @@ impl Coupa {
             }
             (&Method::GET, "/_standin/tenant") => {
                 let t = self.tenant.read().unwrap().clone();
-                let groups: Vec<Value> = t
-                    .groups
-                    .iter()
-                    .map(|g| json!({"id": g.id, "name": g.name, "active": g.active}))
-                    .collect();
+                let rows = |gs: &[Group]| -> Vec<Value> {
+                    gs.iter()
+                        .map(|g| json!({"id": g.id, "name": g.name, "active": g.active}))
+                        .collect()
+                };
+                let (groups, projects) = (rows(&t.groups), rows(&t.projects));
                 let roles: Vec<Value> = t
                     .roles
                     .iter()
                     .map(|r| json!({"id": r.id, "name": r.name, "system_role": r.system_role}))
                     .collect();
-                json(200, &json!({"groups": groups, "roles": roles}))
+                json(
+                    200,
+                    &json!({"groups": groups, "projects": projects, "roles": roles}),
+                )
             }
             (&Method::POST, "/_standin/config") => {
                 #[derive(Deserialize)]

@@ -58,7 +58,7 @@ impl Record for Group {
             "can_approve" => Val::Bool(self.can_approve),
             "open" => Val::Bool(self.open),
             "mention_name" => Val::Str(Some(self.mention_name.clone())),
-            "type" => Val::Str(None),
+            "type" => Val::Str(self.kind.clone()),
             "created_at" => Val::Time(self.created_at),
             "updated_at" => Val::Time(self.updated_at),
             _ => return None,
@@ -83,7 +83,7 @@ impl Record for Group {
             ("can-approve", Doc::Bool(self.can_approve)),
             ("open", Doc::Bool(self.open)),
             ("mention-name", Doc::Str(self.mention_name.clone())),
-            ("type", Doc::Null),
+            ("type", Doc::opt_str(&self.kind)),
             ("avatar-thumb-url", Doc::Null),
             ("owner", Doc::Null),
             ("created-by", user(self.created_by)),
@@ -538,6 +538,41 @@ mod tests {
             ids(&t, "id[in]=5,6,7,8").unwrap().len(),
             t.groups.iter().filter(|g| (5..=8).contains(&g.id)).count()
         );
+    }
+
+    /// `/api/user_groups` lists projects among the groups; `type[blank]=true` drops them and
+    /// `type=Project` keeps only them.
+    #[test]
+    fn projects_sit_among_the_groups_until_filtered_out() {
+        let t = Tenant::generate(137, 23);
+        assert!(t.projects.len() >= 5, "{} projects", t.projects.len());
+        assert_eq!(t.user_groups.len(), t.groups.len() + t.projects.len());
+        let all = |raw: &str| -> Vec<i64> {
+            let q = parse::<Group>(&pairs(raw)).unwrap();
+            select(&t.user_groups, &q)
+                .unwrap()
+                .iter()
+                .map(|g| g.id)
+                .collect()
+        };
+        let first = all("limit=50");
+        assert!(
+            t.projects.iter().any(|p| first.contains(&p.id)),
+            "the first page already holds a project"
+        );
+        let group_ids: Vec<i64> = t.groups.iter().map(|g| g.id).take(50).collect();
+        assert_eq!(all("type%5Bblank%5D=true&limit=50"), group_ids);
+        let project_ids: Vec<i64> = t.projects.iter().map(|g| g.id).take(50).collect();
+        assert_eq!(all("type=Project&limit=50"), project_ids);
+        assert_eq!(all("type%5Bblank%5D=false&limit=50"), project_ids);
+        let doc = render(&t.projects[0], &t, &parse::<Group>(&pairs("")).unwrap());
+        assert!(matches!(doc.get("type"), Some(Doc::Str(k)) if k == "Project"));
+        // Nested tenants keep nesting, projects included.
+        let big = Tenant::generate(400, 23);
+        assert_eq!(big.projects[..t.projects.len()].len(), t.projects.len());
+        for (a, b) in t.projects.iter().zip(&big.projects) {
+            assert_eq!((a.id, &a.name), (b.id, &b.name));
+        }
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub struct Group {
     pub can_approve: bool,
     pub open: bool,
     pub mention_name: String,
+    /// Coupa's `type`: `None` (blank) for a user group, `Some("Project")` for a project, which
+    /// `/api/user_groups` lists among the groups unless asked `type[blank]=true`.
+    pub kind: Option<String>,
     /// Indexes into [`Tenant::users`].
     pub users: Vec<usize>,
     pub created_by: usize,
@@ -94,7 +97,12 @@ pub struct Role {
 }
 
 pub struct Tenant {
+    /// The user groups proper (`type` blank).
     pub groups: Vec<Group>,
+    /// Projects, which Coupa keeps in the same collection.
+    pub projects: Vec<Group>,
+    /// What `/api/user_groups` serves: groups and projects, by id.
+    pub user_groups: Vec<Group>,
     pub roles: Vec<Role>,
     pub users: Vec<User>,
 }
@@ -233,6 +241,7 @@ fn groups(n: usize, pool: usize) -> Vec<Group> {
                 open: r[7].is_multiple_of(5),
                 mention_name: name.to_lowercase().replace(' ', "_"),
                 name,
+                kind: None,
                 users,
                 created_by: if r[8].is_multiple_of(2) {
                     0
@@ -306,11 +315,45 @@ fn roles(n: usize) -> Vec<Role> {
     out
 }
 
+/// One project in every fifth gap between the ids of two consecutive groups: projects sit among
+/// the groups by id, as they do in a real tenant, and a smaller tenant's projects are a prefix
+/// of a larger one's.
+fn projects(groups: &[Group]) -> Vec<Group> {
+    groups
+        .windows(2)
+        .filter(|w| w[1].id - w[0].id >= 2)
+        .enumerate()
+        .filter(|(gap, _)| gap % 5 == 2)
+        .map(|(n, w)| {
+            let name = format!(
+                "Project {} {}",
+                ["Apollo", "Borealis", "Cedar", "Delta"][n % 4],
+                n / 5 + 1
+            );
+            Group {
+                id: w[0].id + 1,
+                name: name.clone(),
+                description: Some(format!("Project team of {name}")),
+                mention_name: name.to_lowercase().replace(' ', "_"),
+                kind: Some("Project".into()),
+                users: w[0].users.clone(),
+                ..w[0].clone()
+            }
+        })
+        .collect()
+}
+
 impl Tenant {
     pub fn generate(groups_n: usize, roles_n: usize) -> Tenant {
         let users = users();
+        let groups = groups(groups_n, users.len());
+        let projects = projects(&groups);
+        let mut user_groups: Vec<Group> = groups.iter().chain(&projects).cloned().collect();
+        user_groups.sort_by_key(|g| g.id);
         Tenant {
-            groups: groups(groups_n, users.len()),
+            groups,
+            projects,
+            user_groups,
             roles: roles(roles_n),
             users,
         }

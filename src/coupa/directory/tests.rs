@@ -19,6 +19,7 @@ fn group(id: u64) -> UserGroup {
         active: true,
         created_at: None,
         updated_at: None,
+        kind: String::new(),
     }
 }
 
@@ -118,17 +119,22 @@ fn page_urls() {
         [
             ("limit", "50"),
             ("offset", "100"),
+            ("type[blank]", "true"),
             ("order_by", "id"),
             ("dir", "asc"),
             (
                 "fields",
-                r#"["id","name","description","active","created-at","updated-at"]"#
+                r#"["id","name","description","active","created-at","updated-at","type"]"#
             ),
         ]
     );
     let url = page_url::<Role>(&base, PageAt::After(Some(7)));
     assert!(url.as_str().contains("id%5Bgt%5D=7"), "{url}");
     assert!(!url.as_str().contains("offset"), "{url}");
+    assert!(
+        !url.as_str().contains("type"),
+        "roles have no type filter: {url}"
+    );
 }
 
 // ---- against a fake Coupa -------------------------------------------------------------------
@@ -592,4 +598,33 @@ async fn benchmark_scenario() {
     assert_eq!(state.too_many.load(Ordering::SeqCst), 0);
     assert!(offset <= target, "{offset} > {target}");
     assert!(keyset >= 3.0 * offset);
+}
+
+/// A server that ignores `type[blank]=true` still gets no project into the groups listing, and
+/// the pages it fills with projects still count as full (paging goes on past them).
+#[test]
+fn projects_that_come_anyway_are_dropped() {
+    let mut pager = OffsetPager::new();
+    assert_eq!(pager.claim(), Claim::Page(0));
+    assert_eq!(pager.claim(), Claim::Wait);
+    let page: Vec<UserGroup> = (1..=50)
+        .map(|id| UserGroup {
+            kind: if id % 2 == 0 {
+                "Project".into()
+            } else {
+                String::new()
+            },
+            ..group(id)
+        })
+        .collect();
+    pager.record(0, page).unwrap();
+    assert_eq!(
+        pager.claim(),
+        Claim::Page(50),
+        "the full page opened the window"
+    );
+    pager.record(50, vec![group(51)]).unwrap();
+    let ids: Vec<u64> = pager.finish().iter().map(|g| g.id).collect();
+    assert_eq!(ids.len(), 26);
+    assert!(ids.iter().all(|id| id % 2 == 1), "{ids:?}");
 }
