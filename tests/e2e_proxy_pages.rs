@@ -127,7 +127,7 @@ async fn refresh_update_and_delete_keep_the_connector_when_a_proxy_answers_404()
     );
     clear_faults(&standin).await;
     assert_eq!(wd.plan().code, 0, "the plan after is empty");
-    assert_eq!(live(&standin, &app).await, [id.clone()]);
+    assert_eq!(live(&standin, &app).await, std::slice::from_ref(&id));
 
     // Update: the POST to the connector meets the page; the state keeps the old values.
     wd.write_main(&integration(&app, "beta.coupahost.com"));
@@ -144,7 +144,11 @@ async fn refresh_update_and_delete_keep_the_connector_when_a_proxy_answers_404()
     wd.apply().assert_ok("apply again");
     let plan = wd.plan();
     assert_eq!(plan.code, 0, "{}", plan.all());
-    assert_eq!(live(&standin, &app).await, [id.clone()], "updated in place");
+    assert_eq!(
+        live(&standin, &app).await,
+        std::slice::from_ref(&id),
+        "updated in place"
+    );
 
     // Delete: a 404 page is no proof of deletion.
     standin.c1_fault(page_404("DELETE", &object)).await;
@@ -156,7 +160,7 @@ async fn refresh_update_and_delete_keep_the_connector_when_a_proxy_answers_404()
         &object,
     );
     assert_eq!(state_id(&wd).as_deref(), Some(id.as_str()));
-    assert_eq!(live(&standin, &app).await, [id.clone()]);
+    assert_eq!(live(&standin, &app).await, std::slice::from_ref(&id));
     clear_faults(&standin).await;
     wd.destroy().assert_ok("destroy again");
     assert!(live(&standin, &app).await.is_empty());
