@@ -10,7 +10,7 @@ tools:
 	@./.ci/install-tools.sh
 
 build: tools
-	cargo build --bins
+	cargo build --workspace --bins
 
 lint: tools
 	cargo fmt --check

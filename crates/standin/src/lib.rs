@@ -1,0 +1,240 @@
+//! Local stand-ins of the ConductorOne API and the Coupa API, on loopback, for tests, demos and
+//! benchmarks. Tests and the benchmark start them in process with [`start`]; `make demo` runs the
+//! thin binary (`conductorone-standin`), which prints the same ready line as JSON.
+//!
+//! The stand-ins share no code with the provider crate, and cannot: this crate does not depend on
+//! it. They are written from the API references (`shared/reference/`), so a wire-format bug cannot
+//! hide on both sides, and they reproduce what the references name of the real services even when
+//! it makes the provider's life harder: projects among user groups, XML without
+//! `Accept: application/json`, Coupa's rate limit, gRPC error JSON, proxies' pages (as faults).
+//!
+//! Control endpoints (no auth, each port controls its own API; not logged, no faults), wrapped by
+//! the methods of [`Standin`]:
+//! - both: `GET|DELETE /_standin/requests`, `GET|POST|DELETE /_standin/faults`,
+//!   `POST /_standin/latency`, `GET /_standin/health`, `GET /_standin/tokens` (every access
+//!   token issued, for the secret-hygiene test);
+//! - ConductorOne: `GET /_standin/connectors`, `POST /_standin/connectors/{id}/{delete|purge|
+//!   rotate_secret|owners|status}`, `POST /_standin/config` (`token_expires_in`, `hard_delete`),
+//!   `GET /_standin/stats`, `GET|POST /_standin/apps`;
+//! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant`, `POST /_standin/config`
+//!   (`token_expires_in`), `GET /_standin/stats`.
+//!
+//! ## Layout
+//! - [`start`], [`Options`], [`Standin`] (this file): both servers on a runtime of their own, the
+//!   ready line, the control client.
+//! - [`server`]: HTTP/1 plumbing able to reset a connection and cut a body short.
+//! - [`control`]: request log, faults, latency (shared by both APIs).
+//! - ConductorOne: [`conductorone`] (routes) over [`c1_auth`], [`c1_model`], [`c1_control`].
+//! - Coupa: [`coupa`] (routes) over [`coupa_auth`], [`coupa_query`], [`coupa_seed`],
+//!   [`coupa_doc`], [`ratelimit`].
+//! - [`util`]: IDs, dates, forms.
+
+mod c1_auth;
+mod c1_control;
+mod c1_model;
+mod conductorone;
+mod control;
+mod coupa;
+mod coupa_auth;
+mod coupa_doc;
+mod coupa_query;
+mod coupa_seed;
+mod ratelimit;
+mod server;
+mod util;
+
+mod handle;
+
+pub use handle::Standin;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+/// What to start.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Address both servers listen on.
+    pub bind: String,
+    /// 0: any free port.
+    pub c1_port: u16,
+    pub coupa_port: u16,
+    /// User groups and roles the Coupa tenant is seeded with (projects come on top).
+    pub groups: usize,
+    pub roles: usize,
+    /// Enforce Coupa's rate limit (25 requests/s, burst 20).
+    pub coupa_rate_limit: bool,
+    /// Latency added to every API answer of both servers.
+    pub latency_ms: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            bind: "127.0.0.1".into(),
+            c1_port: 0,
+            coupa_port: 0,
+            groups: 137,
+            roles: 23,
+            coupa_rate_limit: false,
+            latency_ms: 0,
+        }
+    }
+}
+
+/// Start both servers on a runtime of their own (so a test that blocks its own thread on a
+/// Terraform run does not stall them) and return once they accept connections. They stop when
+/// the returned handle is dropped.
+pub fn start(options: Options) -> anyhow::Result<Standin> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("standin".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("standin-worker")
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(anyhow::Error::from(e)));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match serve(&options).await {
+                    Ok(ready) => {
+                        let _ = ready_tx.send(Ok(ready));
+                        let _ = stop_rx.await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+            // Dropping the runtime here ends every server task.
+        })
+        .context("spawning the stand-in thread")?;
+    let ready = ready_rx
+        .recv()
+        .context("the stand-in thread ended before it was ready")??;
+    Ok(Standin::new(ready, stop_tx, thread))
+}
+
+/// Bind both listeners, build both APIs, spawn their servers, and describe them.
+async fn serve(options: &Options) -> anyhow::Result<serde_json::Value> {
+    let bind = options.bind.as_str();
+    let c1_listener = tokio::net::TcpListener::bind((bind, options.c1_port))
+        .await
+        .with_context(|| format!("binding {bind}:{}", options.c1_port))?;
+    let coupa_listener = tokio::net::TcpListener::bind((bind, options.coupa_port))
+        .await
+        .with_context(|| format!("binding {bind}:{}", options.coupa_port))?;
+    let c1_host = host_port(c1_listener.local_addr()?);
+    let coupa_host = host_port(coupa_listener.local_addr()?);
+
+    let user_id = util::ksuid();
+    let others = vec![util::ksuid(), util::ksuid()];
+    let auth = c1_auth::C1Auth::new(&c1_host, user_id.clone());
+    let c1 = Arc::new(conductorone::C1::new(
+        auth,
+        others.clone(),
+        options.latency_ms,
+    ));
+    let coupa = Arc::new(coupa::Coupa::new(
+        options.groups,
+        options.roles,
+        options.coupa_rate_limit,
+        options.latency_ms,
+    ));
+
+    let apps = c1.app_ids();
+    let ready = Ready {
+        conductorone_url: format!("http://{c1_host}"),
+        coupa_url: format!("http://{coupa_host}"),
+        conductorone: C1Creds {
+            client_id: c1.auth.client.client_id.clone(),
+            client_secret: c1.auth.client.client_secret.clone(),
+            access_token: c1.auth.static_token.clone(),
+            wfe_client_id: c1.auth.wfe_client_id.clone(),
+            oidc_token: c1.auth.oidc_token.clone(),
+            user_id,
+            other_user_ids: others,
+            app_id: apps[0].clone(),
+            other_app_ids: apps[1..].to_vec(),
+        },
+        coupa: CoupaCreds {
+            groups: options.groups,
+            roles: options.roles,
+            rate_limit: options.coupa_rate_limit,
+            clients: coupa
+                .clients
+                .iter()
+                .map(|c| {
+                    (
+                        c.label,
+                        CoupaClientCreds {
+                            client_id: c.client_id.clone(),
+                            client_secret: c.secret.clone(),
+                            scopes: c.scopes.join(" "),
+                            active: c.active,
+                        },
+                    )
+                })
+                .collect(),
+        },
+    };
+    tokio::spawn(server::serve(c1_listener, c1));
+    tokio::spawn(server::serve(coupa_listener, coupa));
+    Ok(serde_json::to_value(&ready)?)
+}
+
+/// The ready line: URLs and the freshly generated demo credentials.
+#[derive(Serialize)]
+struct Ready {
+    conductorone_url: String,
+    coupa_url: String,
+    conductorone: C1Creds,
+    coupa: CoupaCreds,
+}
+
+#[derive(Serialize)]
+struct C1Creds {
+    client_id: String,
+    client_secret: String,
+    access_token: String,
+    wfe_client_id: String,
+    oidc_token: String,
+    user_id: String,
+    other_user_ids: Vec<String>,
+    app_id: String,
+    other_app_ids: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CoupaCreds {
+    groups: usize,
+    roles: usize,
+    rate_limit: bool,
+    clients: BTreeMap<&'static str, CoupaClientCreds>,
+}
+
+#[derive(Serialize)]
+struct CoupaClientCreds {
+    client_id: String,
+    client_secret: String,
+    scopes: String,
+    active: bool,
+}
+
+/// `host:port` as it goes in a URL (IPv6 literals bracketed).
+fn host_port(addr: std::net::SocketAddr) -> String {
+    match addr {
+        std::net::SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
+        v4 => v4.to_string(),
+    }
+}
