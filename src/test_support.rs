@@ -92,3 +92,13 @@ pub(crate) fn extreme_number_text() -> impl Strategy<Value = String> {
         1 => "-?[0-9]{1,3}(\\.[0-9]{1,3})?[eE][+-]?[0-9]{1,4}",
     ]
 }
+/// [`extreme_number_text`] as JSON: a JSON number where the text is one that JSON can hold, else
+/// (and sometimes anyway, as both APIs send int64 values as strings) a string.
+pub(crate) fn extreme_number_json() -> impl Strategy<Value = Value> {
+    (extreme_number_text(), any::<bool>()).prop_map(
+        |(text, as_string)| match serde_json::from_str::<Value>(&text) {
+            Ok(number @ Value::Number(_)) if !as_string => number,
+            _ => Value::String(text),
+        },
+    )
+}

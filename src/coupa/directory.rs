@@ -32,6 +32,7 @@ use super::records::{decode_page, Record};
 
 /// Coupa's maximum (and default) page size.
 pub(crate) const PAGE_SIZE: usize = 50;
+const PAGE_U64: u64 = PAGE_SIZE as u64;
 
 /// Which page to ask for.
 #[derive(Clone, Copy, Debug)]
@@ -148,7 +149,7 @@ impl<T: Record> OffsetPager<T> {
     pub(crate) fn claim(&mut self) -> Claim {
         let next = self.peek();
         if let Claim::Page(_) = next {
-            self.next += PAGE_SIZE as u64;
+            self.next = self.next.saturating_add(PAGE_U64);
         }
         next
     }
@@ -157,7 +158,7 @@ impl<T: Record> OffsetPager<T> {
     pub(crate) fn peek(&self) -> Claim {
         if self.end.is_some() {
             Claim::Done
-        } else if self.next / PAGE_SIZE as u64 > 2 * self.full_pages {
+        } else if self.next / PAGE_U64 > self.full_pages.saturating_mul(2) {
             Claim::Wait
         } else {
             Claim::Page(self.next)
@@ -176,7 +177,7 @@ impl<T: Record> OffsetPager<T> {
     pub(crate) fn record(&mut self, offset: u64, page: Vec<T>) -> Result<(), CoupaError> {
         let full = page.len() >= PAGE_SIZE;
         if full {
-            self.full_pages += 1;
+            self.full_pages = self.full_pages.saturating_add(1);
         } else {
             self.end = Some(self.end.map_or(offset, |e| e.min(offset)));
         }
