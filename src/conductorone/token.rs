@@ -38,6 +38,10 @@ const ASSERTION_SKEW: u64 = 120;
 /// again too early costs one request, trusting a token too long costs a failed call.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 
+/// The longest lifetime taken at the answer's word: a longer `expires_in` (`1e20`, `u64::MAX`,
+/// more digits than any number type holds) counts as a day.
+const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
+
 /// How the client authenticates.
 #[derive(Clone, Debug)]
 pub enum Auth {
@@ -227,7 +231,10 @@ impl TokenSource {
             Some(err) => Err(err),
             None => {
                 let outcome = self.request_token().await;
-                let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+                let n = self
+                    .requests
+                    .fetch_add(1, Ordering::SeqCst)
+                    .saturating_add(1);
                 state.last_error = outcome.as_ref().err().map(|e| (n, e.clone()));
                 outcome
             }
@@ -319,10 +326,11 @@ impl TokenSource {
             .await
             .map_err(|e| TokenError::Unreachable(Arc::new(e)))?;
         let (value, lifetime) = read_token_answer(&response, sent)?;
+        let (renew_at, expires_at) = schedule(started, lifetime);
         Ok(Cached {
             value,
-            renew_at: started + lifetime - renew_margin(lifetime),
-            expires_at: started + lifetime,
+            renew_at,
+            expires_at,
         })
     }
 }
@@ -342,6 +350,17 @@ pub(crate) fn renew_margin(lifetime: Duration) -> Duration {
     (lifetime / 10)
         .max(Duration::from_secs(30))
         .min(lifetime / 2)
+}
+
+/// When a token obtained by a request sent at `started` is renewed, and when it expires. An
+/// instant past what the clock can count (never, in practice, with lifetimes of a day at most)
+/// falls back to `started`: the token serves the call at hand and the next one asks again.
+pub(crate) fn schedule(started: Instant, lifetime: Duration) -> (Instant, Instant) {
+    let at = |after: Duration| started.checked_add(after).unwrap_or(started);
+    (
+        at(lifetime.saturating_sub(renew_margin(lifetime))),
+        at(lifetime),
+    )
 }
 
 /// Whether a 2xx token answer holds a token (the HTTP layer asks once more for one that does not).
@@ -407,16 +426,28 @@ pub(crate) fn read_token_answer(
         }
         Some(_) => return Err(unexpected("`$.access_token` is not a string".into())),
     };
-    let expires_in = match body.get("expires_in") {
+    Ok((token, lifetime(body.get("expires_in"))))
+}
+
+/// The lifetime an `expires_in` (a JSON number or numeric string) gives: its seconds, at most
+/// [`MAX_LIFETIME`]; [`DEFAULT_LIFETIME`] when it is missing, under a second, negative, NaN, a
+/// word or any other JSON type.
+pub(crate) fn lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
+    let secs = match expires_in {
         Some(serde_json::Value::Number(n)) => n.as_f64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        // A digit is required: Rust's float parser also takes `NaN`, `inf` and `infinity`. A
+        // string of digits too long for an `f64` ("1e400") parses as infinity: over a day.
+        Some(serde_json::Value::String(s)) if s.bytes().any(|b| b.is_ascii_digit()) => {
+            s.trim().parse::<f64>().ok()
+        }
         _ => None,
     };
-    let lifetime = expires_in
-        .filter(|s| s.is_finite() && *s >= 1.0)
-        .map(|s| Duration::from_secs_f64(s.min(86_400.0 * 365.0)))
-        .unwrap_or(DEFAULT_LIFETIME);
-    Ok((token, lifetime))
+    match secs {
+        Some(secs) if secs >= 1.0 => {
+            Duration::try_from_secs_f64(secs).map_or(MAX_LIFETIME, |d| d.min(MAX_LIFETIME))
+        }
+        _ => DEFAULT_LIFETIME,
+    }
 }
 
 /// The claims of a client assertion.
@@ -439,7 +470,7 @@ impl Claims {
             aud: audience.to_owned(),
             iat: now,
             nbf: now.saturating_sub(ASSERTION_SKEW),
-            exp: now + ASSERTION_SKEW,
+            exp: now.saturating_add(ASSERTION_SKEW),
         }
     }
 }
