@@ -8,6 +8,8 @@
 //! including its failure (otherwise Terraform's ten parallel operations would each wait out the
 //! full retry budget against an unreachable server, one after the other).
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -275,7 +277,16 @@ impl TokenSource {
     async fn request_token(&self) -> Result<Cached, TokenError> {
         let assertion: Secret;
         let (form, sent): (Vec<(&str, &str)>, Vec<&Secret>) = match &self.auth {
-            Auth::AccessToken(_) => unreachable!("a fixed access token is never requested"),
+            // `token` hands a fixed token out without asking for one; were this reached, the
+            // fixed token would be the answer, renewed (that is, handed out again) next time.
+            Auth::AccessToken(token) => {
+                let now = Instant::now();
+                return Ok(Cached {
+                    value: token.clone(),
+                    renew_at: now,
+                    expires_at: now,
+                });
+            }
             Auth::OidcExchange {
                 client_id,
                 subject_token,
@@ -347,9 +358,8 @@ impl fmt::Debug for TokenSource {
 /// How long before expiry to renew: 10% of the lifetime but at least 30 s, and never more than
 /// half of it (a server handing out 20 s tokens should not get a request per API call).
 pub(crate) fn renew_margin(lifetime: Duration) -> Duration {
-    (lifetime / 10)
-        .max(Duration::from_secs(30))
-        .min(lifetime / 2)
+    let part = |n: u32| lifetime.checked_div(n).unwrap_or_default();
+    part(10).max(Duration::from_secs(30)).min(part(2))
 }
 
 /// When a token obtained by a request sent at `started` is renewed, and when it expires. An
@@ -451,7 +461,7 @@ pub(crate) fn lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
 }
 
 /// The claims of a client assertion.
-#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, PartialEq, Eq, serde::Deserialize)]
 pub(crate) struct Claims {
     pub iss: String,
     pub sub: String,
@@ -473,13 +483,26 @@ impl Claims {
             exp: now.saturating_add(ASSERTION_SKEW),
         }
     }
+
+    /// The claims as a JSON object, built from plain values so that it cannot fail.
+    fn to_json(&self) -> serde_json::Value {
+        let text = |s: &str| serde_json::Value::from(s);
+        serde_json::Value::Object(serde_json::Map::from_iter([
+            ("iss".to_owned(), text(&self.iss)),
+            ("sub".to_owned(), text(&self.sub)),
+            ("aud".to_owned(), text(&self.aud)),
+            ("iat".to_owned(), self.iat.into()),
+            ("nbf".to_owned(), self.nbf.into()),
+            ("exp".to_owned(), self.exp.into()),
+        ]))
+    }
 }
 
 /// A compact JWS (RFC 7515) over `claims`, signed with EdDSA (RFC 8037). The header carries only
 /// `alg` and `nonce`, as ConductorOne's own clients send.
 pub(crate) fn sign_assertion(key: &SigningKey, nonce: &str, claims: &Claims) -> String {
     let header = serde_json::json!({ "alg": "EdDSA", "nonce": nonce });
-    let claims = serde_json::to_vec(claims).expect("claims always serialize");
+    let claims = claims.to_json().to_string();
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),

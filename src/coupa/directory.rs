@@ -223,12 +223,9 @@ pub(crate) async fn list_offset<T: Record>(tenant: &Tenant) -> Result<Vec<T>, Co
     while let Some(joined) = workers.join_next().await {
         joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
     }
-    let pager = Arc::try_unwrap(pager)
-        .ok()
-        .expect("every worker has ended")
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner());
-    Ok(pager.finish())
+    // Every worker has ended: take the rows out.
+    let mut pager = pager.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(std::mem::replace(&mut *pager, OffsetPager::new()).finish())
 }
 
 /// Fetch pages until the end is known. A permit is taken *before* an offset is claimed, so an

@@ -14,6 +14,8 @@
 //! under the same rate limit as the API, so [`TokenCache`] keeps one token per key for the life of
 //! the process and mints it once even when many callers need it at the same moment.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -192,7 +194,8 @@ impl AccessToken {
 /// the lifetime, at most 5 minutes) so no request starts with a token about to expire.
 pub fn renew_after(expires_in: Duration) -> Duration {
     let lifetime = expires_in.min(MAX_TOKEN_LIFETIME);
-    lifetime.saturating_sub((lifetime / 10).min(Duration::from_secs(300)))
+    let tenth = lifetime.checked_div(10).unwrap_or_default();
+    lifetime.saturating_sub(tenth.min(Duration::from_secs(300)))
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, RFC 6749 §2.3.1. Without the URL-encoding, a
@@ -335,7 +338,9 @@ impl Minter<'_> {
         );
         let mut verdicts = vec![Probe::Unknown; scopes.len()];
         for (i, probe) in a.into_iter().chain(b).chain(c).chain(d) {
-            verdicts[i] = probe;
+            if let Some(verdict) = verdicts.get_mut(i) {
+                *verdict = probe;
+            }
         }
         let missing: Vec<String> = scopes
             .iter()
@@ -374,30 +379,35 @@ impl Minter<'_> {
         let sent_at = Instant::now();
         let resp = self
             .http
-            .send(&self.build(scopes))
+            .send(&self.build(scopes)?)
             .await
             .map_err(|e| TokenError::Unreachable(Arc::new(e)))?;
         map_response(&resp, scopes, &self.sensitive(), sent_at)
     }
 
-    fn build(&self, scopes: &[&str]) -> Request {
+    fn build(&self, scopes: &[&str]) -> Result<Request, TokenError> {
         let url = super::endpoint(&self.key.base, &["oauth2", "token"]);
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", "client_credentials");
         if !scopes.is_empty() {
             form.append_pair("scope", &scopes.join(" "));
         }
+        // Base64 is always a valid header value; the error is for form's sake.
         let mut auth =
             HeaderValue::from_str(&basic_credentials(&self.key.client_id, &self.key.secret))
-                .expect("base64 is a valid header value");
+                .map_err(|_| {
+                    TokenError::Unreachable(Arc::new(HttpError::Setup(
+                        "the Basic credentials are not a valid header value".into(),
+                    )))
+                })?;
         auth.set_sensitive(true);
-        Request::new(Method::POST, url)
+        Ok(Request::new(Method::POST, url)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(AUTHORIZATION, auth)
             .body(Body::Form(form.finish()))
             // A token request changes nothing on the server, so it may be sent again.
             .replay(Replay::Safe)
-            .check_body(token_answer_is_usable)
+            .check_body(token_answer_is_usable))
     }
 
     /// The forms in which an answer could echo the secret: plain, URL-encoded, and inside the

@@ -97,7 +97,7 @@ impl HttpConfig {
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(i) => (&text[..i], text[i..].trim()),
+        Some(i) => text.split_at_checked(i).map(|(n, u)| (n, u.trim()))?,
         None => (text, "s"),
     };
     let n: f64 = number.parse().ok().filter(|n: &f64| n.is_finite())?;
@@ -243,8 +243,8 @@ impl Response {
         let lower = text.to_ascii_lowercase();
         ["title", "h1"].iter().find_map(|tag| {
             let open = lower.find(&format!("<{tag}"))?;
-            let start = open + lower[open..].find('>')? + 1;
-            let end = start + lower[start..].find(&format!("</{tag}"))?;
+            let start = open + lower.get(open..)?.find('>')? + 1;
+            let end = start + lower.get(start..)?.find(&format!("</{tag}"))?;
             let inner = text.get(start..end)?.trim();
             (!inner.is_empty()).then(|| inner.split_whitespace().collect::<Vec<_>>().join(" "))
         })
@@ -540,8 +540,8 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     // reqwest names the full URL in its message; keep only what helps.
     parts
         .into_iter()
-        .map(|p| match p.find(" for url (") {
-            Some(i) => p[..i].to_owned(),
+        .map(|p| match p.split_once(" for url (") {
+            Some((head, _)) => head.to_owned(),
             None => p,
         })
         .collect::<Vec<_>>()

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use proptest::prelude::*;
 
 use super::retry::{parse_retry_after, RetryPolicy};
+use super::{parse_duration, parse_endpoint, Response};
 use crate::test_support::extreme_number_text;
 
 /// The last second an HTTP date can name (9999-12-31 23:59:59 UTC).
@@ -110,5 +111,32 @@ proptest! {
             policy.allows(attempts, elapsed, wait),
             attempts < policy.max_attempts && end <= policy.max_total.as_nanos()
         );
+    }
+
+    /// The text helpers that cut strings (an HTML page's title, a duration's unit, a URL's user
+    /// info) never cut inside a character, whatever the text: multi-byte characters right at
+    /// the places they cut.
+    #[test]
+    fn text_helpers_never_cut_inside_a_character(
+        before in "(.|é|𝄞){0,12}",
+        inner in "(.|é|𝄞|<|>){0,12}",
+        tag in prop::sample::select(&["title", "TITLE", "h1", "H1", "tItLe"][..]),
+        duration in "[0-9.]{0,4}(.|é|𝄞){0,4}",
+        url in "(https?://)?(.|é|𝄞|@|:|/){0,20}",
+    ) {
+        let body = format!("{before}<{tag}é>{inner}</{tag}𝄞>");
+        let resp = Response {
+            status: 502,
+            headers: Default::default(),
+            body: body.into_bytes(),
+            request_id: None,
+            attempts: 1,
+            echo_guard: Vec::new(),
+        };
+        let _ = resp.html_title();
+        let _ = parse_duration(&duration);
+        if let Err(e) = parse_endpoint(&url) {
+            let _ = e.to_string();
+        }
     }
 }

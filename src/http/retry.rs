@@ -1,5 +1,7 @@
 //! When to send a request again, and after how long. Pure functions, tested without a server.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::RETRY_AFTER;
