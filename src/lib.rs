@@ -30,6 +30,31 @@
 //!
 //! The local stand-ins of both APIs live in `src/bin/standin/` and share no code with this crate.
 
+// No panic in library code on anything a server, a user or the environment sends: no unwrap,
+// expect, panic or unreachable, no indexing or string slicing that can be out of bounds, and no
+// `as` cast that silently truncates or wraps a number. Test code (cfg(test)) may. The binaries
+// under src/bin/ (the stand-ins, the benchmark) are test tools outside this crate's lib and are
+// not held to it. `clippy::arithmetic_side_effects` is denied only in the modules that do
+// arithmetic on server-provided durations (src/http/retry.rs, src/coupa/oauth.rs,
+// src/conductorone/token.rs): crate-wide it flags every counter and every bounded step of the
+// date algorithms, which would need checked operations or allows that prove nothing.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::indexing_slicing,
+        clippy::string_slice,
+        clippy::cast_possible_truncation,
+        clippy::cast_possible_wrap,
+        clippy::cast_sign_loss
+    )
+)]
+
 pub mod conductorone;
 pub mod coupa;
 pub mod data_sources;

@@ -104,34 +104,44 @@ fn hclog_level(level: &Level) -> &'static str {
     }
 }
 
+/// The last second an RFC 3339 timestamp can name, 9999-12-31T23:59:59Z, in Unix seconds.
+const LAST_SECOND: u64 = 253_402_300_799;
+
 /// RFC 3339 with microseconds, in UTC, without pulling in a date crate.
 fn timestamp() -> String {
-    let now = std::time::SystemTime::now()
+    format_timestamp(std::time::SystemTime::now())
+}
+
+/// `now` as [`timestamp`] writes it. A clock before 1970 shows as 1970, one past 9999 as the
+/// last second of 9999: four-digit years, and no arithmetic that could overflow.
+fn format_timestamp(now: std::time::SystemTime) -> String {
+    let since_epoch = now
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let secs = now.as_secs();
+    let secs = since_epoch.as_secs().min(LAST_SECOND);
     let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
+    let (y, m, d) = civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60,
-        now.subsec_micros()
+        since_epoch.subsec_micros()
     )
 }
 
-/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm, for days from 1970
+/// on (so in unsigned numbers, without casts). No step overflows for days up to 9999-12-31.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let y = yoe + era * 400;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
@@ -198,5 +208,27 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_785), (2026, 11, 28));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(LAST_SECOND / 86_400), (9999, 12, 31));
+    }
+
+    /// Clocks at the extremes never panic and always give a four-digit year.
+    #[test]
+    fn timestamps_at_any_clock() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let at = |secs: u64, micros: u32| {
+            format_timestamp(UNIX_EPOCH + Duration::new(secs, micros * 1000))
+        };
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(at(1_795_000_000, 123_456), "2026-11-18T11:06:40.123456Z");
+        assert_eq!(at(LAST_SECOND, 999_999), "9999-12-31T23:59:59.999999Z");
+        let latest = UNIX_EPOCH.checked_add(Duration::from_secs(i64::MAX.unsigned_abs()));
+        assert_eq!(
+            format_timestamp(latest.unwrap()),
+            "9999-12-31T23:59:59.000000Z"
+        );
+        assert_eq!(
+            format_timestamp(UNIX_EPOCH - Duration::from_secs(86_400)),
+            "1970-01-01T00:00:00.000000Z"
+        );
     }
 }

@@ -2,6 +2,10 @@
 //! process several times per command, so nothing here may be slow: clients, TLS roots and regexes
 //! are built later, on first use.
 
+// Start-up failures end the process with a message and status 1, never a panic (the library
+// denies the same lints; see src/lib.rs).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use tfp_conductorone::{logging, provider::ConductorOneProvider};
 
 fn main() {

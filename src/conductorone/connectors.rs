@@ -144,11 +144,7 @@ impl ConductorOne {
                 lookup: Lookup::NotNeeded,
             });
         }
-        let since = started
-            .checked_sub(CLOCK_SLACK)
-            .unwrap_or(UNIX_EPOCH)
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let since = created_since(started);
         let settle = self.http().config().attempt_timeout.min(MAX_SETTLE);
         let mut looks = if still_working(&error) { 2 } else { 1 };
         let lookup = loop {
@@ -339,6 +335,17 @@ fn still_working(e: &ApiError) -> bool {
     )
 }
 
+/// The earliest creation time, in Unix seconds, of a connector made by a create sent at
+/// `started`: less [`CLOCK_SLACK`], never before 1970, and `i64::MAX` (nothing matches) for a
+/// clock past what an `i64` counts.
+fn created_since(started: SystemTime) -> i64 {
+    started
+        .checked_sub(CLOCK_SLACK)
+        .unwrap_or(UNIX_EPOCH)
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Whether `c` is the connector that the create of `new` made, started at `since` (Unix seconds).
 fn made_by(c: &Connector, new: &NewConnector, since: i64) -> bool {
     if c.is_deleted() || c.catalog_id != new.catalog_id {
@@ -483,6 +490,20 @@ mod tests {
     }
 
     const SINCE: i64 = 1_735_787_045 - 60;
+
+    #[test]
+    fn the_creation_window_starts_a_minute_early_at_any_clock() {
+        let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(secs);
+        assert_eq!(created_since(at(1_735_787_045)), SINCE);
+        assert_eq!(created_since(at(30)), 0, "never before 1970");
+        assert_eq!(created_since(UNIX_EPOCH - Duration::from_secs(86_400)), 0);
+        // The latest clock a SystemTime holds: a huge positive number, not wrapped below zero.
+        let latest = UNIX_EPOCH
+            .checked_add(Duration::from_secs(i64::MAX.unsigned_abs()))
+            .unwrap();
+        assert_eq!(created_since(latest), i64::MAX - 60);
+        assert!(!made_by(&listed(), &new(), created_since(latest)));
+    }
 
     #[test]
     fn a_lost_create_is_recognised_by_catalog_config_owners_and_time() {

@@ -77,7 +77,8 @@ impl ClientId {
 
     /// The tenant host named in the client ID, e.g. `acme.conductor.one` (may carry a port).
     pub fn host(&self) -> &str {
-        &self.full[self.host.clone()]
+        // `parse` made the range from the text's own `@` and `/`, so it always fits.
+        self.full.get(self.host.clone()).unwrap_or_default()
     }
 }
 

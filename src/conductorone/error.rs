@@ -119,7 +119,8 @@ impl ApiError {
 /// The ID in a message ending like `… (request-id: 2abc)`.
 fn request_id_in(message: &str) -> Option<String> {
     let start = message.find("request-id:")? + "request-id:".len();
-    let id: String = message[start..]
+    let id: String = message
+        .get(start..)?
         .trim_start()
         .chars()
         .take_while(|c| !c.is_whitespace() && !matches!(c, ')' | ',' | ';'))

@@ -247,6 +247,35 @@ mod tests {
         assert!(log.iter().all(|s| s.accept == "application/json"));
     }
 
+    /// A token answer whose `expires_in` is huge, zero, negative or no number does not panic the
+    /// client: the token is used, and cached (for a day at most, or the default lifetime).
+    #[tokio::test]
+    async fn extreme_token_lifetimes_are_used_and_cached() {
+        for expires_in in [
+            "1e20",
+            "1e308",
+            "18446744073709551615",
+            "-9223372036854775808",
+            r#""1e400""#,
+            r#""99999999999999999999999999""#,
+            "0",
+            "-1",
+            "0.5",
+            r#""NaN""#,
+            r#""inf""#,
+            "null",
+        ] {
+            let (fake, client) = setup(credentials()).await;
+            let body = format!(r#"{{"access_token":"tok-1","expires_in":{expires_in}}}"#);
+            *fake.state.token_reply.lock().unwrap() = Some((200, body));
+            for _ in 0..2 {
+                let got = client.get("app1", "conn1").await;
+                assert!(got.is_ok(), "expires_in {expires_in}: {got:?}");
+            }
+            assert_eq!(fake.token_hits(), 1, "expires_in {expires_in}");
+        }
+    }
+
     #[tokio::test]
     async fn a_refused_token_fails_all_waiters_with_one_request() {
         let (fake, client) = setup(credentials()).await;

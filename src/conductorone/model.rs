@@ -355,10 +355,11 @@ pub fn unix_seconds(text: &str) -> Option<i64> {
         }
         std::str::from_utf8(part).ok()?.parse().ok()
     };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+    let at = |i: usize| b.get(i).copied();
+    if b.len() < 20 || at(4) != Some(b'-') || at(7) != Some(b'-') {
         return None;
     }
-    if b[13] != b':' || b[16] != b':' {
+    if !matches!(at(10), Some(b'T' | b't' | b' ')) || at(13) != Some(b':') || at(16) != Some(b':') {
         return None;
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
@@ -367,7 +368,7 @@ pub fn unix_seconds(text: &str) -> Option<i64> {
         return None;
     }
     let mut i = 19;
-    if b[i] == b'.' {
+    if at(i) == Some(b'.') {
         i += 1;
         while b.get(i).is_some_and(u8::is_ascii_digit) {
             i += 1;
@@ -375,7 +376,7 @@ pub fn unix_seconds(text: &str) -> Option<i64> {
     }
     let offset = match b.get(i)? {
         b'Z' | b'z' if i + 1 == b.len() => 0,
-        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+        sign @ (b'+' | b'-') if i + 6 == b.len() && at(i + 3) == Some(b':') => {
             let minutes = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
             if *sign == b'+' {
                 minutes * 60

@@ -12,11 +12,11 @@ use super::model::{
     decode_connector_list, decode_connector_view, unix_seconds, Connector, ConnectorStatus,
     EnvConfig, ENV_CONFIG_TYPE,
 };
-use super::token::read_token_answer;
+use super::token::{lifetime, read_token_answer, schedule};
 use super::ApiError;
 use crate::http::Response;
 use crate::secret::Secret;
-use crate::test_support::arb_json;
+use crate::test_support::{arb_json, extreme_number_json, extreme_number_text};
 
 /// The keys the connector decoders look at, each given an arbitrary value (or left out).
 const CONNECTOR_KEYS: [&str; 17] = [
@@ -352,6 +352,87 @@ proptest! {
             unix_seconds(&format!("{base}{sign}{off_h:02}:{off_m:02}")),
             Some(utc - offset)
         );
+    }
+
+    /// `expires_in` at the extremes, as a JSON value or spliced into the body as raw text (so
+    /// also numbers JSON cannot hold, such as `1e400`): never a panic; the lifetime is a day at
+    /// most (exactly a day when it says more), the default when it is no number of seconds or
+    /// under one, and renewal comes before expiry, both within a day.
+    #[test]
+    fn token_lifetimes_at_the_extremes(
+        value in extreme_number_json(),
+        raw in extreme_number_text(),
+        spliced in any::<bool>(),
+    ) {
+        let body = if spliced {
+            format!(r#"{{"access_token":"tok","expires_in":{raw}}}"#)
+        } else {
+            json!({"access_token": "tok", "expires_in": value}).to_string()
+        };
+        let parsed = serde_json::from_slice::<Value>(body.as_bytes()).ok();
+        let day = std::time::Duration::from_secs(86_400);
+        match read_token_answer(&response(200, body.into_bytes(), true), &[]) {
+            Ok((token, got)) => {
+                prop_assert_eq!(token.expose(), "tok");
+                let expires_in = parsed.as_ref().and_then(|b| b.get("expires_in"));
+                prop_assert_eq!(got, lifetime(expires_in));
+                let secs = match expires_in {
+                    Some(Value::Number(n)) => n.as_f64(),
+                    Some(Value::String(s)) if s.bytes().any(|b| b.is_ascii_digit()) => {
+                        s.trim().parse::<f64>().ok()
+                    }
+                    _ => None,
+                };
+                match secs {
+                    Some(s) if s >= 86_400.0 => prop_assert_eq!(got, day),
+                    Some(s) if s >= 1.0 => {
+                        prop_assert!((got.as_secs_f64() - s).abs() < 1e-6, "{} for {}", got.as_secs_f64(), s)
+                    }
+                    _ => prop_assert_eq!(got, std::time::Duration::from_secs(300)),
+                }
+                let start = std::time::Instant::now();
+                let (renew, expire) = schedule(start, got);
+                prop_assert!(start < renew && renew < expire && expire <= start + day);
+            }
+            // Only text that makes the body no JSON at all (`1e400`, `NaN`, a bare word).
+            Err(e) => prop_assert!(parsed.is_none(), "{}", e),
+        }
+    }
+
+    /// Timestamps at the edges of the format (years 0000 and 9999, offsets up to ±99:99, a leap
+    /// second, day 31 of any month, fractions of any length) never panic and stay within the
+    /// years they can name.
+    #[test]
+    fn timestamps_at_the_extremes(
+        y in prop_oneof![Just(0i64), Just(9999), 0i64..=9999], mo in 0i64..=99, d in 0i64..=99,
+        h in 0i64..=99, mi in 0i64..=99, s in 0i64..=99, frac in "(\\.[0-9]{0,400})?",
+        zone in prop_oneof![Just("Z".to_owned()), "[+-][0-9]{2}:[0-9]{2}"],
+    ) {
+        let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{frac}{zone}");
+        if let Some(t) = unix_seconds(&text) {
+            let bound = 253_402_300_800i64 + 100 * 3600 + 100 * 60;
+            prop_assert!((-62_167_219_200 - bound..=bound).contains(&t), "{} -> {}", text, t);
+        }
+    }
+
+    /// Timestamps and page tokens given as numbers at the extremes (int64 values travel as
+    /// strings, but a server may send numbers): a connector list reads them as text without
+    /// panicking, an unreadable timestamp is no timestamp, and the page token is the text.
+    #[test]
+    fn numbers_as_timestamps_and_page_tokens(created in extreme_number_json(), token in extreme_number_json()) {
+        let body = json!({
+            "list": [{"connector": {"id": "c1", "createdAt": created, "deletedAt": created}}],
+            "nextPageToken": token,
+        });
+        let (connectors, next) = decode_connector_list(&body).unwrap();
+        let want = match &token {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        prop_assert_eq!(next, want);
+        if let Some(at) = &connectors[0].created_at {
+            let _ = unix_seconds(at);
+        }
     }
 }
 

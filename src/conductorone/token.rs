@@ -8,6 +8,8 @@
 //! including its failure (otherwise Terraform's ten parallel operations would each wait out the
 //! full retry budget against an unreachable server, one after the other).
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -37,6 +39,10 @@ const ASSERTION_SKEW: u64 = 120;
 /// Lifetime assumed when the token answer has no usable `expires_in`. Short on purpose: asking
 /// again too early costs one request, trusting a token too long costs a failed call.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
+
+/// The longest lifetime taken at the answer's word: a longer `expires_in` (`1e20`, `u64::MAX`,
+/// more digits than any number type holds) counts as a day.
+const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
 
 /// How the client authenticates.
 #[derive(Clone, Debug)]
@@ -227,7 +233,10 @@ impl TokenSource {
             Some(err) => Err(err),
             None => {
                 let outcome = self.request_token().await;
-                let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+                let n = self
+                    .requests
+                    .fetch_add(1, Ordering::SeqCst)
+                    .saturating_add(1);
                 state.last_error = outcome.as_ref().err().map(|e| (n, e.clone()));
                 outcome
             }
@@ -268,7 +277,16 @@ impl TokenSource {
     async fn request_token(&self) -> Result<Cached, TokenError> {
         let assertion: Secret;
         let (form, sent): (Vec<(&str, &str)>, Vec<&Secret>) = match &self.auth {
-            Auth::AccessToken(_) => unreachable!("a fixed access token is never requested"),
+            // `token` hands a fixed token out without asking for one; were this reached, the
+            // fixed token would be the answer, renewed (that is, handed out again) next time.
+            Auth::AccessToken(token) => {
+                let now = Instant::now();
+                return Ok(Cached {
+                    value: token.clone(),
+                    renew_at: now,
+                    expires_at: now,
+                });
+            }
             Auth::OidcExchange {
                 client_id,
                 subject_token,
@@ -319,10 +337,11 @@ impl TokenSource {
             .await
             .map_err(|e| TokenError::Unreachable(Arc::new(e)))?;
         let (value, lifetime) = read_token_answer(&response, sent)?;
+        let (renew_at, expires_at) = schedule(started, lifetime);
         Ok(Cached {
             value,
-            renew_at: started + lifetime - renew_margin(lifetime),
-            expires_at: started + lifetime,
+            renew_at,
+            expires_at,
         })
     }
 }
@@ -339,9 +358,19 @@ impl fmt::Debug for TokenSource {
 /// How long before expiry to renew: 10% of the lifetime but at least 30 s, and never more than
 /// half of it (a server handing out 20 s tokens should not get a request per API call).
 pub(crate) fn renew_margin(lifetime: Duration) -> Duration {
-    (lifetime / 10)
-        .max(Duration::from_secs(30))
-        .min(lifetime / 2)
+    let part = |n: u32| lifetime.checked_div(n).unwrap_or_default();
+    part(10).max(Duration::from_secs(30)).min(part(2))
+}
+
+/// When a token obtained by a request sent at `started` is renewed, and when it expires. An
+/// instant past what the clock can count (never, in practice, with lifetimes of a day at most)
+/// falls back to `started`: the token serves the call at hand and the next one asks again.
+pub(crate) fn schedule(started: Instant, lifetime: Duration) -> (Instant, Instant) {
+    let at = |after: Duration| started.checked_add(after).unwrap_or(started);
+    (
+        at(lifetime.saturating_sub(renew_margin(lifetime))),
+        at(lifetime),
+    )
 }
 
 /// Whether a 2xx token answer holds a token (the HTTP layer asks once more for one that does not).
@@ -407,20 +436,32 @@ pub(crate) fn read_token_answer(
         }
         Some(_) => return Err(unexpected("`$.access_token` is not a string".into())),
     };
-    let expires_in = match body.get("expires_in") {
+    Ok((token, lifetime(body.get("expires_in"))))
+}
+
+/// The lifetime an `expires_in` (a JSON number or numeric string) gives: its seconds, at most
+/// [`MAX_LIFETIME`]; [`DEFAULT_LIFETIME`] when it is missing, under a second, negative, NaN, a
+/// word or any other JSON type.
+pub(crate) fn lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
+    let secs = match expires_in {
         Some(serde_json::Value::Number(n)) => n.as_f64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        // A digit is required: Rust's float parser also takes `NaN`, `inf` and `infinity`. A
+        // string of digits too long for an `f64` ("1e400") parses as infinity: over a day.
+        Some(serde_json::Value::String(s)) if s.bytes().any(|b| b.is_ascii_digit()) => {
+            s.trim().parse::<f64>().ok()
+        }
         _ => None,
     };
-    let lifetime = expires_in
-        .filter(|s| s.is_finite() && *s >= 1.0)
-        .map(|s| Duration::from_secs_f64(s.min(86_400.0 * 365.0)))
-        .unwrap_or(DEFAULT_LIFETIME);
-    Ok((token, lifetime))
+    match secs {
+        Some(secs) if secs >= 1.0 => {
+            Duration::try_from_secs_f64(secs).map_or(MAX_LIFETIME, |d| d.min(MAX_LIFETIME))
+        }
+        _ => DEFAULT_LIFETIME,
+    }
 }
 
 /// The claims of a client assertion.
-#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, PartialEq, Eq, serde::Deserialize)]
 pub(crate) struct Claims {
     pub iss: String,
     pub sub: String,
@@ -439,8 +480,21 @@ impl Claims {
             aud: audience.to_owned(),
             iat: now,
             nbf: now.saturating_sub(ASSERTION_SKEW),
-            exp: now + ASSERTION_SKEW,
+            exp: now.saturating_add(ASSERTION_SKEW),
         }
+    }
+
+    /// The claims as a JSON object, built from plain values so that it cannot fail.
+    fn to_json(&self) -> serde_json::Value {
+        let text = |s: &str| serde_json::Value::from(s);
+        serde_json::Value::Object(serde_json::Map::from_iter([
+            ("iss".to_owned(), text(&self.iss)),
+            ("sub".to_owned(), text(&self.sub)),
+            ("aud".to_owned(), text(&self.aud)),
+            ("iat".to_owned(), self.iat.into()),
+            ("nbf".to_owned(), self.nbf.into()),
+            ("exp".to_owned(), self.exp.into()),
+        ]))
     }
 }
 
@@ -448,7 +502,7 @@ impl Claims {
 /// `alg` and `nonce`, as ConductorOne's own clients send.
 pub(crate) fn sign_assertion(key: &SigningKey, nonce: &str, claims: &Claims) -> String {
     let header = serde_json::json!({ "alg": "EdDSA", "nonce": nonce });
-    let claims = serde_json::to_vec(claims).expect("claims always serialize");
+    let claims = claims.to_json().to_string();
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),

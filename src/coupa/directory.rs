@@ -32,6 +32,7 @@ use super::records::{decode_page, Record};
 
 /// Coupa's maximum (and default) page size.
 pub(crate) const PAGE_SIZE: usize = 50;
+const PAGE_U64: u64 = PAGE_SIZE as u64;
 
 /// Which page to ask for.
 #[derive(Clone, Copy, Debug)]
@@ -151,7 +152,7 @@ impl<T: Record> OffsetPager<T> {
     pub(crate) fn claim(&mut self) -> Claim {
         let next = self.peek();
         if let Claim::Page(_) = next {
-            self.next += PAGE_SIZE as u64;
+            self.next = self.next.saturating_add(PAGE_U64);
         }
         next
     }
@@ -160,7 +161,7 @@ impl<T: Record> OffsetPager<T> {
     pub(crate) fn peek(&self) -> Claim {
         if self.end.is_some() {
             Claim::Done
-        } else if self.next / PAGE_SIZE as u64 > 2 * self.full_pages {
+        } else if self.next / PAGE_U64 > self.full_pages.saturating_mul(2) {
             Claim::Wait
         } else {
             Claim::Page(self.next)
@@ -179,7 +180,7 @@ impl<T: Record> OffsetPager<T> {
     pub(crate) fn record(&mut self, offset: u64, page: Vec<T>) -> Result<(), CoupaError> {
         let full = page.len() >= PAGE_SIZE;
         if full {
-            self.full_pages += 1;
+            self.full_pages = self.full_pages.saturating_add(1);
         } else {
             self.end = Some(self.end.map_or(offset, |e| e.min(offset)));
         }
@@ -225,12 +226,9 @@ pub(crate) async fn list_offset<T: Record>(tenant: &Tenant) -> Result<Vec<T>, Co
     while let Some(joined) = workers.join_next().await {
         joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
     }
-    let pager = Arc::try_unwrap(pager)
-        .ok()
-        .expect("every worker has ended")
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner());
-    Ok(pager.finish())
+    // Every worker has ended: take the rows out.
+    let mut pager = pager.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(std::mem::replace(&mut *pager, OffsetPager::new()).finish())
 }
 
 /// Fetch pages until the end is known. A permit is taken *before* an offset is claimed, so an

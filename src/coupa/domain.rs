@@ -41,6 +41,8 @@ impl Cloud {
 pub struct CoupaDomain {
     tenant: String,
     cloud: Cloud,
+    /// `https://{tenant}.{suffix}/`, parsed once when the domain is.
+    base: Url,
 }
 
 /// Why a tenant label is not a DNS-1123 label (`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`, ≤ 63 chars).
@@ -186,9 +188,13 @@ impl CoupaDomain {
                 tenant: shown(tenant),
                 problem,
             })?;
+            // A DNS label and a constant suffix always make a URL; were it not, it is no Coupa.
+            let base = Url::parse(&format!("https://{tenant}.{}/", cloud.suffix()))
+                .map_err(|_| DomainError::NotCoupa(shown(&host)))?;
             return Ok(CoupaDomain {
                 tenant: tenant.to_owned(),
                 cloud,
+                base,
             });
         }
         if host.contains('.') {
@@ -218,8 +224,7 @@ impl CoupaDomain {
 
     /// The API base as a [`Url`] (`https://acme.coupahost.com/`).
     pub fn base_url(&self) -> Url {
-        // The tenant is a validated DNS label and the suffix a constant, so this always parses.
-        Url::parse(&self.url()).expect("a validated Coupa host is a valid URL")
+        self.base.clone()
     }
 }
 

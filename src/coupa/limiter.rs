@@ -36,6 +36,7 @@ impl RateLimiter {
     pub fn new(per_sec: f64, burst: u32) -> Self {
         let burst = f64::from(burst.max(1));
         RateLimiter {
+            // NaN, zero and negative rates mean the default; infinity means no waiting.
             per_sec: if per_sec > 0.0 { per_sec } else { 1.0 },
             burst,
             bucket: Mutex::new(Bucket {
@@ -59,7 +60,9 @@ impl RateLimiter {
                     b.tokens -= 1.0;
                     return Permit(());
                 }
-                Duration::from_secs_f64((1.0 - b.tokens) / self.per_sec)
+                // A rate so slow that the wait overflows a `Duration` waits as long as tokio can.
+                Duration::try_from_secs_f64((1.0 - b.tokens) / self.per_sec)
+                    .unwrap_or(Duration::MAX)
             };
             tokio::time::sleep(wait).await;
         }
@@ -125,6 +128,29 @@ mod tests {
         let start = Instant::now();
         let _ = limiter.acquire().await;
         assert!(secs_since(start) >= 0.09, "the bucket holds at most 2");
+    }
+
+    /// Rates no one should configure do not panic: a rate so slow that the wait overflows a
+    /// `Duration` just waits, infinity never waits, and NaN, zero or negative mean 1/s.
+    #[tokio::test]
+    async fn extreme_rates_never_panic() {
+        let short = Duration::from_millis(30);
+        let slow = RateLimiter::new(1e-300, 1);
+        let _ = slow.acquire().await;
+        assert!(tokio::time::timeout(short, slow.acquire()).await.is_err());
+        let fast = RateLimiter::new(f64::INFINITY, 1);
+        let start = Instant::now();
+        for _ in 0..100 {
+            let _ = fast.acquire().await;
+        }
+        assert!(secs_since(start) < 0.1);
+        for rate in [f64::NAN, 0.0, -5.0, f64::NEG_INFINITY] {
+            let limiter = RateLimiter::new(rate, 0);
+            let _ = limiter.acquire().await;
+            assert!(tokio::time::timeout(short, limiter.acquire())
+                .await
+                .is_err());
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

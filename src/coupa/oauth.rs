@@ -14,6 +14,8 @@
 //! under the same rate limit as the API, so [`TokenCache`] keeps one token per key for the life of
 //! the process and mints it once even when many callers need it at the same moment.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,11 @@ use crate::secret::{scrub, Secret};
 
 /// Coupa's advice: treat a 24 h token as a 20 h one.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(20 * 3600);
+
+/// The longest `expires_in` taken at its word. Coupa's tokens last 24 h; a longer one (up to
+/// `1e308` seconds, or more digits than any number type holds) counts as a day, and
+/// [`renew_after`] then applies Coupa's 20 h advice.
+pub const MAX_EXPIRES_IN: Duration = Duration::from_secs(24 * 3600);
 
 /// Used when a token answer has no `expires_in`. Short enough to be safe, and long enough that the
 /// cache still saves nearly every request.
@@ -154,6 +161,9 @@ impl TokenKey {
 #[derive(Clone, Debug)]
 pub struct AccessToken {
     value: Secret,
+    /// `Bearer <value>`, marked sensitive so no layer prints it. Built when the answer is read,
+    /// so a token that cannot be sent in a header is refused there.
+    header: HeaderValue,
     minted_at: Instant,
     renew_at: Instant,
 }
@@ -170,11 +180,13 @@ impl AccessToken {
 
     /// The `Authorization` header value, marked sensitive so no layer prints it.
     pub fn bearer(&self) -> HeaderValue {
-        // `parse_token` admitted only visible ASCII, which is always a valid header value.
-        let mut v = HeaderValue::from_str(&format!("Bearer {}", self.value.expose()))
-            .expect("token checked to be visible ASCII");
-        v.set_sensitive(true);
-        v
+        self.header.clone()
+    }
+
+    /// When the cache stops handing this token out.
+    #[cfg(test)]
+    pub(crate) fn renew_at(&self) -> Instant {
+        self.renew_at
     }
 }
 
@@ -182,7 +194,8 @@ impl AccessToken {
 /// the lifetime, at most 5 minutes) so no request starts with a token about to expire.
 pub fn renew_after(expires_in: Duration) -> Duration {
     let lifetime = expires_in.min(MAX_TOKEN_LIFETIME);
-    lifetime - (lifetime / 10).min(Duration::from_secs(300))
+    let tenth = lifetime.checked_div(10).unwrap_or_default();
+    lifetime.saturating_sub(tenth.min(Duration::from_secs(300)))
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, RFC 6749 §2.3.1. Without the URL-encoding, a
@@ -325,7 +338,9 @@ impl Minter<'_> {
         );
         let mut verdicts = vec![Probe::Unknown; scopes.len()];
         for (i, probe) in a.into_iter().chain(b).chain(c).chain(d) {
-            verdicts[i] = probe;
+            if let Some(verdict) = verdicts.get_mut(i) {
+                *verdict = probe;
+            }
         }
         let missing: Vec<String> = scopes
             .iter()
@@ -364,30 +379,35 @@ impl Minter<'_> {
         let sent_at = Instant::now();
         let resp = self
             .http
-            .send(&self.build(scopes))
+            .send(&self.build(scopes)?)
             .await
             .map_err(|e| TokenError::Unreachable(Arc::new(e)))?;
         map_response(&resp, scopes, &self.sensitive(), sent_at)
     }
 
-    fn build(&self, scopes: &[&str]) -> Request {
+    fn build(&self, scopes: &[&str]) -> Result<Request, TokenError> {
         let url = super::endpoint(&self.key.base, &["oauth2", "token"]);
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", "client_credentials");
         if !scopes.is_empty() {
             form.append_pair("scope", &scopes.join(" "));
         }
+        // Base64 is always a valid header value; the error is for form's sake.
         let mut auth =
             HeaderValue::from_str(&basic_credentials(&self.key.client_id, &self.key.secret))
-                .expect("base64 is a valid header value");
+                .map_err(|_| {
+                    TokenError::Unreachable(Arc::new(HttpError::Setup(
+                        "the Basic credentials are not a valid header value".into(),
+                    )))
+                })?;
         auth.set_sensitive(true);
-        Request::new(Method::POST, url)
+        Ok(Request::new(Method::POST, url)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(AUTHORIZATION, auth)
             .body(Body::Form(form.finish()))
             // A token request changes nothing on the server, so it may be sent again.
             .replay(Replay::Safe)
-            .check_body(token_answer_is_usable)
+            .check_body(token_answer_is_usable))
     }
 
     /// The forms in which an answer could echo the secret: plain, URL-encoded, and inside the
@@ -493,18 +513,39 @@ fn parse_token(body: &Value, sent_at: Instant) -> Result<AccessToken, String> {
     }
     let expires_in = match body.get("expires_in") {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN,
-        Some(v) => v
-            .as_f64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-            .filter(|secs| secs.is_finite() && *secs >= 0.0)
-            .map(Duration::from_secs_f64)
+        Some(v) => expires_in_seconds(v)
             .ok_or_else(|| format!("its expires_in `{v}` is not a number of seconds"))?,
     };
+    let mut header = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| "the access_token contains characters a bearer token cannot have")?;
+    header.set_sensitive(true);
     Ok(AccessToken {
         value: Secret::new(token),
+        header,
         minted_at: sent_at,
-        renew_at: sent_at + renew_after(expires_in),
+        // Past what the clock can count (never, in practice): not cached, asked for again.
+        renew_at: sent_at
+            .checked_add(renew_after(expires_in))
+            .unwrap_or(sent_at),
     })
+}
+
+/// `expires_in` as a JSON number or a numeric string, fractions kept, at most
+/// [`MAX_EXPIRES_IN`]. `None` for what is no number of seconds: a negative number, NaN, a word
+/// (`inf`), any other JSON type. Zero is a number: the token serves the call at hand and the
+/// next call asks for another.
+fn expires_in_seconds(v: &Value) -> Option<Duration> {
+    let secs = match v {
+        Value::Number(n) => n.as_f64()?,
+        // A digit is required: Rust's float parser also takes `NaN`, `inf` and `infinity`. A
+        // string of digits too long for an `f64` ("1e400") parses as infinity: over a day.
+        Value::String(s) if s.bytes().any(|b| b.is_ascii_digit()) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs).map_or(MAX_EXPIRES_IN, |d| d.min(MAX_EXPIRES_IN)))
 }
 
 #[cfg(test)]

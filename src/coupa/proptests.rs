@@ -9,12 +9,13 @@ use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Map, Value};
 
-use super::oauth::map_response;
+use super::directory::{Claim, OffsetPager, PAGE_SIZE};
+use super::oauth::{map_response, renew_after, TokenError, MAX_EXPIRES_IN};
 use super::records::{decode_page, Role, UserGroup};
 use super::{api_message, SCOPES_READ_ONLY};
 use crate::http::Response;
 use crate::secret::Secret;
-use crate::test_support::arb_json;
+use crate::test_support::{arb_json, extreme_number_json, extreme_number_text};
 
 const RECORD_KEYS: [&str; 10] = [
     "id",
@@ -269,5 +270,105 @@ proptest! {
         prop_assert!(message.chars().count() <= 300);
         prop_assert!(!message.contains(&secret), "{}", message);
         let _ = api_message(&response(status, before, ct), &[&sent]);
+    }
+
+    /// `expires_in` at the extremes, as a JSON value or spliced into the body as raw text (so
+    /// also numbers JSON cannot hold, such as `1e400`): never a panic; a token is renewed within
+    /// Coupa's 20 h whatever it says, a day's lifetime when it says more than a day; what is no
+    /// number of seconds is refused by name.
+    #[test]
+    fn token_lifetimes_at_the_extremes(
+        value in extreme_number_json(),
+        raw in extreme_number_text(),
+        spliced in any::<bool>(),
+    ) {
+        let body = if spliced {
+            format!(r#"{{"access_token":"tok","token_type":"bearer","expires_in":{raw}}}"#)
+        } else {
+            json!({"access_token": "tok", "token_type": "bearer", "expires_in": value}).to_string()
+        };
+        let parsed = serde_json::from_slice::<Value>(body.as_bytes()).ok();
+        let resp = response(200, body.into_bytes(), "application/json");
+        let sent_at = Instant::now();
+        match map_response(&resp, &SCOPES_READ_ONLY, &[], sent_at) {
+            Ok(token) => {
+                let renew = token.renew_at().duration_since(sent_at);
+                prop_assert!(renew <= renew_after(MAX_EXPIRES_IN));
+                let secs = parsed.as_ref().and_then(|b| match &b["expires_in"] {
+                    Value::Number(n) => n.as_f64(),
+                    Value::String(s) => s.trim().parse::<f64>().ok(),
+                    _ => None,
+                });
+                prop_assert!(secs.is_some_and(|s| s >= 0.0), "accepted {:?}", parsed);
+                if secs.is_some_and(|s| s >= 86_400.0) {
+                    prop_assert_eq!(renew, renew_after(MAX_EXPIRES_IN));
+                }
+            }
+            Err(TokenError::UnusableToken { reason, .. }) => {
+                prop_assert!(reason.contains("expires_in"), "{}", reason);
+            }
+            // Text that makes the body no JSON at all (`1e400`, `NaN`, a bare word).
+            Err(TokenError::NotCoupa { status: 200, .. }) => prop_assert!(parsed.is_none()),
+            Err(other) => prop_assert!(false, "{:?}", other),
+        }
+    }
+
+    /// Ids at the extremes, as numbers or strings: never a panic; a whole number up to
+    /// `u64::MAX` reads back as itself, anything else is an error on `$[0].id`.
+    #[test]
+    fn ids_at_the_extremes(id in extreme_number_json()) {
+        let row = json!([{"id": id, "name": "g"}]);
+        let want = match &id {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        match decode_page::<UserGroup>(row.clone()) {
+            Ok(groups) => prop_assert_eq!(groups.first().map(|g| g.id), want),
+            Err(e) => {
+                prop_assert!(want.is_none(), "{} refused: {}", id, e);
+                prop_assert!(e.to_string().contains("`$[0].id`"), "{}", e);
+            }
+        }
+        let _ = decode_page::<Role>(row);
+    }
+
+    /// The offset pager given pages in any order, at any offset up to `u64::MAX`, full or short,
+    /// with ids at both ends of `u64`: never a panic, never more rows than ids, sorted, and done
+    /// once a short page has come back.
+    #[test]
+    fn the_pager_takes_extreme_offsets_and_ids(
+        pages in prop::collection::vec(
+            (
+                prop_oneof![Just(0u64), Just(u64::MAX), Just(u64::MAX - 49), any::<u64>()],
+                prop_oneof![Just(0usize), Just(PAGE_SIZE - 1), Just(PAGE_SIZE)],
+                prop_oneof![Just(0u64), Just(u64::MAX - 200), any::<u64>()],
+            ),
+            0..8,
+        ),
+    ) {
+        let mut pager = OffsetPager::<UserGroup>::new();
+        let mut short_seen = false;
+        for (offset, len, first_id) in pages {
+            let _ = pager.claim();
+            let _ = pager.peek();
+            let rows = (0..len as u64)
+                .map(|i| UserGroup {
+                    id: first_id.saturating_add(i),
+                    name: String::new(),
+                    description: None,
+                    active: true,
+                    created_at: None,
+                    updated_at: None,
+                })
+                .collect();
+            let _ = pager.record(offset, rows);
+            short_seen |= len < PAGE_SIZE;
+            if short_seen {
+                prop_assert_eq!(pager.claim(), Claim::Done);
+            }
+        }
+        let ids: Vec<u64> = pager.finish().iter().map(|g| g.id).collect();
+        prop_assert!(ids.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -52,8 +52,8 @@ fn shown(text: &str) -> String {
         Some(i) => text.split_at(i + 3),
         None => ("", text),
     };
-    match rest.rfind('@') {
-        Some(at) => format!("{scheme}{}{}", crate::secret::MASK, &rest[at..]),
+    match rest.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}{}@{host}", crate::secret::MASK),
         None => text.to_owned(),
     }
 }

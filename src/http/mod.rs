@@ -97,7 +97,7 @@ impl HttpConfig {
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(i) => (&text[..i], text[i..].trim()),
+        Some(i) => text.split_at_checked(i).map(|(n, u)| (n, u.trim()))?,
         None => (text, "s"),
     };
     let n: f64 = number.parse().ok().filter(|n: &f64| n.is_finite())?;
@@ -243,8 +243,8 @@ impl Response {
         let lower = text.to_ascii_lowercase();
         ["title", "h1"].iter().find_map(|tag| {
             let open = lower.find(&format!("<{tag}"))?;
-            let start = open + lower[open..].find('>')? + 1;
-            let end = start + lower[start..].find(&format!("</{tag}"))?;
+            let start = open + lower.get(open..)?.find('>')? + 1;
+            let end = start + lower.get(start..)?.find(&format!("</{tag}"))?;
             let inner = text.get(start..end)?.trim();
             (!inner.is_empty()).then(|| inner.split_whitespace().collect::<Vec<_>>().join(" "))
         })
@@ -358,7 +358,7 @@ impl HttpClient {
         let policy = &self.config.retry;
         let mut attempt = 0u32;
         loop {
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
             let outcome = self.attempt(req, attempt).await;
             let verdict = match decide(&outcome, req.replay) {
                 Verdict::Done if attempt == 1 && garbled(&outcome, req.replay, req.check) => {
@@ -372,18 +372,17 @@ impl HttpClient {
                     retry_after.unwrap_or_else(|| policy.backoff(attempt, rand::thread_rng().gen()))
                 }
             };
-            let elapsed = started.elapsed();
-            if attempt >= policy.max_attempts || elapsed + wait > policy.max_total {
+            let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+            if !policy.allows(attempt, started.elapsed(), wait) {
                 tracing::debug!(
                     method = %req.method, host = host_of(&req.url), path = req.url.path(),
-                    attempt, "giving up: retry budget spent"
+                    attempt, wait_ms, "giving up: retry budget spent, or the wait would outlast it"
                 );
                 return outcome;
             }
             tracing::debug!(
                 method = %req.method, host = host_of(&req.url), path = req.url.path(),
-                attempt, wait_ms = wait.as_millis() as u64, reason = %describe(&outcome),
-                "retrying"
+                attempt, wait_ms, reason = %describe(&outcome), "retrying"
             );
             tokio::time::sleep(wait).await;
         }
@@ -428,7 +427,10 @@ impl HttpClient {
                 });
             }
             let limit = self.config.max_body_bytes;
-            if resp.content_length().is_some_and(|n| n as usize > limit) {
+            if resp
+                .content_length()
+                .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit))
+            {
                 return Err(HttpError::TooLarge {
                     host: host.clone(),
                     limit,
@@ -436,7 +438,7 @@ impl HttpClient {
             }
             let mut body = Vec::new();
             while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_err(&host, e))? {
-                if body.len() + chunk.len() > limit {
+                if body.len().saturating_add(chunk.len()) > limit {
                     return Err(HttpError::TooLarge {
                         host: host.clone(),
                         limit,
@@ -455,7 +457,7 @@ impl HttpClient {
             })
         }
         .await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {
             Ok(r) => tracing::debug!(
                 method = %req.method, host = %host, path = req.url.path(), status = r.status,
@@ -538,13 +540,15 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     // reqwest names the full URL in its message; keep only what helps.
     parts
         .into_iter()
-        .map(|p| match p.find(" for url (") {
-            Some(i) => p[..i].to_owned(),
+        .map(|p| match p.split_once(" for url (") {
+            Some((head, _)) => head.to_owned(),
             None => p,
         })
         .collect::<Vec<_>>()
         .join(": ")
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

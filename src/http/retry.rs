@@ -1,5 +1,7 @@
 //! When to send a request again, and after how long. Pure functions, tested without a server.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::RETRY_AFTER;
@@ -38,7 +40,24 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
         let capped = exp.min(self.max_delay);
-        capped.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+        // `clamp` lets NaN through, and `Duration::mul_f64` panics on NaN and on overflow.
+        let jitter = if jitter.is_nan() {
+            1.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        Duration::try_from_secs_f64(capped.as_secs_f64() * (0.5 + 0.5 * jitter)).unwrap_or(capped)
+    }
+
+    /// Whether another attempt may start after waiting `wait`, `elapsed` after the first attempt
+    /// began and `attempts` attempts in: not once the attempts are used up, nor when the wait
+    /// would end past [`max_total`](Self::max_total). So a `Retry-After` beyond the budget, however
+    /// large (even one no clock can add), ends the retries at once instead of being slept through.
+    pub fn allows(&self, attempts: u32, elapsed: Duration, wait: Duration) -> bool {
+        attempts < self.max_attempts
+            && elapsed
+                .checked_add(wait)
+                .is_some_and(|end| end <= self.max_total)
     }
 }
 
@@ -107,11 +126,22 @@ pub fn garbled(
 }
 
 /// `Retry-After` as delta-seconds or as an HTTP date (RFC 9110 §10.2.3). A date in the past means
-/// "now"; anything unparseable is ignored (the caller falls back to its own backoff).
+/// "now". Seconds too many for a `Duration` (more digits than a `u64` holds) saturate to
+/// [`Duration::MAX`]: such a wait is past any retry budget, so [`RetryPolicy::allows`] refuses it
+/// and the caller gets the 429 at once. A decimal fraction (`1.5`) is tolerated although the RFC
+/// allows only whole seconds. Anything else, a negative number, an exponent, `NaN`, text that is
+/// no date, is ignored: the caller falls back to its own backoff.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if digits(value) {
+        return Some(value.parse().map_or(Duration::MAX, Duration::from_secs));
+    }
+    if let Some((whole, fraction)) = value.split_once('.') {
+        if digits(whole) && digits(fraction) {
+            let secs: f64 = value.parse().ok()?;
+            return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
+        }
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
@@ -158,6 +188,52 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn retry_after_extremes() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2026 07:28:00 GMT").unwrap();
+        let secs = |v: &str| parse_retry_after(v, now);
+        assert_eq!(
+            secs("18446744073709551615"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        // More than a u64 holds: no panic, no "unparseable, use the backoff": the longest wait.
+        assert_eq!(secs("18446744073709551616"), Some(Duration::MAX));
+        assert_eq!(secs(&"9".repeat(400)), Some(Duration::MAX));
+        assert_eq!(secs("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(secs("0.0"), Some(Duration::ZERO));
+        assert_eq!(secs(&format!("{}.5", "9".repeat(400))), Some(Duration::MAX));
+        for ignored in [
+            "", "-0", "-1", "-1.5", "+5", "1e20", "1E3", "NaN", "inf", "-inf", "0x10", "1.", ".5",
+            "1.5.5", "1_000", "١٢",
+        ] {
+            assert_eq!(secs(ignored), None, "{ignored:?}");
+        }
+        assert_eq!(
+            secs("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(Duration::from_secs(253_402_300_799 - 1_792_567_680))
+        );
+        assert_eq!(secs("Thu, 01 Jan 1970 00:00:00 GMT"), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_wait_past_the_budget_is_refused() {
+        let p = RetryPolicy {
+            max_total: Duration::from_secs(60),
+            ..RetryPolicy::default()
+        };
+        let s = Duration::from_secs;
+        assert!(p.allows(1, s(10), s(50)));
+        assert!(!p.allows(1, s(10), s(51)));
+        assert!(!p.allows(1, s(0), s(61)));
+        assert!(
+            !p.allows(1, s(1), Duration::MAX),
+            "an overflowing end is past the budget"
+        );
+        assert!(!p.allows(1, Duration::MAX, s(1)));
+        assert!(!p.allows(p.max_attempts, s(0), s(0)), "attempts used up");
+        assert!(p.allows(p.max_attempts - 1, s(0), s(0)));
     }
 
     #[test]
@@ -280,5 +356,15 @@ mod tests {
         assert_eq!(p.backoff(10, 1.0), Duration::from_secs(1));
         assert_eq!(p.backoff(1, 0.0), Duration::from_millis(50));
         assert_eq!(p.backoff(40, 0.0), Duration::from_millis(500));
+        // Jitter outside [0, 1], NaN included, and delays no float can scale: no panic.
+        assert_eq!(p.backoff(1, f64::NAN), Duration::from_millis(100));
+        assert_eq!(p.backoff(1, -7.0), Duration::from_millis(50));
+        assert_eq!(p.backoff(u32::MAX, f64::INFINITY), Duration::from_secs(1));
+        let huge = RetryPolicy {
+            base_delay: Duration::MAX,
+            max_delay: Duration::MAX,
+            ..p
+        };
+        assert!(huge.backoff(u32::MAX, 1.0) >= Duration::from_secs(u64::MAX / 2));
     }
 }

@@ -123,3 +123,118 @@ async fn gives_up_on_a_closed_port_within_budget() {
     assert!(matches!(out, Err(HttpError::Connect { .. })), "{out:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+/// A server that answers every request with 429, `retry_after` and a JSON body naming the
+/// request, and counts the requests.
+async fn always_429(
+    retry_after: &'static str,
+) -> (Url, std::sync::Arc<std::sync::atomic::AtomicU32>) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let hits = std::sync::Arc::new(AtomicU32::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().fallback(move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        async move {
+            (
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                [
+                    ("retry-after", retry_after.to_owned()),
+                    ("x-request-id", format!("rl-{n}")),
+                ],
+                r#"{"message":"slow down"}"#,
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/x", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, hits)
+}
+
+fn quick_retries(max_total: Duration) -> HttpClient {
+    let mut cfg = HttpConfig::new("test");
+    cfg.retry = RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(10),
+        max_total,
+    };
+    HttpClient::new(cfg).unwrap()
+}
+
+/// A `Retry-After` beyond the budget, however large or far away, is not slept through and does
+/// not panic: the 429 itself comes back at once, after one attempt, with its body and request ID.
+#[tokio::test]
+async fn a_retry_after_beyond_the_budget_returns_the_429_at_once() {
+    let client = quick_retries(Duration::from_secs(2));
+    for value in [
+        "3",
+        "86400",
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999999999999999999999999999999999999999",
+        "184467440737095516150.25",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+    ] {
+        let (url, hits) = always_429(value).await;
+        let started = Instant::now();
+        let out = client.send(&Request::new(Method::GET, url)).await;
+        let resp = out.unwrap_or_else(|e| panic!("Retry-After {value}: {e}"));
+        assert_eq!(resp.status, 429, "Retry-After {value}");
+        assert_eq!(resp.attempts, 1, "Retry-After {value}");
+        assert_eq!(
+            resp.request_id.as_deref(),
+            Some("rl-1"),
+            "Retry-After {value}"
+        );
+        assert_eq!(resp.body, br#"{"message":"slow down"}"#);
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "Retry-After {value} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// Values that are no wait at all (negative, an exponent, NaN, garbage) fall back to the
+/// backoff, and a date in the past means "now": retried until the attempts are used up, well
+/// within the budget, and the last 429 is the outcome.
+#[tokio::test]
+async fn a_retry_after_that_is_no_wait_falls_back_to_the_backoff() {
+    let client = quick_retries(Duration::from_secs(5));
+    for value in [
+        "-1",
+        "-99999999999999999999",
+        "1e20",
+        "NaN",
+        "inf",
+        "0x10",
+        "soon",
+        "0",
+        "0.25",
+        "Thu, 01 Jan 1970 00:00:00 GMT",
+    ] {
+        let (url, hits) = always_429(value).await;
+        let started = Instant::now();
+        let resp = client
+            .send(&Request::new(Method::GET, url))
+            .await
+            .unwrap_or_else(|e| panic!("Retry-After {value}: {e}"));
+        assert_eq!(
+            (resp.status, resp.attempts),
+            (429, 4),
+            "Retry-After {value}"
+        );
+        assert_eq!(
+            resp.request_id.as_deref(),
+            Some("rl-4"),
+            "Retry-After {value}"
+        );
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 4);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "Retry-After {value}"
+        );
+    }
+}

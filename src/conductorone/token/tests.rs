@@ -82,6 +82,65 @@ fn renewal_margin() {
     );
 }
 
+/// `expires_in` at the extremes: over a day counts as a day; under a second, negative, NaN, a
+/// word or another JSON type is the default lifetime, as a missing one is.
+#[test]
+fn lifetimes_at_the_extremes() {
+    use serde_json::json;
+    let day = Duration::from_secs(86_400);
+    for over_a_day in [
+        json!(86_401),
+        json!(1e20),
+        json!(1e308),
+        json!(u64::MAX),
+        json!("18446744073709551616"),
+        json!("1e400"),
+        json!("9".repeat(400)),
+    ] {
+        assert_eq!(lifetime(Some(&over_a_day)), day, "{over_a_day}");
+    }
+    assert_eq!(lifetime(Some(&json!(86_400))), day);
+    assert_eq!(
+        lifetime(Some(&json!(" 90.5 "))),
+        Duration::from_millis(90_500)
+    );
+    assert_eq!(lifetime(Some(&json!(1))), Duration::from_secs(1));
+    for default in [
+        json!(0),
+        json!(0.999),
+        json!(-1),
+        json!(i64::MIN),
+        json!("-1e400"),
+        json!(5e-324),
+        json!("NaN"),
+        json!("inf"),
+        json!("infinity"),
+        json!(""),
+        json!(true),
+        json!([600]),
+        json!(null),
+    ] {
+        assert_eq!(lifetime(Some(&default)), DEFAULT_LIFETIME, "{default}");
+    }
+    assert_eq!(lifetime(None), DEFAULT_LIFETIME);
+}
+
+#[test]
+fn renewal_comes_before_expiry_and_within_a_day() {
+    let start = Instant::now();
+    let (renew, expire) = schedule(start, Duration::from_secs(86_400));
+    assert_eq!(renew - start, Duration::from_secs(86_400 - 8_640));
+    assert_eq!(expire - start, Duration::from_secs(86_400));
+    let (renew, expire) = schedule(start, Duration::from_secs(20));
+    assert_eq!(
+        (renew - start, expire - start),
+        (Duration::from_secs(10), Duration::from_secs(20))
+    );
+    // A lifetime no clock can add: renewed at once, not a panic.
+    assert_eq!(schedule(start, Duration::MAX), (start, start));
+    assert_eq!(schedule(start, Duration::ZERO), (start, start));
+}
+
 #[test]
 fn token_answers() {
     let ok = read_token_answer(

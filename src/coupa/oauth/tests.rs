@@ -248,6 +248,29 @@ async fn rate_limited_after_retries() {
     assert!(matches!(err, TokenError::RateLimited { .. }), "{err:?}");
 }
 
+/// A `Retry-After` past the retry budget (here one no clock can add) is not waited out: the
+/// 429 is reported at once, with Coupa's message and request ID, after one request.
+#[tokio::test]
+async fn rate_limited_past_the_budget_at_once() {
+    for retry_after in ["18446744073709551616", "3", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+        let reply = Reply::json(429, json!({"errors": {"base": ["Rate limit exceeded"]}}))
+            .with_header("retry-after", retry_after)
+            .with_header("x-request-id", "rl-7");
+        let started = std::time::Instant::now();
+        let (err, server) = check(reply).await;
+        assert!(
+            matches!(&err, TokenError::RateLimited { message, request_id: Some(id) }
+                if message.contains("Rate limit exceeded") && id == "rl-7"),
+            "{retry_after}: {err:?}"
+        );
+        assert_eq!(server.count("/oauth2/token"), 1, "{retry_after}");
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "{retry_after}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn redirects_are_not_followed() {
     let reply = Reply::text(302, "text/html", "")
@@ -463,6 +486,53 @@ fn renewal_schedule() {
     assert_eq!(renew_after(h(1)), h(1) - Duration::from_secs(300));
     assert_eq!(renew_after(Duration::from_secs(10)), Duration::from_secs(9));
     assert_eq!(renew_after(Duration::ZERO), Duration::ZERO);
+}
+
+/// `expires_in` of any size: over a day counts as a day (then Coupa's 20 h advice applies),
+/// zero serves the call at hand only, and what is no number of seconds is refused by name.
+#[test]
+fn expires_in_extremes() {
+    let sent_at = Instant::now();
+    let renew = |expires_in: Value| {
+        let body = json!({"access_token": "a", "expires_in": expires_in});
+        parse_token(&body, sent_at).map(|t| t.renew_at().duration_since(sent_at))
+    };
+    let day = renew_after(MAX_EXPIRES_IN);
+    assert_eq!(day, Duration::from_secs(20 * 3600 - 300));
+    for over_a_day in [
+        json!(86401),
+        json!(1e20),
+        json!(1e308),
+        json!(u64::MAX),
+        json!("18446744073709551616"),
+        json!("1e400"),
+        json!(" 1e20 "),
+        json!("9".repeat(400)),
+    ] {
+        assert_eq!(renew(over_a_day.clone()), Ok(day), "{over_a_day}");
+    }
+    assert_eq!(renew(json!(0)), Ok(Duration::ZERO));
+    assert_eq!(renew(json!("-0")), Ok(Duration::ZERO));
+    assert_eq!(renew(json!(5e-324)), Ok(Duration::ZERO));
+    assert_eq!(renew(json!(12.5)), Ok(Duration::from_millis(11_250)));
+    assert_eq!(renew(Value::Null), Ok(renew_after(DEFAULT_EXPIRES_IN)));
+    for refused in [
+        json!(-1),
+        json!(i64::MIN),
+        json!(-1e20),
+        json!("-1e400"),
+        json!("NaN"),
+        json!("inf"),
+        json!("infinity"),
+        json!(""),
+        json!("0x10"),
+        json!(true),
+        json!([3600]),
+        json!({"seconds": 3600}),
+    ] {
+        let err = renew(refused.clone()).unwrap_err();
+        assert!(err.contains("expires_in"), "{refused}: {err}");
+    }
 }
 
 #[test]
