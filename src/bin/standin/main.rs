@@ -6,6 +6,10 @@
 //! `--exit-on-stdin-eof` is given, so a test harness that dies never leaves it running.
 //! Nothing else is ever written to stdout; a human summary without secrets goes to stderr.
 //!
+//! With `--tls` both serve HTTPS at `https://localhost:PORT`, with a certificate issued by an
+//! authority made at start; the ready line's `ca_file` names its PEM (`--tls-ca-out`, or a file in
+//! the temp directory). See [`tls`].
+//!
 //! The stand-in shares no code with the provider library (`tfp_conductorone`): it is written from
 //! the API references, so a wire-format bug cannot hide on both sides.
 //!
@@ -22,7 +26,7 @@
 //! Modules: [`server`] (HTTP plumbing able to reset and truncate), [`control`] (request log,
 //! faults, latency), [`conductorone`] with [`c1_auth`], [`c1_model`] and [`c1_control`],
 //! [`coupa`] with [`coupa_auth`], [`coupa_query`], [`coupa_seed`], [`coupa_doc`] and
-//! [`ratelimit`], and [`util`].
+//! [`ratelimit`], [`tls`] and [`util`].
 
 mod c1_auth;
 mod c1_control;
@@ -36,6 +40,7 @@ mod coupa_query;
 mod coupa_seed;
 mod ratelimit;
 mod server;
+mod tls;
 mod util;
 
 use anyhow::{bail, Context as _};
@@ -46,7 +51,8 @@ use std::sync::Arc;
 
 const USAGE: &str =
     "usage: conductorone-standin [--bind 127.0.0.1] [--c1-port 0] [--coupa-port 0] \
-[--groups 137] [--roles 23] [--coupa-rate-limit] [--latency-ms 0] [--exit-on-stdin-eof]";
+[--groups 137] [--roles 23] [--coupa-rate-limit] [--latency-ms 0] [--exit-on-stdin-eof] \
+[--tls [--tls-ca-out FILE]]";
 
 struct Args {
     bind: String,
@@ -57,6 +63,8 @@ struct Args {
     coupa_rate_limit: bool,
     latency_ms: u64,
     exit_on_stdin_eof: bool,
+    tls: bool,
+    tls_ca_out: Option<std::path::PathBuf>,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Args> {
@@ -69,6 +77,8 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Args> {
         coupa_rate_limit: false,
         latency_ms: 0,
         exit_on_stdin_eof: false,
+        tls: false,
+        tls_ca_out: None,
     };
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -90,12 +100,17 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Args> {
             "--latency-ms" => a.latency_ms = value()?.parse().context("--latency-ms")?,
             "--coupa-rate-limit" => a.coupa_rate_limit = true,
             "--exit-on-stdin-eof" => a.exit_on_stdin_eof = true,
+            "--tls" => a.tls = true,
+            "--tls-ca-out" => a.tls_ca_out = Some(value()?.into()),
             "-h" | "--help" => {
                 eprintln!("{USAGE}");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other:?}\n{USAGE}"),
         }
+    }
+    if a.tls_ca_out.is_some() && !a.tls {
+        bail!("--tls-ca-out needs --tls\n{USAGE}");
     }
     Ok(a)
 }
@@ -104,6 +119,9 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Args> {
 struct Ready {
     conductorone_url: String,
     coupa_url: String,
+    /// With `--tls`: the PEM file of the authority that issued both servers' certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ca_file: Option<String>,
     conductorone: C1Creds,
     coupa: CoupaCreds,
 }
@@ -157,8 +175,23 @@ async fn run() -> anyhow::Result<()> {
     let coupa_listener = tokio::net::TcpListener::bind((args.bind.as_str(), args.coupa_port))
         .await
         .with_context(|| format!("binding {}:{}", args.bind, args.coupa_port))?;
-    let c1_host = host_port(c1_listener.local_addr()?);
-    let coupa_host = host_port(coupa_listener.local_addr()?);
+    let tls = if args.tls {
+        let ip = c1_listener.local_addr()?.ip();
+        Some(tls::setup(
+            args.tls_ca_out.as_deref(),
+            (!ip.is_loopback()).then_some(ip),
+        )?)
+    } else {
+        None
+    };
+    // Over TLS, loopback is named `localhost`, as certificates name hosts.
+    let named = |addr: std::net::SocketAddr| match &tls {
+        Some(_) if addr.ip().is_loopback() => format!("localhost:{}", addr.port()),
+        _ => host_port(addr),
+    };
+    let c1_host = named(c1_listener.local_addr()?);
+    let coupa_host = named(coupa_listener.local_addr()?);
+    let scheme = if tls.is_some() { "https" } else { "http" };
 
     let user_id = util::ksuid();
     let others = vec![util::ksuid(), util::ksuid()];
@@ -173,8 +206,9 @@ async fn run() -> anyhow::Result<()> {
 
     let apps = c1.app_ids();
     let ready = Ready {
-        conductorone_url: format!("http://{c1_host}"),
-        coupa_url: format!("http://{coupa_host}"),
+        conductorone_url: format!("{scheme}://{c1_host}"),
+        coupa_url: format!("{scheme}://{coupa_host}"),
+        ca_file: tls.as_ref().map(|t| t.ca_file.display().to_string()),
         conductorone: C1Creds {
             client_id: c1.auth.client.client_id.clone(),
             client_secret: c1.auth.client.client_secret.clone(),
@@ -204,8 +238,9 @@ async fn run() -> anyhow::Result<()> {
         },
     };
 
-    tokio::spawn(server::serve(c1_listener, c1.clone()));
-    tokio::spawn(server::serve(coupa_listener, coupa.clone()));
+    let acceptor = tls.map(|t| t.acceptor);
+    tokio::spawn(server::serve(c1_listener, c1.clone(), acceptor.clone()));
+    tokio::spawn(server::serve(coupa_listener, coupa.clone(), acceptor));
 
     // The servers accept from here on (the listeners were bound above), so announce.
     let line = serde_json::to_string(&ready)?;
@@ -229,6 +264,9 @@ async fn run() -> anyhow::Result<()> {
         args.roles,
         if args.coupa_rate_limit { "on" } else { "off" }
     );
+    if let Some(ca) = &ready.ca_file {
+        eprintln!("  TLS           certificate authority in {ca}");
+    }
     for c in &coupa.clients {
         eprintln!(
             "    {:<10} {}{}",
@@ -282,5 +320,9 @@ mod tests {
         assert!(args("--bogus").is_err());
         assert!(args("--groups").is_err());
         assert!(args("--groups x").is_err());
+        let a = args("--tls --tls-ca-out /tmp/ca.pem").unwrap();
+        assert!(a.tls && a.tls_ca_out.unwrap().ends_with("ca.pem"));
+        assert!(!args("").unwrap().tls);
+        assert!(args("--tls-ca-out /tmp/ca.pem").is_err(), "needs --tls");
     }
 }
