@@ -37,12 +37,26 @@ impl Standin {
             .read_line(&mut line)
             .expect("read ready line");
         let ready: Value = serde_json::from_str(&line).expect("ready line is JSON");
+        // With `--tls`, the control API is HTTPS too, under the stand-in's own authority.
+        let mut http = reqwest::Client::builder();
+        if let Some(ca) = ready["ca_file"].as_str() {
+            let pem = std::fs::read(ca).expect("read the stand-in's CA file");
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("CA PEM"));
+        }
         Standin {
             child,
             _stdin: stdin,
             ready,
-            http: reqwest::Client::new(),
+            http: http.build().expect("control client"),
         }
+    }
+
+    /// With `--tls`: the PEM file of the authority that issued the stand-ins' certificate.
+    pub fn ca_file(&self) -> String {
+        self.ready["ca_file"]
+            .as_str()
+            .expect("ready line has ca_file: start the stand-in with --tls")
+            .to_owned()
     }
 
     pub fn c1_url(&self) -> String {
