@@ -8,9 +8,10 @@
 //!   company installs its TLS-inspecting proxy's authority; the keychain on macOS; the system
 //!   store on Windows).
 //!
-//! A variable that names nothing usable is an error that names the variable: trusting less than
-//! the user asked for would only resurface later as an unexplained "unknown issuer". Problems
-//! reading the platform store are only logged: the built-in roots still work.
+//! A variable that names nothing usable (a missing or unreadable file or directory, no
+//! certificate at all) is an error that names the variable: trusting less than the user asked for
+//! would only resurface later as an unexplained "unknown issuer". A bad file inside a directory,
+//! and problems reading the platform store, are only logged: the rest still counts.
 //!
 //! Reading the system store costs a few milliseconds (see the README's "Corporate TLS" section), so
 //! it is read when the provider is configured, never for the schema-only runs Terraform makes,
@@ -167,8 +168,19 @@ fn from_dirs(value: &str) -> Result<Vec<CertificateDer<'static>>, TrustError> {
     let mut certs = Vec::new();
     for dir in &dirs {
         let found = rustls_native_certs::load_certs_from_paths(None, Some(dir));
-        if let Some(e) = found.errors.first() {
-            return Err(unreadable(var, &dir.display().to_string(), e));
+        for e in &found.errors {
+            match &e.kind {
+                // The directory itself: the setting is wrong.
+                rustls_native_certs::ErrorKind::Io { path, .. } if path == dir => {
+                    return Err(unreadable(var, &dir.display().to_string(), e));
+                }
+                // One file in it (as OpenSSL and Go do, the others still count): shared
+                // directories such as /etc/ssl/certs may hold something odd.
+                _ => tracing::warn!(
+                    variable = var, error = %e,
+                    "skipped a file in a certificate directory that cannot be read"
+                ),
+            }
         }
         certs.extend(usable(found.certs));
     }

@@ -47,6 +47,11 @@ fn cert_file_and_dirs_replace_the_system_store() {
     write(&a, "one.pem", &make_pki("dir CA 1").ca_pem);
     write(&b, "two.crt", &make_pki("dir CA 2").ca_pem);
     write(&b, "README", "not a certificate, and ignored");
+    write(
+        &b,
+        "broken.pem",
+        "-----BEGIN CERTIFICATE-----\n!!! not base64 !!!\n-----END CERTIFICATE-----\n",
+    );
 
     let roots = load(&env(vec![(ENV_CERT_FILE, file.clone())])).unwrap();
     assert_eq!((roots.source, roots.len()), (RootsSource::Environment, 1));
@@ -83,6 +88,24 @@ fn a_variable_naming_nothing_usable_is_an_error_naming_it() {
     assert!(
         text.contains("unset it to trust the system's certificate store"),
         "{text}"
+    );
+
+    // A broken file named on its own is an error (in a directory it is only skipped, above).
+    let broken = write(
+        tmp.path(),
+        "broken.pem",
+        "-----BEGIN CERTIFICATE-----\n!!! not base64 !!!\n-----END CERTIFICATE-----\n",
+    );
+    let e = err(vec![(ENV_CERT_FILE, broken)]);
+    assert!(
+        matches!(
+            e,
+            TrustError::Unreadable {
+                var: ENV_CERT_FILE,
+                ..
+            }
+        ),
+        "{e:?}"
     );
 
     let e = err(vec![(ENV_CERT_FILE, garbage.clone())]);
