@@ -24,7 +24,8 @@
 //!
 //! **Shared HTTP layer**, which knows nothing of Coupa or ConductorOne:
 //! - [`http`]: timeouts, retries with backoff and `Retry-After`, no redirects, body limits,
-//!   user agent, secret-free logs.
+//!   trusted roots (built-in, system store, `SSL_CERT_FILE` / `SSL_CERT_DIR`), user agent,
+//!   secret-free logs.
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
 //! - [`logging`]: hclog-shaped JSON lines on stderr, the format Terraform reads from plugins.
 //!

@@ -155,6 +155,13 @@ impl Provider for ConductorOneProvider {
                 return None;
             }
         };
+        let http_config = match http_config.with_trust_from_env(&env) {
+            Ok(c) => c,
+            Err(e) => {
+                diag::root_error(diags, "Cannot Read Trusted Certificates", e.to_string());
+                return None;
+            }
+        };
         let http = match HttpClient::new(http_config) {
             Ok(h) => h,
             Err(e) => {
@@ -166,6 +173,7 @@ impl Provider for ConductorOneProvider {
             server = %crate::http::host_of(&settings.base_url),
             auth = auth_kind(&settings.auth),
             coupa_endpoint = settings.coupa_endpoint.is_some(),
+            extra_roots = ?http.config().extra_roots,
             "provider configured"
         );
         self.shared.set(Clients {

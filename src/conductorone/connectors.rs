@@ -319,7 +319,7 @@ impl ConductorOne {
 /// (4xx), a request that never left (no token, invalid arguments) or a connection never made.
 fn may_have_acted(e: &ApiError) -> bool {
     match e {
-        ApiError::Http(HttpError::Connect { .. }) => false,
+        ApiError::Http(HttpError::Connect { .. } | HttpError::Certificate { .. }) => false,
         ApiError::Http(_) | ApiError::Decode { .. } => true,
         ApiError::Status { status, .. } => *status >= 500,
         ApiError::Token(_) | ApiError::Invalid(_) => false,

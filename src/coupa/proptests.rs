@@ -360,6 +360,7 @@ proptest! {
                     active: true,
                     created_at: None,
                     updated_at: None,
+                    kind: String::new(),
                 })
                 .collect();
             let _ = pager.record(offset, rows);

@@ -13,12 +13,16 @@
 //!   when the request is safe to replay: an intermediary's hiccup is cured by a second attempt, a
 //!   server that means it is reported at once rather than after the whole retry budget;
 //! - redirects are never followed: credentials must not travel to a host nobody validated;
+//! - servers are trusted through the built-in roots and the system store, or the certificates
+//!   `SSL_CERT_FILE` / `SSL_CERT_DIR` name ([`trust`]); a certificate refused is reported with
+//!   what to do about it, never retried;
 //! - response bodies are capped, so a runaway answer cannot exhaust memory;
 //! - log lines carry method, host, path, status, attempt and request ID, never headers or bodies,
 //!   which is where secrets live.
 
 mod endpoint;
 mod retry;
+mod trust;
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +35,7 @@ use crate::secret::Secret;
 
 pub use endpoint::{is_loopback, parse_endpoint, EndpointError};
 pub use retry::{decide, garbled, parse_retry_after, Replay, RetryPolicy, Verdict};
+pub use trust::{ExtraRoots, RootsSource, TrustError, ENV_CERT_DIR, ENV_CERT_FILE};
 
 /// Tuning knobs read from the environment by the provider's `configure`: for networks slower
 /// than the defaults assume, and for tests, which cannot wait 30 s per fault. Not provider
@@ -51,6 +56,8 @@ pub struct HttpConfig {
     pub attempt_timeout: Duration,
     pub retry: RetryPolicy,
     pub max_body_bytes: usize,
+    /// Certificate authorities trusted on top of the built-in roots (see [`trust`]).
+    pub extra_roots: ExtraRoots,
 }
 
 impl HttpConfig {
@@ -62,7 +69,19 @@ impl HttpConfig {
             attempt_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             max_body_bytes: 16 * 1024 * 1024,
+            extra_roots: ExtraRoots::default(),
         }
+    }
+
+    /// This configuration trusting, besides the built-in roots, the certificates that
+    /// [`ENV_CERT_FILE`] and [`ENV_CERT_DIR`] name or else the system store (see [`trust`]).
+    /// `Err` names the variable that names nothing usable.
+    pub fn with_trust_from_env(
+        mut self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, TrustError> {
+        self.extra_roots = trust::load(env)?;
+        Ok(self)
     }
 
     /// This configuration with the timeouts and the retry budget that [`ENV_CONNECT_TIMEOUT`],
@@ -314,6 +333,9 @@ pub enum HttpError {
     Connect { host: String, reason: String },
     #[error("{host} did not answer within {}", human_duration(*.limit))]
     Timeout { host: String, limit: Duration },
+    /// The TLS handshake failed on the server's certificate. Never retried: it will not change.
+    #[error("could not connect securely to {host}: {reason}")]
+    Certificate { host: String, reason: String },
     #[error("the connection to {host} failed before a complete answer arrived: {reason}")]
     Transport { host: String, reason: String },
     #[error("{host} answered with a redirect (HTTP {status}) to {location}; redirects are never followed, so that credentials only go to the host you configured")]
@@ -337,11 +359,17 @@ pub struct HttpClient {
 
 impl HttpClient {
     pub fn new(config: HttpConfig) -> Result<Self, HttpError> {
-        let inner = reqwest::Client::builder()
+        // The system proxy settings (HTTPS_PROXY, NO_PROXY, …) stay reqwest's default: no
+        // `.no_proxy()` and no `.proxy(…)` here.
+        let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .connect_timeout(config.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(Duration::from_secs(60));
+        for cert in config.extra_roots.for_reqwest() {
+            builder = builder.add_root_certificate(cert);
+        }
+        let inner = builder
             .build()
             .map_err(|e| HttpError::Setup(e.to_string()))?;
         Ok(HttpClient { inner, config })
@@ -479,6 +507,8 @@ impl HttpClient {
                 host,
                 limit: self.config.attempt_timeout,
             }
+        } else if let Some(reason) = trust::certificate_failure(&e) {
+            HttpError::Certificate { host, reason }
         } else if e.is_connect() {
             HttpError::Connect {
                 host,

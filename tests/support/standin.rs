@@ -1,3 +1,4 @@
 //! The stand-ins, started in process (see the `conductorone-standin` crate).
 
-pub use standin::Standin;
+#[allow(unused_imports)]
+pub use standin::{Options, Standin};

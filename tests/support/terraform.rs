@@ -3,7 +3,9 @@
 //! Each test gets its own working directory with a CLI config whose `dev_overrides` point at the
 //! directory of the built provider binary, so no `terraform init` and no registry are needed.
 //! The environment is controlled: no `RUST_BACKTRACE`, our own `TF_CLI_CONFIG_FILE`, no inherited
-//! `CONDUCTORONE_*` or `TF_*` variables.
+//! `CONDUCTORONE_*` or `TF_*` variables, and none of the machine's trust (`SSL_CERT_FILE`,
+//! `SSL_CERT_DIR`) or proxy (`HTTPS_PROXY`, `NO_PROXY`, …) settings: a test that wants them sets
+//! them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,6 +14,16 @@ use std::process::{Command, Output};
 pub const SOURCE: &str = "example.com/platform/conductorone";
 /// The same address as `terraform providers schema -json` spells it.
 pub const SOURCE_FQN: &str = "example.com/platform/conductorone";
+
+/// Variables of the machine that would change how the provider reaches the stand-ins.
+const INHERITED_NETWORK_SETTINGS: [&str; 6] = [
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+];
 
 pub struct Terraform {
     pub bin: PathBuf,
@@ -121,6 +133,7 @@ impl Workdir {
                 || k.starts_with("TFC_")
                 || k.starts_with("RUST_")
                 || k == "PLUGIN_LOG_FILE"
+                || INHERITED_NETWORK_SETTINGS.contains(&k.to_ascii_uppercase().as_str())
             {
                 cmd.env_remove(k);
             }

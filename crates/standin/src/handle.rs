@@ -19,12 +19,35 @@ impl Standin {
         stop: tokio::sync::oneshot::Sender<()>,
         thread: JoinHandle<()>,
     ) -> Self {
+        // In `tls` mode the control API is HTTPS too, under the stand-ins' own authority.
+        let mut http = reqwest::Client::builder();
+        if let Some(pem) = ready["ca_file"]
+            .as_str()
+            .and_then(|f| std::fs::read(f).ok())
+        {
+            if let Ok(ca) = reqwest::Certificate::from_pem(&pem) {
+                http = http.add_root_certificate(ca);
+            }
+        }
         Standin {
             ready,
             stop: Some(stop),
             thread: Some(thread),
-            http: reqwest::Client::new(),
+            http: http.build().unwrap_or_default(),
         }
+    }
+
+    /// Stand-ins started with `options` (see [`crate::Options`]).
+    ///
+    /// # Panics
+    /// When they cannot start: for tests, where that is the end anyway.
+    pub fn start_with(options: crate::Options) -> Self {
+        crate::start(options).expect("start the stand-ins")
+    }
+
+    /// In `tls` mode: the PEM file of the authority that issued the stand-ins' certificate.
+    pub fn ca_file(&self) -> String {
+        self.text(&["ca_file"])
     }
 
     /// The default stand-ins (137 groups, 23 roles, no rate limit, no latency).

@@ -27,6 +27,7 @@
 //! - ConductorOne: [`conductorone`] (routes) over [`c1_auth`], [`c1_model`], [`c1_control`].
 //! - Coupa: [`coupa`] (routes) over [`coupa_auth`], [`coupa_query`], [`coupa_seed`],
 //!   [`coupa_doc`], [`ratelimit`].
+//! - [`tls`]: the `tls` mode's authority and certificate.
 //! - [`util`]: IDs, dates, forms.
 
 mod c1_auth;
@@ -41,6 +42,7 @@ mod coupa_query;
 mod coupa_seed;
 mod ratelimit;
 mod server;
+mod tls;
 mod util;
 
 mod handle;
@@ -68,6 +70,11 @@ pub struct Options {
     pub coupa_rate_limit: bool,
     /// Latency added to every API answer of both servers.
     pub latency_ms: u64,
+    /// Serve HTTPS at `https://localhost:PORT`, with a certificate issued by an authority made
+    /// at start; the ready line's `ca_file` names its PEM. See [`tls`].
+    pub tls: bool,
+    /// Where to write that PEM (else a file in the temp directory).
+    pub tls_ca_out: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -80,6 +87,8 @@ impl Default for Options {
             roles: 23,
             coupa_rate_limit: false,
             latency_ms: 0,
+            tls: false,
+            tls_ca_out: None,
         }
     }
 }
@@ -134,8 +143,23 @@ async fn serve(options: &Options) -> anyhow::Result<serde_json::Value> {
     let coupa_listener = tokio::net::TcpListener::bind((bind, options.coupa_port))
         .await
         .with_context(|| format!("binding {bind}:{}", options.coupa_port))?;
-    let c1_host = host_port(c1_listener.local_addr()?);
-    let coupa_host = host_port(coupa_listener.local_addr()?);
+    let tls = if options.tls {
+        let ip = c1_listener.local_addr()?.ip();
+        Some(tls::setup(
+            options.tls_ca_out.as_deref(),
+            (!ip.is_loopback()).then_some(ip),
+        )?)
+    } else {
+        None
+    };
+    // Over TLS, loopback is named `localhost`, as certificates name hosts.
+    let named = |addr: std::net::SocketAddr| match &tls {
+        Some(_) if addr.ip().is_loopback() => format!("localhost:{}", addr.port()),
+        _ => host_port(addr),
+    };
+    let c1_host = named(c1_listener.local_addr()?);
+    let coupa_host = named(coupa_listener.local_addr()?);
+    let scheme = if tls.is_some() { "https" } else { "http" };
 
     let user_id = util::ksuid();
     let others = vec![util::ksuid(), util::ksuid()];
@@ -154,8 +178,9 @@ async fn serve(options: &Options) -> anyhow::Result<serde_json::Value> {
 
     let apps = c1.app_ids();
     let ready = Ready {
-        conductorone_url: format!("http://{c1_host}"),
-        coupa_url: format!("http://{coupa_host}"),
+        conductorone_url: format!("{scheme}://{c1_host}"),
+        coupa_url: format!("{scheme}://{coupa_host}"),
+        ca_file: tls.as_ref().map(|t| t.ca_file.display().to_string()),
         conductorone: C1Creds {
             client_id: c1.auth.client.client_id.clone(),
             client_secret: c1.auth.client.client_secret.clone(),
@@ -188,8 +213,9 @@ async fn serve(options: &Options) -> anyhow::Result<serde_json::Value> {
                 .collect(),
         },
     };
-    tokio::spawn(server::serve(c1_listener, c1));
-    tokio::spawn(server::serve(coupa_listener, coupa));
+    let acceptor = tls.map(|t| t.acceptor);
+    tokio::spawn(server::serve(c1_listener, c1, acceptor.clone()));
+    tokio::spawn(server::serve(coupa_listener, coupa, acceptor));
     Ok(serde_json::to_value(&ready)?)
 }
 
@@ -198,6 +224,9 @@ async fn serve(options: &Options) -> anyhow::Result<serde_json::Value> {
 struct Ready {
     conductorone_url: String,
     coupa_url: String,
+    /// In `tls` mode: the PEM file of the authority that issued both servers' certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ca_file: Option<String>,
     conductorone: C1Creds,
     coupa: CoupaCreds,
 }

@@ -13,7 +13,8 @@ use standin::Options;
 
 const USAGE: &str =
     "usage: conductorone-standin [--bind 127.0.0.1] [--c1-port 0] [--coupa-port 0] \
-[--groups 137] [--roles 23] [--coupa-rate-limit] [--latency-ms 0] [--exit-on-stdin-eof]";
+[--groups 137] [--roles 23] [--coupa-rate-limit] [--latency-ms 0] [--exit-on-stdin-eof] \
+[--tls [--tls-ca-out FILE]]";
 
 struct Args {
     options: Options,
@@ -46,12 +47,17 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Args> {
             "--latency-ms" => o.latency_ms = value()?.parse().context("--latency-ms")?,
             "--coupa-rate-limit" => o.coupa_rate_limit = true,
             "--exit-on-stdin-eof" => a.exit_on_stdin_eof = true,
+            "--tls" => o.tls = true,
+            "--tls-ca-out" => o.tls_ca_out = Some(value()?.into()),
             "-h" | "--help" => {
                 eprintln!("{USAGE}");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other:?}\n{USAGE}"),
         }
+    }
+    if a.options.tls_ca_out.is_some() && !a.options.tls {
+        bail!("--tls-ca-out needs --tls\n{USAGE}");
     }
     Ok(a)
 }
@@ -90,6 +96,9 @@ async fn run() -> anyhow::Result<()> {
         o.roles,
         if o.coupa_rate_limit { "on" } else { "off" }
     );
+    if let Some(ca) = ready["ca_file"].as_str() {
+        eprintln!("  TLS           certificate authority in {ca}");
+    }
     if let Some(clients) = ready["coupa"]["clients"].as_object() {
         for (label, c) in clients {
             let inactive = if c["active"] == false {
@@ -151,5 +160,13 @@ mod tests {
         assert!(args("--bogus").is_err());
         assert!(args("--groups").is_err());
         assert!(args("--groups x").is_err());
+    }
+
+    #[test]
+    fn tls_flags() {
+        let a = args("--tls --tls-ca-out /tmp/ca.pem").unwrap();
+        assert!(a.options.tls && a.options.tls_ca_out.unwrap().ends_with("ca.pem"));
+        assert!(!args("").unwrap().options.tls);
+        assert!(args("--tls-ca-out /tmp/ca.pem").is_err(), "needs --tls");
     }
 }

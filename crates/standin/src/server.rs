@@ -6,6 +6,9 @@
 //! [`Outcome`]. Returning [`Outcome::Reset`] makes the service fail, which hyper answers by closing
 //! the connection without writing a byte; the socket is set to linger 0 first, so the close is a
 //! TCP RST and the client sees "connection reset" rather than a tidy EOF.
+//!
+//! With a TLS acceptor (`--tls`, see [`crate::tls`]) each connection is a TLS session first; a
+//! reset then drops the TLS session and its TCP connection the same way.
 
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::{Bytes, Incoming};
@@ -21,6 +24,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{server::TlsStream, TlsAcceptor};
 
 /// Requests larger than this are refused with 413; nothing legitimate comes close.
 const MAX_REQUEST_BODY: usize = 16 << 20;
@@ -173,8 +177,8 @@ impl std::fmt::Display for ResetConnection {
 
 impl std::error::Error for ResetConnection {}
 
-/// Accepts connections forever, one task per connection.
-pub async fn serve<A: App>(listener: TcpListener, app: Arc<A>) {
+/// Accepts connections forever, one task per connection, each a TLS session when `tls` is given.
+pub async fn serve<A: App>(listener: TcpListener, app: Arc<A>, tls: Option<TlsAcceptor>) {
     loop {
         let stream = match listener.accept().await {
             Ok((s, _)) => s,
@@ -186,7 +190,16 @@ pub async fn serve<A: App>(listener: TcpListener, app: Arc<A>) {
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
+            let stream = match tls {
+                None => Stream::Plain(stream),
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(s) => Stream::Tls(Box::new(s)),
+                    // A client that does not trust our authority hangs up here: expected.
+                    Err(_) => return,
+                },
+            };
             let reset = Arc::new(AtomicBool::new(false));
             let io = TokioIo::new(ConnIo {
                 stream,
@@ -241,16 +254,41 @@ async fn read_request(req: Request<Incoming>) -> Result<Req, Response<OutBody>> 
 /// The TCP stream of one connection. When a reset was asked for, it skips the graceful shutdown
 /// (no FIN) and sets linger 0 before the socket closes, so the kernel sends RST.
 struct ConnIo {
-    stream: TcpStream,
+    stream: Stream,
     reset: Arc<AtomicBool>,
+}
+
+/// A connection as accepted: plain, or a TLS session over it.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref().0,
+        }
+    }
 }
 
 impl Drop for ConnIo {
     fn drop(&mut self) {
         if self.reset.load(Ordering::SeqCst) {
-            let _ = self.stream.set_zero_linger();
+            let _ = self.stream.tcp().set_zero_linger();
         }
     }
+}
+
+/// Forwards an I/O call to the plain or the TLS stream.
+macro_rules! forward {
+    ($stream:expr, $method:ident($($arg:expr),*)) => {
+        match $stream {
+            Stream::Plain(s) => Pin::new(s).$method($($arg),*),
+            Stream::Tls(s) => Pin::new(&mut **s).$method($($arg),*),
+        }
+    };
 }
 
 impl AsyncRead for ConnIo {
@@ -259,7 +297,7 @@ impl AsyncRead for ConnIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+        forward!(&mut self.get_mut().stream, poll_read(cx, buf))
     }
 }
 
@@ -269,11 +307,11 @@ impl AsyncWrite for ConnIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        forward!(&mut self.get_mut().stream, poll_write(cx, buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        forward!(&mut self.get_mut().stream, poll_flush(cx))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -281,7 +319,7 @@ impl AsyncWrite for ConnIo {
         if this.reset.load(Ordering::SeqCst) {
             return Poll::Ready(Ok(()));
         }
-        Pin::new(&mut this.stream).poll_shutdown(cx)
+        forward!(&mut this.stream, poll_shutdown(cx))
     }
 }
 
@@ -334,7 +372,7 @@ mod tests {
     async fn reset_sends_rst_and_short_body_is_cut() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener, Arc::new(Faulty)));
+        tokio::spawn(serve(listener, Arc::new(Faulty), None));
         let (reset, short, ok) = tokio::task::spawn_blocking(move || {
             (
                 exchange(addr, "/reset"),
