@@ -8,8 +8,8 @@
 //! Three floors; imports only point down.
 //!
 //! **Terraform glue**, one Terraform object per file, its state struct beside its schema:
-//! - [`provider`]: the provider schema, configuration from attributes and env vars, and the
-//!   clients shared by every resource and data source of one plugin process.
+//! - [`provider`]: the provider schema, and configuration from attributes and env vars, which
+//!   builds the clients.
 //! - [`resources::coupa_integration`]: `conductorone_coupa_integration`, the connector lifecycle.
 //! - [`data_sources::coupa_groups`], [`data_sources::coupa_roles`]: list a Coupa tenant.
 //! - [`tf`]: our small kit over `tf-provider`: attribute builders, validators, diagnostics.
@@ -17,6 +17,8 @@
 //!   failures turned into diagnostics on the attribute that must change.
 //!
 //! **API clients**, which know nothing of Terraform:
+//! - [`clients`]: the clients of one plugin process, shared by every resource and data source
+//!   through a handle the provider fills at configure time.
 //! - [`coupa`]: domain rules, OAuth2 client credentials with a token cache, paged listing of
 //!   user groups and roles under Coupa's rate limit.
 //! - [`conductorone`]: credentials (client ID, Ed25519 key, OIDC), server URL derivation, one
@@ -29,7 +31,8 @@
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
 //! - [`logging`]: hclog-shaped JSON lines on stderr, the format Terraform reads from plugins.
 //!
-//! The local stand-ins of both APIs live in `src/bin/standin/` and share no code with this crate.
+//! The local stand-ins of both APIs are the crate `crates/standin`, which does not depend on this
+//! one; the test kit (`crates/testkit`) and the benchmark (`crates/bench`) sit beside it.
 
 // No panic in library code on anything a server, a user or the environment sends: no unwrap,
 // expect, panic or unreachable, no indexing or string slicing that can be out of bounds, and no
@@ -56,6 +59,7 @@
     )
 )]
 
+pub mod clients;
 pub mod conductorone;
 pub mod coupa;
 pub mod data_sources;

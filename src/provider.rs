@@ -1,19 +1,20 @@
-//! The `conductorone` provider: its schema, configuration, and the clients it shares with every
-//! resource and data source of one plugin process.
+//! The `conductorone` provider: its schema, and its configuration, which builds the API clients
+//! that every resource and data source of one plugin process shares.
 //!
 //! tf-provider asks for the resource and data source objects once at start-up, before
-//! `configure`; they therefore hold a [`Shared`] handle that `configure` fills in. Configure makes
-//! no network call: the first token is fetched when the first resource needs it.
+//! `configure`; they therefore hold a [`Shared`] handle (see [`crate::clients`]) that `configure`
+//! fills in. Configure makes no network call: the first token is fetched when the first resource
+//! needs it.
 
 pub mod settings;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::{map, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
+use crate::clients::{Clients, Shared};
 use crate::conductorone::ConductorOne;
 use crate::coupa::Coupa;
 use crate::data_sources::{coupa_groups::CoupaGroups, coupa_roles::CoupaRoles};
@@ -21,37 +22,6 @@ use crate::http::{user_agent, HttpClient, HttpConfig};
 use crate::resources::coupa_integration::CoupaIntegration;
 use crate::tf::{diag, schema as s};
 use settings::{ProviderConfig, SettingError};
-
-/// The API clients of one configured provider process.
-pub struct Clients {
-    pub conductorone: ConductorOne,
-    pub coupa: Coupa,
-}
-
-/// A handle on the clients, empty until `configure` runs.
-#[derive(Clone, Default)]
-pub struct Shared(Arc<RwLock<Option<Arc<Clients>>>>);
-
-impl Shared {
-    pub fn set(&self, clients: Clients) {
-        if let Ok(mut slot) = self.0.write() {
-            *slot = Some(Arc::new(clients));
-        }
-    }
-
-    /// The clients, or an error diagnostic saying the provider is not configured.
-    pub fn get(&self, diags: &mut Diagnostics) -> Option<Arc<Clients>> {
-        let clients = self.0.read().ok().and_then(|slot| slot.clone());
-        if clients.is_none() {
-            diag::root_error(
-                diags,
-                "Provider Not Configured",
-                "The conductorone provider was used before it was configured. This usually follows an earlier error in the provider block: fix that one first.",
-            );
-        }
-        clients
-    }
-}
 
 pub struct ConductorOneProvider {
     shared: Shared,

@@ -4,11 +4,8 @@
 //! with an error naming the status, host and path; the state keeps the connector; once the cause
 //! is gone the next plan is empty and no second connector exists.
 
-mod support;
-
 use serde_json::{json, Value};
-use support::terraform::Run;
-use support::{workdir_for, Standin, Terraform, Workdir, COUPA_VARIABLES};
+use testkit::{terraform, Rig, Run, COUPA_VARIABLES};
 
 const PAGE: &str =
     "<html><head><title>404 Not Found</title></head><body><center>nginx</center></body></html>";
@@ -26,16 +23,14 @@ resource "conductorone_coupa_integration" "x" {{
     )
 }
 
-fn workdir(tf: &Terraform, standin: &Standin) -> Workdir {
-    let mut wd = workdir_for(tf, standin);
-    wd.set_env("CONDUCTORONE_HTTP_TIMEOUT", "1s");
-    wd.set_env("CONDUCTORONE_HTTP_RETRY_BUDGET", "2s");
-    wd
+/// A rig whose persistent faults fail fast.
+fn rig() -> Option<Rig> {
+    let mut rig = Rig::start(terraform!())?;
+    rig.fast_failures();
+    Some(rig)
 }
 
-fn flat(run: &Run) -> String {
-    run.all().split_whitespace().collect::<Vec<_>>().join(" ")
-}
+const ADDR: &str = "conductorone_coupa_integration.x";
 
 /// A proxy's 404 page for every `method` request under `path`.
 fn page_404(method: &str, path: &str) -> Value {
@@ -43,185 +38,127 @@ fn page_404(method: &str, path: &str) -> Value {
            "body": PAGE, "count": 1000})
 }
 
-async fn clear_faults(standin: &Standin) {
-    reqwest::Client::new()
-        .delete(format!("{}/_standin/faults", standin.c1_url()))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn live(standin: &Standin, app: &str) -> Vec<String> {
-    standin
-        .connectors()
-        .await
-        .into_iter()
-        .filter(|c| c["appId"] == app && c["deletedAt"].is_null())
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The connector ID in the state, if any (`terraform state show` would print the secret).
-fn state_id(wd: &Workdir) -> Option<String> {
-    let state: Value =
-        serde_json::from_str(&std::fs::read_to_string(wd.path().join("terraform.tfstate")).ok()?)
-            .ok()?;
-    state["resources"].as_array()?.iter().find_map(|r| {
-        r["instances"][0]["attributes"]["id"]
-            .as_str()
-            .map(str::to_owned)
-    })
-}
-
 #[track_caller]
 fn assert_names_the_page(run: &Run, summary: &str, host: &str, path: &str) {
-    assert_ne!(run.code, 0, "must fail:\n{}", run.all());
-    let out = flat(run);
-    for want in [
+    run.assert_failed(summary).assert_says(&[
         summary,
         &format!("{host}{path}"),
         "answered HTTP 404 with an HTML page titled \"404 Not Found\"",
         "which is not an error of ConductorOne's API",
         "proxy",
-    ] {
-        assert!(out.contains(want), "no {want:?} in:\n{out}");
-    }
+    ]);
 }
 
-fn c1_host(standin: &Standin) -> String {
-    standin.c1_url().trim_start_matches("http://").to_owned()
+fn c1_host(rig: &Rig) -> String {
+    rig.standin
+        .c1_url()
+        .trim_start_matches("http://")
+        .to_owned()
 }
 
 #[tokio::test]
 async fn refresh_update_and_delete_keep_the_connector_when_a_proxy_answers_404() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
-    let app = standin.c1("app_id");
-    let wd = workdir(&tf, &standin);
-    wd.write_main(&integration(&app, "acme.coupahost.com"));
-    wd.apply().assert_ok("apply");
-    let id = state_id(&wd).expect("created");
+    let Some(rig) = rig() else { return };
+    let app = rig.app();
+    let host = c1_host(&rig);
+    rig.write(&integration(&app, "acme.coupahost.com"));
+    rig.apply().assert_ok("apply");
+    let id = rig.state_id(ADDR).expect("created");
     let object = format!("/api/v1/apps/{app}/connectors/{id}");
+    let one = std::slice::from_ref(&id);
 
     // Refresh: the plan fails instead of proposing a second connector.
-    standin.c1_fault(page_404("GET", "/api/v1/apps/")).await;
-    let plan = wd.plan();
-    assert_names_the_page(
-        &plan,
-        "Unable to Read Coupa Integration",
-        &c1_host(&standin),
-        &object,
-    );
-    assert!(!flat(&plan).contains("will be created"), "{}", plan.all());
-    let apply = wd.apply();
-    assert_names_the_page(
-        &apply,
-        "Unable to Read Coupa Integration",
-        &c1_host(&standin),
-        &object,
-    );
+    rig.standin.c1_fault(page_404("GET", "/api/v1/apps/")).await;
+    let plan = rig.plan();
+    assert_names_the_page(&plan, "Unable to Read Coupa Integration", &host, &object);
+    plan.assert_never_says(&["will be created"]);
+    let apply = rig.apply();
+    assert_names_the_page(&apply, "Unable to Read Coupa Integration", &host, &object);
     assert_eq!(
-        state_id(&wd).as_deref(),
+        rig.state_id(ADDR).as_deref(),
         Some(id.as_str()),
         "still in state"
     );
-    clear_faults(&standin).await;
-    assert_eq!(wd.plan().code, 0, "the plan after is empty");
-    assert_eq!(live(&standin, &app).await, std::slice::from_ref(&id));
+    rig.standin.clear_faults().await;
+    rig.plan().assert_no_changes("the plan after");
+    assert_eq!(rig.live_ids(&app).await, one);
 
     // Update: the POST to the connector meets the page; the state keeps the old values.
-    wd.write_main(&integration(&app, "beta.coupahost.com"));
-    standin.c1_fault(page_404("POST", &object)).await;
-    let apply = wd.apply();
-    assert_names_the_page(
-        &apply,
-        "Unable to Update Coupa Integration",
-        &c1_host(&standin),
-        &object,
-    );
-    assert_eq!(state_id(&wd).as_deref(), Some(id.as_str()));
-    clear_faults(&standin).await;
-    wd.apply().assert_ok("apply again");
-    let plan = wd.plan();
-    assert_eq!(plan.code, 0, "{}", plan.all());
-    assert_eq!(
-        live(&standin, &app).await,
-        std::slice::from_ref(&id),
-        "updated in place"
-    );
+    rig.write(&integration(&app, "beta.coupahost.com"));
+    rig.standin.c1_fault(page_404("POST", &object)).await;
+    let apply = rig.apply();
+    assert_names_the_page(&apply, "Unable to Update Coupa Integration", &host, &object);
+    assert_eq!(rig.state_id(ADDR).as_deref(), Some(id.as_str()));
+    rig.standin.clear_faults().await;
+    rig.apply_and_converge();
+    assert_eq!(rig.live_ids(&app).await, one, "updated in place");
 
     // Delete: a 404 page is no proof of deletion.
-    standin.c1_fault(page_404("DELETE", &object)).await;
-    let destroy = wd.destroy();
+    rig.standin.c1_fault(page_404("DELETE", &object)).await;
+    let destroy = rig.destroy();
     assert_names_the_page(
         &destroy,
         "Unable to Delete Coupa Integration",
-        &c1_host(&standin),
+        &host,
         &object,
     );
-    assert_eq!(state_id(&wd).as_deref(), Some(id.as_str()));
-    assert_eq!(live(&standin, &app).await, std::slice::from_ref(&id));
-    clear_faults(&standin).await;
-    wd.destroy().assert_ok("destroy again");
-    assert!(live(&standin, &app).await.is_empty());
-    assert_eq!(state_id(&wd), None);
+    assert_eq!(rig.state_id(ADDR).as_deref(), Some(id.as_str()));
+    assert_eq!(rig.live_ids(&app).await, one);
+    rig.standin.clear_faults().await;
+    rig.destroy().assert_ok("destroy again");
+    assert!(rig.live_ids(&app).await.is_empty());
+    assert_eq!(rig.state_id(ADDR), None);
 }
 
 #[tokio::test]
 async fn import_and_create_recovery_name_the_page() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
-    let app = standin.c1("app_id");
-    let wd = workdir(&tf, &standin);
-    wd.write_main(&integration(&app, "acme.coupahost.com"));
-    wd.apply().assert_ok("apply");
-    let id = state_id(&wd).expect("created");
+    let Some(rig) = rig() else { return };
+    let app = rig.app();
+    let host = c1_host(&rig);
+    rig.write(&integration(&app, "acme.coupahost.com"));
+    rig.apply().assert_ok("apply");
+    let id = rig.state_id(ADDR).expect("created");
 
-    // Import into another workdir: refused with the page named, then accepted.
-    let other = workdir(&tf, &standin);
+    // Import into another state: refused with the page named, then accepted.
+    let other = rig.another_workdir();
     other.write_main(&integration(&app, "acme.coupahost.com"));
-    standin.c1_fault(page_404("GET", "/api/v1/apps/")).await;
-    let address = "conductorone_coupa_integration.x";
+    rig.standin.c1_fault(page_404("GET", "/api/v1/apps/")).await;
     let import_id = format!("{app}/{id}");
-    let import = other.run(&["import", "-no-color", "-input=false", address, &import_id]);
+    let import = other.import(ADDR, &import_id);
+    rig.needles.assert_absent(&import.all(), "import");
     assert_names_the_page(
         &import,
         "Unable to Read Coupa Integration",
-        &c1_host(&standin),
+        &host,
         &format!("/api/v1/apps/{app}/connectors/{id}"),
     );
-    assert!(!flat(&import).contains("non-existent"), "{}", import.all());
-    clear_faults(&standin).await;
-    other
-        .run(&["import", "-no-color", "-input=false", address, &import_id])
-        .assert_ok("import");
+    import.assert_never_says(&["non-existent"]);
+    rig.standin.clear_faults().await;
+    other.import(ADDR, &import_id).assert_ok("import");
 
     // Create recovery: the create's answer is lost, and the lookup meets the page.
-    let third = workdir(&tf, &standin);
+    let third = rig.another_workdir();
     third.write_main(&integration(&app, "gamma.coupahost.com"));
-    standin
+    rig.standin
         .c1_fault(
             json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
                          "kind": "reset", "after_handler": true}),
         )
         .await;
-    standin
+    rig.standin
         .c1_fault(page_404("GET", &format!("/api/v1/apps/{app}/connectors")))
         .await;
     let apply = third.apply();
-    assert_ne!(apply.code, 0, "{}", apply.all());
-    let out = flat(&apply);
-    for want in [
+    rig.needles.assert_absent(&apply.all(), "apply");
+    apply.assert_failed("create").assert_says(&[
         "Unable to Create Coupa Integration",
         "listing the connectors of app",
-        &format!("{}/api/v1/apps/{app}/connectors", c1_host(&standin)),
+        &format!("{host}/api/v1/apps/{app}/connectors"),
         "answered HTTP 404 with an HTML page titled \"404 Not Found\"",
         "import it with `terraform import",
-    ] {
-        assert!(out.contains(want), "no {want:?} in:\n{out}");
-    }
+    ]);
     assert_eq!(
-        state_id(&third),
+        third.state_attributes(ADDR),
         None,
         "nothing recorded that is not proven"
     );

@@ -2,40 +2,22 @@
 //! configure, the resource lifecycle and the data sources, plus the agreement between each state
 //! struct and its schema, which the typed calls cannot see.
 
-mod support;
-
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, DataSource, Diagnostics, Provider, Resource};
+use tf_provider::{AttributePath, DataSource, Diagnostics, Resource};
 
-use support::Standin;
+use testkit::lifecycle::s;
+use testkit::{Lifecycle, Standin};
 use tfp_conductorone::data_sources::{coupa_groups, coupa_roles};
+use tfp_conductorone::provider::provider_schema;
 use tfp_conductorone::provider::settings::ProviderConfig;
-use tfp_conductorone::provider::{provider_schema, ConductorOneProvider};
+use tfp_conductorone::provider::ConductorOneProvider;
 use tfp_conductorone::resources::coupa_integration::{self, CoupaIntegration, State};
 
-fn s(v: &str) -> Value<String> {
-    Value::Value(v.to_owned())
-}
-
 async fn configured(standin: &Standin) -> ConductorOneProvider {
-    let provider = ConductorOneProvider::new();
-    let mut diags = Diagnostics::default();
-    let config = ProviderConfig {
-        server_url: s(&standin.c1_url()),
-        client_id: s(&standin.c1("client_id")),
-        client_secret: s(&standin.c1("client_secret")),
-        coupa_endpoint: s(&standin.coupa_url()),
-        ..Default::default()
-    };
-    provider
-        .configure(&mut diags, "1.0.3".into(), config)
-        .await
-        .expect("configure");
-    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
-    provider
+    Lifecycle::start(standin).await.provider
 }
 
 fn summaries(diags: &Diagnostics) -> Vec<String> {
@@ -48,11 +30,8 @@ fn summaries(diags: &Diagnostics) -> Vec<String> {
 
 fn config(standin: &Standin, client: &str) -> State {
     State {
-        app_id: s(&standin.c1("app_id")),
         coupa_domain: s("https://Acme.CoupaHost.com/session/new"),
-        client_id: s(&standin.coupa_client(client, "client_id")),
-        client_secret: s(&standin.coupa_client(client, "client_secret")),
-        ..Default::default()
+        ..Lifecycle::integration_config(standin, client)
     }
 }
 
@@ -67,17 +46,11 @@ async fn configure_makes_no_network_call() {
 #[tokio::test]
 async fn resource_lifecycle_through_the_trait_methods() {
     let standin = Standin::start();
-    let provider = configured(&standin).await;
-    let r = CoupaIntegration::new(provider.shared().clone());
-    let mut diags = Diagnostics::default();
+    let mut life = Lifecycle::start(&standin).await;
     let cfg = config(&standin, "read_only");
 
     // Plan: defaults, unknowns, and one Coupa token request with the read-only scopes.
-    let (planned, private) = r
-        .plan_create(&mut diags, cfg.clone(), cfg.clone(), ValueEmpty::default())
-        .await
-        .expect("plan");
-    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+    let (planned, _, _) = life.plan(&cfg).await.ok();
     assert!(planned.id.is_unknown() && planned.user_ids.is_unknown());
     assert_eq!(planned.access_mode, s("read_only"));
     assert_eq!(planned.coupa_url, s("https://acme.coupahost.com"));
@@ -103,18 +76,8 @@ async fn resource_lifecycle_through_the_trait_methods() {
         ]
     );
 
-    // Create: the plan already validated, so Coupa is not asked again.
-    let (created, private) = r
-        .create(
-            &mut diags,
-            planned.clone(),
-            cfg.clone(),
-            private,
-            ValueEmpty::default(),
-        )
-        .await
-        .expect("create");
-    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+    // Apply (the plan again, then create): one process checks Coupa once, whatever it plans.
+    let created = life.apply(&cfg).await.ok();
     assert_eq!(standin.coupa_requests().await.len(), 1);
     let id = created.id.as_ref_option().cloned().expect("id");
     assert_eq!(
@@ -124,30 +87,16 @@ async fn resource_lifecycle_through_the_trait_methods() {
     );
 
     // Read: nothing changed, so the state comes back equal.
-    let (read, private) = r
-        .read(&mut diags, created.clone(), private, ValueEmpty::default())
-        .await
-        .expect("still there");
+    let read = life.refresh().await.ok().expect("still there");
     assert!(read == created, "refresh changed the state");
 
     // Update the owners only: the mask says userIds and the config is not sent.
-    let other = standin.ready["conductorone"]["other_user_ids"][0]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut proposed = read.clone();
-    proposed.user_ids = Value::Value(BTreeSet::from([s(&other)]));
-    let (planned, planned_private, replace) = r
-        .plan_update(
-            &mut diags,
-            read.clone(),
-            proposed.clone(),
-            proposed.clone(),
-            private,
-            ValueEmpty::default(),
-        )
-        .await
-        .expect("plan update");
+    let other = standin.other_user(0);
+    let owners = State {
+        user_ids: Value::Value(BTreeSet::from([s(&other)])),
+        ..cfg.clone()
+    };
+    let (planned, _, replace) = life.plan(&owners).await.ok();
     assert!(replace.is_empty());
     assert!(planned.updated_at.is_unknown());
     assert_eq!(planned.id, read.id, "id stays known across updates");
@@ -156,18 +105,7 @@ async fn resource_lifecycle_through_the_trait_methods() {
         "an update does not rename the connector, so the plan does not show it as unknown"
     );
     standin.clear_logs().await;
-    let (updated, private) = r
-        .update(
-            &mut diags,
-            read.clone(),
-            planned,
-            proposed,
-            planned_private,
-            ValueEmpty::default(),
-        )
-        .await
-        .expect("update");
-    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+    life.apply(&owners).await.ok();
     let log = standin.c1_requests().await;
     let update = log
         .iter()
@@ -181,43 +119,20 @@ async fn resource_lifecycle_through_the_trait_methods() {
     );
 
     // A changed app replaces.
-    let mut moved = updated.clone();
-    moved.app_id = s("elsewhere");
-    let (_, _, replace) = r
-        .plan_update(
-            &mut diags,
-            updated.clone(),
-            moved.clone(),
-            moved,
-            private.clone(),
-            ValueEmpty::default(),
-        )
-        .await
-        .unwrap();
+    let moved = State {
+        app_id: s("elsewhere"),
+        ..owners.clone()
+    };
+    let (_, _, replace) = life.plan(&moved).await.ok();
     assert_eq!(replace, vec![AttributePath::new("app_id")]);
 
     // Destroy, then a refresh sees it gone, and a second destroy still succeeds.
-    r.destroy(
-        &mut diags,
-        updated.clone(),
-        private.clone(),
-        ValueEmpty::default(),
-    )
-    .await
-    .expect("destroy");
-    assert!(r
-        .read(
-            &mut diags,
-            updated.clone(),
-            private.clone(),
-            ValueEmpty::default()
-        )
-        .await
-        .is_none());
-    r.destroy(&mut diags, updated, private, ValueEmpty::default())
-        .await
-        .expect("destroy again");
-    assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
+    let (gone, private) = life.state.clone().expect("in state");
+    life.destroy().await.ok();
+    life.state = Some((gone.clone(), private.clone()));
+    assert!(life.refresh().await.ok().is_none(), "gone");
+    life.state = Some((gone, private));
+    life.destroy().await.ok();
 }
 
 #[tokio::test]

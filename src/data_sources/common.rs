@@ -6,9 +6,9 @@ use tf_provider::schema::{Attribute, AttributeType};
 use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
+use crate::clients::Shared;
 use crate::coupa::{CoupaDomain, Tenant};
 use crate::glue::{check_domain, check_not_blank, Blame};
-use crate::provider::Shared;
 use crate::secret::Secret;
 use crate::tf::value::known_str;
 use crate::tf::{diag, schema as s};

@@ -7,8 +7,8 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics};
 
 use super::common;
+use crate::clients::Shared;
 use crate::coupa::{UserGroup, SCOPE_GROUPS};
-use crate::provider::Shared;
 use crate::tf::schema as s;
 use crate::tf::value::opt_string;
 

@@ -7,8 +7,8 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics};
 
 use super::common;
+use crate::clients::Shared;
 use crate::coupa::{Role as CoupaRole, SCOPE_ROLES};
-use crate::provider::Shared;
 use crate::tf::schema as s;
 
 /// Keep identical to [`schema`]; no `Debug`: it holds the client secret.

@@ -16,8 +16,8 @@ use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use crate::clients::Shared;
 use crate::conductorone::{CreateError, Created, Lookup};
-use crate::provider::Shared;
 use crate::tf::{diag, schema as s};
 
 pub use convert::parse_import_id;

@@ -1,0 +1,39 @@
+//! The provider's test kit, so that each test file reads as a scenario, not as harness code.
+//!
+//! ## Layout
+//! - [`terraform`]: the real Terraform CLI against the built provider: working directories with
+//!   `dev_overrides`, a controlled environment, and assertions on what a run printed.
+//! - [`rig`]: a Terraform working directory wired to a fresh pair of stand-ins, whose every run
+//!   is searched for the stand-ins' secrets.
+//! - [`lifecycle`]: the provider's own methods (configure, plan, apply, read, import, destroy)
+//!   driven as Terraform would, without the CLI.
+//! - [`secrets`]: the search for secrets and secret-shaped strings in text.
+//!
+//! The stand-ins themselves are the `conductorone-standin` crate, re-exported as [`Standin`].
+
+pub mod lifecycle;
+pub mod rig;
+pub mod secrets;
+pub mod terraform;
+
+pub use lifecycle::{Lifecycle, Outcome};
+pub use rig::{Rig, COUPA_VARIABLES};
+pub use standin::{Options as StandinOptions, Standin};
+pub use terraform::{Run, Terraform, Workdir};
+
+/// The Terraform CLI for this test binary's provider, or `None` (the test then returns early)
+/// when `TERRAFORM_BIN` is not set and `REQUIRE_TERRAFORM` is not either.
+///
+/// A macro because only an integration test of the provider package knows where Cargo put the
+/// plugin binary (`CARGO_BIN_EXE_…`).
+#[macro_export]
+macro_rules! terraform {
+    () => {
+        $crate::Terraform::find(env!("CARGO_BIN_EXE_terraform-provider-conductorone"))
+    };
+}
+
+/// Runs of whitespace as one space: Terraform wraps diagnostics at 78 columns.
+pub fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
