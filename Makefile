@@ -4,7 +4,7 @@ TERRAFORM := $(CURDIR)/.tools/terraform/terraform
 unexport RUST_BACKTRACE
 unexport TF_CLI_CONFIG_FILE
 
-.PHONY: tools build lint test demo docs release bench clean
+.PHONY: tools build lint test demo docs release bench reliability clean
 
 tools:
 	@./.ci/install-tools.sh
@@ -13,13 +13,13 @@ build: tools
 	cargo build --workspace --bins
 
 lint: tools
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
 
 ## All tests: unit, provider methods against the stand-ins, end-to-end with Terraform 1.0.3, plus
 ## docs/ up to date, every example formatted and valid, release archive installed by Terraform.
 test: lint
-	TERRAFORM_BIN=$(TERRAFORM) REQUIRE_TERRAFORM=1 cargo test
+	TERRAFORM_BIN=$(TERRAFORM) REQUIRE_TERRAFORM=1 cargo test --workspace
 
 ## Build the provider and the stand-ins, then plan/apply/plan/destroy an example against them.
 demo: build
@@ -43,6 +43,11 @@ bench: tools
 	@./.ci/install-bench-tools.sh
 	cargo build --release --bins
 	TERRAFORM_BIN=$(TERRAFORM) cargo run --release --quiet --bin provider-bench
+
+## The figures of docs/dev/reliability.md: runs the whole suite, then writes
+## docs/dev/reliability-figures.md from what its reliability tests measured.
+reliability: tools
+	./.ci/reliability-figures.sh
 
 clean:
 	cargo clean

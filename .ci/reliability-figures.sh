@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make reliability`: runs the whole suite, whose reliability tests (fault matrix, concurrency,
+# redirects, bad inputs, secret hygiene) write their figures to target/reliability/, then writes
+# docs/dev/reliability-figures.md from those files, with the commit and machine they measured.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf target/reliability
+env -u RUST_BACKTRACE -u TF_CLI_CONFIG_FILE TERRAFORM_BIN="$PWD/.tools/terraform/terraform" \
+  REQUIRE_TERRAFORM=1 cargo test --workspace --quiet >/dev/null
+commit=$(git rev-parse --short HEAD)
+[ -z "$(git status --porcelain)" ] || commit="$commit-dirty"
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+out=docs/dev/reliability-figures.md
+{
+  echo "# Reliability figures"
+  echo
+  echo "Written by \`make reliability\` (.ci/reliability-figures.sh), not by hand: the figures the"
+  echo "reliability tests printed in one run of the whole suite. What each test checks, and why, is in"
+  echo "[reliability.md](reliability.md)."
+  echo
+  echo "- commit: \`$commit\`"
+  echo "- machine: $(nproc) cores ($cpu), $mem, $(uname -sr)"
+  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  for f in target/reliability/*.txt; do
+    echo
+    echo "## $(basename "$f" .txt)"
+    echo
+    echo '```text'
+    cat "$f"
+    echo '```'
+  done
+} >"$out"
+echo "wrote $out"
