@@ -14,12 +14,12 @@ build: tools
 
 lint: tools
 	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 
 ## All tests: unit, provider methods against the stand-ins, end-to-end with Terraform 1.0.3, plus
 ## docs/ up to date, every example formatted and valid, release archive installed by Terraform.
 test: lint
-	TERRAFORM_BIN=$(TERRAFORM) REQUIRE_TERRAFORM=1 cargo test
+	TERRAFORM_BIN=$(TERRAFORM) REQUIRE_TERRAFORM=1 cargo test --workspace
 
 ## Build the provider and the stand-ins, then plan/apply/plan/destroy an example against them.
 demo: build
@@ -36,13 +36,14 @@ docs: tools
 release: tools
 	python3 .ci/release.py
 
-## The figures of the README's "Performance" section: release build, then the benchmark against
-## the stand-ins (listing, start-up next to a Go provider, Terraform plan, binary size). Prints a
-## table and writes target/bench/results.json.
+## The performance figures: release build of the provider and the stand-in, then the benchmark
+## (crates/bench) against the stand-ins: listing against its honest bound, start-up next to a Go
+## provider, Terraform plan, binary size. Prints a table, writes target/bench/results.json and
+## docs/dev/performance.md (with the commit and the machine it measured).
 bench: tools
 	@./.ci/install-bench-tools.sh
-	cargo build --release --bins
-	TERRAFORM_BIN=$(TERRAFORM) cargo run --release --quiet --bin provider-bench
+	cargo build --release -p terraform-provider-conductorone --bins
+	TERRAFORM_BIN=$(TERRAFORM) cargo run --release --quiet -p provider-bench
 
 clean:
 	cargo clean
