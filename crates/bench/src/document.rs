@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use crate::listing::RATIO_MAX;
+use crate::report::thousands;
 
 /// Where the page goes, relative to the repository.
 pub const PATH: &str = "docs/dev/performance.md";
@@ -88,7 +89,7 @@ fn listing(out: &mut String, l: &Value) {
          the slow start of `src/coupa/directory.rs`), then encodes the answer as msgpack as tf-provider \
          does. The child times the `read` and reports its peak resident memory (`VmHWM`). 429s come \
          from the stand-in's counter, failed requests (any status outside 2xx) from its request log.\n\n",
-        groups = u(&l["groups"]),
+        groups = thousands(u(&l["groups"])),
         burst = f(&lim["burst"]),
         rps = f(&lim["rps"]),
         trps = f(&t["requests_per_sec"]),
@@ -114,7 +115,7 @@ fn listing(out: &mut String, l: &Value) {
          Coupa's bucket (the stand-in does not rate-limit `/oauth2/token`, and the bucket is full again \
          by the first page).\n\n",
         tokens = u(&first["token_requests_before_first_page"]),
-        rows = u(&first["groups"]),
+        rows = thousands(u(&first["groups"])),
         pages = u(&first["pages_needed"]),
         burst = f(&lim["burst"]),
         rps = f(&lim["rps"]),
@@ -238,6 +239,14 @@ pub fn utc_now() -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn the_date_is_a_date() {

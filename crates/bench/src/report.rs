@@ -35,6 +35,19 @@ impl Row {
     }
 }
 
+/// `10,000`: digits in groups of three.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
 }
@@ -70,10 +83,16 @@ pub fn table(doc: &Value) -> String {
         let peak = f(&l["peak_rss_mib"]);
         rows.push(
             row(
-                format!("1. List 10,000 groups (data source `read`, median of {runs})"),
+                format!(
+                    "1. List {} groups (data source `read`, median of {runs})",
+                    thousands(u(&l["groups"]))
+                ),
                 format!("{:.2} s", f(&l["median_seconds"])),
             )
-            .target("all 10,000 listed", l["all_groups_listed"] == true),
+            .target(
+                format!("all {} listed", thousands(u(&l["groups"]))),
+                l["all_groups_listed"] == true,
+            ),
         );
         let ms = u(&l["latency_ms"]);
         rows.push(row(

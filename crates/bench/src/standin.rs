@@ -1,5 +1,9 @@
 //! The stand-in process (`conductorone-standin`, built beside the bench) and its control API.
 //!
+//! The only module that knows the stand-ins run as a separate process: the rest of the bench
+//! sees [`Standin`]'s URLs, credentials and control calls, so running them in process instead
+//! changes this file alone.
+//!
 //! The child gets `--exit-on-stdin-eof` and a pipe as stdin, so it ends with the bench even when
 //! the bench is killed; `Drop` kills it as well.
 
