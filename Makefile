@@ -36,13 +36,14 @@ docs: tools
 release: tools
 	python3 .ci/release.py
 
-## The figures of the README's "Performance" section: release build, then the benchmark against
-## the stand-ins (listing, start-up next to a Go provider, Terraform plan, binary size). Prints a
-## table and writes target/bench/results.json.
+## The performance figures: release build of the provider and the stand-in, then the benchmark
+## (crates/bench) against the stand-ins: listing against its honest bound, start-up next to a Go
+## provider, Terraform plan, binary size. Prints a table, writes target/bench/results.json and
+## docs/dev/performance.md (with the commit and the machine it measured).
 bench: tools
 	@./.ci/install-bench-tools.sh
-	cargo build --release --bins
-	TERRAFORM_BIN=$(TERRAFORM) cargo run --release --quiet --bin provider-bench
+	cargo build --release -p terraform-provider-conductorone --bins
+	TERRAFORM_BIN=$(TERRAFORM) cargo run --release --quiet -p provider-bench
 
 ## The figures of docs/dev/reliability.md: runs the whole suite, then writes
 ## docs/dev/reliability-figures.md from what its reliability tests measured.

@@ -10,8 +10,8 @@
 //! after the other: 200 × 150 ms = 30 s, with the rate limit nowhere near reached. Offset pages
 //! (`offset=0, 50, 100…`) are known in advance, so [`Tenant::user_groups`] keeps up to
 //! `Tuning::page_concurrency` in flight and lets the shared [`RateLimiter`] pace them just under
-//! Coupa's limit: 200 pages / 24 per s ≈ 8.3 s, with no 429s (measured against the stand-in with
-//! its rate limit on and 150 ms latency: 8.4 s, against 33 s one page at a time). The price is
+//! Coupa's limit: the burst at once, then the rest at 24.75 per s, about 7.5 s for 200 pages with
+//! no 429s (`make bench` measures it against its bound, in docs/dev/performance.md). The price is
 //! offset paging's known flaw: rows created or deleted while we list shift the pages, so a row
 //! can come twice (we deduplicate by id) or, rarely, be missed until the next refresh. For a
 //! Terraform data source that is read again on every plan, that trade is right.
@@ -19,7 +19,7 @@
 //!
 //! [`RateLimiter`]: super::limiter::RateLimiter
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -33,6 +33,12 @@ use super::records::{decode_page, Record};
 /// Coupa's maximum (and default) page size.
 pub(crate) const PAGE_SIZE: usize = 50;
 const PAGE_U64: u64 = PAGE_SIZE as u64;
+
+/// Slow start: pages released for each page that comes back full. A list that fits in one page
+/// still costs one request; one of 51 to 99 rows costs five (the second page and three empty
+/// ones) where two more per full page would cost three, in exchange for reaching full speed one
+/// round trip sooner on a large tenant.
+pub(crate) const PAGES_PER_FULL_PAGE: u64 = 4;
 
 /// Which page to ask for.
 #[derive(Clone, Copy, Debug)]
@@ -120,10 +126,12 @@ impl Claim {
 /// The bookkeeping of an offset listing, kept free of I/O so its edge cases are unit-tested:
 /// which offset to ask for next, when to stop asking, and the rows so far.
 ///
-/// Pages are released like TCP's slow start: one page first, then two more for each page that
-/// comes back full. Most tenants have a few hundred groups and roles at most, and asking eight
-/// pages at once for a list that fits in one would waste seven requests of Coupa's rate budget;
-/// a large tenant reaches full concurrency after a handful of pages.
+/// Pages are released like TCP's slow start: one page first, then [`PAGES_PER_FULL_PAGE`] more
+/// for each page that comes back full. Most tenants have a few hundred groups and roles at most,
+/// and asking eight pages at once for a list that fits in one would waste seven requests of
+/// Coupa's rate budget; a large tenant has its first page back full after one round trip and
+/// then reaches full concurrency within the next one (1, 4, then 8 in flight), fast enough that
+/// the limiter's burst is spent on pages rather than lost while its bucket sits full.
 #[derive(Debug)]
 pub(crate) struct OffsetPager<T> {
     next: u64,
@@ -131,6 +139,9 @@ pub(crate) struct OffsetPager<T> {
     full_pages: u64,
     /// Offset of the first page that came back short: nothing is asked for after it is known.
     end: Option<u64>,
+    /// Offsets whose page has been recorded, so the listing can end before pages in flight past
+    /// the end come back.
+    recorded: BTreeSet<u64>,
     /// Keyed by id, which sorts and deduplicates. For a row seen twice the copy that arrived last
     /// wins; both were true at some moment.
     rows: BTreeMap<u64, T>,
@@ -142,6 +153,7 @@ impl<T: Record> OffsetPager<T> {
             next: 0,
             full_pages: 0,
             end: None,
+            recorded: BTreeSet::new(),
             rows: BTreeMap::new(),
         }
     }
@@ -161,7 +173,7 @@ impl<T: Record> OffsetPager<T> {
     pub(crate) fn peek(&self) -> Claim {
         if self.end.is_some() {
             Claim::Done
-        } else if self.next / PAGE_U64 > self.full_pages.saturating_mul(2) {
+        } else if self.next / PAGE_U64 > self.full_pages.saturating_mul(PAGES_PER_FULL_PAGE) {
             Claim::Wait
         } else {
             Claim::Page(self.next)
@@ -173,12 +185,20 @@ impl<T: Record> OffsetPager<T> {
         self.end.is_some()
     }
 
+    /// Whether every page up to the end has been recorded: the listing is whole, and pages still
+    /// in flight past the end can only come back empty.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.end
+            .is_some_and(|end| self.recorded.range(..end).count() as u64 == end / PAGE_SIZE as u64)
+    }
+
     /// Take in the page fetched at `offset`, in whatever order pages arrive.
     ///
     /// A full page that brings no row we have not seen means the server ignores `offset` (a proxy,
     /// a broken stand-in), and going on would loop forever, so that is an error.
     pub(crate) fn record(&mut self, offset: u64, page: Vec<T>) -> Result<(), CoupaError> {
         let full = page.len() >= PAGE_SIZE;
+        self.recorded.insert(offset);
         if full {
             self.full_pages = self.full_pages.saturating_add(1);
         } else {
@@ -222,11 +242,20 @@ pub(crate) async fn list_offset<T: Record>(tenant: &Tenant) -> Result<Vec<T>, Co
             progress.clone(),
         ));
     }
-    // The first error returns at once; dropping `workers` aborts the pages still in flight.
+    // The first error returns at once, and so does a whole listing; dropping `workers` aborts
+    // the pages still in flight (past the end, they would add a round trip and no row).
     while let Some(joined) = workers.join_next().await {
         joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        if pager
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_complete()
+        {
+            break;
+        }
     }
-    // Every worker has ended: take the rows out.
+    workers.abort_all();
+    while workers.join_next().await.is_some() {} // the aborted ones, so `pager` is ours alone
     let mut pager = pager.lock().unwrap_or_else(|p| p.into_inner());
     Ok(std::mem::replace(&mut *pager, OffsetPager::new()).finish())
 }

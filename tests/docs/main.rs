@@ -62,7 +62,8 @@ fn write_docs(pages: &[Page]) {
     }
 }
 
-/// Every file under `docs/`, as paths relative to it.
+/// The registry's pages under `docs/` (`index.md`, `resources/`, `data-sources/`, `guides/`), as
+/// paths relative to it. Other files there (`dev/`, written by `make bench`) are not ours.
 fn committed_files() -> BTreeSet<String> {
     fn walk(dir: &Path, base: &Path, out: &mut BTreeSet<String>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -80,8 +81,13 @@ fn committed_files() -> BTreeSet<String> {
     }
     let mut out = BTreeSet::new();
     walk(&docs_dir(), &docs_dir(), &mut out);
-    // docs/dev holds the project's own write-ups (reliability, performance), not registry pages.
-    out.retain(|p| !p.starts_with("dev/"));
+    // Registry pages only: docs/dev holds the project's own write-ups (reliability, performance).
+    out.retain(|f| {
+        f == "index.md"
+            || ["resources/", "data-sources/", "guides/"]
+                .iter()
+                .any(|d| f.starts_with(d))
+    });
     out
 }
 

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-/// Targets of the performance issue.
-const RATIO_MAX: f64 = 1.15;
+/// Targets of the performance issues.
+use crate::listing::RATIO_MAX;
 const SPEEDUP_MIN: f64 = 3.0;
 const STARTUP_MS_MAX: f64 = 8.0;
 /// 8 MB and 25 MB, in MiB (the figures are in MiB, as `/proc` counts them).
@@ -35,6 +35,19 @@ impl Row {
     }
 }
 
+/// `10,000`: digits in groups of three.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
 }
@@ -51,33 +64,64 @@ pub fn table(doc: &Value) -> String {
     if l.is_object() {
         let runs = l["runs"].as_array().map_or(0, Vec::len);
         let ratio = f(&l["ratio_to_bound"]);
+        let ratios = l["runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| format!("{:.3}", f(&r["ratio_to_bound"])))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let pages_asked = l["runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| u(&r["page_requests"]).to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         let speedup = f(&l["speedup_vs_sequential"]);
         let (n429, failed) = (u(&l["http_429_total"]), u(&l["failed_requests_total"]));
         let peak = f(&l["peak_rss_mib"]);
         rows.push(
             row(
-                format!("1. List 10,000 groups (data source `read`, median of {runs})"),
+                format!(
+                    "1. List {} groups (data source `read`, median of {runs})",
+                    thousands(u(&l["groups"]))
+                ),
                 format!("{:.2} s", f(&l["median_seconds"])),
             )
-            .target("all 10,000 listed", l["all_groups_listed"] == true),
+            .target(
+                format!("all {} listed", thousands(u(&l["groups"]))),
+                l["all_groups_listed"] == true,
+            ),
         );
+        let ms = u(&l["latency_ms"]);
         rows.push(row(
             format!(
-                "1. Physical bound: {} pages ÷ 25 req/s + 150 ms",
-                u(&l["pages_needed"])
+                "1. Honest bound: {} token round trip × {ms} ms + ({} pages − {} burst) ÷ {} req/s + {ms} ms",
+                u(&l["token_requests_before_first_page"]),
+                u(&l["pages_needed"]),
+                f(&l["coupa_rate_limit"]["burst"]),
+                f(&l["coupa_rate_limit"]["rps"]),
             ),
             format!("{:.2} s", f(&l["bound_seconds"])),
         ));
         rows.push(
-            row("1. Ratio to the bound", format!("{ratio:.3}×"))
-                .target(format!("≤ {RATIO_MAX}×"), ratio <= RATIO_MAX),
+            row(
+                format!("1. Ratio to the bound, median (each run: {ratios})"),
+                format!("{ratio:.3}×"),
+            )
+            .target(format!("≤ {RATIO_MAX}×"), ratio <= RATIO_MAX),
         );
+        rows.push(row(
+            "1. Page requests answered per run (needed: see the bound)",
+            pages_asked,
+        ));
         rows.push(
             row(
                 "1. 429 answers / failed requests (all runs)",
                 format!("{n429} / {failed}"),
             )
-            .target("0 failed", failed == 0),
+            .target("0 / 0", n429 == 0 && failed == 0),
         );
         rows.push(row(
             "1. Sequential `id[gt]` pager, same stand-in",

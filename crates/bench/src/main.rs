@@ -1,9 +1,11 @@
-//! `provider-bench`: the figures of the README's "Performance" section, in one run (`make bench`).
+//! `provider-bench`: the provider's performance figures, in one run (`make bench`), written to
+//! `docs/dev/performance.md` by the run itself.
 //!
 //! It prints figures; it is not a timed test and fails only when something could not be measured.
 //! Against the stand-ins on loopback, from the release build:
 //! 1. [`listing`]: 10,000 Coupa groups through the data source's `read` under Coupa's rate limit,
-//!    next to the physical bound and a sequential `id[gt]` pager; peak memory of that process.
+//!    next to its honest bound (see [`listing::bound_secs`]) and a sequential `id[gt]` pager; peak
+//!    memory of that process.
 //! 2. [`startup`]: process start to handshake line with automatic mTLS, and resident memory then,
 //!    side by side with a Go provider built on HashiCorp's SDK (`terraform-provider-lxd` 1.5.0,
 //!    installed into `.tools/lxd/` by `.ci/install-bench-tools.sh`).
@@ -12,9 +14,12 @@
 //! 4. The release binary's size.
 //!
 //! The table goes to stdout, progress to stderr, the same figures as JSON to
-//! `target/bench/results.json`. Options: `--only listing,startup,terraform,size`, `--starts N`
-//! (default 31), `--listing-runs N` (default 3), `--plans N` (default 5).
+//! `target/bench/results.json`, and, from a release build that measured all four, the page
+//! [`document::PATH`] with the commit, machine and date. Options: `--only
+//! listing,startup,terraform,size` (a partial run leaves the page alone), `--starts N` (default
+//! 31), `--listing-runs N` (default 3), `--plans N` (default 5).
 
+mod document;
 mod listing;
 mod report;
 mod standin;
@@ -92,7 +97,10 @@ impl Paths {
             .join("bench");
         Ok(Paths {
             bin_dir,
-            repo: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            // crates/bench → the repository root.
+            repo: Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .canonicalize()?,
             out_dir,
         })
     }
@@ -122,15 +130,16 @@ fn run(args: &[String]) -> anyhow::Result<()> {
             "provider-bench: warning: this is a debug build; `make bench` runs the release build"
         );
     }
-    for bin in [paths.provider(), paths.bin_dir.join("conductorone-standin")] {
-        if !bin.is_file() {
-            bail!(
-                "{} is missing: run `cargo build --release --bins` (or `make bench`)",
-                bin.display()
-            );
-        }
+    let bin = paths.provider();
+    if !bin.is_file() {
+        bail!(
+            "{} is missing: run `cargo build --release -p terraform-provider-conductorone` (or `make bench`)",
+            bin.display()
+        );
     }
     std::fs::create_dir_all(&paths.out_dir)?;
+    // Before anything is measured: the commit of the code under test.
+    let commit = git_commit(&paths.repo);
     let machine_before = machine();
     eprintln!(
         "provider-bench on {} ({} cores, load average {})",
@@ -203,7 +212,8 @@ fn run(args: &[String]) -> anyhow::Result<()> {
     machine["load_average_after"] = json!(load_average());
     let doc = json!({
         "command": "make bench",
-        "commit": git_commit(&paths.repo),
+        "commit": commit,
+        "date": document::utc_now(),
         "machine": machine,
         "results": Value::Object(results),
     });
@@ -212,6 +222,20 @@ fn run(args: &[String]) -> anyhow::Result<()> {
     let file = paths.out_dir.join("results.json");
     std::fs::write(&file, serde_json::to_string_pretty(&doc)? + "\n")?;
     eprintln!("wrote {}", file.display());
+    let everything = ["listing", "startup", "terraform", "size"]
+        .iter()
+        .all(|w| wants(w));
+    if cfg!(debug_assertions) || !everything {
+        eprintln!(
+            "{} left as it was: only a release build that measures everything writes it",
+            document::PATH
+        );
+    } else {
+        let page = paths.repo.join(document::PATH);
+        std::fs::create_dir_all(page.parent().context("page directory")?)?;
+        std::fs::write(&page, document::render(&doc, &table))?;
+        eprintln!("wrote {}", page.display());
+    }
     Ok(())
 }
 
@@ -256,8 +280,15 @@ fn git_commit(repo: &Path) -> Option<String> {
     if head.is_empty() {
         return None;
     }
+    // Any change, untracked files included, except the page this run rewrites (its own output).
     let dirty = std::process::Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=no"])
+        .args([
+            "status",
+            "--porcelain",
+            "--",
+            ".",
+            &format!(":(exclude){}", document::PATH),
+        ])
         .current_dir(repo)
         .output()
         .map(|o| !o.stdout.is_empty())
