@@ -1,10 +1,9 @@
 //! End-to-end: `conductorone_coupa_groups` and `conductorone_coupa_roles` with the real
 //! Terraform CLI against the Coupa stand-in.
 
-mod support;
-
 use serde_json::Value;
-use support::{has_attr_error, workdir_for, Standin, Terraform, Workdir, COUPA_VARIABLES};
+use testkit::terraform::has_error_on;
+use testkit::{terraform, Rig, Standin, Workdir, COUPA_VARIABLES};
 
 const DOMAIN: &str = "acme.coupahost.com";
 
@@ -66,23 +65,25 @@ fn apply_ok(wd: &Workdir) {
 
 #[tokio::test]
 async fn lists_every_seeded_group_and_role_in_id_order() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
-    let wd = workdir_for(&tf, &standin);
+    let Some(rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let standin = &rig.standin;
+    let wd = &rig.wd;
     wd.write_main(&listing("", ""));
-    apply_ok(&wd);
+    apply_ok(wd);
 
     let groups = wd.output("groups");
     let roles = wd.output("roles");
-    let want_groups = seeded(&standin, "groups").await;
-    let want_roles = seeded(&standin, "roles").await;
+    let want_groups = seeded(standin, "groups").await;
+    let want_roles = seeded(standin, "roles").await;
     assert_eq!(want_groups.len(), 137);
     assert_eq!(want_roles.len(), 23);
     let want_ids = |l: &[Value]| -> Vec<String> { l.iter().map(|e| e["id"].to_string()).collect() };
     assert_eq!(ids(&groups), want_ids(&want_groups));
     assert_eq!(ids(&roles), want_ids(&want_roles));
     // Coupa lists projects among the user groups; the stand-in does too, and none is a group.
-    let projects = seeded(&standin, "projects").await;
+    let projects = seeded(standin, "projects").await;
     assert!(projects.len() >= 5, "the stand-in seeds projects");
     let listed = ids(&groups);
     for p in &projects {
@@ -140,17 +141,19 @@ async fn lists_every_seeded_group_and_role_in_id_order() {
 
 #[tokio::test]
 async fn name_regex_and_active_filter_the_lists() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
-    let wd = workdir_for(&tf, &standin);
+    let Some(rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let standin = &rig.standin;
+    let wd = &rig.wd;
     wd.write_main(&listing(
         "name_regex = \"(?i)approv\"\n  active = true",
         "name_regex = \"^(Admin|Buyer)$\"",
     ));
-    apply_ok(&wd);
+    apply_ok(wd);
 
     let re = regex::Regex::new("(?i)approv").unwrap();
-    let want: Vec<String> = seeded(&standin, "groups")
+    let want: Vec<String> = seeded(standin, "groups")
         .await
         .iter()
         .filter(|g| g["active"] == true && re.is_match(g["name"].as_str().unwrap()))
@@ -165,9 +168,9 @@ async fn name_regex_and_active_filter_the_lists() {
         "active = false",
         "name_regex = \"^no such role$\"",
     ));
-    apply_ok(&wd);
+    apply_ok(wd);
     let inactive = wd.output("groups");
-    let want_inactive = seeded(&standin, "groups")
+    let want_inactive = seeded(standin, "groups")
         .await
         .iter()
         .filter(|g| g["active"] == false)
@@ -184,9 +187,10 @@ async fn name_regex_and_active_filter_the_lists() {
 
 #[tokio::test]
 async fn wrong_secret_is_an_error_on_client_secret() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
-    let mut wd = workdir_for(&tf, &standin);
+    let Some(mut rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let wd = &mut rig.wd;
     wd.set_env(
         "TF_VAR_coupa_client_secret",
         "0000000000000000000000000000000000000000000000000000000000000000",
@@ -196,7 +200,7 @@ async fn wrong_secret_is_an_error_on_client_secret() {
     run.assert_failed("wrong secret");
     let out = run.all();
     assert!(
-        has_attr_error(
+        has_error_on(
             &out,
             "Coupa Rejected the Client Credentials",
             "client_secret"
@@ -208,9 +212,11 @@ async fn wrong_secret_is_an_error_on_client_secret() {
 
 #[tokio::test]
 async fn missing_scope_fails_the_roles_listing_naming_the_scope() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
-    let mut wd = workdir_for(&tf, &standin);
+    let Some(mut rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let standin = &rig.standin;
+    let wd = &mut rig.wd;
     wd.set_env(
         "TF_VAR_coupa_client_id",
         &standin.coupa_client("no_common", "client_id"),
@@ -224,7 +230,7 @@ async fn missing_scope_fails_the_roles_listing_naming_the_scope() {
     run.assert_failed("client without core.common.read");
     let out = run.all();
     assert!(
-        has_attr_error(&out, "Coupa Client Lacks Required Scopes", "client_id"),
+        has_error_on(&out, "Coupa Client Lacks Required Scopes", "client_id"),
         "{out}"
     );
     assert!(out.contains("core.common.read"), "{out}");
@@ -235,9 +241,11 @@ async fn missing_scope_fails_the_roles_listing_naming_the_scope() {
 
 #[tokio::test]
 async fn invalid_domains_fail_validate_without_any_request() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
-    let wd = workdir_for(&tf, &standin);
+    let Some(rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let standin = &rig.standin;
+    let wd = &rig.wd;
     for domain in [
         "acme.coupa.com",
         "http://acme.coupahost.com",
@@ -254,7 +262,7 @@ async fn invalid_domains_fail_validate_without_any_request() {
         run.assert_failed(domain);
         let out = run.all();
         assert!(
-            has_attr_error(&out, "Invalid Coupa Domain", "coupa_domain"),
+            has_error_on(&out, "Invalid Coupa Domain", "coupa_domain"),
             "{domain}: {out}"
         );
         assert!(
@@ -267,7 +275,7 @@ async fn invalid_domains_fail_validate_without_any_request() {
     let run = wd.validate();
     run.assert_failed("bad regex");
     assert!(
-        has_attr_error(&run.all(), "Invalid Regular Expression", "name_regex"),
+        has_error_on(&run.all(), "Invalid Regular Expression", "name_regex"),
         "{}",
         run.all()
     );

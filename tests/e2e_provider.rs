@@ -1,10 +1,9 @@
 //! End-to-end: the provider block, authentication and plumbing, with the real Terraform CLI
 //! against the stand-ins.
 
-mod support;
-
 use serde_json::Value;
-use support::{has_attr_error, workdir_for, Standin, Terraform, COUPA_VARIABLES};
+use testkit::terraform::has_error_on;
+use testkit::{terraform, Rig, Workdir, COUPA_VARIABLES};
 
 /// An integration that needs ConductorOne but not Coupa, so only the provider's auth is at play.
 fn integration(app_id: &str) -> String {
@@ -29,9 +28,11 @@ fn token_requests(log: &[Value]) -> Vec<&Value> {
 
 #[tokio::test]
 async fn jwt_client_credentials_are_verified_by_the_standin() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
-    let wd = workdir_for(&tf, &standin);
+    let Some(rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let standin = &rig.standin;
+    let wd = &rig.wd;
     wd.write_main(&integration(&standin.c1("app_id")));
     wd.apply().assert_ok("apply");
 
@@ -74,9 +75,11 @@ async fn jwt_client_credentials_are_verified_by_the_standin() {
 
 #[tokio::test]
 async fn static_access_token_needs_no_token_request() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
-    let mut wd = workdir_for(&tf, &standin);
+    let Some(mut rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let standin = &rig.standin;
+    let wd = &mut rig.wd;
     wd.env
         .retain(|(k, _)| k != "CONDUCTORONE_CLIENT_ID" && k != "CONDUCTORONE_CLIENT_SECRET");
     wd.set_env("CONDUCTORONE_ACCESS_TOKEN", &standin.c1("access_token"));
@@ -92,9 +95,11 @@ async fn static_access_token_needs_no_token_request() {
 
 #[tokio::test]
 async fn oidc_token_is_exchanged_for_an_access_token() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
-    let mut wd = workdir_for(&tf, &standin);
+    let Some(mut rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let standin = &rig.standin;
+    let wd = &mut rig.wd;
     wd.set_env("CONDUCTORONE_CLIENT_ID", &standin.c1("wfe_client_id"));
     wd.env.retain(|(k, _)| k != "CONDUCTORONE_CLIENT_SECRET");
     wd.set_env("TFC_WORKLOAD_IDENTITY_TOKEN", &standin.c1("oidc_token"));
@@ -113,14 +118,14 @@ async fn oidc_token_is_exchanged_for_an_access_token() {
 
 #[test]
 fn plain_http_server_url_is_an_attribute_error() {
-    let Some(tf) = Terraform::find() else { return };
-    let wd = support::Workdir::new(&tf);
+    let Some(tf) = terraform!() else { return };
+    let wd = Workdir::new(&tf);
     wd.write_main("provider \"conductorone\" {\n  server_url = \"http://example.com\"\n}\n\ndata \"conductorone_coupa_roles\" \"r\" {\n  coupa_domain  = \"acme.coupahost.com\"\n  client_id     = \"x\"\n  client_secret = \"y\"\n}\n");
     for run in [wd.validate(), wd.plan()] {
         run.assert_failed("http server_url");
         let out = run.all();
         assert!(
-            has_attr_error(&out, "Invalid Server URL", "server_url"),
+            has_error_on(&out, "Invalid Server URL", "server_url"),
             "{out}"
         );
         assert!(out.contains("https"), "{out}");
@@ -129,8 +134,8 @@ fn plain_http_server_url_is_an_attribute_error() {
 
 #[test]
 fn missing_credentials_name_the_attribute_and_its_environment_variable() {
-    let Some(tf) = Terraform::find() else { return };
-    let wd = support::Workdir::new(&tf);
+    let Some(tf) = terraform!() else { return };
+    let wd = Workdir::new(&tf);
     wd.write_main("provider \"conductorone\" {\n  server_url = \"https://acme.conductor.one\"\n}\n\ndata \"conductorone_coupa_roles\" \"r\" {\n  coupa_domain  = \"acme.coupahost.com\"\n  client_id     = \"x\"\n  client_secret = \"y\"\n}\n");
     let run = wd.plan();
     run.assert_failed("no credentials");
@@ -147,15 +152,15 @@ fn missing_credentials_name_the_attribute_and_its_environment_variable() {
 
 #[test]
 fn diagnostics_carry_no_backtrace_even_with_rust_backtrace_set() {
-    let Some(tf) = Terraform::find() else { return };
-    let mut wd = support::Workdir::new(&tf);
+    let Some(tf) = terraform!() else { return };
+    let mut wd = Workdir::new(&tf);
     wd.set_env("RUST_BACKTRACE", "full");
     wd.write_main("provider \"conductorone\" {\n  client_id = \"not-a-client-id\"\n}\n\ndata \"conductorone_coupa_roles\" \"r\" {\n  coupa_domain  = \"acme.coupahost.com\"\n  client_id     = \"x\"\n  client_secret = \"y\"\n}\n");
     let run = wd.plan();
     run.assert_failed("bad client id");
     let out = run.all();
     assert!(
-        has_attr_error(&out, "Invalid Client ID", "client_id"),
+        has_error_on(&out, "Invalid Client ID", "client_id"),
         "{out}"
     );
     for frame in [
@@ -171,8 +176,8 @@ fn diagnostics_carry_no_backtrace_even_with_rust_backtrace_set() {
 
 #[test]
 fn provider_logs_reach_terraform_at_debug_level() {
-    let Some(tf) = Terraform::find() else { return };
-    let mut wd = support::Workdir::new(&tf);
+    let Some(tf) = terraform!() else { return };
+    let mut wd = Workdir::new(&tf);
     wd.set_env("TF_LOG", "debug");
     wd.set_env("CONDUCTORONE_ACCESS_TOKEN", "tok");
     wd.set_env("TF_VAR_coupa_client_id", "id");
@@ -198,13 +203,13 @@ fn provider_logs_reach_terraform_at_debug_level() {
 
 #[test]
 fn schema_marks_secrets_sensitive_and_describes_every_attribute() {
-    let Some(tf) = Terraform::find() else { return };
-    let wd = support::Workdir::new(&tf);
+    let Some(tf) = terraform!() else { return };
+    let wd = Workdir::new(&tf);
     wd.write_main("");
     let run = wd.run(&["providers", "schema", "-json"]);
     run.assert_ok("providers schema");
     let schema: Value = serde_json::from_str(&run.stdout).unwrap();
-    let ours = &schema["provider_schemas"][support::terraform::SOURCE_FQN];
+    let ours = &schema["provider_schemas"][testkit::terraform::SOURCE_FQN];
     let provider = &ours["provider"]["block"]["attributes"];
     for attr in [
         "server_url",

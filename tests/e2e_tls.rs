@@ -5,11 +5,9 @@
 //!
 //! `make test` runs these; alone: `TERRAFORM_BIN=… REQUIRE_TERRAFORM=1 cargo test --test e2e_tls`.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
-use support::{workdir_for, Standin, Terraform, Workdir, COUPA_VARIABLES};
+use testkit::{terraform, Rig, Standin, StandinOptions, COUPA_VARIABLES};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// An integration whose plan checks the credentials against Coupa (`validate_credentials`
@@ -41,7 +39,7 @@ data "conductorone_coupa_roles" "r" {
 fn https_standin() -> (Standin, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("standin-ca.pem");
-    let standin = Standin::start_with(support::standin::Options {
+    let standin = Standin::start_with(StandinOptions {
         tls: true,
         tls_ca_out: Some(ca),
         ..Default::default()
@@ -78,9 +76,11 @@ fn assert_untrusted(output: &str, host: &str) {
 
 #[tokio::test]
 async fn a_private_ca_is_refused_until_ssl_cert_file_or_dir_names_it() {
-    let Some(tf) = Terraform::find() else { return };
+    let Some(tf) = terraform!() else { return };
     let (standin, ca_dir) = https_standin();
-    let mut wd = workdir_for(&tf, &standin);
+    let mut rig = Rig::with_standin(tf, standin);
+    let standin = &rig.standin;
+    let wd = &mut rig.wd;
     let app = standin.c1("app_id");
 
     // Without the authority: Coupa is refused at plan, ConductorOne at apply, and neither
@@ -175,10 +175,12 @@ async fn connect_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
 // Multi-threaded: Terraform runs block this test's thread while the proxy relays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_proxy_carries_the_requests_and_no_proxy_bypasses_it() {
-    let Some(tf) = Terraform::find() else { return };
+    let Some(tf) = terraform!() else { return };
     let (standin, _ca_dir) = https_standin();
     let (proxy_port, seen) = connect_proxy().await;
-    let mut wd: Workdir = workdir_for(&tf, &standin);
+    let mut rig = Rig::with_standin(tf, standin);
+    let standin = &rig.standin;
+    let wd = &mut rig.wd;
     wd.set_env("SSL_CERT_FILE", &standin.ca_file());
     wd.set_env("HTTPS_PROXY", &format!("http://127.0.0.1:{proxy_port}"));
     wd.set_env("NO_PROXY", "");

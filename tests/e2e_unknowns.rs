@@ -6,10 +6,7 @@
 //! The unknown values come from `substr(<seed>.created_at, 0, 0)`: an empty string that Terraform
 //! only knows once the seed integration exists, prepended to the real value.
 
-mod support;
-
-use support::terraform::Run;
-use support::{workdir_for, Standin, Terraform, COUPA_VARIABLES};
+use testkit::{terraform, Rig, Run, COUPA_VARIABLES};
 
 /// The resource's arguments, each in turn the unknown one.
 const RESOURCE_ARGS: [&str; 7] = [
@@ -181,8 +178,10 @@ fn assert_converged(run: &Run, what: &str) {
 
 #[tokio::test]
 async fn every_argument_may_be_unknown_during_plan_on_create_and_on_update() {
-    let Some(tf) = Terraform::find() else { return };
-    let standin = Standin::start();
+    let Some(rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let standin = &rig.standin;
     let app = standin.c1("app_id");
     let other_app = standin.ready["conductorone"]["other_app_ids"][0]
         .as_str()
@@ -193,7 +192,7 @@ async fn every_argument_may_be_unknown_during_plan_on_create_and_on_update() {
         .as_str()
         .unwrap()
         .to_owned();
-    let wd = workdir_for(&tf, &standin);
+    let wd = &rig.wd;
 
     // Create: every argument unknown during plan.
     let create = Step {

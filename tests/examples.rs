@@ -8,12 +8,10 @@
 //! has the same type name and accepts the example's empty provider block, so the check still
 //! proves what matters, that every object of this provider is wired with `provider = c1coupa`.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
-use support::terraform::SOURCE;
-use support::{Terraform, Workdir};
+use testkit::terraform::SOURCE;
+use testkit::{terraform, Workdir};
 
 const OFFICIAL: &str = "registry.terraform.io/conductorone/conductorone";
 
@@ -47,7 +45,7 @@ fn is_tf(p: &Path) -> bool {
 
 #[test]
 fn examples_are_formatted() {
-    let Some(tf) = Terraform::find() else { return };
+    let Some(tf) = terraform!() else { return };
     let wd = Workdir::new(&tf);
     let dir = examples_dir();
     let run = wd.run(&[
@@ -68,7 +66,7 @@ fn examples_are_formatted() {
 
 #[test]
 fn every_example_validates() {
-    let Some(tf) = Terraform::find() else { return };
+    let Some(tf) = terraform!() else { return };
     let dirs = module_dirs();
     assert!(dirs.len() >= 7, "examples found: {dirs:?}");
     let mut failures = Vec::new();

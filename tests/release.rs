@@ -12,15 +12,13 @@
 //!   filesystem mirror; `terraform init` with every network access blocked, then `terraform plan`
 //!   of `examples/complete` against the stand-ins with the installed binary.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
-use support::{Standin, Terraform};
+use testkit::{terraform, Rig};
 
 const NAME: &str = "terraform-provider-conductorone";
 /// Cargo.toml's version: the one in the user agent and the one the release must carry.
@@ -203,10 +201,12 @@ fn release_script_refuses_a_binary_of_another_version() {
 
 #[tokio::test]
 async fn terraform_installs_the_zip_from_a_filesystem_mirror_offline() {
-    let Some(tf) = Terraform::find() else { return };
+    let Some(mut rig) = Rig::start(terraform!()) else {
+        return;
+    };
     let assets = assets();
-    let standin = Standin::start();
-    let mut wd = support::workdir_for(&tf, &standin);
+    let standin = &rig.standin;
+    let wd = &mut rig.wd;
     wd.set_env("TF_VAR_app_id", &standin.c1("app_id"));
     // Any attempt to reach a registry fails: Terraform's HTTPS goes to a closed port. The
     // stand-ins are plain http on loopback and unaffected.

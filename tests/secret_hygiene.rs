@@ -16,8 +16,6 @@
 //! and anything shaped like a JWT, a `Bearer` value or a `Basic` value. The state file is not
 //! scanned: Terraform stores sensitive values there by design.
 
-mod support;
-
 use std::path::PathBuf;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -25,8 +23,8 @@ use base64::Engine as _;
 use regex::Regex;
 use serde_json::{json, Value};
 
-use support::terraform::Run;
-use support::{Standin, Terraform, Workdir};
+use testkit::secrets::Needles;
+use testkit::{terraform, Rig, Run};
 
 const ADDR: &str = "conductorone_coupa_integration.x";
 const WRONG_COUPA_SECRET: &str = "wrong-coupa-secret-0123456789abcdef";
@@ -37,11 +35,11 @@ fn config(with_data: bool) -> String {
   type = string
 }
 
-variable "client_id" {
+variable "coupa_client_id" {
   type = string
 }
 
-variable "client_secret" {
+variable "coupa_client_secret" {
   type      = string
   sensitive = true
 }
@@ -49,8 +47,8 @@ variable "client_secret" {
 resource "conductorone_coupa_integration" "x" {
   app_id        = var.app_id
   coupa_domain  = "https://acme.coupahost.com/session/new"
-  client_id     = var.client_id
-  client_secret = var.client_secret
+  client_id     = var.coupa_client_id
+  client_secret = var.coupa_client_secret
 }
 
 output "id" {
@@ -63,14 +61,14 @@ output "id" {
             r#"
 data "conductorone_coupa_groups" "g" {
   coupa_domain  = "acme.coupahost.com"
-  client_id     = var.client_id
-  client_secret = var.client_secret
+  client_id     = var.coupa_client_id
+  client_secret = var.coupa_client_secret
 }
 
 data "conductorone_coupa_roles" "r" {
   coupa_domain  = "acme.coupahost.com"
-  client_id     = var.client_id
-  client_secret = var.client_secret
+  client_id     = var.coupa_client_id
+  client_secret = var.coupa_client_secret
   name_regex    = "^Admin$"
 }
 
@@ -141,84 +139,36 @@ impl C1Key {
     }
 }
 
-/// The story's working directory, every byte Terraform printed or logged, and the runs.
+/// The story's rig, and every byte Terraform printed or logged in it, run by run.
 struct Story {
-    s: Standin,
-    wd: Workdir,
+    rig: Rig,
     logs: PathBuf,
     /// `(run label, text)`: stdout, stderr and the trace log of every run.
     captured: Vec<(String, String)>,
 }
 
 impl Story {
-    fn start(tf: &Terraform) -> Story {
-        let s = Standin::start();
-        let mut wd = Workdir::new(tf);
-        let logs = wd.path().join("logs");
+    /// The rig at `TF_LOG=trace`, its app in `var.app_id`; `None` without Terraform.
+    fn start() -> Option<Story> {
+        let mut rig = Rig::start(terraform!())?;
+        let logs = rig.wd.path().join("logs");
         std::fs::create_dir_all(&logs).unwrap();
-        wd.set_env("CONDUCTORONE_SERVER_URL", &s.c1_url());
-        wd.set_env("CONDUCTORONE_COUPA_ENDPOINT", &s.coupa_url());
-        wd.set_env("TF_VAR_app_id", &s.c1("app_id"));
-        wd.set_env("TF_LOG", "trace");
-        let mut story = Story {
-            s,
-            wd,
+        let app = rig.app();
+        rig.set_var("app_id", &app);
+        rig.wd.set_env("TF_LOG", "trace");
+        Some(Story {
+            rig,
             logs,
             captured: Vec::new(),
-        };
-        story.auth_jwt();
-        story.use_coupa_client("read_only");
-        story
-    }
-
-    fn unset(&mut self, keys: &[&str]) {
-        self.wd.env.retain(|(k, _)| !keys.contains(&k.as_str()));
-    }
-
-    /// ConductorOne auth: client ID and secret (signed JWT assertion).
-    fn auth_jwt(&mut self) {
-        self.unset(&["TFC_WORKLOAD_IDENTITY_TOKEN", "CONDUCTORONE_ACCESS_TOKEN"]);
-        self.wd
-            .set_env("CONDUCTORONE_CLIENT_ID", &self.s.c1("client_id"));
-        self.wd
-            .set_env("CONDUCTORONE_CLIENT_SECRET", &self.s.c1("client_secret"));
-    }
-
-    /// ConductorOne auth: OIDC token exchanged under the workload federation client ID.
-    fn auth_oidc(&mut self) {
-        self.unset(&["CONDUCTORONE_CLIENT_SECRET", "CONDUCTORONE_ACCESS_TOKEN"]);
-        self.wd
-            .set_env("CONDUCTORONE_CLIENT_ID", &self.s.c1("wfe_client_id"));
-        self.wd
-            .set_env("TFC_WORKLOAD_IDENTITY_TOKEN", &self.s.c1("oidc_token"));
-    }
-
-    /// ConductorOne auth: the static access token.
-    fn auth_static(&mut self) {
-        self.unset(&[
-            "CONDUCTORONE_CLIENT_ID",
-            "CONDUCTORONE_CLIENT_SECRET",
-            "TFC_WORKLOAD_IDENTITY_TOKEN",
-        ]);
-        self.wd
-            .set_env("CONDUCTORONE_ACCESS_TOKEN", &self.s.c1("access_token"));
-    }
-
-    fn use_coupa_client(&mut self, name: &str) {
-        self.wd
-            .set_env("TF_VAR_client_id", &self.s.coupa_client(name, "client_id"));
-        self.wd.set_env(
-            "TF_VAR_client_secret",
-            &self.s.coupa_client(name, "client_secret"),
-        );
+        })
     }
 
     /// `terraform <args>` with its own trace log; everything it printed and logged is kept.
     fn tf(&mut self, label: &str, args: &[&str]) -> Run {
         let n = self.captured.len() + 1;
         let log = self.logs.join(format!("{n:02}-{label}.log"));
-        self.wd.set_env("TF_LOG_PATH", log.to_str().unwrap());
-        let run = self.wd.run(args);
+        self.rig.wd.set_env("TF_LOG_PATH", log.to_str().unwrap());
+        let run = self.rig.wd.run(args);
         let logged = std::fs::read_to_string(&log).unwrap_or_default();
         assert!(
             logged.contains("[TRACE]"),
@@ -272,14 +222,6 @@ fn error_lines(run: &Run) -> String {
         .join("\n")
 }
 
-async fn clear_faults(s: &Standin) {
-    reqwest::Client::new()
-        .delete(format!("{}/_standin/faults", s.c1_url()))
-        .send()
-        .await
-        .expect("clear faults");
-}
-
 fn strings(v: Value) -> Vec<String> {
     v.as_array()
         .expect("a JSON array")
@@ -290,36 +232,37 @@ fn strings(v: Value) -> Vec<String> {
 
 #[tokio::test]
 async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
-    let Some(tf) = Terraform::find() else { return };
     let started = std::time::Instant::now();
-    let mut st = Story::start(&tf);
-    let c1_key = C1Key::parse(&st.s.c1("client_secret"));
+    let Some(mut st) = Story::start() else {
+        return;
+    };
+    let c1_key = C1Key::parse(&st.rig.standin.c1("client_secret"));
     let wrong_c1_key = C1Key::generate([9u8; 32]);
 
     // 1. Create (JWT client credentials).
-    st.wd.write_main(&config(false));
+    st.rig.wd.write_main(&config(false));
     ok(&st.apply("create"), "create");
     let id = st.output("id").as_str().expect("id").to_owned();
     ok(&st.tf("show", &["show", "-no-color"]), "show");
 
     // 2. Update: a new Coupa client and secret, checked against Coupa (OIDC token exchange).
-    st.auth_oidc();
-    st.use_coupa_client("full");
+    st.rig.auth_with_oidc_token();
+    st.rig.use_coupa_client("full");
     let run = st.apply("update-secret");
     ok(&run, "update");
     assert!(run.stdout.contains("1 changed"), "{}", error_lines(&run));
 
     // 3. Refresh (static access token).
-    st.auth_static();
+    st.rig.auth_with_access_token();
     ok(
         &st.tf("refresh", &["refresh", "-input=false", "-no-color"]),
         "refresh",
     );
 
     // 4. Import: forget it, import it, and apply (the secret cannot be imported: sent again).
-    st.auth_jwt();
+    st.rig.auth_with_client_secret();
     ok(&st.tf("state-rm", &["state", "rm", ADDR]), "state rm");
-    let import_id = format!("{}/{id}", st.s.c1("app_id"));
+    let import_id = format!("{}/{id}", st.rig.standin.c1("app_id"));
     ok(
         &st.tf(
             "import",
@@ -330,22 +273,23 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
     ok(&st.apply("apply-after-import"), "apply after import");
 
     // 5. Both data sources.
-    st.wd.write_main(&config(true));
+    st.rig.wd.write_main(&config(true));
     ok(&st.apply("data-sources"), "data sources");
     assert_eq!(st.output("roles"), json!(["Admin"]));
 
     // 6. Failing runs: a wrong Coupa secret (refused at plan)...
-    st.wd.set_env("TF_VAR_client_secret", WRONG_COUPA_SECRET);
+    st.rig.set_var("coupa_client_secret", WRONG_COUPA_SECRET);
     let run = st.tf("wrong-coupa-secret", &["plan", "-input=false", "-no-color"]);
     failed_with(
         &run,
         "plan with a wrong Coupa secret",
         "Coupa Rejected the Client Credentials",
     );
-    st.use_coupa_client("full");
+    st.rig.use_coupa_client("full");
 
     // ...a wrong ConductorOne client secret (refused by the token endpoint)...
-    st.wd
+    st.rig
+        .wd
         .set_env("CONDUCTORONE_CLIENT_SECRET", &wrong_c1_key.secret);
     let run = st.tf("wrong-c1-secret", &["plan", "-input=false", "-no-color"]);
     failed_with(
@@ -358,25 +302,27 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
         "{}",
         error_lines(&run)
     );
-    st.auth_jwt();
+    st.rig.auth_with_client_secret();
 
     // ...and a ConductorOne error whose message echoes what it was sent: the new Coupa secret
     // and the bearer token (static, so known in advance).
-    st.auth_static();
-    st.use_coupa_client("read_only");
+    st.rig.auth_with_access_token();
+    st.rig.use_coupa_client("read_only");
     let echoed = format!(
         "invalid configuration oauth2_client_cred_grant_client_secret={} for Authorization: Bearer {} (request-id: 2echo)",
-        st.s.coupa_client("read_only", "client_secret"),
-        st.s.c1("access_token")
+        st.rig.standin.coupa_client("read_only", "client_secret"),
+        st.rig.standin.c1("access_token")
     );
-    st.s.c1_fault(json!({
-        "method": "POST",
-        "path_prefix": format!("/api/v1/apps/{}/connectors/{id}", st.s.c1("app_id")),
-        "status": 400,
-        "count": 5,
-        "body": {"code": 3, "message": echoed, "details": []},
-    }))
-    .await;
+    st.rig
+        .standin
+        .c1_fault(json!({
+            "method": "POST",
+            "path_prefix": format!("/api/v1/apps/{}/connectors/{id}", st.rig.standin.c1("app_id")),
+            "status": 400,
+            "count": 5,
+            "body": {"code": 3, "message": echoed, "details": []},
+        }))
+        .await;
     let run = st.apply("c1-error");
     failed_with(
         &run,
@@ -389,11 +335,11 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
         "the echo reached the output, masked: {}",
         error_lines(&run)
     );
-    clear_faults(&st.s).await;
+    st.rig.standin.clear_faults().await;
 
     // 7. Destroy.
-    st.auth_jwt();
-    st.use_coupa_client("full");
+    st.rig.auth_with_client_secret();
+    st.rig.use_coupa_client("full");
     let run = st.tf(
         "destroy",
         &["destroy", "-auto-approve", "-input=false", "-no-color"],
@@ -401,8 +347,8 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
     ok(&run, "destroy");
 
     // --- The scan --------------------------------------------------------------------------
-    let c1_tokens = strings(st.s.c1_get("tokens").await);
-    let coupa_tokens = strings(st.s.coupa_get("tokens").await);
+    let c1_tokens = strings(st.rig.standin.c1_get("tokens").await);
+    let coupa_tokens = strings(st.rig.standin.coupa_get("tokens").await);
     assert!(
         c1_tokens.len() >= 4,
         "JWT, OIDC and static tokens: {}",
@@ -410,40 +356,53 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
     );
     assert!(!coupa_tokens.is_empty());
 
-    let mut needles: Vec<(String, String)> = Vec::new();
+    let mut needles = Needles::default();
     let coupa_clients = ["full", "read_only", "no_common", "inactive"];
     for name in coupa_clients {
         let (cid, secret) = (
-            st.s.coupa_client(name, "client_id"),
-            st.s.coupa_client(name, "client_secret"),
+            st.rig.standin.coupa_client(name, "client_id"),
+            st.rig.standin.coupa_client(name, "client_secret"),
         );
-        needles.push((format!("Coupa secret ({name})"), secret.clone()));
-        needles.push((
+        needles
+            .exact
+            .push((format!("Coupa secret ({name})"), secret.clone()));
+        needles.exact.push((
             format!("Coupa Basic credentials ({name})"),
             STANDARD.encode(format!("{cid}:{secret}")),
         ));
     }
-    needles.push(("wrong Coupa secret".into(), WRONG_COUPA_SECRET.into()));
-    needles.extend(c1_key.needles("ConductorOne key"));
-    needles.extend(wrong_c1_key.needles("wrong ConductorOne key"));
-    needles.push(("OIDC token".into(), st.s.c1("oidc_token")));
+    needles
+        .exact
+        .push(("wrong Coupa secret".into(), WRONG_COUPA_SECRET.into()));
+    needles.exact.extend(c1_key.needles("ConductorOne key"));
+    needles
+        .exact
+        .extend(wrong_c1_key.needles("wrong ConductorOne key"));
+    needles
+        .exact
+        .push(("OIDC token".into(), st.rig.standin.c1("oidc_token")));
     for (i, t) in c1_tokens.iter().enumerate() {
-        needles.push((format!("ConductorOne access token #{i}"), t.clone()));
+        needles
+            .exact
+            .push((format!("ConductorOne access token #{i}"), t.clone()));
     }
     for (i, t) in coupa_tokens.iter().enumerate() {
-        needles.push((format!("Coupa access token #{i}"), t.clone()));
+        needles
+            .exact
+            .push((format!("Coupa access token #{i}"), t.clone()));
     }
-    let shapes = [
+    // Shapes looser than the kit's own: any separator after `Bearer` / `Basic`.
+    needles.shapes = vec![
         (
-            "a JWT",
+            "a JWT".into(),
             Regex::new(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}").unwrap(),
         ),
         (
-            "a Bearer value",
+            "a Bearer value".into(),
             Regex::new(r#"(?i)bearer[\s:="']+[A-Za-z0-9._~+/=-]{16,}"#).unwrap(),
         ),
         (
-            "a Basic value",
+            "a Basic value".into(),
             Regex::new(r#"(?i)basic[\s:="']+[A-Za-z0-9+/]{24,}={0,2}"#).unwrap(),
         ),
     ];
@@ -452,15 +411,8 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
     let mut bytes = 0;
     for (run, text) in &st.captured {
         bytes += text.len();
-        for (label, needle) in &needles {
-            if text.contains(needle.as_str()) {
-                leaks.push(format!("{run}: {label}"));
-            }
-        }
-        for (label, re) in &shapes {
-            if re.is_match(text) {
-                leaks.push(format!("{run}: {label}"));
-            }
+        for label in needles.find(text) {
+            leaks.push(format!("{run}: {label}"));
         }
     }
     // The story really ran at trace level, through the provider too.
@@ -480,12 +432,12 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
     );
 
     // --- Where each secret travelled (the stand-ins' request logs) -------------------------
-    let c1_log = st.s.c1_requests().await;
-    let coupa_log = st.s.coupa_requests().await;
+    let c1_log = st.rig.standin.c1_requests().await;
+    let coupa_log = st.rig.standin.coupa_requests().await;
     let text = |r: &Value| r.to_string();
     let coupa_secrets: Vec<String> = coupa_clients
         .iter()
-        .map(|n| st.s.coupa_client(n, "client_secret"))
+        .map(|n| st.rig.standin.coupa_client(n, "client_secret"))
         .chain([WRONG_COUPA_SECRET.to_owned()])
         .collect();
 
@@ -607,20 +559,16 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
         "secret hygiene (tests/secret_hygiene.rs): {} terraform runs at TF_LOG=trace, {} KiB of output and logs scanned for {} secrets and 3 shapes: 0 found; {} ConductorOne and {} Coupa requests checked: each secret only where needed ({:.0?})",
         st.captured.len(),
         bytes / 1024,
-        needles.len(),
+        needles.exact.len(),
         c1_log.len(),
         coupa_log.len(),
         started.elapsed()
     );
     // Past the harness's capture, so `make test` shows it; and in `target/reliability/`.
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "\n{line}");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/reliability");
-    let _ = std::fs::create_dir_all(&dir);
     let runs: String = st
         .captured
         .iter()
         .map(|(run, t)| format!("{run}: {} bytes\n", t.len()))
         .collect();
-    let _ = std::fs::write(dir.join("secret-hygiene.txt"), format!("{line}\n\n{runs}"));
+    testkit::report::publish("secret-hygiene.txt", &line, &format!("{line}\n\n{runs}"));
 }

@@ -8,10 +8,14 @@
 //! - [`lifecycle`]: the provider's own methods (configure, plan, apply, read, import, destroy)
 //!   driven as Terraform would, without the CLI.
 //! - [`secrets`]: the search for secrets and secret-shaped strings in text.
+//! - [`requests`]: the stand-ins' request logs and stored connectors, as tests assert on them.
+//! - [`report`]: figures a test measured, on stderr and in `target/reliability/`.
 //!
 //! The stand-ins themselves are the `conductorone-standin` crate, re-exported as [`Standin`].
 
 pub mod lifecycle;
+pub mod report;
+pub mod requests;
 pub mod rig;
 pub mod secrets;
 pub mod terraform;

@@ -67,6 +67,11 @@ impl Rig {
         self.wd.set_env("TF_VAR_coupa_client_secret", &secret);
     }
 
+    /// `var.<name>` of the configuration, through `TF_VAR_<name>`.
+    pub fn set_var(&mut self, name: &str, value: &str) {
+        self.wd.set_env(&format!("TF_VAR_{name}"), value);
+    }
+
     /// Shorter HTTP timeouts than the production defaults, so that persistent faults fail fast.
     pub fn fast_failures(&mut self) {
         self.wd.set_env("CONDUCTORONE_HTTP_TIMEOUT", "1s");
@@ -147,5 +152,87 @@ impl Rig {
             .into_iter()
             .filter(|r| r["path"].as_str().unwrap_or("").contains(part))
             .collect()
+    }
+}
+
+/// Who is who on the stand-ins, and runs with a stated outcome.
+impl Rig {
+    /// A stand-in Coupa client's ID and secret (`read_only`, `full`, `no_common`, `inactive`).
+    pub fn coupa_credentials(&self, name: &str) -> (String, String) {
+        (
+            self.standin.coupa_client(name, "client_id"),
+            self.standin.coupa_client(name, "client_secret"),
+        )
+    }
+
+    /// The ConductorOne user the provider authenticates as (the default owner).
+    pub fn caller(&self) -> String {
+        self.standin.c1("user_id")
+    }
+
+    /// Another ConductorOne user of the tenant.
+    pub fn other_user(&self, i: usize) -> String {
+        self.standin.other_user(i)
+    }
+
+    /// The values of resource `address` as `terraform show -json` prints them; `Null` when it
+    /// is not in the state.
+    pub fn values(&self, address: &str) -> Value {
+        self.wd.resource_values(address)
+    }
+
+    /// A successful apply that reports `summary` (`1 added, 0 changed, 0 destroyed`), followed
+    /// by an empty plan.
+    #[track_caller]
+    pub fn apply_and_converge_saying(&self, summary: &str) -> Run {
+        let run = self.apply();
+        run.assert_ok("apply");
+        assert!(
+            run.stdout.contains(&format!("Resources: {summary}.")),
+            "expected `{summary}`:\n{}",
+            run.all()
+        );
+        self.plan().assert_no_changes("the plan right after apply");
+        run
+    }
+}
+
+/// How the provider authenticates to ConductorOne: one of three ways, each a set of
+/// environment variables that replaces the others.
+impl Rig {
+    /// Client ID and secret (a signed JWT assertion): the default of [`Rig::start`].
+    pub fn auth_with_client_secret(&mut self) {
+        self.wd
+            .unset_env(&["TFC_WORKLOAD_IDENTITY_TOKEN", "CONDUCTORONE_ACCESS_TOKEN"]);
+        let (id, secret) = (
+            self.standin.c1("client_id"),
+            self.standin.c1("client_secret"),
+        );
+        self.wd.set_env("CONDUCTORONE_CLIENT_ID", &id);
+        self.wd.set_env("CONDUCTORONE_CLIENT_SECRET", &secret);
+    }
+
+    /// An OIDC token (`TFC_WORKLOAD_IDENTITY_TOKEN`) exchanged under the workload federation
+    /// client ID.
+    pub fn auth_with_oidc_token(&mut self) {
+        self.wd
+            .unset_env(&["CONDUCTORONE_CLIENT_SECRET", "CONDUCTORONE_ACCESS_TOKEN"]);
+        let (id, token) = (
+            self.standin.c1("wfe_client_id"),
+            self.standin.c1("oidc_token"),
+        );
+        self.wd.set_env("CONDUCTORONE_CLIENT_ID", &id);
+        self.wd.set_env("TFC_WORKLOAD_IDENTITY_TOKEN", &token);
+    }
+
+    /// The static access token (`CONDUCTORONE_ACCESS_TOKEN`).
+    pub fn auth_with_access_token(&mut self) {
+        self.wd.unset_env(&[
+            "CONDUCTORONE_CLIENT_ID",
+            "CONDUCTORONE_CLIENT_SECRET",
+            "TFC_WORKLOAD_IDENTITY_TOKEN",
+        ]);
+        let token = self.standin.c1("access_token");
+        self.wd.set_env("CONDUCTORONE_ACCESS_TOKEN", &token);
     }
 }

@@ -3,7 +3,9 @@
 //! Each test gets its own working directory with a CLI config whose `dev_overrides` point at the
 //! directory of the built provider binary, so no `terraform init` and no registry are needed.
 //! The environment is controlled: no `RUST_BACKTRACE`, our own `TF_CLI_CONFIG_FILE`, no inherited
-//! `CONDUCTORONE_*` or `TF_*` variables.
+//! `CONDUCTORONE_*` or `TF_*` variables, and none of the machine's trust (`SSL_CERT_FILE`,
+//! `SSL_CERT_DIR`) or proxy (`HTTPS_PROXY`, `NO_PROXY`, …) settings: a test that wants them sets
+//! them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,6 +14,18 @@ use crate::collapse;
 
 /// The provider source address used by all test configurations.
 pub const SOURCE: &str = "example.com/platform/conductorone";
+/// The same address as `terraform providers schema -json` spells it.
+pub const SOURCE_FQN: &str = "example.com/platform/conductorone";
+
+/// Variables of the machine that would change how the provider reaches the stand-ins (any case).
+const INHERITED_NETWORK_SETTINGS: [&str; 6] = [
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+];
 
 #[derive(Clone)]
 pub struct Terraform {
@@ -160,6 +174,12 @@ impl Run {
         Some(rest[..end].to_owned())
     }
 
+    /// Whether some `Error: {summary}` block quotes the source line of `attr`; see
+    /// [`has_error_on`].
+    pub fn has_error_on(&self, summary: &str, attr: &str) -> bool {
+        has_error_on(&self.all(), summary, attr)
+    }
+
     /// Terraform printed `Error: {summary}` about `address`, pointing at the source line of
     /// `attr` (`NN:   attr = …`). Returns that diagnostic, whitespace collapsed.
     #[track_caller]
@@ -181,6 +201,24 @@ impl Run {
         );
         collapse(&block)
     }
+}
+
+/// Whether `output` has an `Error: {summary}` block that quotes the source line of `attr`
+/// (`NN:   attr = …`), whatever resource it is about.
+pub fn has_error_on(output: &str, summary: &str, attr: &str) -> bool {
+    output.split("Error: ").skip(1).any(|block| {
+        block.starts_with(summary)
+            && block.lines().any(|l| {
+                let l = l.trim_start_matches(['│', ' ']);
+                l.split_once(':').is_some_and(|(num, rest)| {
+                    num.trim().parse::<u32>().is_ok()
+                        && rest.trim_start().starts_with(attr)
+                        && rest.trim_start()[attr.len()..]
+                            .trim_start()
+                            .starts_with('=')
+                })
+            })
+    })
 }
 
 impl Workdir {
@@ -234,6 +272,7 @@ impl Workdir {
                 || k.starts_with("RUST_")
                 || k.starts_with("SSL_CERT_")
                 || k == "PLUGIN_LOG_FILE"
+                || INHERITED_NETWORK_SETTINGS.contains(&k.to_ascii_uppercase().as_str())
             {
                 cmd.env_remove(k);
             }
@@ -292,6 +331,36 @@ impl Workdir {
         let run = self.run(&["show", "-json"]);
         run.assert_ok("terraform show");
         serde_json::from_str(&run.stdout).expect("show is JSON")
+    }
+
+    /// The values of the resource `address` as `terraform show -json` prints them (root module);
+    /// `Null` when it is not in the state. Never print it whole: sensitive values are in clear.
+    #[track_caller]
+    pub fn resource_values(&self, address: &str) -> serde_json::Value {
+        self.show()["values"]["root_module"]["resources"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["address"] == address))
+            .map(|r| r["values"].clone())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// `(address, id)` of every managed resource, as `terraform show -json` prints them.
+    #[track_caller]
+    pub fn shown_ids(&self) -> Vec<(String, String)> {
+        self.show()["values"]["root_module"]["resources"]
+            .as_array()
+            .map(|rs| {
+                rs.iter()
+                    .filter(|r| r["mode"] == "managed")
+                    .map(|r| {
+                        (
+                            r["address"].as_str().unwrap_or("").to_owned(),
+                            r["values"]["id"].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The attributes of the managed resource `address` in `terraform.tfstate`, read from the

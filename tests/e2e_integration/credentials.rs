@@ -1,0 +1,107 @@
+//! Coupa credentials refused at plan time, on the attribute to change, with nothing created;
+//! and `validate_credentials = false`, which never contacts Coupa.
+
+use testkit::requests::*;
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Credentials refused at plan time
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn wrong_secret_fails_the_plan_on_client_secret_and_creates_nothing() {
+    let Some(mut rig) = rig() else { return };
+    rig.set_var("coupa_client_secret", WRONG_SECRET);
+    rig.write(&body(PASTED, &[]));
+
+    let plan = rig.plan();
+    let block = plan.assert_error_on(
+        ADDR,
+        "Coupa Rejected the Client Credentials",
+        "client_secret",
+    );
+    assert!(block.contains("invalid_client"), "{block}");
+    let apply = rig.apply();
+    apply.assert_error_on(
+        ADDR,
+        "Coupa Rejected the Client Credentials",
+        "client_secret",
+    );
+
+    let tokens = rig.coupa_tokens().await;
+    assert_eq!(tokens.len(), 2, "one per command:\n{}", describe(&tokens));
+    assert!(tokens
+        .iter()
+        .all(|t| t["status"] == 401 && t["note"] == "wrong client_secret"));
+    let c1 = rig.standin.c1_requests().await;
+    assert!(
+        !c1.iter()
+            .any(|r| r["path"].as_str().unwrap_or("").contains("/connectors")),
+        "nothing may be sent to ConductorOne's connectors:\n{}",
+        describe(&c1)
+    );
+    assert!(rig.standin.connectors().await.is_empty());
+    assert!(rig.values(ADDR).is_null());
+}
+
+#[tokio::test]
+async fn provisioning_with_a_read_only_client_fails_the_plan_on_access_mode_naming_missing_scopes()
+{
+    let Some(rig) = rig() else { return };
+    rig.write(&body(PASTED, &["access_mode   = \"provisioning\""]));
+
+    let apply = rig.apply();
+    let block = apply.assert_error_on(ADDR, "Coupa Client Lacks Required Scopes", "access_mode");
+    for scope in ["core.user_group.write", "core.user.write", "offline_access"] {
+        assert!(
+            block.contains(&format!("`{scope}`")),
+            "{scope} not named:\n{block}"
+        );
+    }
+    for granted in READ_ONLY_SCOPES.split(' ') {
+        assert!(
+            !block.contains(&format!("`{granted}`")),
+            "{granted} is granted but named:\n{block}"
+        );
+    }
+    assert!(block.contains("access_mode = \"read_only\""), "{block}");
+    assert!(rig.c1_writes().await.is_empty());
+    assert!(rig.standin.connectors().await.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// No credential check
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn validate_credentials_false_never_contacts_coupa() {
+    let Some(mut rig) = rig() else { return };
+    // A secret Coupa would refuse: nothing checks it.
+    rig.set_var("coupa_client_secret", WRONG_SECRET);
+    rig.write(&body(PASTED, &["validate_credentials = false"]));
+    rig.apply_and_converge_saying("1 added, 0 changed, 0 destroyed");
+    let id = current_id(&rig);
+    assert_eq!(rig.values(ADDR)["validate_credentials"], false);
+    assert_eq!(
+        stored_config(&rig.connector(&id).await).2,
+        sha256_hex(WRONG_SECRET)
+    );
+
+    let coupa = rig.standin.coupa_requests().await;
+    assert!(
+        coupa.is_empty(),
+        "Coupa was contacted:\n{}",
+        describe(&coupa)
+    );
+
+    // Turning the check back on checks the secret in place, and refuses it.
+    rig.write(&body(PASTED, &[]));
+    let plan = rig.plan();
+    plan.assert_error_on(
+        ADDR,
+        "Coupa Rejected the Client Credentials",
+        "client_secret",
+    );
+    assert_eq!(rig.coupa_tokens().await.len(), 1);
+}

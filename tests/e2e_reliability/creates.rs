@@ -1,0 +1,186 @@
+//! Creates under faults: never lost from state, never duplicated, apply again converges; and a
+//! persistent outage that fails within the retry budget.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use testkit::COUPA_VARIABLES;
+
+use super::*;
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_is_adopted_and_nothing_is_duplicated() {
+    let Some(rig) = rig(true) else { return };
+    let standin = &rig.standin;
+    let app = standin.c1("app_id");
+    let wd = &rig.wd;
+    wd.write_main(&format!(
+        "{COUPA_VARIABLES}{}",
+        integration("x", &app, "acme.coupahost.com")
+    ));
+    // The connector is made, then the connection drops before its answer.
+    standin
+        .c1_fault(
+            json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
+                         "kind": "reset", "after_handler": true}),
+        )
+        .await;
+    let apply = wd.apply();
+    rig.needles.assert_absent(&apply.all(), "apply");
+    apply.assert_ok("apply with a lost answer");
+    assert!(
+        apply
+            .all()
+            .contains("Coupa Integration Recovered After a Lost Answer"),
+        "{}",
+        apply.all()
+    );
+    let connectors = standin.live_connectors(&app).await;
+    assert_eq!(connectors.len(), 1, "exactly one connector");
+    let ids = wd.shown_ids();
+    assert_eq!(
+        ids,
+        vec![(
+            "conductorone_coupa_integration.x".to_owned(),
+            connectors[0]["id"].as_str().unwrap().to_owned()
+        )],
+        "the state holds the connector that was made"
+    );
+    let creates = standin
+        .c1_requests()
+        .await
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().ends_with("/connectors/create"))
+        .count();
+    assert_eq!(creates, 1, "the create was not sent again");
+    assert_empty_plan(&rig);
+    wd.apply().assert_ok("apply again");
+    assert_eq!(
+        standin.live_connectors(&app).await.len(),
+        1,
+        "still one connector"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_create_keeps_the_others_in_state_and_apply_again_converges() {
+    let Some(rig) = rig(true) else { return };
+    let standin = &rig.standin;
+    let app = standin.c1("app_id");
+    let other = standin.ready["conductorone"]["other_app_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wd = &rig.wd;
+    wd.write_main(&format!(
+        "{COUPA_VARIABLES}{}{}",
+        integration("x", &app, "acme.coupahost.com"),
+        integration("y", &other, "beta.coupahost.com")
+    ));
+    // Every create in the other app breaks before the server acts, for the whole apply.
+    standin
+        .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{other}/connectors/create"),
+                         "kind": "reset", "count": 1000}))
+        .await;
+    let started = Instant::now();
+    let apply = wd.apply();
+    let took = started.elapsed();
+    rig.needles.assert_absent(&apply.all(), "apply");
+    apply.assert_failed("apply with a broken create");
+    let out = apply.flat();
+    assert!(out.contains("Unable to Create Coupa Integration"), "{out}");
+    assert!(
+        out.contains("has no connector that this request made")
+            && out.contains("running `terraform apply` again creates it"),
+        "{out}"
+    );
+    assert!(took < Duration::from_secs(60), "apply took {took:?}");
+    // The connector that was created is in the state; the other one exists nowhere.
+    let ids = wd.shown_ids();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(ids[0].0, "conductorone_coupa_integration.x");
+    assert_eq!(standin.live_connectors(&app).await.len(), 1);
+    assert!(standin.live_connectors(&other).await.is_empty());
+
+    // Once the cause is gone, apply again creates only the missing one.
+    standin.clear_faults().await;
+    standin.clear_logs().await;
+    let again = wd.apply();
+    again.assert_ok("apply again");
+    assert!(
+        again.flat().contains("1 added, 0 changed, 0 destroyed"),
+        "{}",
+        again.all()
+    );
+    let creates: Vec<String> = standin
+        .c1_requests()
+        .await
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().ends_with("/connectors/create"))
+        .map(|r| r["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        creates,
+        vec![format!("/api/v1/apps/{other}/connectors/create")]
+    );
+    assert_eq!(standin.live_connectors(&app).await.len(), 1);
+    assert_eq!(standin.live_connectors(&other).await.len(), 1);
+    assert_eq!(wd.shown_ids().len(), 2);
+    assert_empty_plan(&rig);
+}
+
+#[tokio::test]
+async fn a_persistent_outage_fails_the_plan_within_the_budget_with_a_clear_diagnostic() {
+    let Some(rig) = rig(true) else { return };
+    let standin = &rig.standin;
+    let app = standin.c1("app_id");
+    let wd = &rig.wd;
+    wd.write_main(&format!(
+        "{COUPA_VARIABLES}{}",
+        integration("x", &app, "acme.coupahost.com")
+    ));
+    wd.apply().assert_ok("apply");
+    let id = wd.shown_ids()[0].1.clone();
+
+    // The refresh of the next plan meets a ConductorOne that stays unavailable.
+    standin
+        .c1_fault(
+            json!({"method": "GET", "path_prefix": "/api/v1/apps/", "status": 503, "count": 1000}),
+        )
+        .await;
+    let started = Instant::now();
+    let plan = wd.plan();
+    let took = started.elapsed();
+    rig.needles.assert_absent(&plan.all(), "plan");
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    let out = plan.flat();
+    for want in [
+        "Unable to Read Coupa Integration",
+        id.as_str(),
+        "HTTP 503",
+        "unavailable",
+        "request-id: ",
+    ] {
+        assert!(out.contains(want), "no {want:?} in:\n{out}");
+    }
+    // Terraform's own start-up takes a few seconds on top of the 2 s budget.
+    assert!(took < Duration::from_secs(30), "plan took {took:?}");
+
+    // An answer slower than the timeout on Coupa's token endpoint, at plan time.
+    standin.clear_faults().await;
+    wd.write_main(&format!(
+        "{COUPA_VARIABLES}{}{}",
+        integration("x", &app, "acme.coupahost.com"),
+        integration("z", &app, "gamma.coupahost.com")
+    ));
+    standin
+        .coupa_fault(json!({"path_prefix": "/oauth2/token", "kind": "slow", "delay_ms": 1500, "count": 1000}))
+        .await;
+    let plan = wd.plan();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(
+        plan.flat().contains("did not answer within 1 seconds"),
+        "{}",
+        plan.all()
+    );
+}
