@@ -8,12 +8,14 @@
 //! - [`lifecycle`]: the provider's own methods (configure, plan, apply, read, import, destroy)
 //!   driven as Terraform would, without the CLI.
 //! - [`secrets`]: the search for secrets and secret-shaped strings in text.
+//! - [`tenant`]: expected values from the stand-in's own data (who holds which Coupa license).
 //!
 //! The stand-ins themselves are the `conductorone-standin` crate, re-exported as [`Standin`].
 
 pub mod lifecycle;
 pub mod rig;
 pub mod secrets;
+pub mod tenant;
 pub mod terraform;
 
 pub use lifecycle::{Lifecycle, Outcome};
