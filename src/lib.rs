@@ -1,7 +1,7 @@
 //! # terraform-provider-conductorone
 //!
 //! A Terraform provider (protocol 6, built on `tf-provider`) that manages ConductorOne's Coupa
-//! integration and lists a Coupa tenant's user groups and roles.
+//! integration and lists a Coupa tenant's user groups, roles and licenses.
 //!
 //! ## Layout
 //!
@@ -11,7 +11,8 @@
 //! - [`provider`]: the provider schema, and configuration from attributes and env vars, which
 //!   builds the clients.
 //! - [`resources::coupa_integration`]: `conductorone_coupa_integration`, the connector lifecycle.
-//! - [`data_sources::coupa_groups`], [`data_sources::coupa_roles`]: list a Coupa tenant.
+//! - [`data_sources::coupa_groups`], [`data_sources::coupa_roles`],
+//!   [`data_sources::coupa_licenses`]: list a Coupa tenant (licenses: who holds which flag).
 //! - [`tf`]: our small kit over `tf-provider`: attribute builders, validators, diagnostics.
 //! - [`glue`]: what the resource and the data sources share: Coupa input checks, and Coupa
 //!   failures turned into diagnostics on the attribute that must change.
@@ -20,7 +21,7 @@
 //! - [`clients`]: the clients of one plugin process, shared by every resource and data source
 //!   through a handle the provider fills at configure time.
 //! - [`coupa`]: domain rules, OAuth2 client credentials with a token cache, paged listing of
-//!   user groups and roles under Coupa's rate limit.
+//!   user groups, roles and users (with their license flags) under Coupa's rate limit.
 //! - [`conductorone`]: credentials (client ID, Ed25519 key, OIDC), server URL derivation, one
 //!   cached access token per process, and the connector endpoints.
 //!

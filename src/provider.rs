@@ -17,7 +17,9 @@ use tf_provider::{map, Diagnostics, DynamicDataSource, DynamicResource, Provider
 use crate::clients::{Clients, Shared};
 use crate::conductorone::ConductorOne;
 use crate::coupa::Coupa;
-use crate::data_sources::{coupa_groups::CoupaGroups, coupa_roles::CoupaRoles};
+use crate::data_sources::{
+    coupa_groups::CoupaGroups, coupa_licenses::CoupaLicenses, coupa_roles::CoupaRoles,
+};
 use crate::http::{user_agent, HttpClient, HttpConfig};
 use crate::resources::coupa_integration::CoupaIntegration;
 use crate::tf::{diag, schema as s};
@@ -168,7 +170,8 @@ impl Provider for ConductorOneProvider {
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         Some(map! {
             "coupa_groups" => CoupaGroups::new(self.shared.clone()),
-            "coupa_roles" => CoupaRoles::new(self.shared.clone())
+            "coupa_roles" => CoupaRoles::new(self.shared.clone()),
+            "coupa_licenses" => CoupaLicenses::new(self.shared.clone())
         })
     }
 }

@@ -237,7 +237,16 @@ fn schema_marks_secrets_sensitive_and_describes_every_attribute() {
             blocks.push((name.clone(), &s["block"]));
         }
     }
-    assert_eq!(blocks.len(), 4, "provider, one resource, two data sources");
+    assert_eq!(
+        blocks.len(),
+        5,
+        "provider, one resource, three data sources"
+    );
+    assert_eq!(
+        ours["data_source_schemas"]["conductorone_coupa_licenses"]["block"]["attributes"]
+            ["client_secret"]["sensitive"],
+        true
+    );
     for (name, block) in blocks {
         assert_eq!(block["description_kind"], "markdown", "{name}");
         for (attr, a) in block["attributes"].as_object().unwrap() {

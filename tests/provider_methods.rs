@@ -10,7 +10,7 @@ use tf_provider::{AttributePath, DataSource, Diagnostics, Resource};
 
 use testkit::lifecycle::s;
 use testkit::{Lifecycle, Standin};
-use tfp_conductorone::data_sources::{coupa_groups, coupa_roles};
+use tfp_conductorone::data_sources::{coupa_groups, coupa_licenses, coupa_roles};
 use tfp_conductorone::provider::provider_schema;
 use tfp_conductorone::provider::settings::ProviderConfig;
 use tfp_conductorone::provider::ConductorOneProvider;
@@ -317,6 +317,10 @@ fn every_state_struct_matches_its_schema() {
         keys(&coupa_roles::State::default()),
         schema_keys(&coupa_roles::schema())
     );
+    assert_eq!(
+        keys(&coupa_licenses::State::default()),
+        schema_keys(&coupa_licenses::schema())
+    );
     let element_keys = |schema: &tf_provider::schema::Schema, attr: &str| -> BTreeSet<String> {
         match &schema.block.attributes[attr].attr_type {
             tf_provider::schema::AttributeType::List(inner) => match inner.as_ref() {
@@ -335,6 +339,10 @@ fn every_state_struct_matches_its_schema() {
     assert_eq!(
         keys(&coupa_roles::Role::default()),
         element_keys(&coupa_roles::schema(), "roles")
+    );
+    assert_eq!(
+        keys(&coupa_licenses::License::default()),
+        element_keys(&coupa_licenses::schema(), "licenses")
     );
 }
 

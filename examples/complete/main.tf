@@ -1,5 +1,5 @@
 # A complete configuration: the provider, the Coupa integration of a ConductorOne app, and the
-# Coupa user groups and roles it will see. Nothing secret is written here; set the environment:
+# Coupa user groups, roles and licenses it will see. Nothing secret is written here; set the environment:
 #   CONDUCTORONE_TENANT_DOMAIN, CONDUCTORONE_CLIENT_ID, CONDUCTORONE_CLIENT_SECRET  (ConductorOne)
 #   TF_VAR_app_id, TF_VAR_coupa_client_id, TF_VAR_coupa_client_secret                (Coupa)
 # The Coupa client secret is stored in the Terraform state: keep the state in an encrypted backend.
@@ -60,6 +60,12 @@ data "conductorone_coupa_roles" "admins" {
   name_regex    = "(?i)admin"
 }
 
+data "conductorone_coupa_licenses" "in_use" {
+  coupa_domain  = var.coupa_domain
+  client_id     = var.coupa_client_id
+  client_secret = var.coupa_client_secret
+}
+
 output "integration_import_id" {
   description = "The ID that `terraform import` takes for this integration."
   value       = "${conductorone_coupa_integration.coupa.app_id}/${conductorone_coupa_integration.coupa.id}"
@@ -77,4 +83,9 @@ output "active_groups" {
 output "omnipotent_admin_roles" {
   description = "Admin roles that grant full administrative access."
   value       = [for r in data.conductorone_coupa_roles.admins.roles : r.name if r.omnipotent]
+}
+
+output "license_holders" {
+  description = "How many active people hold each Coupa license the tenant uses."
+  value       = { for l in data.conductorone_coupa_licenses.in_use.licenses : l.name => l.user_count if l.user_count > 0 }
 }

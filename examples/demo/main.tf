@@ -46,6 +46,12 @@ data "conductorone_coupa_roles" "all" {
   client_secret = var.coupa_client_secret
 }
 
+data "conductorone_coupa_licenses" "used" {
+  coupa_domain  = "acme.coupahost.com"
+  client_id     = var.coupa_client_id
+  client_secret = var.coupa_client_secret
+}
+
 output "integration_id" {
   value = conductorone_coupa_integration.coupa.id
 }
@@ -64,4 +70,8 @@ output "first_active_groups" {
 
 output "admin_roles" {
   value = [for r in data.conductorone_coupa_roles.all.roles : r.name if r.omnipotent]
+}
+
+output "license_holders" {
+  value = { for l in data.conductorone_coupa_licenses.used.licenses : l.id => l.user_count if l.user_count > 0 }
 }

@@ -51,7 +51,7 @@ unset RUST_BACKTRACE
 cd "$work"
 tf() { "$terraform" "$@" -no-color -input=false 2>&1 | grep -v -e 'Warning: Provider development overrides' -e '^The following provider development' -e '^configuration:' -e 'example.com/platform/conductorone in' -e 'The behavior may therefore' -e 'applying changes may cause' -e '^releases\.' -e '^[│╷╵]\s*$' | cat -s; return "${PIPESTATUS[0]}"; }
 
-step "terraform plan: checks the Coupa credentials, lists groups and roles"
+step "terraform plan: checks the Coupa credentials, lists groups, roles and licenses"
 tf plan
 
 step "terraform apply: registers the Coupa connector in ConductorOne"

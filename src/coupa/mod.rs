@@ -1,4 +1,4 @@
-//! Coupa API client: which instance, how to get a token, how to list groups and roles.
+//! Coupa API client: which instance, how to get a token, how to list groups, roles and users.
 //!
 //! Knows nothing of Terraform. Built on [`crate::http`] (retries, timeouts, no redirects) and
 //! [`crate::secret`].
@@ -9,6 +9,7 @@
 //!   single-flight token cache.
 //! - [`limiter`]: the token bucket that keeps every request under Coupa's rate limit.
 //! - [`records`]: `UserGroup` and `Role`, decoded leniently from Coupa's hyphenated JSON.
+//! - [`users`]: `User` with its license flags, the 17 licenses, and who holds which.
 //! - [`directory`]: paging through a collection: concurrent offset pages, or keyset pages.
 //! - [`client`]: `Coupa` (one per process, no network on creation) and `Tenant` (one instance
 //!   plus credentials), which tie the rest together.
@@ -36,6 +37,7 @@ pub mod domain;
 pub mod limiter;
 pub mod oauth;
 pub mod records;
+pub mod users;
 
 #[cfg(test)]
 mod proptests;
@@ -46,6 +48,7 @@ pub use client::{Coupa, CoupaError, Tenant, Tuning};
 pub use domain::{Cloud, CoupaDomain, DomainError, TenantProblem};
 pub use oauth::TokenError;
 pub use records::{Role, UserGroup};
+pub use users::{License, LicenseUse, User, LICENSES, SCOPE_USERS};
 
 /// Listing user groups needs only this.
 pub const SCOPE_GROUPS: &str = "core.user_group.read";

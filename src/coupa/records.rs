@@ -155,7 +155,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// A non-negative whole number, given as a JSON number or a numeric string.
-fn id<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+pub(super) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let v = Value::deserialize(d)?;
     let parsed = match &v {
         Value::Number(n) => n.as_u64(),
@@ -166,7 +166,7 @@ fn id<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 }
 
 /// A flag: a JSON boolean, the strings `"true"`/`"false"`, or 0/1; null is false.
-fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+pub(super) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     let v = Value::deserialize(d)?;
     match &v {
         Value::Null => Ok(false),
@@ -183,7 +183,7 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 /// Text: a string, or a number or boolean written as text; null is empty.
-fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(super) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let v = Value::deserialize(d)?;
     match v {
         Value::Null => Ok(String::new()),

@@ -1,5 +1,5 @@
-//! What both Coupa listing data sources share: the credential inputs, their checks, and turning
-//! them into a Coupa tenant handle.
+//! What the Coupa data sources share: the credential inputs, their checks, and turning them into
+//! a Coupa tenant handle.
 
 use regex::Regex;
 use tf_provider::schema::{Attribute, AttributeType};
@@ -20,27 +20,39 @@ pub const BLAME: Blame = Blame {
     scopes: "client_id",
 };
 
-/// The input attributes both data sources have.
+/// The input attributes of the listings of named things (groups, roles): the connection, and
+/// `name_regex`.
 pub fn input_attributes(scope: &str) -> Vec<(&'static str, Attribute)> {
+    let mut attributes = connection_attributes(scope);
+    attributes.push(("name_regex", s::optional(AttributeType::String, "Keep only entries whose name matches this regular expression ([Rust `regex` syntax](https://docs.rs/regex/latest/regex/#syntax), unanchored: use `^…$` for a whole-name match). Default: unset, every entry.")));
+    attributes
+}
+
+/// The attributes every Coupa data source has: where Coupa is, the OAuth2 client that needs
+/// `scope`, and the computed `id`.
+pub fn connection_attributes(scope: &str) -> Vec<(&'static str, Attribute)> {
     use AttributeType::String as Str;
     vec![
         ("coupa_domain", s::required(Str, "Host of the Coupa instance: `<tenant>.coupahost.com` or `<tenant>.coupacloud.com` (a pasted `https://…` URL is accepted). Requests go to `https://<coupa_domain>`, or to the provider's `coupa_endpoint` when set.")),
         ("client_id", s::required(Str, &format!("Identifier of a Coupa OAuth2 client (grant type *client credentials*) that has the scope `{scope}`."))),
         ("client_secret", s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. Used only to get a token from Coupa; never sent to ConductorOne. **Stored in plain text in the Terraform state**, like every data source argument (`sensitive` only hides it in CLI output): use an encrypted backend with restricted access."))),
-        ("name_regex", s::optional(Str, "Keep only entries whose name matches this regular expression ([Rust `regex` syntax](https://docs.rs/regex/latest/regex/#syntax), unanchored: use `^…$` for a whole-name match). Default: unset, every entry.")),
         ("id", s::computed(Str, "Identifier of this listing: the Coupa host and the collection.")),
     ]
 }
 
-/// The inputs both data sources have, borrowed from their state.
+/// The inputs of a Coupa data source, borrowed from its state.
 pub struct Inputs<'a> {
     pub domain: &'a Value<String>,
     pub client_id: &'a Value<String>,
     pub secret: &'a Value<String>,
+    /// [`NO_NAME_REGEX`] for a data source without `name_regex`.
     pub name_regex: &'a Value<String>,
 }
 
-/// Offline checks shared by both data sources.
+/// The `name_regex` of a data source that has none.
+pub const NO_NAME_REGEX: &Value<String> = &Value::Null;
+
+/// Offline checks shared by the data sources.
 pub fn check_inputs(diags: &mut Diagnostics, i: &Inputs) {
     check_domain(diags, "coupa_domain", i.domain);
     check_not_blank(
@@ -91,15 +103,31 @@ where
     Fut: std::future::Future<Output = Result<Vec<T>, crate::coupa::CoupaError>>,
 {
     let regex = compile_regex(diags, i.name_regex)?;
+    let (rows, id) = read(diags, shared, i, (what, collection), fetch).await?;
+    let rows = rows
+        .into_iter()
+        .filter(|r| regex.as_ref().is_none_or(|re| re.is_match(r.name())))
+        .collect();
+    Some((rows, id))
+}
+
+/// Read from Coupa: the tenant from the inputs, what `fetch` returns, failures reported on the
+/// attribute that must change. Returns it and the `id` of the data source (`<host>/<collection>`).
+pub async fn read<T, F, Fut>(
+    diags: &mut Diagnostics,
+    shared: &Shared,
+    i: &Inputs<'_>,
+    (what, collection): (&str, &str),
+    fetch: F,
+) -> Option<(T, String)>
+where
+    F: FnOnce(Tenant) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::coupa::CoupaError>>,
+{
     let (tenant, domain) = tenant(diags, shared, i)?;
     let host = domain.host();
     match fetch(tenant).await {
-        Ok(rows) => Some((
-            rows.into_iter()
-                .filter(|r| regex.as_ref().is_none_or(|re| re.is_match(r.name())))
-                .collect(),
-            format!("{host}/{collection}"),
-        )),
+        Ok(found) => Some((found, format!("{host}/{collection}"))),
         Err(e) => {
             crate::glue::report_list_error(diags, &BLAME, &host, what, &e);
             None

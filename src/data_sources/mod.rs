@@ -2,4 +2,5 @@
 
 mod common;
 pub mod coupa_groups;
+pub mod coupa_licenses;
 pub mod coupa_roles;

@@ -1,4 +1,4 @@
-//! The Coupa stand-in: routing, the user group and role collections (reference §4) behind bearer
+//! The Coupa stand-in: routing, the user group, role and user collections (reference §4) behind bearer
 //! and scope checks, the rate limit (§5), and the Coupa-only control endpoints. The token
 //! endpoint (§2) is in [`crate::coupa_auth`].
 
@@ -6,7 +6,7 @@ use crate::control::{parse_body, ApiReply, Control, Ctx, Flavor};
 use crate::coupa_auth::{CoupaClient, Token, READ_ONLY_SCOPES, WRITE_SCOPES};
 use crate::coupa_doc::Doc;
 use crate::coupa_query::{self, Record};
-use crate::coupa_seed::{Group, Tenant};
+use crate::coupa_seed::{Group, Tenant, User};
 use crate::ratelimit::Bucket;
 use crate::server::{json, reply, set_header, App, OutBody, Outcome, Req};
 use crate::util;
@@ -78,13 +78,24 @@ fn xml_errors(status: u16, msg: &str) -> Response<OutBody> {
 }
 
 impl Coupa {
-    pub fn new(groups: usize, roles: usize, rate_limit: bool, latency_ms: u64) -> Self {
+    pub fn new(
+        groups: usize,
+        roles: usize,
+        users: usize,
+        rate_limit: bool,
+        latency_ms: u64,
+    ) -> Self {
         let ro = scopes_of(READ_ONLY_SCOPES);
         let mut full = ro.clone();
         full.extend(scopes_of(WRITE_SCOPES));
         let no_common: Vec<String> = ro
             .iter()
             .filter(|s| *s != "core.common.read")
+            .cloned()
+            .collect();
+        let no_user: Vec<String> = ro
+            .iter()
+            .filter(|s| *s != "core.user.read")
             .cloned()
             .collect();
         let client = |label, scopes, active| CoupaClient {
@@ -101,9 +112,10 @@ impl Coupa {
                 client("read_only", ro.clone(), true),
                 client("no_common", no_common, true),
                 client("inactive", ro, false),
+                client("no_user", no_user, true),
             ],
             tokens: Mutex::new(HashMap::new()),
-            tenant: RwLock::new(Arc::new(Tenant::generate(groups, roles))),
+            tenant: RwLock::new(Arc::new(Tenant::with_users(groups, roles, users))),
             limit: Mutex::new(Limit {
                 enabled: rate_limit,
                 rps: 25.0,
@@ -192,6 +204,7 @@ impl Coupa {
         let needed = match resource {
             "user_groups" => "core.user_group.read",
             "roles" => "core.common.read",
+            "users" => "core.user.read",
             _ => return ApiReply::new(errors_body(404, "Not Found")).note("no route"),
         };
         if req.method != Method::GET {
@@ -219,6 +232,15 @@ impl Coupa {
                 as_json,
                 "user-groups",
                 "UserGroup",
+            ),
+            "users" => serve(
+                &tenant.user_records,
+                &tenant,
+                &pairs,
+                id,
+                as_json,
+                "users",
+                "User",
             ),
             _ => serve(&tenant.roles, &tenant, &pairs, id, as_json, "roles", "Role"),
         };
@@ -264,21 +286,25 @@ impl Coupa {
                 struct Size {
                     groups: Option<usize>,
                     roles: Option<usize>,
+                    users: Option<usize>,
                 }
                 let s = match parse_body::<Size>(req) {
                     Ok(s) => s,
                     Err(r) => return *r,
                 };
                 let cur = self.tenant.read().unwrap().clone();
-                let (g, r) = (
+                let (g, r, u) = (
                     s.groups.unwrap_or(cur.groups.len()),
                     s.roles.unwrap_or(cur.roles.len()),
+                    s.users.unwrap_or(cur.users.len()),
                 );
-                if g > 1_000_000 || r > 100_000 {
+                if g > 1_000_000 || r > 100_000 || u > 1_000_000 {
                     return json(400, &json!({"error": "tenant too large"}));
                 }
-                *self.tenant.write().unwrap() = Arc::new(Tenant::generate(g, r));
-                json(200, &json!({"groups": g, "roles": r}))
+                let t = Tenant::with_users(g, r, u);
+                let u = t.users.len();
+                *self.tenant.write().unwrap() = Arc::new(t);
+                json(200, &json!({"groups": g, "roles": r, "users": u}))
             }
             (&Method::GET, "/_standin/tenant") => {
                 let t = self.tenant.read().unwrap().clone();
@@ -293,9 +319,12 @@ impl Coupa {
                     .iter()
                     .map(|r| json!({"id": r.id, "name": r.name, "system_role": r.system_role}))
                     .collect();
+                let users = |us: &[User]| -> Vec<Value> { us.iter().map(user_row).collect() };
                 json(
                     200,
-                    &json!({"groups": groups, "projects": projects, "roles": roles}),
+                    &json!({"groups": groups, "projects": projects, "roles": roles,
+                            "users": users(&t.users), "non_people": users(&t.non_people),
+                            "licenses": crate::coupa_users::LICENSES}),
                 )
             }
             (&Method::POST, "/_standin/config") => {
@@ -332,6 +361,12 @@ impl Coupa {
             _ => json(404, &json!({"error": "no such control endpoint"})),
         }
     }
+}
+
+/// A user as `GET /_standin/tenant` lists it: what tests need to compute license counts.
+fn user_row(u: &User) -> Value {
+    json!({"id": u.id, "login": u.login, "active": u.active, "type": u.kind,
+           "licenses": crate::coupa_users::license_names(u.licenses)})
 }
 
 fn join(a: &str, b: &str) -> String {
@@ -416,7 +451,7 @@ mod tests {
 
     #[test]
     fn clients_are_seeded_as_the_brief_says() {
-        let c = Coupa::new(5, 5, false, 0);
+        let c = Coupa::new(5, 5, 41, false, 0);
         let full = &c.clients[0];
         assert_eq!(full.label, "full");
         assert_eq!(full.client_id.len(), 32);
@@ -426,6 +461,11 @@ mod tests {
             .scopes
             .contains(&"core.common.read".to_string()));
         assert!(!c.clients[3].active);
+        assert_eq!(c.clients[4].label, "no_user");
+        assert!(!c.clients[4].scopes.contains(&"core.user.read".to_string()));
+        assert!(c.clients[4]
+            .scopes
+            .contains(&"core.user_group.read".to_string()));
         let t = jwt_looking_token(&full.client_id, &full.scopes, 10);
         assert!(t.len() >= 1024 && t.split('.').count() == 3);
     }

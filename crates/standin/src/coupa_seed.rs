@@ -1,4 +1,6 @@
-//! The Coupa tenant's data: user groups, roles and the users they mention.
+//! The Coupa tenant's data: user groups, roles and the users they mention. The user directory
+//! (people with license flags, and the records that are not people) is generated in
+//! [`crate::coupa_users`].
 //!
 //! Generated from a fixed seed with our own SplitMix64 (not `rand`'s `StdRng`, whose output may
 //! change between versions), so every start with the same sizes serves the same lists and tests
@@ -29,7 +31,8 @@ impl Rng {
     }
 }
 
-/// Coupa's `UserSimple`, embedded in groups (`users`, `created-by`, …).
+/// A user record of `/api/users`; its `UserSimple` subset is embedded in groups (`users`,
+/// `created-by`, …).
 #[derive(Clone, Debug)]
 pub struct User {
     pub id: i64,
@@ -40,6 +43,12 @@ pub struct User {
     pub employee_number: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub active: bool,
+    /// Coupa's `type`: `None` (blank) for a person, else the kind of record that is not one
+    /// (`ApiUser`, …), which `/api/users` lists among the people unless asked `type[blank]=true`.
+    pub kind: Option<String>,
+    /// The license flags this user holds: bit `i` is [`crate::coupa_users::LICENSES`]`[i]`.
+    pub licenses: u32,
 }
 
 impl User {
@@ -104,8 +113,19 @@ pub struct Tenant {
     /// What `/api/user_groups` serves: groups and projects, by id.
     pub user_groups: Vec<Group>,
     pub roles: Vec<Role>,
+    /// The people (`type` blank), by id. Groups mention only the first [`USER_POOL`] of them,
+    /// so a tenant's groups do not change with its number of users.
     pub users: Vec<User>,
+    /// User records that are not people (API users, …).
+    pub non_people: Vec<User>,
+    /// What `/api/users` serves: people and the rest, by id.
+    pub user_records: Vec<User>,
 }
+
+/// How many users a tenant has unless told otherwise: more than three pages of 50.
+pub const DEFAULT_USERS: usize = 180;
+/// The users that groups, roles and their `created-by` draw from.
+pub const USER_POOL: usize = 41;
 
 const TEAMS: [&str; 30] = [
     "AP Team",
@@ -140,11 +160,11 @@ const TEAMS: [&str; 30] = [
     "Analytics",
 ];
 const REGIONS: [&str; 4] = ["EMEA", "APAC", "NA", "LATAM"];
-const FIRST: [&str; 12] = [
+pub(crate) const FIRST: [&str; 12] = [
     "Jane", "John", "Priya", "Wei", "Carlos", "Amara", "Lukas", "Sofia", "Kenji", "Fatima", "Noah",
     "Olga",
 ];
-const LAST: [&str; 10] = [
+pub(crate) const LAST: [&str; 10] = [
     "Doe", "Smith", "Patel", "Chen", "Garcia", "Okafor", "Muller", "Rossi", "Sato", "Haddad",
 ];
 const CUSTOM_ROLES: [&str; 20] = [
@@ -171,8 +191,8 @@ const CUSTOM_ROLES: [&str; 20] = [
 ];
 
 /// 2019-03-01T00:00:00Z: when the seeded instance went live.
-const EPOCH: i64 = 1_551_398_400;
-const DAY: i64 = 86_400;
+pub(crate) const EPOCH: i64 = 1_551_398_400;
+pub(crate) const DAY: i64 = 86_400;
 
 /// Name of the `i`-th group: the 30 plain team names, then "Procurement EMEA 12"-style ones.
 pub fn group_name(i: usize) -> String {
@@ -182,37 +202,6 @@ pub fn group_name(i: usize) -> String {
     let j = i - TEAMS.len();
     let (team, region, n) = (j % 30, (j / 30) % 4, j / 120 + 1);
     format!("{} {} {n}", TEAMS[team], REGIONS[region])
-}
-
-fn users() -> Vec<User> {
-    let mut rng = Rng::new(0xC0FA_0001);
-    let mut out = vec![User {
-        id: 1,
-        login: "coupasupport".into(),
-        firstname: "Coupa".into(),
-        lastname: "Support".into(),
-        email: "coupasupport@example.com".into(),
-        employee_number: None,
-        created_at: EPOCH,
-        updated_at: EPOCH,
-    }];
-    let mut id = 100;
-    for i in 0..40 {
-        id += 1 + rng.below(9) as i64;
-        let (f, l) = (FIRST[i % 12], LAST[(i / 12 + i) % 10]);
-        let created = EPOCH + (i as i64) * 9 * DAY + rng.below(DAY as u64) as i64;
-        out.push(User {
-            id,
-            login: format!("{}{}{}", &f[..1].to_lowercase(), l.to_lowercase(), i),
-            firstname: f.into(),
-            lastname: l.into(),
-            email: format!("{}.{}{}@example.com", f.to_lowercase(), l.to_lowercase(), i),
-            employee_number: (rng.below(3) > 0).then(|| format!("E{:05}", 1000 + i)),
-            created_at: created,
-            updated_at: created + rng.below(300) as i64 * DAY,
-        });
-    }
-    out
 }
 
 fn groups(n: usize, pool: usize) -> Vec<Group> {
@@ -344,18 +333,31 @@ fn projects(groups: &[Group]) -> Vec<Group> {
 }
 
 impl Tenant {
+    /// A tenant with [`DEFAULT_USERS`] people (the unit tests' tenants).
+    #[cfg(test)]
     pub fn generate(groups_n: usize, roles_n: usize) -> Tenant {
-        let users = users();
-        let groups = groups(groups_n, users.len());
+        Tenant::with_users(groups_n, roles_n, DEFAULT_USERS)
+    }
+
+    /// A tenant with `users_n` people (at least [`USER_POOL`]), and records that are not people
+    /// on top.
+    pub fn with_users(groups_n: usize, roles_n: usize, users_n: usize) -> Tenant {
+        let users = crate::coupa_users::people(users_n.max(USER_POOL));
+        let groups = groups(groups_n, USER_POOL);
         let projects = projects(&groups);
         let mut user_groups: Vec<Group> = groups.iter().chain(&projects).cloned().collect();
         user_groups.sort_by_key(|g| g.id);
+        let non_people = crate::coupa_users::non_people(&users);
+        let mut user_records: Vec<User> = users.iter().chain(&non_people).cloned().collect();
+        user_records.sort_by_key(|u| u.id);
         Tenant {
             groups,
             projects,
             user_groups,
             roles: roles(roles_n),
             users,
+            non_people,
+            user_records,
         }
     }
 }

@@ -83,7 +83,7 @@ impl Standin {
     }
 
     /// A Coupa client's `client_id` or `client_secret` (`full`, `read_only`, `no_common`,
-    /// `inactive`).
+    /// `inactive`, `no_user`: read-only without `core.user.read`).
     pub fn coupa_client(&self, name: &str, field: &str) -> String {
         self.text(&["coupa", "clients", name, field])
     }

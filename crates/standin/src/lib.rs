@@ -16,7 +16,8 @@
 //! - ConductorOne: `GET /_standin/connectors`, `POST /_standin/connectors/{id}/{delete|purge|
 //!   rotate_secret|owners|status}`, `POST /_standin/config` (`token_expires_in`, `hard_delete`),
 //!   `GET /_standin/stats`, `GET|POST /_standin/apps`;
-//! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant`, `POST /_standin/config`
+//! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant` (sizes: `groups`, `roles`,
+//!   `users`; the listing has every user's ID, `active`, `type` and licenses), `POST /_standin/config`
 //!   (`token_expires_in`), `GET /_standin/stats`.
 //!
 //! ## Layout
@@ -26,7 +27,7 @@
 //! - [`control`]: request log, faults, latency (shared by both APIs).
 //! - ConductorOne: [`conductorone`] (routes) over [`c1_auth`], [`c1_model`], [`c1_control`].
 //! - Coupa: [`coupa`] (routes) over [`coupa_auth`], [`coupa_query`], [`coupa_seed`],
-//!   [`coupa_doc`], [`ratelimit`].
+//!   [`coupa_users`] (the user directory and its license flags), [`coupa_doc`], [`ratelimit`].
 //! - [`tls`]: the `tls` mode's authority and certificate.
 //! - [`util`]: IDs, dates, forms.
 
@@ -40,6 +41,7 @@ mod coupa_auth;
 mod coupa_doc;
 mod coupa_query;
 mod coupa_seed;
+mod coupa_users;
 mod ratelimit;
 mod server;
 mod tls;
@@ -66,6 +68,9 @@ pub struct Options {
     /// User groups and roles the Coupa tenant is seeded with (projects come on top).
     pub groups: usize,
     pub roles: usize,
+    /// People in the user directory (`/api/users`), at least 41; records that are not people
+    /// (API users…) come on top.
+    pub users: usize,
     /// Enforce Coupa's rate limit (25 requests/s, burst 20).
     pub coupa_rate_limit: bool,
     /// Latency added to every API answer of both servers.
@@ -85,6 +90,7 @@ impl Default for Options {
             coupa_port: 0,
             groups: 137,
             roles: 23,
+            users: coupa_seed::DEFAULT_USERS,
             coupa_rate_limit: false,
             latency_ms: 0,
             tls: false,
@@ -172,6 +178,7 @@ async fn serve(options: &Options) -> anyhow::Result<serde_json::Value> {
     let coupa = Arc::new(coupa::Coupa::new(
         options.groups,
         options.roles,
+        options.users,
         options.coupa_rate_limit,
         options.latency_ms,
     ));
@@ -195,6 +202,7 @@ async fn serve(options: &Options) -> anyhow::Result<serde_json::Value> {
         coupa: CoupaCreds {
             groups: options.groups,
             roles: options.roles,
+            users: options.users,
             rate_limit: options.coupa_rate_limit,
             clients: coupa
                 .clients
@@ -248,6 +256,7 @@ struct C1Creds {
 struct CoupaCreds {
     groups: usize,
     roles: usize,
+    users: usize,
     rate_limit: bool,
     clients: BTreeMap<&'static str, CoupaClientCreds>,
 }

@@ -13,7 +13,7 @@ use standin::Options;
 
 const USAGE: &str =
     "usage: conductorone-standin [--bind 127.0.0.1] [--c1-port 0] [--coupa-port 0] \
-[--groups 137] [--roles 23] [--coupa-rate-limit] [--latency-ms 0] [--exit-on-stdin-eof] \
+[--groups 137] [--roles 23] [--users 180] [--coupa-rate-limit] [--latency-ms 0] [--exit-on-stdin-eof] \
 [--tls [--tls-ca-out FILE]]";
 
 struct Args {
@@ -44,6 +44,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Args> {
             "--coupa-port" => o.coupa_port = value()?.parse().context("--coupa-port")?,
             "--groups" => o.groups = value()?.parse().context("--groups")?,
             "--roles" => o.roles = value()?.parse().context("--roles")?,
+            "--users" => o.users = value()?.parse().context("--users")?,
             "--latency-ms" => o.latency_ms = value()?.parse().context("--latency-ms")?,
             "--coupa-rate-limit" => o.coupa_rate_limit = true,
             "--exit-on-stdin-eof" => a.exit_on_stdin_eof = true,
@@ -90,10 +91,11 @@ async fn run() -> anyhow::Result<()> {
     );
     let o = &args.options;
     eprintln!(
-        "  Coupa         {}  {} groups, {} roles, rate limit {}",
+        "  Coupa         {}  {} groups, {} roles, {} users, rate limit {}",
         text(&ready["coupa_url"]),
         o.groups,
         o.roles,
+        o.users,
         if o.coupa_rate_limit { "on" } else { "off" }
     );
     if let Some(ca) = ready["ca_file"].as_str() {

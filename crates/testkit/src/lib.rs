@@ -10,6 +10,7 @@
 //! - [`secrets`]: the search for secrets and secret-shaped strings in text.
 //! - [`requests`]: the stand-ins' request logs and stored connectors, as tests assert on them.
 //! - [`report`]: figures a test measured, on stderr and in `target/reliability/`.
+//! - [`tenant`]: expected values from the stand-in's own data (who holds which Coupa license).
 //!
 //! The stand-ins themselves are the `conductorone-standin` crate, re-exported as [`Standin`].
 
@@ -18,6 +19,7 @@ pub mod report;
 pub mod requests;
 pub mod rig;
 pub mod secrets;
+pub mod tenant;
 pub mod terraform;
 
 pub use lifecycle::{Lifecycle, Outcome};

@@ -11,7 +11,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics, Provider, Resource};
 
 use standin::Standin;
-use tfp_conductorone::data_sources::{coupa_groups, coupa_roles};
+use tfp_conductorone::data_sources::{coupa_groups, coupa_licenses, coupa_roles};
 use tfp_conductorone::http::HttpConfig;
 use tfp_conductorone::provider::settings::ProviderConfig;
 use tfp_conductorone::provider::ConductorOneProvider;
@@ -74,6 +74,7 @@ pub struct Lifecycle {
     pub integration: CoupaIntegration,
     pub groups: coupa_groups::CoupaGroups,
     pub roles: coupa_roles::CoupaRoles,
+    pub licenses: coupa_licenses::CoupaLicenses,
     /// The integration's state and private state after the last step; `None` when absent.
     pub state: Option<(State, Value<Private>)>,
 }
@@ -118,7 +119,8 @@ impl Lifecycle {
         let value = configured.map(|()| Lifecycle {
             integration: CoupaIntegration::new(shared.clone()),
             groups: coupa_groups::CoupaGroups::new(shared.clone()),
-            roles: coupa_roles::CoupaRoles::new(shared),
+            roles: coupa_roles::CoupaRoles::new(shared.clone()),
+            licenses: coupa_licenses::CoupaLicenses::new(shared),
             provider,
             state: None,
         });
@@ -303,6 +305,26 @@ impl Lifecycle {
             .read(&mut diags, config, ValueEmpty::default())
             .await;
         Outcome { value, diags }
+    }
+
+    /// The licenses data source read with `config`.
+    pub async fn read_licenses(
+        &self,
+        config: coupa_licenses::State,
+    ) -> Outcome<coupa_licenses::State> {
+        let mut diags = Diagnostics::default();
+        let value = self
+            .licenses
+            .read(&mut diags, config, ValueEmpty::default())
+            .await;
+        Outcome { value, diags }
+    }
+
+    /// The licenses data source validated with `config` (what `terraform validate` runs).
+    pub async fn validate_licenses(&self, config: coupa_licenses::State) -> Diagnostics {
+        let mut diags = Diagnostics::default();
+        self.licenses.validate(&mut diags, config).await;
+        diags
     }
 }
 

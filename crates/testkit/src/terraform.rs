@@ -180,6 +180,35 @@ impl Run {
         has_error_on(&self.all(), summary, attr)
     }
 
+    /// Every `Error:` diagnostic, each up to the next diagnostic, in the order printed.
+    pub fn error_blocks(&self) -> Vec<String> {
+        let out = self.all();
+        let mut marks: Vec<(usize, bool)> = out
+            .match_indices("Error: ")
+            .map(|(i, _)| (i, true))
+            .chain(out.match_indices("Warning: ").map(|(i, _)| (i, false)))
+            .collect();
+        marks.sort_unstable();
+        marks
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, is_error))| *is_error)
+            .map(|(k, (start, _))| {
+                let end = marks.get(k + 1).map_or(out.len(), |(e, _)| *e);
+                out[*start..end].to_owned()
+            })
+            .collect()
+    }
+
+    /// The `Error:` diagnostics about `address` (`with {address},`).
+    pub fn errors_about(&self, address: &str) -> Vec<String> {
+        let with = format!("with {address},");
+        self.error_blocks()
+            .into_iter()
+            .filter(|b| b.contains(&with))
+            .collect()
+    }
+
     /// Terraform printed `Error: {summary}` about `address`, pointing at the source line of
     /// `attr` (`NN:   attr = …`). Returns that diagnostic, whitespace collapsed.
     #[track_caller]

@@ -1,0 +1,153 @@
+//! `conductorone_coupa_licenses`: the 17 Coupa licenses, how many people hold each, and who.
+//!
+//! The third kind of resource ConductorOne's Coupa connector syncs, beside groups and roles. In
+//! Coupa a license is a flag on each user, so this reads every person once
+//! ([`crate::coupa::Tenant::users`]) and counts.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeType, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{DataSource, Diagnostics};
+
+use super::common;
+use crate::clients::Shared;
+use crate::coupa::users::license_use;
+use crate::coupa::{LicenseUse, SCOPE_USERS};
+use crate::tf::schema as s;
+
+/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
+#[derive(Serialize, Deserialize, Default, Clone)]
+pub struct State {
+    pub id: Value<String>,
+    pub coupa_domain: Value<String>,
+    pub client_id: Value<String>,
+    pub client_secret: Value<String>,
+    pub include_users: Value<bool>,
+    pub active_users_only: Value<bool>,
+    pub licenses: Value<Vec<License>>,
+}
+
+/// One element of `licenses`.
+#[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq)]
+pub struct License {
+    pub id: Value<String>,
+    pub name: Value<String>,
+    pub user_count: Value<i64>,
+    pub user_ids: Value<Vec<Value<String>>>,
+}
+
+impl State {
+    fn inputs(&self) -> common::Inputs<'_> {
+        common::Inputs {
+            domain: &self.coupa_domain,
+            client_id: &self.client_id,
+            secret: &self.client_secret,
+            name_regex: common::NO_NAME_REGEX,
+        }
+    }
+}
+
+pub fn schema() -> Schema {
+    use AttributeType::{Bool, List, Number, String as Str};
+    let mut attributes = common::connection_attributes(SCOPE_USERS);
+    attributes.push((
+        "include_users",
+        s::optional(
+            Bool,
+            "Whether to list the holders of each license in `user_ids`. Reading users is needed either way; this only decides whether their IDs end up in the plan and the state (a large tenant has thousands). Default: `false`, `user_ids` is empty.",
+        ),
+    ));
+    attributes.push((
+        "active_users_only",
+        s::optional(
+            Bool,
+            "Whether to count and list only active users (`true`), or inactive ones too (`false`). A deactivated Coupa user keeps their license flags. Default: `true`.",
+        ),
+    ));
+    attributes.push((
+        "licenses",
+        s::computed(
+            s::object_list(&[
+                ("id", Str),
+                ("name", Str),
+                ("user_count", Number),
+                ("user_ids", List(Box::new(Str))),
+            ]),
+            "The 17 Coupa licenses, sorted by `id`, each present even when nobody holds it. Only people count: records of `/api/users` whose `type` is not blank (API users and others) are left out.\n\n- `id`: The license flag as Coupa's JSON spells it, such as `purchasing-user`.\n- `name`: A human label, such as `Purchasing`.\n- `user_count`: How many users hold it (active ones only unless `active_users_only` is `false`).\n- `user_ids`: Their Coupa user IDs as strings, in ascending numeric order; empty unless `include_users` is `true`.",
+        ),
+    ));
+    s::schema(
+        &format!("Lists the licenses of a Coupa instance and who holds them. In Coupa a license is a flag on each user (`purchasing-user`, `expense-user`, …), so this reads every user through Coupa's REST API (`GET /api/users`, 50 per request, paced under Coupa's rate limit), with the OAuth2 client credentials given here. The client needs the scope `{SCOPE_USERS}`."),
+        attributes,
+    )
+}
+
+pub struct CoupaLicenses {
+    shared: Shared,
+}
+
+impl CoupaLicenses {
+    pub fn new(shared: Shared) -> Self {
+        CoupaLicenses { shared }
+    }
+}
+
+fn to_element(u: LicenseUse, include_users: bool) -> License {
+    let user_ids = if include_users {
+        u.holders
+            .iter()
+            .map(|id| Value::Value(id.to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    License {
+        id: Value::Value(u.license.id.to_owned()),
+        name: Value::Value(u.license.name.to_owned()),
+        user_count: Value::Value(i64::try_from(u.holders.len()).unwrap_or(i64::MAX)),
+        user_ids: Value::Value(user_ids),
+    }
+}
+
+#[async_trait]
+impl DataSource for CoupaLicenses {
+    type State<'a> = State;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
+        common::check_inputs(diags, &c.inputs());
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        c: State,
+        _meta: ValueEmpty,
+    ) -> Option<State> {
+        let include_users = c.include_users.as_ref_option().copied().unwrap_or(false);
+        let active_only = c.active_users_only.as_ref_option().copied().unwrap_or(true);
+        let (users, id) = common::read(
+            diags,
+            &self.shared,
+            &c.inputs(),
+            ("Users", "licenses"),
+            |tenant| async move { tenant.users().await },
+        )
+        .await?;
+        let licenses = license_use(&users, active_only)
+            .into_iter()
+            .map(|u| to_element(u, include_users))
+            .collect();
+        Some(State {
+            id: Value::Value(id),
+            licenses: Value::Value(licenses),
+            ..c
+        })
+    }
+}

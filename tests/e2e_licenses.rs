@@ -1,0 +1,141 @@
+//! End-to-end with Terraform 1.0.3: `conductorone_coupa_licenses` against the Coupa stand-in.
+//! Exact counts and holders for both values of `active_users_only`, `user_ids` empty without
+//! `include_users`, an empty plan after apply; a client without `core.user.read` told so on
+//! `client_id`; a wrong secret on `client_secret`. Expected values come from the stand-in's data.
+
+use serde_json::Value;
+use testkit::{tenant, terraform, Rig, COUPA_VARIABLES};
+
+const ADDR: &str = "data.conductorone_coupa_licenses.counts";
+
+/// Three readings of the same tenant: counts only (the defaults), holders of active users, and
+/// holders of everyone; or only the first (`counts`).
+fn config(all_three: bool) -> String {
+    let block = |name: &str, extra: &str| {
+        format!(
+            r#"
+data "conductorone_coupa_licenses" "{name}" {{
+  coupa_domain  = "acme.coupahost.com"
+  client_id     = var.coupa_client_id
+  client_secret = var.coupa_client_secret
+{extra}}}
+
+output "{name}" {{
+  value = data.conductorone_coupa_licenses.{name}.licenses
+}}
+"#
+        )
+    };
+    let mut hcl = [COUPA_VARIABLES.to_owned(), block("counts", "")].concat();
+    if all_three {
+        hcl += &block("active", "  include_users = true\n");
+        hcl += &block(
+            "everyone",
+            "  include_users     = true\n  active_users_only = false\n",
+        );
+    }
+    hcl
+}
+
+/// `(id, user_count, user_ids)` of each element of a `licenses` output.
+fn rows(output: &Value) -> Vec<(String, u64, Vec<String>)> {
+    output
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|l| {
+            let ids = l["user_ids"].as_array().expect("user_ids is a list");
+            (
+                l["id"].as_str().expect("id").to_owned(),
+                l["user_count"].as_u64().expect("user_count is a number"),
+                ids.iter()
+                    .map(|i| i.as_str().expect("IDs are strings").to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// What `rows` must be, from the stand-in's tenant.
+async fn expected(rig: &Rig, active_only: bool, with_ids: bool) -> Vec<(String, u64, Vec<String>)> {
+    tenant::license_holders(&rig.standin, active_only)
+        .await
+        .into_iter()
+        .map(|(id, holders)| {
+            let n = holders.len() as u64;
+            (id, n, if with_ids { holders } else { Vec::new() })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn counts_and_holders_match_the_tenant_for_both_settings() {
+    let Some(rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    rig.write(&config(true));
+    rig.apply_and_converge();
+
+    let counts = rows(&rig.wd.output("counts"));
+    assert_eq!(counts.len(), 17);
+    assert_eq!(counts, expected(&rig, true, false).await);
+    assert!(
+        counts.iter().all(|r| r.2.is_empty()),
+        "no IDs without include_users"
+    );
+    assert!(
+        counts.iter().any(|r| r.1 == 0),
+        "a license nobody holds is listed"
+    );
+    let active = rows(&rig.wd.output("active"));
+    assert_eq!(active, expected(&rig, true, true).await);
+    let everyone = rows(&rig.wd.output("everyone"));
+    assert_eq!(everyone, expected(&rig, false, true).await);
+    assert!(
+        everyone.iter().zip(&active).any(|(e, a)| e.1 > a.1),
+        "inactive people hold licenses, so the settings differ"
+    );
+    let names: Vec<Value> = rig
+        .wd
+        .output("counts")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].clone())
+        .collect();
+    assert!(names.contains(&Value::from("Purchasing")), "{names:?}");
+
+    // People only: the stand-in's API users are never counted, even where no person holds.
+    assert!(!tenant::non_people(&rig.standin).await.is_empty());
+    let treasury = everyone.iter().find(|r| r.0 == "treasury-user").unwrap();
+    assert_eq!(treasury.1, 0);
+}
+
+#[tokio::test]
+async fn a_client_without_core_user_read_is_told_on_client_id() {
+    let Some(mut rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    rig.use_coupa_client("no_user");
+    rig.write(&config(false));
+    let block = rig
+        .plan()
+        .assert_error_on(ADDR, "Coupa Client Lacks Required Scopes", "client_id");
+    assert!(block.contains("core.user.read"), "{block}");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_an_error_on_client_secret() {
+    let Some(mut rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    rig.wd
+        .set_env("TF_VAR_coupa_client_secret", &"0".repeat(64));
+    rig.write(&config(false));
+    let block = rig.plan().assert_error_on(
+        ADDR,
+        "Coupa Rejected the Client Credentials",
+        "client_secret",
+    );
+    assert!(block.contains("invalid_client"), "{block}");
+}
