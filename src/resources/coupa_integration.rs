@@ -3,7 +3,7 @@
 //!
 //! Order of this file: state, schema, then the lifecycle (validate, plan, create, read, update,
 //! delete, import). The mapping between connectors and state lives in `convert`, the checks and
-//! plan rules in `plan`.
+//! plan rules in `plan`, the wait for ConductorOne's sync (`wait_for_sync`, `timeouts`) in `wait`.
 
 mod convert;
 mod plan;
