@@ -23,7 +23,8 @@
 //! - [`coupa`]: domain rules, OAuth2 client credentials with a token cache, paged listing of
 //!   user groups, roles and users (with their license flags) under Coupa's rate limit.
 //! - [`conductorone`]: credentials (client ID, Ed25519 key, OIDC), server URL derivation, one
-//!   cached access token per process, and the connector endpoints.
+//!   cached access token per process, the connector endpoints, and the bounded wait for a
+//!   connector's sync (`conductorone::sync`).
 //!
 //! **Shared HTTP layer**, which knows nothing of Coupa or ConductorOne:
 //! - [`http`]: timeouts, retries with backoff and `Retry-After`, no redirects, body limits,

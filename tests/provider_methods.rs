@@ -295,8 +295,15 @@ fn keys<T: Serialize>(value: &T) -> BTreeSet<String> {
     }
 }
 
+/// Attributes and nested blocks (`timeouts`): both are keys of the state.
 fn schema_keys(schema: &tf_provider::schema::Schema) -> BTreeSet<String> {
-    schema.block.attributes.keys().cloned().collect()
+    let block = &schema.block;
+    block
+        .attributes
+        .keys()
+        .chain(block.blocks.keys())
+        .cloned()
+        .collect()
 }
 
 #[test]
@@ -308,6 +315,17 @@ fn every_state_struct_matches_its_schema() {
     assert_eq!(
         keys(&State::default()),
         schema_keys(&coupa_integration::schema())
+    );
+    // The `timeouts` block's fields, from a block that is set.
+    let timeouts = coupa_integration::Timeouts::default();
+    let tf_provider::schema::NestedBlock::Optional(block) =
+        &coupa_integration::schema().block.blocks["timeouts"]
+    else {
+        panic!("timeouts is an optional block")
+    };
+    assert_eq!(
+        keys(&timeouts),
+        block.attributes.keys().cloned().collect::<BTreeSet<_>>()
     );
     assert_eq!(
         keys(&coupa_groups::State::default()),
@@ -361,4 +379,85 @@ fn states_survive_terraform_msgpack_with_unknowns_and_nulls() {
     // An empty private state (after import) decodes as Null.
     let private: Value<coupa_integration::Private> = rmp_serde::from_slice(&[0xc0]).unwrap();
     assert!(private.is_null());
+}
+
+/// `wait_for_sync` through the methods: a failed wait keeps the state and makes the next plan
+/// ask for a sync again (only while `wait_for_sync` is on); a change of `timeouts` alone sends
+/// nothing. End to end with Terraform: tests/e2e_sync.rs.
+#[tokio::test]
+async fn a_failed_sync_wait_is_asked_again_by_the_next_plan() {
+    std::env::set_var("CONDUCTORONE_SYNC_POLL_FIRST", "100ms");
+    std::env::set_var("CONDUCTORONE_SYNC_POLL_MAX", "300ms");
+    let standin = Standin::start();
+    standin
+        .c1_post(
+            "config",
+            serde_json::json!({"sync_ms": 300, "sync_queue_ms": 100}),
+        )
+        .await;
+    let mut life = Lifecycle::start(&standin).await;
+    let waiting = State {
+        wait_for_sync: Value::Value(true),
+        ..config(&standin, "read_only")
+    };
+    let created = life.apply(&waiting).await.ok();
+    assert_eq!(created.sync_status, s("SYNC_STATUS_DONE"));
+    assert_eq!(
+        standin
+            .c1_requests()
+            .await
+            .iter()
+            .filter(|r| r["path"].as_str().unwrap_or("").ends_with("/force_sync"))
+            .count(),
+        1
+    );
+
+    // A wrong secret, unchecked at plan: the update is made, its sync fails, the state keeps it.
+    let wrong = State {
+        client_secret: s("not-the-secret-7d1e"),
+        validate_credentials: Value::Value(false),
+        ..waiting.clone()
+    };
+    let failed = life.apply(&wrong).await;
+    let said = summaries(&failed.diags).join("\n");
+    assert!(
+        said.contains("Coupa Integration Sync Failed") && said.contains("invalid_client"),
+        "{said}"
+    );
+    assert!(!said.contains("not-the-secret-7d1e"), "{said}");
+    let kept = failed.value.expect("the state is returned with the error");
+    assert_eq!(kept.id, created.id);
+    assert_eq!(kept.sync_status, s("SYNC_STATUS_ERROR"));
+
+    // The next plan asks for a sync again; with wait_for_sync off it does not.
+    let (planned, _, _) = life.plan(&wrong).await.ok();
+    assert!(planned.sync_status.is_unknown());
+    let off = State {
+        wait_for_sync: Value::Null,
+        ..wrong.clone()
+    };
+    let (planned, _, _) = life.plan(&off).await.ok();
+    assert_eq!(planned.sync_status, s("SYNC_STATUS_ERROR"));
+
+    // Fixed: one sync, done, and a change of `timeouts` alone then sends nothing.
+    let fixed = life.apply(&waiting).await.ok();
+    assert_eq!(fixed.sync_status, s("SYNC_STATUS_DONE"));
+    let (planned, _, _) = life.plan(&waiting).await.ok();
+    assert_eq!(planned.sync_status, s("SYNC_STATUS_DONE"), "converged");
+    standin.clear_logs().await;
+    let longer = State {
+        timeouts: Value::Value(coupa_integration::Timeouts {
+            create: s("1h"),
+            update: Value::Null,
+        }),
+        ..waiting
+    };
+    life.apply(&longer).await.ok();
+    let writes: Vec<_> = standin
+        .c1_requests()
+        .await
+        .into_iter()
+        .filter(|r| r["method"] != "GET")
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
 }

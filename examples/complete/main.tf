@@ -44,6 +44,15 @@ resource "conductorone_coupa_integration" "coupa" {
   client_id     = var.coupa_client_id
   client_secret = var.coupa_client_secret
   access_mode   = "read_only"
+
+  # The apply ends once ConductorOne has synced the connector (SYNC_STATUS_DONE), and fails with
+  # ConductorOne's message if the sync does not succeed within the timeout.
+  wait_for_sync = true
+
+  timeouts {
+    create = "30m"
+    update = "30m"
+  }
 }
 
 data "conductorone_coupa_groups" "active" {

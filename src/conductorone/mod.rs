@@ -8,6 +8,7 @@
 //! - [`error`]: [`ApiError`], with the request ID ConductorOne support asks for.
 //! - [`model`], [`connectors`]: connector objects, their JSON, and the operations (methods of
 //!   [`ConductorOne`]), including the recovery of a create whose answer was lost.
+//! - [`sync`]: `force_sync`, and the bounded wait with backoff for the sync it queues.
 //!
 //! Every call goes through [`ConductorOne::call`], which adds the bearer token and, when the API
 //! answers 401 (a token revoked or expired early), renews the token and tries exactly once more.
@@ -17,6 +18,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod model;
+pub mod sync;
 pub mod token;
 
 #[cfg(test)]
@@ -42,6 +44,7 @@ pub use model::{
     unix_seconds, ConfigValue, ConfigValues, Connector, ConnectorStatus, ConnectorUpdate,
     EnvConfig, NewConnector, ENV_CONFIG_TYPE,
 };
+pub use sync::{Backoff, SyncWait};
 pub use token::{Auth, TokenError, TokenSource};
 
 /// A ConductorOne client. Cheap to clone; clones share the connection pool and the token.

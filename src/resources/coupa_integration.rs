@@ -3,10 +3,11 @@
 //!
 //! Order of this file: state, schema, then the lifecycle (validate, plan, create, read, update,
 //! delete, import). The mapping between connectors and state lives in `convert`, the checks and
-//! plan rules in `plan`.
+//! plan rules in `plan`, the wait for ConductorOne's sync (`wait_for_sync`, `timeouts`) in `wait`.
 
 mod convert;
 mod plan;
+mod wait;
 
 use std::collections::BTreeSet;
 
@@ -21,6 +22,7 @@ use crate::conductorone::{CreateError, Created, Lookup};
 use crate::tf::{diag, schema as s};
 
 pub use convert::parse_import_id;
+pub use wait::{parse_timeout, Timeouts};
 
 /// ConductorOne's catalog ID of the Coupa connector ("Coupa v2").
 pub const CATALOG_ID: &str = "2rSHEoPoq5CS89JAUevDbYBS3uA";
@@ -45,6 +47,11 @@ pub struct State {
     pub sync_status: Value<String>,
     pub created_at: Value<String>,
     pub updated_at: Value<String>,
+    /// New in 0.2 (with `timeouts`): absent from older states, so `Null` when missing.
+    #[serde(default)]
+    pub wait_for_sync: Value<bool>,
+    #[serde(default, with = "crate::tf::value::optional_block")]
+    pub timeouts: Value<Timeouts>,
 }
 
 /// What Terraform keeps for us beside the state, invisible to users.
@@ -57,13 +64,17 @@ pub struct Private {
     /// Set by a plan that already checked these exact credentials against Coupa, so that apply
     /// does not ask Coupa a second time.
     pub validated: Value<bool>,
+    /// Set when the last wait for ConductorOne's sync failed (error, disabled, timeout), so the
+    /// next plan with `wait_for_sync = true` asks for a sync again. Absent from older states.
+    #[serde(default)]
+    pub sync_failed: Value<bool>,
 }
 
 pub const ACCESS_MODES: [&str; 2] = ["read_only", "provisioning"];
 
 pub fn schema() -> Schema {
     use AttributeType::{Bool, String as Str};
-    s::schema(
+    let mut schema = s::schema(
         "Registers a Coupa connector in ConductorOne. Before anything is written, the Coupa domain, client ID and secret are checked against Coupa's OAuth2 token endpoint with the scopes of `access_mode`, so a bad credential fails `terraform plan`, not a sync days later.\n\n~> The client secret is stored in plain text in the Terraform state and in saved plan files, like every resource argument: `sensitive` only hides it in CLI output. Keep state in a remote backend that encrypts it at rest and restricts who can read it, and never commit state or plan files.",
         vec![
             ("id", s::computed(Str, "Connector ID in ConductorOne. Stable across updates. The import ID is `<app_id>/<id>`.")),
@@ -76,11 +87,17 @@ pub fn schema() -> Schema {
             ("validate_credentials", s::optional_computed(Bool, "Check the credentials against Coupa during plan and apply. Set to `false` only when Coupa cannot be reached from where Terraform runs; ConductorOne's first sync will then be the first check. Default: `true`. Changing it sends nothing to ConductorOne.")),
             ("coupa_url", s::computed(Str, "Normalised address of the Coupa instance, `https://<tenant>.<coupahost|coupacloud>.com`.")),
             ("display_name", s::computed(Str, "Connector name chosen by ConductorOne.")),
-            ("sync_status", s::computed(Str, "Sync status reported by ConductorOne when the integration was last created, updated or imported (for example `SYNC_STATUS_DONE`). Informational: it is not refreshed, so it never shows up as drift.")),
+            ("sync_status", s::computed(Str, "Sync status reported by ConductorOne when the integration was last created, updated or imported (for example `SYNC_STATUS_DONE`); with `wait_for_sync = true`, the status the wait ended on. Informational: it is not refreshed, so it never shows up as drift.")),
             ("created_at", s::computed(Str, "Creation time (RFC 3339).")),
             ("updated_at", s::computed(Str, "Time of the last change (RFC 3339).")),
+            ("wait_for_sync", s::optional(Bool, "Wait, after a create and after an update that changes the Coupa domain, client ID or secret, until ConductorOne has synced the connector with that configuration: the provider asks ConductorOne for a sync, then reads the connector (every 1 s at first, backing off to every 15 s) until a sync that started after the request ends. `SYNC_STATUS_DONE` is recorded in `sync_status`; a sync that ends in `SYNC_STATUS_ERROR` fails the apply quoting ConductorOne's message (secrets masked), as does `SYNC_STATUS_DISABLED` with its reason, and so does running out of time (see the `timeouts` block, default 20 minutes). In every failure the connector stays in the state, and the next apply asks for a sync again. Default: `false` (no sync is asked for and no extra request is made). Changing it sends nothing to ConductorOne: turning it on waits from the next change of the configuration.")),
         ],
-    )
+    );
+    schema
+        .block
+        .blocks
+        .insert("timeouts".to_owned(), wait::block());
+    schema
 }
 
 pub struct CoupaIntegration {
@@ -105,6 +122,7 @@ impl Resource for CoupaIntegration {
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: State) -> Option<()> {
         plan::check_config(diags, &config);
+        wait::check_config(diags, &config);
         Some(())
     }
 
@@ -133,7 +151,12 @@ impl Resource for CoupaIntegration {
             // Terraform then plans a create, which checks the credentials.
             return Some((proposed, prior_private, vec![AttributePath::new("app_id")]));
         }
-        let planned = plan::planned_update(&prior, proposed, &config);
+        let mut planned = plan::planned_update(&prior, proposed, &config);
+        // The last wait failed: with `wait_for_sync`, this apply asks for a sync again.
+        let retry_sync = wait::wanted(&planned) && wait::failed_before(&prior_private);
+        if retry_sync {
+            planned.sync_status = Value::Unknown;
+        }
         let validated = self
             .check_credentials_if_due(diags, &planned, Some(&prior))
             .await?;
@@ -141,11 +164,11 @@ impl Resource for CoupaIntegration {
             .as_ref_option()
             .map(|p| p.config_updated_at.clone())
             .unwrap_or_default();
-        Some((
-            planned,
-            private_for_plan(validated, config_updated_at),
-            vec![],
-        ))
+        let mut private = private_for_plan(validated, config_updated_at);
+        if let (Value::Value(p), true) = (&mut private, wait::failed_before(&prior_private)) {
+            p.sync_failed = Value::Value(true);
+        }
+        Some((planned, private, vec![]))
     }
 
     async fn plan_destroy<'a>(
@@ -189,8 +212,20 @@ impl Resource for CoupaIntegration {
                     );
                 }
                 let connector = created.connector();
-                let state = convert::applied_state(planned, connector);
-                Some((state, stored_private(connector)))
+                let mut state = convert::applied_state(planned, connector);
+                let mut private = stored_private(connector);
+                if wait::wanted(&state) {
+                    let waited = wait::wait(
+                        diags,
+                        &clients.conductorone,
+                        connector,
+                        &state,
+                        wait::Op::Create,
+                    )
+                    .await;
+                    record_wait(&mut state, &mut private, waited);
+                }
+                Some((state, private))
             }
             Err(CreateError { error, lookup }) => {
                 let import = format!("`terraform import <address> {app_id}/<connector_id>`");
@@ -273,8 +308,12 @@ impl Resource for CoupaIntegration {
         let request = convert::connector_update(&prior, &planned)
             .map_err(|attr| unusable(diags, attr, "update"))
             .ok()?;
-        if request.is_empty() {
-            // Only plan-time settings changed (access_mode, validate_credentials).
+        let retry_sync = wait::wanted(&planned)
+            && wait::failed_before(&planned_private)
+            && planned.sync_status.is_unknown();
+        if request.is_empty() && !retry_sync {
+            // Only plan-time settings changed (access_mode, validate_credentials,
+            // wait_for_sync, timeouts).
             let private = planned_private.map(|p| Private {
                 validated: Value::Null,
                 ..p
@@ -287,10 +326,30 @@ impl Resource for CoupaIntegration {
         }
         let app_id = known(diags, &planned.app_id, "app_id", "update")?;
         let id = known(diags, &prior.id, "id", "update")?;
+        // Without a change, `update` reads the connector: the baseline of the sync asked again.
         match clients.conductorone.update(&app_id, &id, &request).await {
             Ok(connector) => {
-                let state = convert::applied_state(planned, &connector);
-                Some((state, stored_private(&connector)))
+                let mut state = convert::applied_state(planned, &connector);
+                let mut private = if request.is_empty() {
+                    planned_private.map(|p| Private {
+                        validated: Value::Null,
+                        ..p
+                    })
+                } else {
+                    stored_private(&connector)
+                };
+                if wait::wanted(&state) && (request.config.is_some() || retry_sync) {
+                    let waited = wait::wait(
+                        diags,
+                        &clients.conductorone,
+                        &connector,
+                        &state,
+                        wait::Op::Update,
+                    )
+                    .await;
+                    record_wait(&mut state, &mut private, waited);
+                }
+                Some((state, private))
             }
             Err(e) => {
                 diag::root_error(
@@ -420,7 +479,29 @@ fn private_for_plan(validated: bool, config_updated_at: Value<String>) -> Value<
         } else {
             Value::Null
         },
+        sync_failed: Value::Null,
     })
+}
+
+/// The outcome of a wait in the state (`sync_status`) and the private state (`sync_failed`).
+fn record_wait(state: &mut State, private: &mut Value<Private>, waited: wait::Waited) {
+    if let Some(status) = waited.sync_status {
+        state.sync_status = Value::Value(status);
+    }
+    let failed = if waited.failed {
+        Value::Value(true)
+    } else {
+        Value::Null
+    };
+    match private {
+        Value::Value(p) => p.sync_failed = failed,
+        other => {
+            *other = Value::Value(Private {
+                sync_failed: failed,
+                ..Default::default()
+            })
+        }
+    }
 }
 
 fn already_validated(private: &Value<Private>) -> bool {
@@ -434,5 +515,6 @@ fn stored_private(connector: &crate::conductorone::Connector) -> Value<Private> 
     Value::Value(Private {
         config_updated_at: crate::tf::value::opt_string(connector.config_updated_at.clone()),
         validated: Value::Null,
+        sync_failed: Value::Null,
     })
 }

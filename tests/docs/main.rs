@@ -178,6 +178,18 @@ fn expected_entries(schema: &Schema) -> BTreeMap<(String, String), String> {
             }
         }
     }
+    for (name, block) in render::optional_blocks(schema).expect("renderable blocks") {
+        expected.insert(
+            ("Optional".to_owned(), name.clone()),
+            "Block, Optional".to_owned(),
+        );
+        for (field, attr) in &block.attributes {
+            expected.insert(
+                (format!("Nested Schema for `{name}`"), field.clone()),
+                render::type_label(attr),
+            );
+        }
+    }
     expected
 }
 
@@ -278,7 +290,24 @@ fn descriptions_say_what_users_need() {
             block_description.len() > 40,
             format!("{name}: the schema needs a description"),
         );
-        for (attr, a) in &schema.block.attributes {
+        // Attributes of optional blocks (`timeouts`) are held to the same rules.
+        let in_blocks = render::optional_blocks(schema)
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|(b, block)| {
+                block
+                    .attributes
+                    .iter()
+                    .map(move |(a, attr)| (format!("{b}.{a}"), attr))
+            });
+        let attributes = schema
+            .block
+            .attributes
+            .iter()
+            .map(|(a, attr)| (a.clone(), attr))
+            .chain(in_blocks);
+        for (attr, a) in attributes {
+            let attr = &attr;
             let d = a.description.content.as_str();
             let at = format!("{name}.{attr}");
             let split = render::split_description(attr, d);

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Schema};
+use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, NestedBlock, Schema};
 use tf_provider::{Diagnostics, Provider};
 use tfp_conductorone::provider::ConductorOneProvider;
 
@@ -225,13 +225,32 @@ pub fn plain_text(md: &str) -> String {
     out
 }
 
+/// The optional nested blocks of a schema (`NestedBlock::Optional` with plain attributes): the
+/// only kind the provider uses (`timeouts`), and the only kind rendered.
+pub fn optional_blocks(
+    schema: &Schema,
+) -> Result<BTreeMap<&String, &tf_provider::schema::Block>, String> {
+    let mut out = BTreeMap::new();
+    for (name, nested) in &schema.block.blocks {
+        match nested {
+            NestedBlock::Optional(b) if b.blocks.is_empty() => {
+                out.insert(name, b);
+            }
+            _ => {
+                return Err(format!(
+                    "block `{name}`: only optional blocks of attributes are supported by the docs renderer"
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The `## Schema` section: attributes grouped as Terraform users see them, sorted by name, then
-/// one nested section per list-of-object attribute.
+/// one nested section per list-of-object attribute and per optional block.
 pub fn schema_markdown(schema: &Schema) -> Result<String, String> {
     let block = &schema.block;
-    if !block.blocks.is_empty() {
-        return Err("nested blocks are not supported by the docs renderer".into());
-    }
+    let blocks = optional_blocks(schema)?;
     let sorted: BTreeMap<&String, &Attribute> = block.attributes.iter().collect();
     let mut out = String::from(
         "<!-- schema generated from the provider's schema by `make docs`; do not edit -->\n## Schema\n",
@@ -287,6 +306,27 @@ pub fn schema_markdown(schema: &Schema) -> Result<String, String> {
                 ));
             }
             writeln!(out, "{line}").unwrap();
+        }
+        if section == "Optional" {
+            for (name, b) in &blocks {
+                let anchor = format!("nestedblock--{name}");
+                writeln!(
+                    out,
+                    "- `{name}` (Block, Optional) {} (see [below for nested schema](#{anchor}))",
+                    b.description.content.trim()
+                )
+                .unwrap();
+                writeln!(
+                    nested,
+                    "\n<a id=\"{anchor}\"></a>\n### Nested Schema for `{name}`\n\nOptional:\n"
+                )
+                .unwrap();
+                let attrs: BTreeMap<&String, &Attribute> = b.attributes.iter().collect();
+                for (field, a) in attrs {
+                    let d = split_description(field, &a.description.content)?;
+                    writeln!(nested, "- `{field}` ({}) {}", type_label(a), d.summary).unwrap();
+                }
+            }
         }
     }
     out.push_str(&nested);

@@ -1,7 +1,8 @@
 //! The control endpoints only the ConductorOne port has: out-of-band changes to connectors (as
-//! if someone used the web UI), token lifetime and delete mode, stats, and extra apps.
+//! if someone used the web UI), token lifetime, delete mode and sync knobs, stats, and extra apps.
 
 use crate::c1_model::{self, Connector, Ts};
+use crate::c1_sync::Ending;
 use crate::conductorone::C1;
 use crate::control::parse_body;
 use crate::server::{json, reply, OutBody, Req};
@@ -113,7 +114,7 @@ impl C1 {
                         c.status.status = st;
                         c.status.last_error = s.last_error;
                         c.status.updated_at = Some(now);
-                        c.sync_pending = false;
+                        c.syncs.clear();
                     }
                     _ => return json(404, &json!({"error": "unknown operation"})),
                 }
@@ -129,6 +130,11 @@ impl C1 {
                 struct Config {
                     token_expires_in: Option<u64>,
                     hard_delete: Option<bool>,
+                    sync_ms: Option<u64>,
+                    sync_queue_ms: Option<u64>,
+                    sync_ending: Option<Ending>,
+                    sync_disabled_reason: Option<String>,
+                    sync_error_echoes_secret: Option<bool>,
                 }
                 match parse_body::<Config>(req) {
                     Ok(c) => {
@@ -138,11 +144,26 @@ impl C1 {
                         if let Some(h) = c.hard_delete {
                             self.hard_delete.store(h, Ordering::SeqCst);
                         }
-                        json(
-                            200,
-                            &json!({"token_expires_in": self.auth.expires_in.load(Ordering::SeqCst),
-                                          "hard_delete": self.hard_delete.load(Ordering::SeqCst)}),
-                        )
+                        let mut sync = self.sync.lock().unwrap();
+                        sync.sync_ms = c.sync_ms.unwrap_or(sync.sync_ms);
+                        sync.sync_queue_ms = c.sync_queue_ms.unwrap_or(sync.sync_queue_ms);
+                        if let Some(e) = c.sync_ending {
+                            sync.sync_ending = e;
+                        }
+                        if let Some(r) = c.sync_disabled_reason {
+                            sync.sync_disabled_reason = r;
+                        }
+                        sync.sync_error_echoes_secret = c
+                            .sync_error_echoes_secret
+                            .unwrap_or(sync.sync_error_echoes_secret);
+                        let mut out = json!({"token_expires_in": self.auth.expires_in.load(Ordering::SeqCst),
+                                             "hard_delete": self.hard_delete.load(Ordering::SeqCst)});
+                        if let (Value::Object(o), Ok(Value::Object(knobs))) =
+                            (&mut out, serde_json::to_value(&*sync))
+                        {
+                            o.extend(knobs);
+                        }
+                        json(200, &out)
                     }
                     Err(resp) => *resp,
                 }

@@ -91,9 +91,9 @@ pub struct Connector {
     pub parallel_sync_worker_count: Option<i32>,
     pub oauth_authorized_as: Option<Value>,
     pub download_url: String,
-    /// A sync was started (by a create or a config change) and finishes at the next read.
+    /// Its syncs, queued or running (see [`crate::c1_sync`]); not part of the API object.
     #[serde(skip)]
-    pub sync_pending: bool,
+    pub syncs: crate::c1_sync::Syncs,
 }
 
 impl Connector {
@@ -124,29 +124,7 @@ impl Connector {
             parallel_sync_worker_count: None,
             oauth_authorized_as: None,
             download_url: String::new(),
-            sync_pending: false,
-        }
-    }
-
-    /// Marks a sync as running; the next read completes it.
-    pub fn start_sync(&mut self, now: Ts) {
-        self.status = Status {
-            status: "SYNC_STATUS_RUNNING",
-            started_at: Some(now),
-            completed_at: None,
-            updated_at: Some(now),
-            last_error: String::new(),
-        };
-        self.sync_pending = true;
-    }
-
-    /// Completes a pending sync. Only `status` changes: `updatedAt` of the connector stays.
-    pub fn finish_sync(&mut self, now: Ts) {
-        if self.sync_pending {
-            self.sync_pending = false;
-            self.status.status = "SYNC_STATUS_DONE";
-            self.status.completed_at = Some(now);
-            self.status.updated_at = Some(now);
+            syncs: Default::default(),
         }
     }
 
@@ -281,7 +259,6 @@ pub fn apply_update(
             "config" => {
                 next.config = validate_config(v)?;
                 next.config_updated_at = Some(now);
-                next.start_sync(now);
             }
             "profileAllowList" => next.profile_allow_list = string_list(p, v)?,
             "profileIgnoreList" => next.profile_ignore_list = string_list(p, v)?,
@@ -379,7 +356,6 @@ mod tests {
         assert_eq!(c.config, Some(coupa_config("new")));
         assert_eq!(c.updated_at, Ts(200, 0));
         assert_eq!(c.config_updated_at, Some(Ts(200, 0)));
-        assert_eq!(c.status.status, "SYNC_STATUS_RUNNING");
 
         apply_update(&mut c, &p, "displayName,userIds", true, &known, Ts(300, 0)).unwrap();
         assert_eq!(c.user_ids, ["u2"]);
@@ -484,6 +460,6 @@ mod tests {
                 .unwrap_or_else(|| panic!("{k} missing or out of order in {text}"));
             at += pos;
         }
-        assert!(!text.contains("syncPending"));
+        assert!(!text.contains("syncs"));
     }
 }

@@ -39,6 +39,8 @@ pub struct Coupa {
     rate_limited: AtomicU64,
     pub(crate) tokens_issued: Mutex<BTreeMap<String, u64>>,
     pub(crate) token_ttl: AtomicU64,
+    /// Token requests of ConductorOne's syncs (see [`crate::c1_sync`]).
+    pub(crate) sync_token_requests: AtomicU64,
 }
 
 impl App for Coupa {
@@ -46,6 +48,17 @@ impl App for Coupa {
         {
             if req.path == "/_standin" || req.path.starts_with("/_standin/") {
                 let mut r = self.control(&req);
+                set_header(&mut r, "x-request-id", &util::ulid());
+                return Outcome::Reply(r);
+            }
+            // A ConductorOne sync asking for a token: not the provider's traffic, so neither logged
+            // nor faulted, only counted.
+            if req.path == "/oauth2/token"
+                && req.header(crate::c1_sync::SYNC_ORIGIN_HEADER)
+                    == Some(crate::c1_sync::SYNC_ORIGIN)
+            {
+                self.sync_token_requests.fetch_add(1, Ordering::SeqCst);
+                let mut r = self.token_endpoint(&req).response;
                 set_header(&mut r, "x-request-id", &util::ulid());
                 return Outcome::Reply(r);
             }
@@ -126,6 +139,7 @@ impl Coupa {
             rate_limited: AtomicU64::new(0),
             tokens_issued: Mutex::new(BTreeMap::new()),
             token_ttl: AtomicU64::new(86_399),
+            sync_token_requests: AtomicU64::new(0),
         }
     }
 
@@ -356,7 +370,8 @@ impl Coupa {
                 200,
                 &json!({"requests": self.ctl.requests.load(Ordering::SeqCst),
                         "rate_limited": self.rate_limited.load(Ordering::SeqCst),
-                        "tokens_issued": *self.tokens_issued.lock().unwrap()}),
+                        "tokens_issued": *self.tokens_issued.lock().unwrap(),
+                        "sync_token_requests": self.sync_token_requests.load(Ordering::SeqCst)}),
             ),
             _ => json(404, &json!({"error": "no such control endpoint"})),
         }

@@ -14,26 +14,33 @@
 //!   `POST /_standin/latency`, `GET /_standin/health`, `GET /_standin/tokens` (every access
 //!   token issued, for the secret-hygiene test);
 //! - ConductorOne: `GET /_standin/connectors`, `POST /_standin/connectors/{id}/{delete|purge|
-//!   rotate_secret|owners|status}`, `POST /_standin/config` (`token_expires_in`, `hard_delete`),
-//!   `GET /_standin/stats`, `GET|POST /_standin/apps`;
+//!   rotate_secret|owners|status}`, `POST /_standin/config` (`token_expires_in`, `hard_delete`,
+//!   and the sync knobs `sync_ms`, `sync_queue_ms`, `sync_ending` = `normal|disabled|never`,
+//!   `sync_disabled_reason`, `sync_error_echoes_secret`), `GET /_standin/stats`,
+//!   `GET|POST /_standin/apps`;
 //! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant` (sizes: `groups`, `roles`,
 //!   `users`; the listing has every user's ID, `active`, `type` and licenses), `POST /_standin/config`
-//!   (`token_expires_in`), `GET /_standin/stats`.
+//!   (`token_expires_in`), `GET /_standin/stats` (`sync_token_requests`: the token requests of
+//!   ConductorOne's syncs, which stay out of the request log and the faults).
 //!
 //! ## Layout
 //! - [`start`], [`Options`], [`Standin`] (this file): both servers on a runtime of their own, the
 //!   ready line, the control client.
 //! - [`server`]: HTTP/1 plumbing able to reset a connection and cut a body short.
 //! - [`control`]: request log, faults, latency (shared by both APIs).
-//! - ConductorOne: [`conductorone`] (routes) over [`c1_auth`], [`c1_model`], [`c1_control`].
+//! - ConductorOne: [`conductorone`] (routes) over [`c1_connectors`] (connector endpoints),
+//!   [`c1_sync`] (syncs that take time and really ask the Coupa stand-in for a token),
+//!   [`c1_auth`], [`c1_model`], [`c1_control`].
 //! - Coupa: [`coupa`] (routes) over [`coupa_auth`], [`coupa_query`], [`coupa_seed`],
 //!   [`coupa_users`] (the user directory and its license flags), [`coupa_doc`], [`ratelimit`].
 //! - [`tls`]: the `tls` mode's authority and certificate.
 //! - [`util`]: IDs, dates, forms.
 
 mod c1_auth;
+mod c1_connectors;
 mod c1_control;
 mod c1_model;
+mod c1_sync;
 mod conductorone;
 mod control;
 mod coupa;
@@ -80,6 +87,9 @@ pub struct Options {
     pub tls: bool,
     /// Where to write that PEM (else a file in the temp directory).
     pub tls_ca_out: Option<std::path::PathBuf>,
+    /// How long a ConductorOne connector sync runs (`SYNC_STATUS_RUNNING`) before it ends; a
+    /// sync also waits 200 ms in the queue first. Control: `POST /_standin/config`.
+    pub sync_ms: u64,
 }
 
 impl Default for Options {
@@ -95,6 +105,7 @@ impl Default for Options {
             latency_ms: 0,
             tls: false,
             tls_ca_out: None,
+            sync_ms: 1000,
         }
     }
 }
@@ -170,10 +181,22 @@ async fn serve(options: &Options) -> anyhow::Result<serde_json::Value> {
     let user_id = util::ksuid();
     let others = vec![util::ksuid(), util::ksuid()];
     let auth = c1_auth::C1Auth::new(&c1_host, user_id.clone());
+    // ConductorOne's syncs ask the Coupa stand-in for a token, over HTTPS in `tls` mode.
+    let mut probe_http = reqwest::Client::builder();
+    if let Some(t) = &tls {
+        let pem = std::fs::read(&t.ca_file).context("reading the stand-ins' CA")?;
+        probe_http = probe_http.add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
+    }
+    let probe = c1_sync::CoupaProbe {
+        url: format!("{scheme}://{coupa_host}"),
+        http: probe_http.build()?,
+    };
     let c1 = Arc::new(conductorone::C1::new(
         auth,
         others.clone(),
         options.latency_ms,
+        c1_sync::SyncSettings::new(options.sync_ms),
+        Some(probe),
     ));
     let coupa = Arc::new(coupa::Coupa::new(
         options.groups,

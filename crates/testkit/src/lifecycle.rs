@@ -352,5 +352,8 @@ pub fn proposed(prior: &State, config: &State) -> State {
         sync_status: prior.sync_status.clone(),
         created_at: prior.created_at.clone(),
         updated_at: prior.updated_at.clone(),
+        // Optional, not computed: the configuration's value, null when unset.
+        wait_for_sync: config.wait_for_sync,
+        timeouts: config.timeouts.clone(),
     }
 }

@@ -1,0 +1,361 @@
+//! Connector syncs as ConductorOne runs them (reference §3.1): `force_sync` only queues one, a
+//! sync takes time, and its end is told by `status` alone (`status`, `startedAt`,
+//! `completedAt`, `updatedAt`, `lastError`) plus `syncDisabledAt` / `syncDisabledReason`:
+//! exactly the fields the reference names, nothing more (no sync ID, no request time).
+//!
+//! A sync is queued by a create with a config, an update of the config, `force_sync` and
+//! `resume`. It starts `queue_ms` later (or when the sync before it ends: one runs at a time, one
+//! more may wait, and a request while one waits joins it), shows `SYNC_STATUS_RUNNING` for
+//! `sync_ms`, then ends:
+//! - `SYNC_STATUS_DONE`, when the Coupa stand-in gave a token to the stored domain's client ID
+//!   and secret: the stand-in really asks it, over HTTP, as ConductorOne's connector would;
+//! - `SYNC_STATUS_ERROR` with a `lastError` worded like ConductorOne's when it did not;
+//! - `SYNC_STATUS_DISABLED` with a `syncDisabledReason`, when the `sync_ending` knob says so;
+//! - never, when the knob says `never` (for timeout tests).
+//!
+//! States advance lazily, when a connector is read; only the Coupa check runs on its own task.
+
+use crate::c1_model::{Connector, Status, Ts};
+use crate::coupa_auth::READ_ONLY_SCOPES;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The header that marks the Coupa check of a sync, so the Coupa stand-in keeps it out of its
+/// request log and its faults (both are about the provider's own traffic) and counts it apart.
+pub const SYNC_ORIGIN_HEADER: &str = "x-standin-origin";
+pub const SYNC_ORIGIN: &str = "conductorone-sync";
+
+/// How syncs end, changeable through `POST /_standin/config`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// Done or error, as the Coupa check decides.
+    #[default]
+    Normal,
+    /// `SYNC_STATUS_DISABLED` with [`SyncSettings::disabled_reason`].
+    Disabled,
+    /// Running for ever.
+    Never,
+}
+
+/// The sync knobs.
+#[derive(Clone, Debug, Serialize)]
+pub struct SyncSettings {
+    pub sync_ms: u64,
+    pub sync_queue_ms: u64,
+    pub sync_ending: Ending,
+    pub sync_disabled_reason: String,
+    /// Make `lastError` quote the stored client secret, as a careless server could: the proof
+    /// that the provider masks what it quotes.
+    pub sync_error_echoes_secret: bool,
+}
+
+impl SyncSettings {
+    pub fn new(sync_ms: u64) -> Self {
+        SyncSettings {
+            sync_ms,
+            sync_queue_ms: 200,
+            sync_ending: Ending::Normal,
+            sync_disabled_reason: "Syncing was disabled by an administrator".into(),
+            sync_error_echoes_secret: false,
+        }
+    }
+}
+
+/// Where a sync asks Coupa for a token: the Coupa stand-in's URL, and a client trusting it.
+#[derive(Clone)]
+pub struct CoupaProbe {
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+/// The Coupa check's answer: `Err` holds the `lastError`.
+type Verdict = Arc<Mutex<Option<Result<(), String>>>>;
+
+/// One sync, queued or running.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// When it may start (it also waits for the one before it).
+    not_before: Instant,
+    /// `None`: never ends.
+    duration: Option<Duration>,
+    ending: Ending,
+    disabled_reason: String,
+    verdict: Verdict,
+    started: Option<Instant>,
+}
+
+/// A connector's syncs: the running one first, then at most one waiting.
+#[derive(Clone, Debug, Default)]
+pub struct Syncs {
+    runs: VecDeque<Run>,
+}
+
+impl Syncs {
+    pub fn clear(&mut self) {
+        self.runs.clear();
+    }
+}
+
+/// The wall-clock time of `at`.
+fn ts_at(at: Instant) -> Ts {
+    let (now_i, Ts(s, n)) = (Instant::now(), Ts::now());
+    let nanos = i128::from(s) * 1_000_000_000 + i128::from(n);
+    let then = nanos - now_i.saturating_duration_since(at).as_nanos() as i128
+        + at.saturating_duration_since(now_i).as_nanos() as i128;
+    Ts(
+        then.div_euclid(1_000_000_000) as i64,
+        then.rem_euclid(1_000_000_000) as u32,
+    )
+}
+
+/// Queues a sync of `c` unless one is already waiting, or syncing is disabled (a paused
+/// connector syncs only after `resume`). The Coupa check starts now, on a task of its own.
+pub fn queue(c: &mut Connector, settings: &SyncSettings, probe: Option<&CoupaProbe>) {
+    if c.sync_disabled_at.is_some() {
+        return;
+    }
+    if c.syncs.runs.back().is_some_and(|r| r.started.is_none()) {
+        return;
+    }
+    let verdict: Verdict = Arc::new(Mutex::new(None));
+    match (creds(c), probe, tokio::runtime::Handle::try_current()) {
+        (Err(e), _, _) => *verdict.lock().unwrap() = Some(Err(e)),
+        (Ok((domain, id, secret)), Some(probe), Ok(rt)) => {
+            let (probe, slot, echo) = (
+                probe.clone(),
+                verdict.clone(),
+                settings.sync_error_echoes_secret,
+            );
+            rt.spawn(async move {
+                let answer = ask_coupa(&probe, &domain, &id, &secret, echo).await;
+                *slot.lock().unwrap() = Some(answer);
+            });
+        }
+        // No Coupa to ask (the unit tests): the credentials are taken as good.
+        _ => *verdict.lock().unwrap() = Some(Ok(())),
+    }
+    c.syncs.runs.push_back(Run {
+        not_before: Instant::now() + Duration::from_millis(settings.sync_queue_ms),
+        duration: match settings.sync_ending {
+            Ending::Never => None,
+            _ => Some(Duration::from_millis(settings.sync_ms)),
+        },
+        ending: settings.sync_ending.clone(),
+        disabled_reason: settings.sync_disabled_reason.clone(),
+        verdict,
+        started: None,
+    });
+}
+
+/// Brings `c.status` up to `now`: starts what may start, ends what has run its time and has
+/// Coupa's answer (until then it keeps running).
+pub fn advance(c: &mut Connector, now: Instant) {
+    let mut free_at = None::<Instant>;
+    while let Some(run) = c.syncs.runs.front_mut() {
+        let start = match (run.started, free_at) {
+            (Some(s), _) => s,
+            (None, prev) => {
+                let at = prev.map_or(run.not_before, |p| p.max(run.not_before));
+                if now < at {
+                    return;
+                }
+                run.started = Some(at);
+                let t = ts_at(at);
+                c.status = Status {
+                    status: "SYNC_STATUS_RUNNING",
+                    started_at: Some(t),
+                    completed_at: None,
+                    updated_at: Some(t),
+                    last_error: String::new(),
+                };
+                at
+            }
+        };
+        let Some(duration) = run.duration else { return };
+        let end = start + duration;
+        if now < end {
+            return;
+        }
+        let Some(verdict) = run.verdict.lock().unwrap().clone() else {
+            return;
+        };
+        let done = ts_at(end);
+        c.status.completed_at = Some(done);
+        c.status.updated_at = Some(done);
+        match (&run.ending, verdict) {
+            (Ending::Disabled, _) => {
+                c.status.status = "SYNC_STATUS_DISABLED";
+                c.sync_disabled_at = Some(done);
+                c.sync_disabled_reason = run.disabled_reason.clone();
+                c.sync_disabled_category = "SYNC_DISABLED_CATEGORY_ADMIN".into();
+                c.syncs.runs.clear();
+                return;
+            }
+            (_, Ok(())) => c.status.status = "SYNC_STATUS_DONE",
+            (_, Err(e)) => {
+                c.status.status = "SYNC_STATUS_ERROR";
+                c.status.last_error = e;
+            }
+        }
+        c.syncs.runs.pop_front();
+        free_at = Some(end);
+    }
+}
+
+/// The stored Coupa domain, client ID and secret, or the `lastError` of a sync without them.
+fn creds(c: &Connector) -> Result<(String, String, String), String> {
+    let entries = c
+        .config
+        .as_ref()
+        .and_then(|cfg| cfg.get("configuration"))
+        .and_then(|v| v.as_object());
+    let get = |k: &str| {
+        entries
+            .and_then(|e| e.get(k))
+            .and_then(|v| v.get("stringValue"))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (domain, id, secret) = (
+        get("coupa-domain"),
+        get("oauth2_client_cred_grant_client_id"),
+        get("oauth2_client_cred_grant_client_secret"),
+    );
+    if domain.is_empty() || id.is_empty() || secret.is_empty() {
+        return Err("connector is not configured: rpc error: code = InvalidArgument desc = config: coupa-domain, oauth2_client_cred_grant_client_id and oauth2_client_cred_grant_client_secret are required".into());
+    }
+    Ok((domain, id, secret))
+}
+
+/// Asks the Coupa stand-in for a token as the Coupa connector would (client credentials, Basic
+/// authentication, the read-only scopes), and words a refusal as ConductorOne's `lastError`.
+async fn ask_coupa(
+    probe: &CoupaProbe,
+    domain: &str,
+    client_id: &str,
+    secret: &str,
+    echo_secret: bool,
+) -> Result<(), String> {
+    let shown = format!("https://{domain}/oauth2/token");
+    let sent = probe
+        .http
+        .post(format!("{}/oauth2/token", probe.url.trim_end_matches('/')))
+        .header(SYNC_ORIGIN_HEADER, SYNC_ORIGIN)
+        .basic_auth(client_id, Some(secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", READ_ONLY_SCOPES),
+        ])
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await;
+    let mut why = match sent {
+        Err(e) => format!("Post \"{shown}\": {}", e.without_url()),
+        Ok(r) if r.status().is_success() => return Ok(()),
+        Ok(r) => {
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            match (body["error"].as_str(), body["error_description"].as_str()) {
+                (Some(code), Some(text)) => format!("oauth2: {code:?} {text:?}"),
+                (Some(code), None) => format!("oauth2: {code:?}"),
+                _ => format!("oauth2: cannot fetch token: {status}"),
+            }
+        }
+    };
+    if echo_secret {
+        why.push_str(&format!(
+            " (client_id={client_id:?} client_secret={secret:?})"
+        ));
+    }
+    Err(format!(
+        "sync failed: rpc error: code = Unknown desc = baton-coupa: failed to get an access token from {shown}: {why}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn configured() -> Connector {
+        let mut c = Connector::new("app", "2rSHEoPoq5CS89JAUevDbYBS3uA", "Coupa v2", Ts::now());
+        c.config = Some(
+            json!({"@type": crate::c1_model::ENV_CONFIG, "configuration": {
+            "coupa-domain": {"stringValue": "acme.coupahost.com"},
+            "oauth2_client_cred_grant_client_id": {"stringValue": "cid"},
+            "oauth2_client_cred_grant_client_secret": {"stringValue": "s"}}}),
+        );
+        c
+    }
+
+    fn settings(ending: Ending) -> SyncSettings {
+        SyncSettings {
+            sync_ms: 1000,
+            sync_queue_ms: 100,
+            sync_ending: ending,
+            ..SyncSettings::new(0)
+        }
+    }
+
+    #[test]
+    fn queued_then_running_then_done_and_one_waits_behind() {
+        let mut c = configured();
+        let t0 = Instant::now();
+        queue(&mut c, &settings(Ending::Normal), None);
+        queue(&mut c, &settings(Ending::Normal), None);
+        assert_eq!(c.syncs.runs.len(), 1, "a request joins the waiting sync");
+        advance(&mut c, t0);
+        assert_eq!(
+            c.status.status, "SYNC_STATUS_UNSPECIFIED",
+            "queued, not started"
+        );
+        advance(&mut c, t0 + Duration::from_millis(500));
+        assert_eq!(c.status.status, "SYNC_STATUS_RUNNING");
+        let first = c.status.started_at.unwrap();
+        queue(&mut c, &settings(Ending::Normal), None);
+        assert_eq!(
+            c.syncs.runs.len(),
+            2,
+            "one more waits behind the running one"
+        );
+        advance(&mut c, t0 + Duration::from_millis(1200));
+        assert_eq!(c.status.status, "SYNC_STATUS_RUNNING", "the second started");
+        let second = c.status.started_at.unwrap();
+        assert!((second.0, second.1) > (first.0, first.1));
+        advance(&mut c, t0 + Duration::from_millis(2300));
+        assert_eq!(c.status.status, "SYNC_STATUS_DONE");
+        assert!(c.status.completed_at.is_some());
+        assert!(c.syncs.runs.is_empty());
+    }
+
+    #[test]
+    fn endings_disabled_never_and_unconfigured() {
+        let late = Instant::now() + Duration::from_secs(60);
+        let mut c = configured();
+        queue(&mut c, &settings(Ending::Disabled), None);
+        advance(&mut c, late);
+        assert_eq!(c.status.status, "SYNC_STATUS_DISABLED");
+        assert!(c.sync_disabled_at.is_some() && !c.sync_disabled_reason.is_empty());
+        queue(&mut c, &settings(Ending::Normal), None);
+        assert!(
+            c.syncs.runs.is_empty(),
+            "a disabled connector does not sync"
+        );
+
+        let mut c = configured();
+        queue(&mut c, &settings(Ending::Never), None);
+        advance(&mut c, late);
+        assert_eq!(c.status.status, "SYNC_STATUS_RUNNING");
+
+        let mut c = configured();
+        c.config = None;
+        queue(&mut c, &settings(Ending::Normal), None);
+        advance(&mut c, late);
+        assert_eq!(c.status.status, "SYNC_STATUS_ERROR");
+        assert!(c.status.last_error.contains("not configured"));
+    }
+}
