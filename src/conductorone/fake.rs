@@ -538,7 +538,7 @@ mod tests {
     /// A lookup reads at most `LIST_MAX_PAGES` pages and says when it stopped with pages left.
     #[tokio::test]
     async fn the_connector_list_says_when_it_stops_at_its_cap() {
-        use crate::conductorone::connectors::LIST_MAX_PAGES;
+        use crate::conductorone::endpoints::LIST_MAX_PAGES;
         let (fake, client) = setup(credentials()).await;
         let page = |i: usize, next: &str| {
             serde_json::json!({

@@ -3,20 +3,20 @@
 //! Knows nothing of Terraform: it takes credentials and a server, and offers typed connector
 //! operations. Layout, bottom up:
 //! - [`credentials`]: the client ID and the Ed25519 client secret, checked when configured.
-//! - [`endpoint`]: which server to call, from tenant domain, server URL or client ID.
+//! - [`server`]: which server to call, from tenant domain, server URL or client ID.
 //! - [`token`]: the three ways to authenticate and one cached access token per client.
 //! - [`error`]: [`ApiError`], with the request ID ConductorOne support asks for.
-//! - [`model`], [`connectors`]: connector objects, their JSON, and the operations (methods of
+//! - [`model`], [`endpoints`]: connector objects, their JSON, and the operations (methods of
 //!   [`ConductorOne`]), including the recovery of a create whose answer was lost.
 //!
 //! Every call goes through [`ConductorOne::call`], which adds the bearer token and, when the API
 //! answers 401 (a token revoked or expired early), renews the token and tries exactly once more.
 
-pub mod connectors;
 pub mod credentials;
-pub mod endpoint;
+pub mod endpoints;
 pub mod error;
 pub mod model;
+pub mod server;
 pub mod token;
 
 #[cfg(test)]
@@ -34,14 +34,14 @@ use url::Url;
 use crate::http::{Body, HttpClient, Replay, Request, Response};
 use crate::secret::Secret;
 
-pub use connectors::{ConnectorList, CreateError, Created, Lookup};
 pub use credentials::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
-pub use endpoint::{audience, base_url, EndpointDerivationError};
+pub use endpoints::{ConnectorList, CreateError, Created, Lookup};
 pub use error::ApiError;
 pub use model::{
     unix_seconds, ConfigValue, ConfigValues, Connector, ConnectorStatus, ConnectorUpdate,
     EnvConfig, NewConnector, ENV_CONFIG_TYPE,
 };
+pub use server::{audience, base_url, EndpointDerivationError};
 pub use token::{Auth, TokenError, TokenSource};
 
 /// A ConductorOne client. Cheap to clone; clones share the connection pool and the token.

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Map, Value};
 
-use super::connectors::read_connector;
+use super::endpoints::read_connector;
 use super::model::{
     decode_connector_list, decode_connector_view, unix_seconds, Connector, ConnectorStatus,
     EnvConfig, ENV_CONFIG_TYPE,

@@ -195,7 +195,7 @@ impl TokenSource {
         TokenSource {
             http,
             token_url: super::join(base_url, &["auth", "v1", "token"]),
-            audience: super::endpoint::audience(base_url),
+            audience: super::server::audience(base_url),
             auth,
             state: tokio::sync::Mutex::default(),
             requests: AtomicU64::new(0),

@@ -14,11 +14,11 @@ use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
-use super::directory;
 use super::domain::CoupaDomain;
 use super::limiter::{Permit, RateLimiter};
-use super::oauth::{AccessToken, TokenCache, TokenError, TokenKey};
-use super::records::{Role, UserGroup};
+use super::model::{Role, UserGroup};
+use super::paging as directory;
+use super::token::{AccessToken, TokenCache, TokenError, TokenKey};
 use super::{api_message, rid, with_message};
 use crate::http::{HttpClient, HttpError, Request, Response};
 use crate::secret::Secret;

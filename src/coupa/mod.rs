@@ -5,11 +5,11 @@
 //!
 //! ## Layout
 //! - [`domain`]: `CoupaDomain::parse`, the allow-list of Coupa hosts and the normal form.
-//! - [`oauth`]: OAuth2 client credentials, the typed `TokenError`, and the process-wide,
+//! - [`token`]: OAuth2 client credentials, the typed `TokenError`, and the process-wide,
 //!   single-flight token cache.
 //! - [`limiter`]: the token bucket that keeps every request under Coupa's rate limit.
-//! - [`records`]: `UserGroup` and `Role`, decoded leniently from Coupa's hyphenated JSON.
-//! - [`directory`]: paging through a collection: concurrent offset pages, or keyset pages.
+//! - [`model`]: `UserGroup` and `Role`, decoded leniently from Coupa's hyphenated JSON.
+//! - [`paging`]: paging through a collection: concurrent offset pages, or keyset pages.
 //! - [`client`]: `Coupa` (one per process, no network on creation) and `Tenant` (one instance
 //!   plus credentials), which tie the rest together.
 //!
@@ -31,11 +31,11 @@ use url::Url;
 use crate::secret::{scrub, Secret};
 
 pub mod client;
-pub mod directory;
 pub mod domain;
 pub mod limiter;
-pub mod oauth;
-pub mod records;
+pub mod model;
+pub mod paging;
+pub mod token;
 
 #[cfg(test)]
 mod proptests;
@@ -44,8 +44,8 @@ mod testserver;
 
 pub use client::{Coupa, CoupaError, Tenant, Tuning};
 pub use domain::{Cloud, CoupaDomain, DomainError, TenantProblem};
-pub use oauth::TokenError;
-pub use records::{Role, UserGroup};
+pub use model::{Role, UserGroup};
+pub use token::TokenError;
 
 /// Listing user groups needs only this.
 pub const SCOPE_GROUPS: &str = "core.user_group.read";

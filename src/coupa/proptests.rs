@@ -9,9 +9,9 @@ use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Map, Value};
 
-use super::directory::{Claim, OffsetPager, PAGE_SIZE};
-use super::oauth::{map_response, renew_after, TokenError, MAX_EXPIRES_IN};
-use super::records::{decode_page, Role, UserGroup};
+use super::model::{decode_page, Role, UserGroup};
+use super::paging::{Claim, OffsetPager, PAGE_SIZE};
+use super::token::{map_response, renew_after, TokenError, MAX_EXPIRES_IN};
 use super::{api_message, SCOPES_READ_ONLY};
 use crate::http::Response;
 use crate::secret::Secret;

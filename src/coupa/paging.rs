@@ -28,7 +28,7 @@ use url::Url;
 
 use super::client::{CoupaError, Tenant};
 use super::limiter::Permit;
-use super::records::{decode_page, Record};
+use super::model::{decode_page, Record};
 
 /// Coupa's maximum (and default) page size.
 pub(crate) const PAGE_SIZE: usize = 50;
