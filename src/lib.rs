@@ -66,6 +66,7 @@ pub mod provider;
 pub mod resources;
 pub mod secret;
 pub mod tf;
+pub mod token_cache;
 
 #[cfg(test)]
 mod test_support;
