@@ -120,3 +120,6 @@ impl fmt::Debug for ConductorOne {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -249,3 +249,6 @@ impl Tenant {
         self.coupa.shared.http.send(&req).await
     }
 }
+
+#[cfg(test)]
+mod tests;
