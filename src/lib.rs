@@ -17,27 +17,33 @@
 //!   failures turned into diagnostics on the attribute that must change.
 //!
 //! **API clients**, which know nothing of Terraform:
-//! - [`coupa`]: domain rules, OAuth2 client credentials with a token cache, paged listing of
-//!   user groups and roles under Coupa's rate limit.
+//! - [`coupa`]: domain rules, OAuth2 client credentials, paged listing of user groups and roles
+//!   under Coupa's rate limit.
 //! - [`conductorone`]: credentials (client ID, Ed25519 key, OIDC), server URL derivation, one
-//!   cached access token per process, and the connector endpoints.
+//!   access token per client, and the connector endpoints.
+//!
+//! Both have the same file map (`error`, `credentials`/`token`, `model`, `client`, `endpoints`,
+//! with `mod.rs` only declaring and re-exporting), and imports inside each point one way
+//! (`tests/architecture.rs` checks that no module circle exists).
 //!
 //! **Shared HTTP layer**, which knows nothing of Coupa or ConductorOne:
 //! - [`http`]: timeouts, retries with backoff and `Retry-After`, no redirects, body limits,
 //!   trusted roots (built-in, system store, `SSL_CERT_FILE` / `SSL_CERT_DIR`), user agent,
 //!   secret-free logs.
+//! - [`token_cache`]: the bearer-token cache both clients use: single flight, renew margin, a
+//!   still-valid token kept when its renewal fails, 401 → renew once.
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
 //! - [`logging`]: hclog-shaped JSON lines on stderr, the format Terraform reads from plugins.
 //!
-//! The local stand-ins of both APIs live in `src/bin/standin/` and share no code with this crate.
+//! The local stand-ins of both APIs live in `crates/standin/` and share no code with this crate.
 
 // No panic in library code on anything a server, a user or the environment sends: no unwrap,
 // expect, panic or unreachable, no indexing or string slicing that can be out of bounds, and no
 // `as` cast that silently truncates or wraps a number. Test code (cfg(test)) may. The binaries
 // under src/bin/ (the stand-ins, the benchmark) are test tools outside this crate's lib and are
 // not held to it. `clippy::arithmetic_side_effects` is denied only in the modules that do
-// arithmetic on server-provided durations (src/http/retry.rs, src/coupa/oauth.rs,
-// src/conductorone/token.rs): crate-wide it flags every counter and every bounded step of the
+// arithmetic on server-provided durations (src/http/retry.rs, src/coupa/token.rs,
+// src/conductorone/token.rs, src/token_cache.rs): crate-wide it flags every counter and every bounded step of the
 // date algorithms, which would need checked operations or allows that prove nothing.
 #![cfg_attr(
     not(test),
