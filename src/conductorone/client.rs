@@ -122,4 +122,4 @@ impl fmt::Debug for ConductorOne {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

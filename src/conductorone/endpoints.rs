@@ -450,6 +450,9 @@ fn connector_list_is_usable(body: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+mod on_the_wire;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::conductorone::model::EnvConfig;

@@ -25,8 +25,6 @@ pub mod server;
 pub mod token;
 
 #[cfg(test)]
-mod fake;
-#[cfg(test)]
 mod proptests;
 
 pub use client::ConductorOne;
