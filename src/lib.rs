@@ -20,16 +20,24 @@
 //! **API clients**, which know nothing of Terraform:
 //! - [`clients`]: the clients of one plugin process, shared by every resource and data source
 //!   through a handle the provider fills at configure time.
-//! - [`coupa`]: domain rules, OAuth2 client credentials with a token cache, paged listing of
-//!   user groups, roles and users (with their license flags) under Coupa's rate limit.
+//! - [`coupa`]: domain rules, OAuth2 client credentials, paged listing of user groups, roles and
+//!   users (with their license flags) under Coupa's rate limit.
 //! - [`conductorone`]: credentials (client ID, Ed25519 key, OIDC), server URL derivation, one
-//!   cached access token per process, the connector endpoints, and the bounded wait for a
-//!   connector's sync (`conductorone::sync`).
+//!   access token per client, the connector endpoints, and the bounded wait for a connector's
+//!   sync (`conductorone::sync`).
+//! - [`token_cache`]: the one token cache under both clients: single flight, renew margin, a
+//!   valid token kept when its renewal fails, and the invalidation behind 401 → renew once.
+//!
+//! Both clients have the same file map (`error`, `credentials`/`token`, `model`, `client`,
+//! `endpoints`, with `mod.rs` only declaring and re-exporting), and imports inside each point one
+//! way (`tests/architecture.rs` checks that no module circle exists).
 //!
 //! **Shared HTTP layer**, which knows nothing of Coupa or ConductorOne:
 //! - [`http`]: timeouts, retries with backoff and `Retry-After`, no redirects, body limits,
 //!   trusted roots (built-in, system store, `SSL_CERT_FILE` / `SSL_CERT_DIR`), user agent,
 //!   secret-free logs.
+//! - [`token_cache`]: the bearer-token cache both clients use: single flight, renew margin, a
+//!   still-valid token kept when its renewal fails, 401 → renew once.
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
 //! - [`logging`]: hclog-shaped JSON lines on stderr, the format Terraform reads from plugins.
 //!
@@ -41,8 +49,8 @@
 // `as` cast that silently truncates or wraps a number. Test code (cfg(test)) may. The binaries
 // under src/bin/ (the stand-ins, the benchmark) are test tools outside this crate's lib and are
 // not held to it. `clippy::arithmetic_side_effects` is denied only in the modules that do
-// arithmetic on server-provided durations (src/http/retry.rs, src/coupa/oauth.rs,
-// src/conductorone/token.rs): crate-wide it flags every counter and every bounded step of the
+// arithmetic on server-provided durations (src/http/retry.rs, src/coupa/token.rs,
+// src/conductorone/token.rs, src/token_cache.rs): crate-wide it flags every counter and every bounded step of the
 // date algorithms, which would need checked operations or allows that prove nothing.
 #![cfg_attr(
     not(test),
@@ -72,6 +80,7 @@ pub mod provider;
 pub mod resources;
 pub mod secret;
 pub mod tf;
+pub mod token_cache;
 
 #[cfg(test)]
 mod test_support;

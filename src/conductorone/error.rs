@@ -8,14 +8,107 @@
 //! `server_url` with a wrong path answers 404 with an HTML page or an empty body; concluding "the
 //! connector is gone" from that would drop a live connector from the state, and the next apply
 //! would create a second one. Such answers are errors that name the status, host and path.
+//!
+//! [`TokenError`] (no access token) lives here too, beside [`ApiError`] which wraps it: this file
+//! is a leaf of the client, importing nothing else of it.
 
 use std::fmt;
+use std::sync::Arc;
 
-use super::token::TokenError;
 use url::Url;
 
 use crate::http::{host_of, HttpError, Response};
 use crate::secret::{scrub, Secret};
+
+/// Why no access token could be had.
+#[derive(Debug, Clone)]
+pub enum TokenError {
+    /// The token endpoint refused the credentials (HTTP 400, 401 or 403). `error` and
+    /// `description` come from the OAuth error body, scrubbed of anything we sent.
+    Rejected {
+        status: u16,
+        error: Option<String>,
+        description: Option<String>,
+        request_id: Option<String>,
+    },
+    /// No usable answer came back. `Arc` because waiting callers share one failure.
+    Unreachable(Arc<HttpError>),
+    /// An answer we cannot use: another status, or a success without a token.
+    Unexpected {
+        status: u16,
+        detail: String,
+        request_id: Option<String>,
+    },
+}
+
+impl TokenError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            TokenError::Rejected { status, .. } | TokenError::Unexpected { status, .. } => {
+                Some(*status)
+            }
+            TokenError::Unreachable(_) => None,
+        }
+    }
+
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            TokenError::Rejected { request_id, .. } | TokenError::Unexpected { request_id, .. } => {
+                request_id.as_deref()
+            }
+            TokenError::Unreachable(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rid = |f: &mut fmt::Formatter<'_>, id: &Option<String>| match id {
+            Some(id) => write!(f, " (request-id: {id})"),
+            None => Ok(()),
+        };
+        match self {
+            TokenError::Rejected {
+                status,
+                error,
+                description,
+                request_id,
+            } => {
+                write!(f, "ConductorOne refused the credentials (HTTP {status})")?;
+                match (error, description) {
+                    (Some(e), Some(d)) => write!(f, ": {e}: {d}")?,
+                    (Some(x), None) | (None, Some(x)) => write!(f, ": {x}")?,
+                    (None, None) => {}
+                }
+                rid(f, request_id)?;
+                f.write_str("; check the client ID and its secret or OIDC token")
+            }
+            TokenError::Unreachable(e) => {
+                write!(f, "could not get a ConductorOne access token: {e}")
+            }
+            TokenError::Unexpected {
+                status,
+                detail,
+                request_id,
+            } => {
+                write!(
+                    f,
+                    "ConductorOne's token endpoint gave an unexpected answer (HTTP {status}): {detail}"
+                )?;
+                rid(f, request_id)
+            }
+        }
+    }
+}
+
+impl std::error::Error for TokenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TokenError::Unreachable(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
 
 /// gRPC `NOT_FOUND`.
 const GRPC_NOT_FOUND: i64 = 5;

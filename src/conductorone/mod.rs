@@ -1,182 +1,42 @@
 //! ConductorOne API client.
 //!
 //! Knows nothing of Terraform: it takes credentials and a server, and offers typed connector
-//! operations. Layout, bottom up:
-//! - [`credentials`]: the client ID and the Ed25519 client secret, checked when configured.
-//! - [`endpoint`]: which server to call, from tenant domain, server URL or client ID.
-//! - [`token`]: the three ways to authenticate and one cached access token per client.
-//! - [`error`]: [`ApiError`], with the request ID ConductorOne support asks for.
-//! - [`model`], [`connectors`]: connector objects, their JSON, and the operations (methods of
-//!   [`ConductorOne`]), including the recovery of a create whose answer was lost.
-//! - [`sync`]: `force_sync`, and the bounded wait with backoff for the sync it queues.
+//! operations.
 //!
-//! Every call goes through [`ConductorOne::call`], which adds the bearer token and, when the API
-//! answers 401 (a token revoked or expired early), renews the token and tries exactly once more.
+//! ## Layout
+//! The same map as [`crate::coupa`]; each file imports only the ones above it here.
+//! - [`error`]: [`TokenError`] and [`ApiError`], with the request ID ConductorOne support asks for.
+//! - [`credentials`]: the client ID and the Ed25519 client secret, checked when configured.
+//! - [`server`]: which server to call, from tenant domain, server URL or client ID, and the
+//!   URLs on it.
+//! - [`token`]: the three ways to authenticate, and one access token per client over the shared
+//!   [`crate::token_cache`].
+//! - [`model`]: connector objects and their JSON.
+//! - [`client`]: [`ConductorOne`]; every call with its token, and 401 → renew once.
+//! - [`endpoints`]: the connector operations (methods of [`ConductorOne`]), including the
+//!   recovery of a create whose answer was lost.
+//! - [`sync`]: `force_sync`, and the bounded wait with backoff for the sync it queues.
 
-pub mod connectors;
+pub mod client;
 pub mod credentials;
-pub mod endpoint;
+pub mod endpoints;
 pub mod error;
 pub mod model;
+pub mod server;
 pub mod sync;
 pub mod token;
 
 #[cfg(test)]
-mod fake;
-#[cfg(test)]
 mod proptests;
 
-use std::fmt;
-use std::sync::Arc;
-
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
-use reqwest::Method;
-use url::Url;
-
-use crate::http::{Body, HttpClient, Replay, Request, Response};
-use crate::secret::Secret;
-
-pub use connectors::{ConnectorList, CreateError, Created, Lookup};
+pub use client::ConductorOne;
 pub use credentials::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
-pub use endpoint::{audience, base_url, EndpointDerivationError};
-pub use error::ApiError;
+pub use endpoints::{ConnectorList, CreateError, Created, Lookup};
+pub use error::{ApiError, TokenError};
 pub use model::{
     unix_seconds, ConfigValue, ConfigValues, Connector, ConnectorStatus, ConnectorUpdate,
     EnvConfig, NewConnector, ENV_CONFIG_TYPE,
 };
+pub use server::{audience, base_url, EndpointDerivationError};
 pub use sync::{Backoff, SyncWait};
-pub use token::{Auth, TokenError, TokenSource};
-
-/// A ConductorOne client. Cheap to clone; clones share the connection pool and the token.
-#[derive(Clone)]
-pub struct ConductorOne {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    http: HttpClient,
-    base_url: Url,
-    tokens: TokenSource,
-}
-
-impl ConductorOne {
-    /// Makes no network call: the token is requested by the first API call. `base_url` is an
-    /// http(s) URL, normally from [`base_url`].
-    pub fn new(http: HttpClient, base_url: Url, auth: Auth) -> Self {
-        let tokens = TokenSource::new(http.clone(), &base_url, auth);
-        ConductorOne {
-            inner: Arc::new(Inner {
-                http,
-                base_url,
-                tokens,
-            }),
-        }
-    }
-
-    pub fn base_url(&self) -> &Url {
-        &self.inner.base_url
-    }
-
-    /// The API URL of `path` (segments percent-encoded) on this client's server.
-    pub(crate) fn url(&self, path: &[&str]) -> Url {
-        join(&self.inner.base_url, path)
-    }
-
-    pub(crate) fn http(&self) -> &HttpClient {
-        &self.inner.http
-    }
-
-    /// Token requests made so far (each possibly several HTTP attempts).
-    pub fn token_requests(&self) -> u64 {
-        self.inner.tokens.requests()
-    }
-
-    /// Send one API call and return its 2xx answer; any other status is an [`ApiError`] whose
-    /// text is scrubbed of `sent` and of the bearer token.
-    /// `usable`, when given, tells a good 2xx body from a garbled one, which the HTTP layer asks
-    /// for once more (for requests safe to replay).
-    pub(crate) async fn call(
-        &self,
-        method: Method,
-        url: Url,
-        body: Body,
-        replay: Replay,
-        sent: &[&Secret],
-        usable: Option<fn(&[u8]) -> bool>,
-    ) -> Result<Response, ApiError> {
-        let tokens = &self.inner.tokens;
-        let mut renewed = false;
-        loop {
-            let token = tokens.token().await?;
-            let mut bearer =
-                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    ApiError::Invalid(
-                        "the access token contains characters that cannot go in an HTTP header"
-                            .into(),
-                    )
-                })?;
-            bearer.set_sensitive(true);
-            let mut request = Request::new(method.clone(), url.clone())
-                .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .header(AUTHORIZATION, bearer)
-                .body(body.clone())
-                .replay(replay);
-            request.check = usable;
-            let resp = self.inner.http.send(&request).await?;
-            // A 401 means the request was not processed, so even a create may go again.
-            if resp.status == 401 && !renewed && tokens.can_renew() {
-                tracing::debug!(
-                    path = url.path(),
-                    "ConductorOne answered 401; renewing the token"
-                );
-                tokens.invalidate(&token).await;
-                renewed = true;
-                continue;
-            }
-            if resp.is_success() {
-                return Ok(resp);
-            }
-            // An error may echo the request, its bearer token included.
-            let mut scrubbed = sent.to_vec();
-            scrubbed.push(&token);
-            return Err(ApiError::from_status(&resp, &url, &scrubbed));
-        }
-    }
-}
-
-impl fmt::Debug for ConductorOne {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConductorOne")
-            .field("base_url", &self.inner.base_url.as_str())
-            .field("tokens", &self.inner.tokens)
-            .finish()
-    }
-}
-
-/// `base` with `segments` appended, each percent-encoded (an ID cannot inject a path).
-pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
-    let mut url = base.clone();
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty().extend(segments);
-    }
-    url
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn join_keeps_the_base_path_and_encodes_ids() {
-        let base = Url::parse("http://127.0.0.1:1/proxy").unwrap();
-        assert_eq!(
-            join(&base, &["api", "v1", "apps", "a/b c", "connectors"]).as_str(),
-            "http://127.0.0.1:1/proxy/api/v1/apps/a%2Fb%20c/connectors"
-        );
-        let base = Url::parse("https://acme.conductor.one").unwrap();
-        assert_eq!(
-            join(&base, &["auth", "v1", "token"]).as_str(),
-            "https://acme.conductor.one/auth/v1/token"
-        );
-    }
-}
+pub use token::{Auth, TokenSource};

@@ -7,13 +7,13 @@ use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Map, Value};
 
-use super::connectors::read_connector;
+use super::endpoints::read_connector;
+use super::error::ApiError;
 use super::model::{
     decode_connector_list, decode_connector_view, unix_seconds, Connector, ConnectorStatus,
     EnvConfig, ENV_CONFIG_TYPE,
 };
 use super::token::{lifetime, read_token_answer, schedule};
-use super::ApiError;
 use crate::http::Response;
 use crate::secret::Secret;
 use crate::test_support::{arb_json, extreme_number_json, extreme_number_text};

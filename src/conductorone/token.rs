@@ -1,17 +1,15 @@
 //! Access tokens: how the client proves who it is, and one cached token per process.
 //!
 //! Three ways to authenticate (see [`Auth`]); two of them trade a credential for a short-lived
-//! bearer token at `POST /auth/v1/token`. The [`TokenSource`] keeps that token and renews it a
-//! little before it expires, so a `terraform apply` touching many resources asks for one token,
-//! not one per call. A `tokio::sync::Mutex` held across the token request makes renewal
-//! single-flight: callers that arrive while a request is out wait for it and share its result,
-//! including its failure (otherwise Terraform's ten parallel operations would each wait out the
-//! full retry budget against an unreachable server, one after the other).
+//! bearer token at `POST /auth/v1/token`. The [`TokenSource`] keeps that token in the shared
+//! [`TokenCache`] and renews it a little before it expires, so a `terraform apply` touching many
+//! resources asks for one token, not one per call. The cache makes renewal single-flight
+//! (callers that arrive while a request is out share its result, its failure included) and
+//! keeps a still-valid token when its renewal fails.
 
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -24,8 +22,11 @@ use reqwest::Method;
 use url::Url;
 
 use super::credentials::{ClientId, ClientSecret};
-use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
+use super::error::TokenError;
+use super::server::{audience, join};
+use crate::http::{Body, HttpClient, Replay, Request, Response};
 use crate::secret::{scrub, Secret};
+use crate::token_cache::{Lease, TokenCache};
 
 const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -74,119 +75,14 @@ impl Auth {
     }
 }
 
-/// Why no access token could be had.
-#[derive(Debug, Clone)]
-pub enum TokenError {
-    /// The token endpoint refused the credentials (HTTP 400, 401 or 403). `error` and
-    /// `description` come from the OAuth error body, scrubbed of anything we sent.
-    Rejected {
-        status: u16,
-        error: Option<String>,
-        description: Option<String>,
-        request_id: Option<String>,
-    },
-    /// No usable answer came back. `Arc` because waiting callers share one failure.
-    Unreachable(Arc<HttpError>),
-    /// An answer we cannot use: another status, or a success without a token.
-    Unexpected {
-        status: u16,
-        detail: String,
-        request_id: Option<String>,
-    },
-}
-
-impl TokenError {
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            TokenError::Rejected { status, .. } | TokenError::Unexpected { status, .. } => {
-                Some(*status)
-            }
-            TokenError::Unreachable(_) => None,
-        }
-    }
-
-    pub fn request_id(&self) -> Option<&str> {
-        match self {
-            TokenError::Rejected { request_id, .. } | TokenError::Unexpected { request_id, .. } => {
-                request_id.as_deref()
-            }
-            TokenError::Unreachable(_) => None,
-        }
-    }
-}
-
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rid = |f: &mut fmt::Formatter<'_>, id: &Option<String>| match id {
-            Some(id) => write!(f, " (request-id: {id})"),
-            None => Ok(()),
-        };
-        match self {
-            TokenError::Rejected {
-                status,
-                error,
-                description,
-                request_id,
-            } => {
-                write!(f, "ConductorOne refused the credentials (HTTP {status})")?;
-                match (error, description) {
-                    (Some(e), Some(d)) => write!(f, ": {e}: {d}")?,
-                    (Some(x), None) | (None, Some(x)) => write!(f, ": {x}")?,
-                    (None, None) => {}
-                }
-                rid(f, request_id)?;
-                f.write_str("; check the client ID and its secret or OIDC token")
-            }
-            TokenError::Unreachable(e) => {
-                write!(f, "could not get a ConductorOne access token: {e}")
-            }
-            TokenError::Unexpected {
-                status,
-                detail,
-                request_id,
-            } => {
-                write!(
-                    f,
-                    "ConductorOne's token endpoint gave an unexpected answer (HTTP {status}): {detail}"
-                )?;
-                rid(f, request_id)
-            }
-        }
-    }
-}
-
-impl std::error::Error for TokenError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            TokenError::Unreachable(e) => Some(e.as_ref()),
-            _ => None,
-        }
-    }
-}
-
-/// A token and when to stop using it.
-struct Cached {
-    value: Secret,
-    renew_at: Instant,
-    expires_at: Instant,
-}
-
-#[derive(Default)]
-struct State {
-    token: Option<Cached>,
-    /// The last failed request, numbered as in `TokenSource::requests`.
-    last_error: Option<(u64, TokenError)>,
-}
-
 /// Hands out a bearer token, asking the token endpoint only when needed.
 pub struct TokenSource {
     http: HttpClient,
     token_url: Url,
     audience: String,
     auth: Auth,
-    state: tokio::sync::Mutex<State>,
-    /// Token requests completed (each may be several HTTP attempts).
-    requests: AtomicU64,
+    /// One key: a client has one set of credentials.
+    cache: TokenCache<(), Secret, TokenError>,
 }
 
 impl TokenSource {
@@ -194,17 +90,21 @@ impl TokenSource {
     pub fn new(http: HttpClient, base_url: &Url, auth: Auth) -> Self {
         TokenSource {
             http,
-            token_url: super::join(base_url, &["auth", "v1", "token"]),
-            audience: super::endpoint::audience(base_url),
+            token_url: join(base_url, &["auth", "v1", "token"]),
+            audience: audience(base_url),
             auth,
-            state: tokio::sync::Mutex::default(),
-            requests: AtomicU64::new(0),
+            cache: TokenCache::new("ConductorOne"),
         }
     }
 
-    /// Token requests made so far.
+    /// Token requests made so far (each may be several HTTP attempts).
     pub fn requests(&self) -> u64 {
-        self.requests.load(Ordering::SeqCst)
+        self.cache.mints()
+    }
+
+    /// How often a failed renewal was answered with the still-valid current token.
+    pub fn kept(&self) -> u64 {
+        self.cache.kept()
     }
 
     /// False for a fixed access token: asking again would give the same one.
@@ -212,77 +112,30 @@ impl TokenSource {
         !matches!(self.auth, Auth::AccessToken(_))
     }
 
-    /// A token valid for a while yet.
+    /// A token valid for a while yet: the cached one, or a new one asked for once for all
+    /// concurrent callers; when that fails, the current token while it has not expired.
     pub async fn token(&self) -> Result<Secret, TokenError> {
         if let Auth::AccessToken(token) = &self.auth {
             return Ok(token.clone());
         }
-        let seen = self.requests();
-        let mut state = self.state.lock().await;
-        let now = Instant::now();
-        if let Some(cached) = state.token.as_ref().filter(|c| now < c.renew_at) {
-            return Ok(cached.value.clone());
-        }
-        // A request that ended while we waited for the lock failed: share its failure rather
-        // than try again at once.
-        let shared = match &state.last_error {
-            Some((n, err)) if *n > seen => Some(err.clone()),
-            _ => None,
-        };
-        let outcome = match shared {
-            Some(err) => Err(err),
-            None => {
-                let outcome = self.request_token().await;
-                let n = self
-                    .requests
-                    .fetch_add(1, Ordering::SeqCst)
-                    .saturating_add(1);
-                state.last_error = outcome.as_ref().err().map(|e| (n, e.clone()));
-                outcome
-            }
-        };
-        match outcome {
-            Ok(fresh) => {
-                let value = fresh.value.clone();
-                state.token = Some(fresh);
-                Ok(value)
-            }
-            // Renewal starts early; a token not yet expired still works meanwhile.
-            Err(err) => match state
-                .token
-                .as_ref()
-                .filter(|c| Instant::now() < c.expires_at)
-            {
-                Some(current) => {
-                    tracing::warn!(error = %err, "ConductorOne token renewal failed; using the current token until it expires");
-                    Ok(current.value.clone())
-                }
-                None => {
-                    state.token = None;
-                    Err(err)
-                }
-            },
-        }
+        self.cache.get(&(), || self.request_token()).await
     }
 
     /// Forget `rejected` (the API answered 401 to it), so the next call asks for a new token.
     /// A token that was already replaced is left alone: parallel 401s renew only once.
     pub async fn invalidate(&self, rejected: &Secret) {
-        let mut state = self.state.lock().await;
-        if state.token.as_ref().is_some_and(|c| &c.value == rejected) {
-            state.token = None;
-        }
+        self.cache.invalidate(&(), rejected).await;
     }
 
-    async fn request_token(&self) -> Result<Cached, TokenError> {
+    async fn request_token(&self) -> Result<Lease<Secret>, TokenError> {
         let assertion: Secret;
         let (form, sent): (Vec<(&str, &str)>, Vec<&Secret>) = match &self.auth {
             // `token` hands a fixed token out without asking for one; were this reached, the
             // fixed token would be the answer, renewed (that is, handed out again) next time.
             Auth::AccessToken(token) => {
-                let now = Instant::now();
-                return Ok(Cached {
-                    value: token.clone(),
+                let now = tokio::time::Instant::now();
+                return Ok(Lease {
+                    token: token.clone(),
                     renew_at: now,
                     expires_at: now,
                 });
@@ -320,7 +173,7 @@ impl TokenSource {
         &self,
         form: &[(&str, &str)],
         sent: &[&Secret],
-    ) -> Result<Cached, TokenError> {
+    ) -> Result<Lease<Secret>, TokenError> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
@@ -338,10 +191,10 @@ impl TokenSource {
             .map_err(|e| TokenError::Unreachable(Arc::new(e)))?;
         let (value, lifetime) = read_token_answer(&response, sent)?;
         let (renew_at, expires_at) = schedule(started, lifetime);
-        Ok(Cached {
-            value,
-            renew_at,
-            expires_at,
+        Ok(Lease {
+            token: value,
+            renew_at: tokio::time::Instant::from_std(renew_at),
+            expires_at: tokio::time::Instant::from_std(expires_at),
         })
     }
 }

@@ -4,6 +4,9 @@
 //! `Coupa` owns what must be shared process-wide to work: the token cache (one token per key for
 //! everyone) and the rate limiter (Coupa's limit is per instance, not per caller). Creating either
 //! makes no network call; the first request happens when a `Tenant` method needs one.
+//!
+//! Every API call goes through [`Tenant::get_json`]: a token for the call's scope, and on a 401
+//! one renewal (or, for a token too fresh for Coupa, one wait) and one more try.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,12 +17,10 @@ use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
-use super::directory;
 use super::domain::CoupaDomain;
+use super::error::{api_message, CoupaError, TokenError};
 use super::limiter::{Permit, RateLimiter};
-use super::oauth::{AccessToken, TokenCache, TokenError, TokenKey};
-use super::records::{Role, UserGroup};
-use super::{api_message, rid, with_message};
+use super::token::{AccessToken, TokenKey, TokenSource};
 use crate::http::{HttpClient, HttpError, Request, Response};
 use crate::secret::Secret;
 
@@ -52,73 +53,6 @@ impl Default for Tuning {
     }
 }
 
-/// Why a Coupa API call (not the token request) failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CoupaError {
-    #[error(transparent)]
-    Token(#[from] TokenError),
-
-    #[error("could not reach Coupa: {0}")]
-    Unreachable(#[from] HttpError),
-
-    /// 403: the token is valid but does not allow this endpoint.
-    #[error("Coupa refused to list {what} (HTTP 403): the OAuth2 client needs the scope `{scope}`; add it to the client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients){}", rid(.request_id))]
-    MissingScope {
-        what: &'static str,
-        scope: &'static str,
-        request_id: Option<String>,
-    },
-
-    /// 401 again after a fresh token: the client was deactivated, or its token is not accepted.
-    #[error("Coupa rejected the access token while listing {what} (HTTP 401), also after minting a new one; check that the OAuth2 client is still active{}", rid(.request_id))]
-    Unauthorized {
-        what: &'static str,
-        request_id: Option<String>,
-    },
-
-    /// A success status with a body that is not JSON (Coupa answers XML when it ignores `Accept`,
-    /// a proxy or a wrong host answers HTML).
-    #[error("Coupa answered HTTP {status} to the {what} listing with something that is not JSON; check the Coupa domain. The answer starts with: {snippet}{}", rid(.request_id))]
-    NotJson {
-        what: &'static str,
-        status: u16,
-        snippet: String,
-        request_id: Option<String>,
-    },
-
-    #[error("Coupa kept answering 429 Too Many Requests to the {what} listing{}; try again later{}", with_message(.message), rid(.request_id))]
-    RateLimited {
-        what: &'static str,
-        message: String,
-        request_id: Option<String>,
-    },
-
-    #[error("Coupa failed with HTTP {status} to the {what} listing{}; try again later{}", with_message(.message), rid(.request_id))]
-    Server {
-        what: &'static str,
-        status: u16,
-        /// What the answer said (scrubbed), `""` when nothing.
-        message: String,
-        request_id: Option<String>,
-    },
-
-    #[error("Coupa answered HTTP {status} to the {what} listing: {snippet}{}", rid(.request_id))]
-    Unexpected {
-        what: &'static str,
-        status: u16,
-        snippet: String,
-        request_id: Option<String>,
-    },
-
-    /// JSON that does not have the expected shape.
-    #[error("Coupa's {what} answer could not be read: {reason}{}", rid(.request_id))]
-    Decode {
-        what: &'static str,
-        reason: String,
-        request_id: Option<String>,
-    },
-}
-
 /// The Coupa API client of one provider process. Cheap to clone; clones share everything.
 #[derive(Clone)]
 pub struct Coupa {
@@ -128,7 +62,7 @@ pub struct Coupa {
 struct Shared {
     http: HttpClient,
     endpoint_override: Option<Url>,
-    tokens: TokenCache,
+    tokens: TokenSource,
     limiter: RateLimiter,
     tuning: Tuning,
 }
@@ -155,7 +89,7 @@ impl Coupa {
             shared: Arc::new(Shared {
                 http,
                 endpoint_override,
-                tokens: TokenCache::default(),
+                tokens: TokenSource::default(),
                 limiter,
                 tuning,
             }),
@@ -206,25 +140,6 @@ impl Tenant {
     /// grant; `InvalidScope` names the scopes missing.
     pub async fn check_credentials(&self, scopes: &[&str]) -> Result<(), TokenError> {
         self.token(scopes).await.map(drop)
-    }
-
-    /// Every user group, sorted by id. Needs only `core.user_group.read`.
-    pub async fn user_groups(&self) -> Result<Vec<UserGroup>, CoupaError> {
-        directory::list_offset(self).await
-    }
-
-    /// Every role, sorted by id. Needs only `core.common.read`.
-    pub async fn roles(&self) -> Result<Vec<Role>, CoupaError> {
-        directory::list_offset(self).await
-    }
-
-    /// The one-page-at-a-time baseline that benchmarks compare [`Tenant::user_groups`] with.
-    pub async fn user_groups_sequential_keyset(&self) -> Result<Vec<UserGroup>, CoupaError> {
-        directory::list_keyset(self).await
-    }
-
-    pub async fn roles_sequential_keyset(&self) -> Result<Vec<Role>, CoupaError> {
-        directory::list_keyset(self).await
     }
 
     pub fn token_requests(&self) -> u64 {
@@ -337,3 +252,6 @@ impl Tenant {
         self.coupa.shared.http.send(&req).await
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -285,5 +285,17 @@ fn shown(text: &str) -> String {
     out
 }
 
+/// `base` with `segments` appended to its path. An endpoint override keeps its path prefix:
+/// `http://127.0.0.1:8080/coupa` + `oauth2/token` → `http://127.0.0.1:8080/coupa/oauth2/token`.
+pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
 #[cfg(test)]
 mod tests;

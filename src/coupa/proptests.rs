@@ -9,10 +9,10 @@ use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Map, Value};
 
-use super::directory::{Claim, OffsetPager, PAGE_SIZE};
-use super::oauth::{map_response, renew_after, TokenError, MAX_EXPIRES_IN};
-use super::records::{decode_page, Role, UserGroup};
-use super::{api_message, SCOPES_READ_ONLY};
+use super::error::{api_message, TokenError};
+use super::model::{decode_page, Role, UserGroup};
+use super::paging::{Claim, OffsetPager, PAGE_SIZE};
+use super::token::{map_response, renew_after, MAX_EXPIRES_IN, SCOPES_READ_ONLY};
 use crate::http::Response;
 use crate::secret::Secret;
 use crate::test_support::{arb_json, extreme_number_json, extreme_number_text};

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::RETRY_AFTER;
 
-use super::{HttpError, Response};
+use super::response::{HttpError, Response};
 
 /// When and how long to wait before trying a request again.
 #[derive(Clone, Debug)]

@@ -7,98 +7,24 @@
 
 mod convert;
 mod plan;
+mod state;
 mod wait;
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeType, Schema};
+use tf_provider::schema::Schema;
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::clients::Shared;
 use crate::conductorone::{CreateError, Created, Lookup};
-use crate::tf::{diag, schema as s};
+use crate::tf::diag;
 
 pub use convert::parse_import_id;
-pub use wait::{parse_timeout, Timeouts};
-
-/// ConductorOne's catalog ID of the Coupa connector ("Coupa v2").
-pub const CATALOG_ID: &str = "2rSHEoPoq5CS89JAUevDbYBS3uA";
-pub const KEY_DOMAIN: &str = "coupa-domain";
-pub const KEY_CLIENT_ID: &str = "oauth2_client_cred_grant_client_id";
-pub const KEY_CLIENT_SECRET: &str = "oauth2_client_cred_grant_client_secret";
-
-/// The resource as Terraform stores it. Keep identical to [`schema`]; no `Debug`: it holds the
-/// client secret.
-#[derive(Serialize, Deserialize, Default, Clone, PartialEq)]
-pub struct State {
-    pub id: Value<String>,
-    pub app_id: Value<String>,
-    pub coupa_domain: Value<String>,
-    pub client_id: Value<String>,
-    pub client_secret: Value<String>,
-    pub access_mode: Value<String>,
-    pub user_ids: Value<BTreeSet<Value<String>>>,
-    pub validate_credentials: Value<bool>,
-    pub coupa_url: Value<String>,
-    pub display_name: Value<String>,
-    pub sync_status: Value<String>,
-    pub created_at: Value<String>,
-    pub updated_at: Value<String>,
-    /// New in 0.2 (with `timeouts`): absent from older states, so `Null` when missing.
-    #[serde(default)]
-    pub wait_for_sync: Value<bool>,
-    #[serde(default, with = "crate::tf::value::optional_block")]
-    pub timeouts: Value<Timeouts>,
-}
-
-/// What Terraform keeps for us beside the state, invisible to users.
-#[derive(Serialize, Deserialize, Default, Clone, PartialEq, Debug)]
-pub struct Private {
-    /// The connector's `configUpdatedAt` when this provider last wrote its config. A different
-    /// value at refresh means the config (and maybe the secret, which is never read back) was
-    /// changed outside Terraform.
-    pub config_updated_at: Value<String>,
-    /// Set by a plan that already checked these exact credentials against Coupa, so that apply
-    /// does not ask Coupa a second time.
-    pub validated: Value<bool>,
-    /// Set when the last wait for ConductorOne's sync failed (error, disabled, timeout), so the
-    /// next plan with `wait_for_sync = true` asks for a sync again. Absent from older states.
-    #[serde(default)]
-    pub sync_failed: Value<bool>,
-}
-
-pub const ACCESS_MODES: [&str; 2] = ["read_only", "provisioning"];
-
-pub fn schema() -> Schema {
-    use AttributeType::{Bool, String as Str};
-    let mut schema = s::schema(
-        "Registers a Coupa connector in ConductorOne. Before anything is written, the Coupa domain, client ID and secret are checked against Coupa's OAuth2 token endpoint with the scopes of `access_mode`, so a bad credential fails `terraform plan`, not a sync days later.\n\n~> The client secret is stored in plain text in the Terraform state and in saved plan files, like every resource argument: `sensitive` only hides it in CLI output. Keep state in a remote backend that encrypts it at rest and restricts who can read it, and never commit state or plan files.",
-        vec![
-            ("id", s::computed(Str, "Connector ID in ConductorOne. Stable across updates. The import ID is `<app_id>/<id>`.")),
-            ("app_id", s::required(Str, "ID of the ConductorOne app the connector belongs to. Changing it **replaces** the integration (a connector cannot move between apps).")),
-            ("coupa_domain", s::required(Str, "Host of your Coupa instance: `<tenant>.coupahost.com` (customer instances) or `<tenant>.coupacloud.com` (partner and demo instances). A pasted URL such as `https://acme.coupahost.com/session/new` is accepted; ConductorOne receives the bare host (see `coupa_url`). Other hosts, `http://`, ports and IP addresses are rejected before any request. Read back from ConductorOne, so a change made outside Terraform shows as drift. Changing it updates the integration in place, after checking the credentials against the new domain.")),
-            ("client_id", s::required(Str, "Identifier of the Coupa OAuth2/OpenID Connect client (grant type *client credentials*), from Coupa's Setup → Integrations → OAuth2/OpenID Connect Clients. Read back from ConductorOne (drift shows). Changing it updates the integration in place, after checking the new credentials.")),
-            ("client_secret", s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. Changing it updates the integration in place, after checking it against Coupa. ConductorOne never returns it, so it is never read back and cannot be imported; a change made outside Terraform is detected through the connector's configuration timestamp and planned as an update that sends this value again. **Stored in plain text in the Terraform state** (`sensitive` only hides it in CLI output): use an encrypted backend with restricted access."))),
-            ("access_mode", s::optional_computed(Str, "Scope set the Coupa client must have, checked against Coupa: `read_only` needs `core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile`; `provisioning` also needs `core.user_group.write core.user.write offline_access`. Allowed values: `read_only`, `provisioning`. Default: `read_only`. Used only for that check: changing it sends nothing to ConductorOne.")),
-            ("user_ids", s::optional_computed(AttributeType::Set(Box::new(Str)), "ConductorOne user IDs of the integration's owners; at least one when set. Default: the caller, as ConductorOne chooses, read back into this attribute; removing the attribute later keeps the current owners. Owners changed outside Terraform show as drift. Changing it updates the integration in place.")),
-            ("validate_credentials", s::optional_computed(Bool, "Check the credentials against Coupa during plan and apply. Set to `false` only when Coupa cannot be reached from where Terraform runs; ConductorOne's first sync will then be the first check. Default: `true`. Changing it sends nothing to ConductorOne.")),
-            ("coupa_url", s::computed(Str, "Normalised address of the Coupa instance, `https://<tenant>.<coupahost|coupacloud>.com`.")),
-            ("display_name", s::computed(Str, "Connector name chosen by ConductorOne.")),
-            ("sync_status", s::computed(Str, "Sync status reported by ConductorOne when the integration was last created, updated or imported (for example `SYNC_STATUS_DONE`); with `wait_for_sync = true`, the status the wait ended on. Informational: it is not refreshed, so it never shows up as drift.")),
-            ("created_at", s::computed(Str, "Creation time (RFC 3339).")),
-            ("updated_at", s::computed(Str, "Time of the last change (RFC 3339).")),
-            ("wait_for_sync", s::optional(Bool, "Wait, after a create and after an update that changes the Coupa domain, client ID or secret, until ConductorOne has synced the connector with that configuration: the provider asks ConductorOne for a sync, then reads the connector (every 1 s at first, backing off to every 15 s) until a sync that started after the request ends. `SYNC_STATUS_DONE` is recorded in `sync_status`; a sync that ends in `SYNC_STATUS_ERROR` fails the apply quoting ConductorOne's message (secrets masked), as does `SYNC_STATUS_DISABLED` with its reason, and so does running out of time (see the `timeouts` block, default 20 minutes). In every failure the connector stays in the state, and the next apply asks for a sync again. Default: `false` (no sync is asked for and no extra request is made). Changing it sends nothing to ConductorOne: turning it on waits from the next change of the configuration.")),
-        ],
-    );
-    schema
-        .block
-        .blocks
-        .insert("timeouts".to_owned(), wait::block());
-    schema
-}
+pub use state::{
+    schema, Private, State, Timeouts, ACCESS_MODES, CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET,
+    KEY_DOMAIN,
+};
+pub use wait::parse_timeout;
 
 pub struct CoupaIntegration {
     shared: Shared,

@@ -93,7 +93,7 @@ pub struct Connector {
     pub download_url: String,
     /// Its syncs, queued or running (see [`crate::c1_sync`]); not part of the API object.
     #[serde(skip)]
-    pub syncs: crate::c1_sync::Syncs,
+    pub syncs: crate::c1_sync_state::Syncs,
 }
 
 impl Connector {

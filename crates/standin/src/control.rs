@@ -63,6 +63,8 @@ enum LoggedBody {
 
 struct LogEntry {
     seq: u64,
+    /// The `x-request-id` the answer carried, so tests can match errors that quote it.
+    request_id: String,
     method: String,
     path: String,
     query: String,
@@ -84,8 +86,9 @@ impl LogEntry {
             LoggedBody::Text(t) => s(t),
         };
         let mut out = format!(
-            "{{\"seq\":{},\"method\":{},\"path\":{},\"query\":{},\"headers\":{},\"body\":{},\"status\":{},\"note\":{}",
+            "{{\"seq\":{},\"request_id\":{},\"method\":{},\"path\":{},\"query\":{},\"headers\":{},\"body\":{},\"status\":{},\"note\":{}",
             self.seq,
+            s(&self.request_id),
             s(&self.method),
             s(&self.path),
             s(&self.query),
@@ -257,6 +260,7 @@ impl Control {
         let request_id = crate::util::ulid();
         let mut entry = LogEntry {
             seq,
+            request_id: request_id.clone(),
             method: req.method.to_string(),
             path: req.path.clone(),
             query: req.query.clone(),

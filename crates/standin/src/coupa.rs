@@ -3,9 +3,10 @@
 //! endpoint (§2) is in [`crate::coupa_auth`].
 
 use crate::control::{parse_body, ApiReply, Control, Ctx, Flavor};
-use crate::coupa_auth::{CoupaClient, Token, READ_ONLY_SCOPES, WRITE_SCOPES};
+use crate::coupa_auth::{CoupaClient, Issuer, READ_ONLY_SCOPES, WRITE_SCOPES};
 use crate::coupa_doc::Doc;
 use crate::coupa_query::{self, Record};
+use crate::coupa_reply::{errors_body, json_doc, scopes_of, xml_errors, XML_TYPE};
 use crate::coupa_seed::{Group, Tenant, User};
 use crate::ratelimit::Bucket;
 use crate::server::{json, reply, set_header, App, OutBody, Outcome, Req};
@@ -18,9 +19,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-const JSON_TYPE: &str = "application/json; charset=utf-8";
-const XML_TYPE: &str = "application/xml; charset=utf-8";
-
 /// Rate-limit settings, changeable through control.
 struct Limit {
     enabled: bool,
@@ -32,13 +30,11 @@ struct Limit {
 
 pub struct Coupa {
     pub ctl: Control,
-    pub clients: Vec<CoupaClient>,
-    pub(crate) tokens: Mutex<HashMap<String, Token>>,
+    /// The OAuth2 clients and the tokens issued to them.
+    pub auth: Issuer,
     tenant: RwLock<Arc<Tenant>>,
     limit: Mutex<Limit>,
     rate_limited: AtomicU64,
-    pub(crate) tokens_issued: Mutex<BTreeMap<String, u64>>,
-    pub(crate) token_ttl: AtomicU64,
     /// Token requests of ConductorOne's syncs (see [`crate::c1_sync`]).
     pub(crate) sync_token_requests: AtomicU64,
 }
@@ -58,7 +54,7 @@ impl App for Coupa {
                     == Some(crate::c1_sync::SYNC_ORIGIN)
             {
                 self.sync_token_requests.fetch_add(1, Ordering::SeqCst);
-                let mut r = self.token_endpoint(&req).response;
+                let mut r = self.auth.token_endpoint(&req).response;
                 set_header(&mut r, "x-request-id", &util::ulid());
                 return Outcome::Reply(r);
             }
@@ -68,26 +64,6 @@ impl App for Coupa {
                 .await
         }
     }
-}
-
-pub(crate) fn scopes_of(s: &str) -> Vec<String> {
-    s.split_whitespace().map(String::from).collect()
-}
-
-pub(crate) fn errors_body(status: u16, msg: &str) -> Response<OutBody> {
-    json_doc(status, &json!({"errors": {"base": [msg]}}).to_string())
-}
-
-pub(crate) fn json_doc(status: u16, text: &str) -> Response<OutBody> {
-    reply(status, JSON_TYPE, text.to_string())
-}
-
-fn xml_errors(status: u16, msg: &str) -> Response<OutBody> {
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<errors>\n  <error>{}</error>\n</errors>\n",
-        msg.replace('&', "&amp;").replace('<', "&lt;")
-    );
-    reply(status, XML_TYPE, body)
 }
 
 impl Coupa {
@@ -120,14 +96,18 @@ impl Coupa {
         };
         Coupa {
             ctl: Control::new(Flavor::Coupa, latency_ms),
-            clients: vec![
-                client("full", full, true),
-                client("read_only", ro.clone(), true),
-                client("no_common", no_common, true),
-                client("inactive", ro, false),
-                client("no_user", no_user, true),
-            ],
-            tokens: Mutex::new(HashMap::new()),
+            auth: Issuer {
+                clients: vec![
+                    client("full", full, true),
+                    client("read_only", ro.clone(), true),
+                    client("no_common", no_common, true),
+                    client("inactive", ro, false),
+                    client("no_user", no_user, true),
+                ],
+                tokens: Mutex::new(HashMap::new()),
+                tokens_issued: Mutex::new(BTreeMap::new()),
+                token_ttl: AtomicU64::new(86_399),
+            },
             tenant: RwLock::new(Arc::new(Tenant::with_users(groups, roles, users))),
             limit: Mutex::new(Limit {
                 enabled: rate_limit,
@@ -137,15 +117,13 @@ impl Coupa {
                 bucket: Bucket::new(25.0, 20.0, Instant::now()),
             }),
             rate_limited: AtomicU64::new(0),
-            tokens_issued: Mutex::new(BTreeMap::new()),
-            token_ttl: AtomicU64::new(86_399),
             sync_token_requests: AtomicU64::new(0),
         }
     }
 
     fn api(&self, req: &Req, ctx: &Ctx) -> ApiReply {
         if req.path == "/oauth2/token" {
-            return self.token_endpoint(req);
+            return self.auth.token_endpoint(req);
         }
         if !req.path.starts_with("/api/") {
             return ApiReply::new(reply(
@@ -195,7 +173,7 @@ impl Coupa {
             return unauthorized("no bearer token");
         };
         let scopes = {
-            let tokens = self.tokens.lock().unwrap();
+            let tokens = self.auth.tokens.lock().unwrap();
             match tokens.get(&token) {
                 None => return unauthorized("unknown token"),
                 Some(t) if t.expires_at <= util::now_secs() => {
@@ -350,11 +328,11 @@ impl Coupa {
                 match parse_body::<Config>(req) {
                     Ok(c) => {
                         if let Some(t) = c.token_expires_in {
-                            self.token_ttl.store(t, Ordering::SeqCst);
+                            self.auth.token_ttl.store(t, Ordering::SeqCst);
                         }
                         json(
                             200,
-                            &json!({"token_expires_in": self.token_ttl.load(Ordering::SeqCst)}),
+                            &json!({"token_expires_in": self.auth.token_ttl.load(Ordering::SeqCst)}),
                         )
                     }
                     Err(r) => *r,
@@ -362,7 +340,8 @@ impl Coupa {
             }
             // Every access token ever issued, so tests can prove none was printed or logged.
             (&Method::GET, "/_standin/tokens") => {
-                let mut all: Vec<String> = self.tokens.lock().unwrap().keys().cloned().collect();
+                let mut all: Vec<String> =
+                    self.auth.tokens.lock().unwrap().keys().cloned().collect();
                 all.sort();
                 json(200, &json!(all))
             }
@@ -370,7 +349,7 @@ impl Coupa {
                 200,
                 &json!({"requests": self.ctl.requests.load(Ordering::SeqCst),
                         "rate_limited": self.rate_limited.load(Ordering::SeqCst),
-                        "tokens_issued": *self.tokens_issued.lock().unwrap(),
+                        "tokens_issued": *self.auth.tokens_issued.lock().unwrap(),
                         "sync_token_requests": self.sync_token_requests.load(Ordering::SeqCst)}),
             ),
             _ => json(404, &json!({"error": "no such control endpoint"})),
@@ -467,18 +446,20 @@ mod tests {
     #[test]
     fn clients_are_seeded_as_the_brief_says() {
         let c = Coupa::new(5, 5, 41, false, 0);
-        let full = &c.clients[0];
+        let full = &c.auth.clients[0];
         assert_eq!(full.label, "full");
         assert_eq!(full.client_id.len(), 32);
         assert_eq!(full.secret.len(), 64);
         assert_eq!(full.scopes.len(), 11);
-        assert!(!c.clients[2]
+        assert!(!c.auth.clients[2]
             .scopes
             .contains(&"core.common.read".to_string()));
-        assert!(!c.clients[3].active);
-        assert_eq!(c.clients[4].label, "no_user");
-        assert!(!c.clients[4].scopes.contains(&"core.user.read".to_string()));
-        assert!(c.clients[4]
+        assert!(!c.auth.clients[3].active);
+        assert_eq!(c.auth.clients[4].label, "no_user");
+        assert!(!c.auth.clients[4]
+            .scopes
+            .contains(&"core.user.read".to_string()));
+        assert!(c.auth.clients[4]
             .scopes
             .contains(&"core.user_group.read".to_string()));
         let t = jwt_looking_token(&full.client_id, &full.scopes, 10);

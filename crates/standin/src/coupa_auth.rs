@@ -6,14 +6,15 @@
 //! rack-oauth2's own texts.
 
 use crate::control::ApiReply;
-use crate::coupa::{errors_body, json_doc, scopes_of, Coupa};
+use crate::coupa_reply::{errors_body, json_doc, scopes_of};
 use crate::server::{set_header, OutBody, Req};
 use crate::util;
 use base64::Engine as _;
 use hyper::{Method, Response};
 use serde_json::json;
-use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 pub const READ_ONLY_SCOPES: &str =
     "core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile";
@@ -101,7 +102,15 @@ pub fn grant_scopes(requested: Option<&str>, granted: &[String]) -> Result<Vec<S
     Ok(out)
 }
 
-impl Coupa {
+/// The token endpoint's state: the tenant's OAuth2 clients and the tokens issued to them.
+pub struct Issuer {
+    pub clients: Vec<CoupaClient>,
+    pub(crate) tokens: Mutex<HashMap<String, Token>>,
+    pub(crate) tokens_issued: Mutex<BTreeMap<String, u64>>,
+    pub(crate) token_ttl: AtomicU64,
+}
+
+impl Issuer {
     /// `POST /oauth2/token`.
     pub(crate) fn token_endpoint(&self, req: &Req) -> ApiReply {
         let is_form = req.header("content-type").is_some_and(|c| {

@@ -333,21 +333,19 @@ fn projects(groups: &[Group]) -> Vec<Group> {
 }
 
 impl Tenant {
-    /// A tenant with [`DEFAULT_USERS`] people (the unit tests' tenants).
-    #[cfg(test)]
-    pub fn generate(groups_n: usize, roles_n: usize) -> Tenant {
-        Tenant::with_users(groups_n, roles_n, DEFAULT_USERS)
-    }
-
-    /// A tenant with `users_n` people (at least [`USER_POOL`]), and records that are not people
-    /// on top.
-    pub fn with_users(groups_n: usize, roles_n: usize, users_n: usize) -> Tenant {
-        let users = crate::coupa_users::people(users_n.max(USER_POOL));
+    /// A tenant of `groups_n` user groups (projects come on top) and `roles_n` roles, whose user
+    /// directory holds `users` (people) and `non_people`. The users are made by
+    /// `Tenant::with_users` (in `coupa_users`), which calls this.
+    pub fn assemble(
+        groups_n: usize,
+        roles_n: usize,
+        users: Vec<User>,
+        non_people: Vec<User>,
+    ) -> Tenant {
         let groups = groups(groups_n, USER_POOL);
         let projects = projects(&groups);
         let mut user_groups: Vec<Group> = groups.iter().chain(&projects).cloned().collect();
         user_groups.sort_by_key(|g| g.id);
-        let non_people = crate::coupa_users::non_people(&users);
         let mut user_records: Vec<User> = users.iter().chain(&non_people).cloned().collect();
         user_records.sort_by_key(|u| u.id);
         Tenant {

@@ -11,7 +11,9 @@
 
 use crate::coupa_doc::Doc;
 use crate::coupa_query::{Record, Val};
-use crate::coupa_seed::{Rng, Tenant, User, DAY, EPOCH, FIRST, LAST};
+#[cfg(test)]
+use crate::coupa_seed::DEFAULT_USERS;
+use crate::coupa_seed::{Rng, Tenant, User, DAY, EPOCH, FIRST, LAST, USER_POOL};
 use crate::util::coupa_datetime;
 
 /// The license flags as Coupa's JSON spells them, in the order of the reference (§4.4).
@@ -251,6 +253,22 @@ impl Record for User {
             fields.push((flag, Doc::Bool(self.licenses & (1 << i) != 0)));
         }
         Doc::obj(fields)
+    }
+}
+
+impl Tenant {
+    /// A tenant with [`DEFAULT_USERS`] people (the unit tests' tenants).
+    #[cfg(test)]
+    pub fn generate(groups_n: usize, roles_n: usize) -> Tenant {
+        Tenant::with_users(groups_n, roles_n, DEFAULT_USERS)
+    }
+
+    /// A tenant with `users_n` people (at least [`USER_POOL`]), and records that are not people
+    /// on top.
+    pub fn with_users(groups_n: usize, roles_n: usize, users_n: usize) -> Tenant {
+        let users = people(users_n.max(USER_POOL));
+        let non_people = non_people(&users);
+        Tenant::assemble(groups_n, roles_n, users, non_people)
     }
 }
 

@@ -4,6 +4,16 @@ use std::thread::JoinHandle;
 
 use serde_json::{json, Value};
 
+use crate::run::Options;
+
+/// Start both servers on a runtime of their own (so a test that blocks its own thread on a
+/// Terraform run does not stall them) and return once they accept connections. They stop when
+/// the returned handle is dropped.
+pub fn start(options: Options) -> anyhow::Result<Standin> {
+    let (ready, stop, thread) = crate::run::launch(options)?;
+    Ok(Standin::new(ready, stop, thread))
+}
+
 /// Both stand-ins, running until this is dropped.
 pub struct Standin {
     /// The ready line: URLs and the demo credentials (the binary prints it as JSON).
@@ -14,11 +24,7 @@ pub struct Standin {
 }
 
 impl Standin {
-    pub(crate) fn new(
-        ready: Value,
-        stop: tokio::sync::oneshot::Sender<()>,
-        thread: JoinHandle<()>,
-    ) -> Self {
+    fn new(ready: Value, stop: tokio::sync::oneshot::Sender<()>, thread: JoinHandle<()>) -> Self {
         // In `tls` mode the control API is HTTPS too, under the stand-ins' own authority.
         let mut http = reqwest::Client::builder();
         if let Some(pem) = ready["ca_file"]
@@ -37,12 +43,12 @@ impl Standin {
         }
     }
 
-    /// Stand-ins started with `options` (see [`crate::Options`]).
+    /// Stand-ins started with `options` (see [`Options`]).
     ///
     /// # Panics
     /// When they cannot start: for tests, where that is the end anyway.
-    pub fn start_with(options: crate::Options) -> Self {
-        crate::start(options).expect("start the stand-ins")
+    pub fn start_with(options: Options) -> Self {
+        start(options).expect("start the stand-ins")
     }
 
     /// In `tls` mode: the PEM file of the authority that issued the stand-ins' certificate.
@@ -55,7 +61,7 @@ impl Standin {
     /// # Panics
     /// When they cannot start (no free port): for tests, where that is the end anyway.
     pub fn start() -> Self {
-        crate::start(crate::Options::default()).expect("start the stand-ins")
+        start(Options::default()).expect("start the stand-ins")
     }
 
     pub fn c1_url(&self) -> String {

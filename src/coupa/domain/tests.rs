@@ -246,3 +246,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn endpoints_keep_the_base_path() {
+    let join = |base: &str| endpoint(&Url::parse(base).unwrap(), &["oauth2", "token"]).to_string();
+    assert_eq!(
+        join("https://acme.coupahost.com"),
+        "https://acme.coupahost.com/oauth2/token"
+    );
+    assert_eq!(
+        join("https://acme.coupahost.com/"),
+        "https://acme.coupahost.com/oauth2/token"
+    );
+    assert_eq!(
+        join("http://127.0.0.1:8080/coupa"),
+        "http://127.0.0.1:8080/coupa/oauth2/token"
+    );
+    assert_eq!(
+        join("http://127.0.0.1:8080/coupa/"),
+        "http://127.0.0.1:8080/coupa/oauth2/token"
+    );
+}

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use tf_provider::value::Value;
 
-use super::{State, CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET, KEY_DOMAIN};
+use super::state::{State, CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET, KEY_DOMAIN};
 use crate::conductorone::{ConfigValues, Connector, ConnectorUpdate, NewConnector};
 use crate::coupa::CoupaDomain;
 use crate::secret::Secret;

@@ -7,7 +7,7 @@
 use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
-use super::{State, ACCESS_MODES};
+use super::state::{State, ACCESS_MODES};
 use crate::coupa::{CoupaDomain, SCOPES_PROVISIONING, SCOPES_READ_ONLY};
 use crate::glue::{check_domain, check_not_blank};
 use crate::secret::Secret;

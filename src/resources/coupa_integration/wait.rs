@@ -10,11 +10,10 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::{Private, State};
+use super::state::{Private, State};
 use crate::conductorone::sync::{status_of, Backoff, SyncWait};
 use crate::conductorone::{ConductorOne, Connector};
 use crate::secret::Secret;
@@ -22,34 +21,6 @@ use crate::tf::diag;
 
 /// What Terraform's `timeouts` block conventionally defaults to here.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
-
-/// The `timeouts` block. Keep identical to [`block`].
-#[derive(Serialize, Deserialize, Default, Clone, PartialEq, Debug)]
-pub struct Timeouts {
-    #[serde(default)]
-    pub create: Value<String>,
-    #[serde(default)]
-    pub update: Value<String>,
-}
-
-/// The schema of the `timeouts` block.
-pub fn block() -> tf_provider::schema::NestedBlock {
-    use crate::tf::schema as s;
-    use tf_provider::schema::{AttributeType, Block, Description, NestedBlock};
-    let attr = |op: &str| {
-        s::optional(AttributeType::String, &format!("How long the {op} may wait for ConductorOne's sync when `wait_for_sync = true`, as a duration such as `30m`, `1h` or `90s`. Default: `20m`. When it runs out, the {op} fails naming the last sync status seen, and the connector stays in the state. Changing it sends nothing to ConductorOne."))
-    };
-    NestedBlock::Optional(Block {
-        version: 1,
-        attributes: [("create", attr("create")), ("update", attr("update"))]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-        blocks: Default::default(),
-        description: Description::markdown("How long an apply may wait for ConductorOne's sync (see `wait_for_sync`). Default: `20m` for each. Changing it sends nothing to ConductorOne."),
-        deprecated: false,
-    })
-}
 
 /// Which write the wait follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,84 +220,4 @@ fn human(d: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeouts_parse_like_terraform() {
-        let d = |s: &str| parse_timeout(s).map(|d| d.as_millis());
-        assert_eq!(d("30m"), Some(1_800_000));
-        assert_eq!(d("1h30m"), Some(5_400_000));
-        assert_eq!(d("90s"), Some(90_000));
-        assert_eq!(d(" 2h "), Some(7_200_000));
-        assert_eq!(d("1500ms"), Some(1500));
-        for bad in [
-            "",
-            "30",
-            "m",
-            "1.5h",
-            "-1m",
-            "0s",
-            "10 m",
-            "1d",
-            "99999999999999999999h",
-        ] {
-            assert_eq!(d(bad), None, "{bad:?}");
-        }
-        assert_eq!(human(Duration::from_secs(1200)), "20m");
-        assert_eq!(human(Duration::from_secs(5400)), "1h30m");
-        assert_eq!(human(Duration::from_millis(1500)), "1s");
-    }
-
-    #[test]
-    fn limits_default_to_twenty_minutes_per_operation() {
-        let mut s = State::default();
-        assert_eq!(limit(&s, Op::Create), DEFAULT_TIMEOUT);
-        s.timeouts = Value::Value(Timeouts {
-            create: Value::Value("2s".into()),
-            update: Value::Null,
-        });
-        assert_eq!(limit(&s, Op::Create), Duration::from_secs(2));
-        assert_eq!(limit(&s, Op::Update), DEFAULT_TIMEOUT);
-    }
-
-    #[test]
-    fn bad_timeouts_point_at_the_attribute() {
-        let s = State {
-            timeouts: Value::Value(Timeouts {
-                create: Value::Value("soon".into()),
-                update: Value::Unknown,
-            }),
-            ..Default::default()
-        };
-        let mut diags = Diagnostics::default();
-        check_config(&mut diags, &s);
-        assert_eq!(diags.errors.len(), 1);
-        assert_eq!(
-            diags.errors[0].attribute,
-            AttributePath::new("timeouts").index(0).attribute("create")
-        );
-        assert!(diags.errors[0].detail.contains("`30m`"));
-    }
-
-    #[test]
-    fn old_states_without_the_new_fields_decode() {
-        // A state written before `wait_for_sync` and `timeouts` existed, as Terraform stores it.
-        let old = serde_json::json!({"id": "c", "app_id": "a", "coupa_domain": "acme.coupahost.com",
-            "client_id": "i", "client_secret": "s", "access_mode": "read_only", "user_ids": ["u"],
-            "validate_credentials": true, "coupa_url": "https://acme.coupahost.com",
-            "display_name": "Coupa v2", "sync_status": "SYNC_STATUS_DONE",
-            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"});
-        let s: State = serde_json::from_value(old).unwrap();
-        assert!(s.wait_for_sync.is_null() && s.timeouts.is_null());
-        let mut null_block = serde_json::to_value(State::default()).unwrap();
-        null_block["timeouts"] = serde_json::Value::Null;
-        let s: State = serde_json::from_value(null_block).unwrap();
-        assert!(s.timeouts.is_null());
-        let p: Private = serde_json::from_value(
-            serde_json::json!({"config_updated_at": "x", "validated": null}),
-        )
-        .unwrap();
-        assert!(p.sync_failed.is_null());
-    }
-}
+mod tests;

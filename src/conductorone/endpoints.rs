@@ -27,11 +27,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::Method;
 use serde_json::Value;
 
+use super::client::ConductorOne;
+use super::error::ApiError;
 use super::model::{
     decode_connector_list, decode_connector_view, unix_seconds, ConfigValue, Connector,
     ConnectorUpdate, NewConnector,
 };
-use super::{ApiError, ConductorOne};
 use crate::http::{Body, HttpError, Replay, Response};
 use crate::secret::{scrub, Secret};
 
@@ -447,6 +448,9 @@ fn connector_list_is_usable(body: &[u8]) -> bool {
         .ok()
         .is_some_and(|json| decode_connector_list(&json).is_ok())
 }
+
+#[cfg(test)]
+mod on_the_wire;
 
 #[cfg(test)]
 mod tests {

@@ -26,9 +26,11 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use url::Url;
 
-use super::client::{CoupaError, Tenant};
+use super::client::Tenant;
+use super::domain::endpoint;
+use super::error::CoupaError;
 use super::limiter::Permit;
-use super::records::{decode_page, Record};
+use super::model::{decode_page, Record};
 
 /// Coupa's maximum (and default) page size.
 pub(crate) const PAGE_SIZE: usize = 50;
@@ -53,7 +55,7 @@ enum PageAt {
 /// The order is spelled out although it is Coupa's default, because offsets are only meaningful
 /// over a fixed order.
 fn page_url<T: Record>(base: &Url, at: PageAt) -> Url {
-    let mut url = super::endpoint(base, &["api", T::PATH]);
+    let mut url = endpoint(base, &["api", T::PATH]);
     {
         let mut q = url.query_pairs_mut();
         q.append_pair("limit", &PAGE_SIZE.to_string());

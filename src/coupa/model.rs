@@ -10,7 +10,8 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use super::client::CoupaError;
+use super::error::CoupaError;
+use super::token::{SCOPE_GROUPS, SCOPE_ROLES};
 
 /// A collection the directory lists, and how.
 pub(crate) trait Record: DeserializeOwned + Send + 'static {
@@ -59,7 +60,7 @@ impl Record for UserGroup {
     const PATH: &'static str = "user_groups";
     const FIELDS: &'static str =
         r#"["id","name","description","active","created-at","updated-at","type"]"#;
-    const SCOPE: &'static str = super::SCOPE_GROUPS;
+    const SCOPE: &'static str = SCOPE_GROUPS;
     /// Projects are not groups (coupa-api.md §4.2).
     const FILTERS: &'static [(&'static str, &'static str)] = &[("type[blank]", "true")];
     fn id(&self) -> u64 {
@@ -91,7 +92,7 @@ impl Record for Role {
     const WHAT: &'static str = "roles";
     const PATH: &'static str = "roles";
     const FIELDS: &'static str = r#"["id","name","description","omnipotent","system-role"]"#;
-    const SCOPE: &'static str = super::SCOPE_ROLES;
+    const SCOPE: &'static str = SCOPE_ROLES;
     fn id(&self) -> u64 {
         self.id
     }

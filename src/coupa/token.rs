@@ -1,4 +1,4 @@
-//! OAuth2 client credentials against Coupa, and the process-wide token cache.
+//! OAuth2 client credentials against Coupa, the scopes, and the process-wide token source.
 //!
 //! One token request is `POST {base}/oauth2/token` with the form `grant_type=client_credentials`
 //! and `scope=<space-separated>`. The client authenticates with HTTP Basic, encoded as RFC 6749
@@ -11,14 +11,14 @@
 //! seen it that way.
 //!
 //! Tokens last 24 h. Coupa recommends minting a new one every 20 h, and each mint is a request
-//! under the same rate limit as the API, so [`TokenCache`] keeps one token per key for the life of
-//! the process and mints it once even when many callers need it at the same moment.
+//! under the same rate limit as the API, so [`TokenSource`] keeps one token per key for the life
+//! of the process in the shared [`TokenCache`] (single flight, renew margin, a still-valid token
+//! kept when its renewal fails, 401 → renew once).
 
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -28,10 +28,45 @@ use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
+use super::domain::endpoint;
+use super::error::{api_message, TokenError};
 use super::limiter::RateLimiter;
-use super::{api_message, rid, with_message};
 use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
 use crate::secret::{scrub, Secret};
+use crate::token_cache::{Lease, TokenCache};
+
+/// Listing user groups needs only this.
+pub const SCOPE_GROUPS: &str = "core.user_group.read";
+/// Listing roles needs only this (Coupa files roles under "common" reference data).
+pub const SCOPE_ROLES: &str = "core.common.read";
+
+/// What ConductorOne's Coupa connector asks for in read-only mode.
+pub const SCOPES_READ_ONLY: [&str; 8] = [
+    "core.business_entity.read",
+    "core.common.read",
+    "core.user_group.read",
+    "core.user.read",
+    "email",
+    "login",
+    "openid",
+    "profile",
+];
+
+/// What ConductorOne's Coupa connector asks for when it also provisions: read-only plus writes to
+/// users and groups, and `offline_access`.
+pub const SCOPES_PROVISIONING: [&str; 11] = [
+    "core.business_entity.read",
+    "core.common.read",
+    "core.user_group.read",
+    "core.user.read",
+    "email",
+    "login",
+    "openid",
+    "profile",
+    "core.user_group.write",
+    "core.user.write",
+    "offline_access",
+];
 
 /// Coupa's advice: treat a 24 h token as a 20 h one.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(20 * 3600);
@@ -44,83 +79,6 @@ pub const MAX_EXPIRES_IN: Duration = Duration::from_secs(24 * 3600);
 /// Used when a token answer has no `expires_in`. Short enough to be safe, and long enough that the
 /// cache still saves nearly every request.
 const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(3600);
-
-/// Why no token was obtained. `Display` never contains the client secret: text Coupa sends back is
-/// scrubbed before it is kept.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum TokenError {
-    #[error("Coupa rejected the OAuth2 client ID or secret (invalid_client): check that the client exists and is active in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients), that its grant type is client credentials, and that the secret is current{}", rid(.request_id))]
-    InvalidClient { request_id: Option<String> },
-
-    /// The credentials are good but some requested scopes are not granted to the client.
-    /// `exact` says whether `missing` is exactly the refused set (each scope was tried alone), or
-    /// only the scopes that could not be proven granted.
-    #[error("{}{}", scope_message(.missing, *.exact), rid(.request_id))]
-    InvalidScope {
-        missing: Vec<String>,
-        exact: bool,
-        request_id: Option<String>,
-    },
-
-    /// The address answered, but not like Coupa's token endpoint: an HTML page, a 404, JSON that
-    /// is not OAuth2. Usually a wrong tenant name or the wrong cloud.
-    #[error("the token endpoint answered HTTP {status} with something that is not Coupa's OAuth2 answer; check the Coupa domain (the tenant name, and coupahost.com versus coupacloud.com). {snippet}{}", rid(.request_id))]
-    NotCoupa {
-        status: u16,
-        /// `The answer starts with: …`, or for a success, what it is without quoting it.
-        snippet: String,
-        request_id: Option<String>,
-    },
-
-    /// No answer: DNS, TLS, connection refused, timeout, or a redirect (never followed).
-    #[error("could not get a Coupa access token: {0}")]
-    Unreachable(Arc<HttpError>),
-
-    #[error("Coupa kept answering 429 Too Many Requests to the token request{}; try again later{}", with_message(.message), rid(.request_id))]
-    RateLimited {
-        message: String,
-        request_id: Option<String>,
-    },
-
-    #[error("Coupa's token endpoint failed with HTTP {status}{}; try again later{}", with_message(.message), rid(.request_id))]
-    Server {
-        status: u16,
-        /// What the answer said (scrubbed), `""` when nothing.
-        message: String,
-        request_id: Option<String>,
-    },
-
-    /// A success answer we cannot use: empty token, a token type other than bearer.
-    #[error("Coupa's token answer cannot be used: {reason}{}", rid(.request_id))]
-    UnusableToken {
-        reason: String,
-        request_id: Option<String>,
-    },
-
-    #[error("Coupa refused the token request (HTTP {status}, error `{error}`): {description}{}", rid(.request_id))]
-    Other {
-        status: u16,
-        error: String,
-        description: String,
-        request_id: Option<String>,
-    },
-}
-
-fn scope_message(missing: &[String], exact: bool) -> String {
-    let list = missing
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let fix = "add them to the client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients), or change the scopes requested";
-    if exact {
-        format!(
-            "the Coupa OAuth2 client is not granted these scopes: {list} (invalid_scope); {fix}"
-        )
-    } else {
-        format!("Coupa refused the requested scopes (invalid_scope); at least one of {list} is not granted to the OAuth2 client; {fix}")
-    }
-}
 
 /// What a cached token is for. Two callers with equal keys share one token.
 ///
@@ -166,6 +124,15 @@ pub struct AccessToken {
     header: HeaderValue,
     minted_at: Instant,
     renew_at: Instant,
+    /// `minted_at` plus `expires_in`: until then the token serves when its renewal fails.
+    expires_at: Instant,
+}
+
+/// Two tokens are the same when their values are (what a 401 rejected is the value).
+impl PartialEq for AccessToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
 }
 
 impl AccessToken {
@@ -187,6 +154,20 @@ impl AccessToken {
     #[cfg(test)]
     pub(crate) fn renew_at(&self) -> Instant {
         self.renew_at
+    }
+
+    /// When the token stops working (from its `expires_in`, at most a day).
+    #[cfg(test)]
+    pub(crate) fn expires_at(&self) -> Instant {
+        self.expires_at
+    }
+
+    fn lease(self) -> Lease<AccessToken> {
+        Lease {
+            renew_at: self.renew_at,
+            expires_at: self.expires_at,
+            token: self,
+        }
     }
 }
 
@@ -210,74 +191,47 @@ pub fn basic_credentials(client_id: &str, secret: &Secret) -> String {
 }
 
 /// Every token the process holds, and a count of the token requests it sent.
-#[derive(Debug, Default)]
-pub struct TokenCache {
-    slots: Mutex<HashMap<TokenKey, Arc<Slot>>>,
+#[derive(Debug)]
+pub struct TokenSource {
+    cache: TokenCache<TokenKey, AccessToken, TokenError>,
     requests: AtomicU64,
 }
 
-/// One key's token. The async mutex makes minting single-flight: whoever holds it mints, everyone
-/// else waits and then finds the token (or the failure of the attempt they waited for).
-#[derive(Debug, Default)]
-struct Slot {
-    state: tokio::sync::Mutex<SlotState>,
-    /// Finished mint attempts. A waiter that saw this number change while waiting knows an
-    /// attempt ran for it, and takes that attempt's failure instead of starting another.
-    attempts: AtomicU64,
+impl Default for TokenSource {
+    fn default() -> Self {
+        TokenSource {
+            cache: TokenCache::new("Coupa"),
+            requests: AtomicU64::new(0),
+        }
+    }
 }
 
-#[derive(Debug, Default)]
-struct SlotState {
-    token: Option<AccessToken>,
-    /// The last attempt's error, for the callers that waited on it. Never served to later ones:
-    /// failures are not cached, so fixing the credentials in Coupa takes effect at once.
-    failure: Option<TokenError>,
-}
-
-impl TokenCache {
-    /// A valid token for `key`: the cached one, or a new one minted once for all concurrent callers.
+impl TokenSource {
+    /// A valid token for `key`: the cached one, or a new one minted once for all concurrent
+    /// callers; when that fails, the current token while it has not expired.
     pub async fn get(
         &self,
         http: &HttpClient,
         limiter: &RateLimiter,
         key: &TokenKey,
     ) -> Result<AccessToken, TokenError> {
-        let slot = self.slot(key);
-        let attempts_before = slot.attempts.load(Ordering::SeqCst);
-        let mut state = slot.state.lock().await;
-        if let Some(token) = state.token.as_ref().filter(|t| Instant::now() < t.renew_at) {
-            return Ok(token.clone());
-        }
-        if slot.attempts.load(Ordering::SeqCst) != attempts_before {
-            if let Some(failure) = &state.failure {
-                return Err(failure.clone());
-            }
-        }
         let minter = Minter {
             http,
             limiter,
             requests: &self.requests,
             key,
         };
-        let outcome = minter.mint().await;
-        slot.attempts.fetch_add(1, Ordering::SeqCst);
-        state.token = outcome.as_ref().ok().cloned();
-        state.failure = outcome.as_ref().err().cloned();
-        outcome
+        self.cache
+            .get(key, || async {
+                minter.mint().await.map(AccessToken::lease)
+            })
+            .await
     }
 
     /// Forget `rejected` (an API call answered 401 with it), so the next `get` mints anew. A
     /// token another caller already replaced it with is left alone.
     pub async fn invalidate(&self, key: &TokenKey, rejected: &AccessToken) {
-        let slot = self.slot(key);
-        let mut state = slot.state.lock().await;
-        if state
-            .token
-            .as_ref()
-            .is_some_and(|t| t.value == rejected.value)
-        {
-            state.token = None;
-        }
+        self.cache.invalidate(key, rejected).await;
     }
 
     /// Token requests sent so far (scope discovery included; HTTP-level retries count once).
@@ -285,9 +239,9 @@ impl TokenCache {
         self.requests.load(Ordering::Relaxed)
     }
 
-    fn slot(&self, key: &TokenKey) -> Arc<Slot> {
-        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        slots.entry(key.clone()).or_default().clone()
+    /// How often a failed renewal was answered with the still-valid current token.
+    pub fn kept(&self) -> u64 {
+        self.cache.kept()
     }
 }
 
@@ -386,7 +340,7 @@ impl Minter<'_> {
     }
 
     fn build(&self, scopes: &[&str]) -> Result<Request, TokenError> {
-        let url = super::endpoint(&self.key.base, &["oauth2", "token"]);
+        let url = endpoint(&self.key.base, &["oauth2", "token"]);
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", "client_credentials");
         if !scopes.is_empty() {
@@ -527,6 +481,7 @@ fn parse_token(body: &Value, sent_at: Instant) -> Result<AccessToken, String> {
         renew_at: sent_at
             .checked_add(renew_after(expires_in))
             .unwrap_or(sent_at),
+        expires_at: sent_at.checked_add(expires_in).unwrap_or(sent_at),
     })
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::*;
-use crate::coupa::records::{Role, UserGroup};
+use crate::coupa::model::{Role, UserGroup};
 use crate::coupa::testserver::{http_client, Reply, Seen, TestServer};
 use crate::coupa::{Coupa, CoupaDomain, TokenError, Tuning, SCOPE_GROUPS, SCOPE_ROLES};
 use crate::secret::Secret;

@@ -104,6 +104,15 @@ pub fn audience(base: &Url) -> String {
     base.host_str().unwrap_or_default().to_owned()
 }
 
+/// `base` with `segments` appended, each percent-encoded (an ID cannot inject a path).
+pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +212,19 @@ mod tests {
         assert_eq!(audience(&u), "acme.conductor.one");
         let u = Url::parse("http://127.0.0.1:9000").unwrap();
         assert_eq!(audience(&u), "127.0.0.1");
+    }
+
+    #[test]
+    fn join_keeps_the_base_path_and_encodes_ids() {
+        let base = Url::parse("http://127.0.0.1:1/proxy").unwrap();
+        assert_eq!(
+            join(&base, &["api", "v1", "apps", "a/b c", "connectors"]).as_str(),
+            "http://127.0.0.1:1/proxy/api/v1/apps/a%2Fb%20c/connectors"
+        );
+        let base = Url::parse("https://acme.conductor.one").unwrap();
+        assert_eq!(
+            join(&base, &["auth", "v1", "token"]).as_str(),
+            "https://acme.conductor.one/auth/v1/token"
+        );
     }
 }

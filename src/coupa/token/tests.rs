@@ -462,7 +462,7 @@ async fn invalidate_only_drops_the_rejected_token() {
     .await;
     let http = http_client();
     let limiter = RateLimiter::new(100.0, 10);
-    let cache = TokenCache::default();
+    let cache = TokenSource::default();
     let key = TokenKey::new(&server.base, ID, &Secret::new(SECRET), &["a"]);
     let first = cache.get(&http, &limiter, &key).await.unwrap();
     cache.invalidate(&key, &first).await;
@@ -536,7 +536,25 @@ fn expires_in_extremes() {
 }
 
 #[test]
-fn token_errors_are_send_sync_and_clone() {
-    fn check<T: Send + Sync + Clone + std::error::Error + 'static>() {}
-    check::<TokenError>();
+fn provisioning_scopes_are_read_only_plus_writes() {
+    assert_eq!(SCOPES_PROVISIONING[..8], SCOPES_READ_ONLY);
+    assert!(SCOPES_READ_ONLY.contains(&SCOPE_GROUPS));
+    assert!(SCOPES_READ_ONLY.contains(&SCOPE_ROLES));
+}
+
+/// A token works for its whole `expires_in` (at most a day): that long it is kept when its
+/// renewal fails, though renewal starts at `renew_after`.
+#[test]
+fn a_token_expires_after_its_expires_in_at_most_a_day() {
+    let sent_at = Instant::now();
+    let expiry = |expires_in: Value| {
+        let body = json!({"access_token": "a", "expires_in": expires_in});
+        let token = parse_token(&body, sent_at).unwrap();
+        assert!(token.renew_at() <= token.expires_at());
+        token.expires_at().duration_since(sent_at)
+    };
+    assert_eq!(expiry(json!(86399)), Duration::from_secs(86399));
+    assert_eq!(expiry(json!(1e20)), MAX_EXPIRES_IN);
+    assert_eq!(expiry(json!(0)), Duration::ZERO);
+    assert_eq!(expiry(Value::Null), DEFAULT_EXPIRES_IN);
 }

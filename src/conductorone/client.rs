@@ -1,0 +1,125 @@
+//! [`ConductorOne`], the client: one per set of credentials and server, cheap to clone. Every
+//! API call goes through [`ConductorOne::call`], which adds the bearer token and, when the API
+//! answers 401 (a token revoked or expired early), renews the token and tries exactly once more.
+
+use std::fmt;
+use std::sync::Arc;
+
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::Method;
+use url::Url;
+
+use super::error::ApiError;
+use super::server::join;
+use super::token::{Auth, TokenSource};
+use crate::http::{Body, HttpClient, Replay, Request, Response};
+use crate::secret::Secret;
+
+/// A ConductorOne client. Cheap to clone; clones share the connection pool and the token.
+#[derive(Clone)]
+pub struct ConductorOne {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: HttpClient,
+    base_url: Url,
+    tokens: TokenSource,
+}
+
+impl ConductorOne {
+    /// Makes no network call: the token is requested by the first API call. `base_url` is an
+    /// http(s) URL, normally from [`base_url`].
+    pub fn new(http: HttpClient, base_url: Url, auth: Auth) -> Self {
+        let tokens = TokenSource::new(http.clone(), &base_url, auth);
+        ConductorOne {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                tokens,
+            }),
+        }
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base_url
+    }
+
+    /// The API URL of `path` (segments percent-encoded) on this client's server.
+    pub(crate) fn url(&self, path: &[&str]) -> Url {
+        join(&self.inner.base_url, path)
+    }
+
+    pub(crate) fn http(&self) -> &HttpClient {
+        &self.inner.http
+    }
+
+    /// Token requests made so far (each possibly several HTTP attempts).
+    pub fn token_requests(&self) -> u64 {
+        self.inner.tokens.requests()
+    }
+
+    /// Send one API call and return its 2xx answer; any other status is an [`ApiError`] whose
+    /// text is scrubbed of `sent` and of the bearer token.
+    /// `usable`, when given, tells a good 2xx body from a garbled one, which the HTTP layer asks
+    /// for once more (for requests safe to replay).
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        url: Url,
+        body: Body,
+        replay: Replay,
+        sent: &[&Secret],
+        usable: Option<fn(&[u8]) -> bool>,
+    ) -> Result<Response, ApiError> {
+        let tokens = &self.inner.tokens;
+        let mut renewed = false;
+        loop {
+            let token = tokens.token().await?;
+            let mut bearer =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    ApiError::Invalid(
+                        "the access token contains characters that cannot go in an HTTP header"
+                            .into(),
+                    )
+                })?;
+            bearer.set_sensitive(true);
+            let mut request = Request::new(method.clone(), url.clone())
+                .header(ACCEPT, HeaderValue::from_static("application/json"))
+                .header(AUTHORIZATION, bearer)
+                .body(body.clone())
+                .replay(replay);
+            request.check = usable;
+            let resp = self.inner.http.send(&request).await?;
+            // A 401 means the request was not processed, so even a create may go again.
+            if resp.status == 401 && !renewed && tokens.can_renew() {
+                tracing::debug!(
+                    path = url.path(),
+                    "ConductorOne answered 401; renewing the token"
+                );
+                tokens.invalidate(&token).await;
+                renewed = true;
+                continue;
+            }
+            if resp.is_success() {
+                return Ok(resp);
+            }
+            // An error may echo the request, its bearer token included.
+            let mut scrubbed = sent.to_vec();
+            scrubbed.push(&token);
+            return Err(ApiError::from_status(&resp, &url, &scrubbed));
+        }
+    }
+}
+
+impl fmt::Debug for ConductorOne {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConductorOne")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("tokens", &self.inner.tokens)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,121 @@
+use super::*;
+use crate::coupa::model::decode_page;
+use serde_json::json;
+
+#[test]
+fn the_seventeen_licenses_are_sorted_and_requested() {
+    let ids: Vec<&str> = LICENSES.iter().map(|l| l.id).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "sorted by id, each once");
+    assert!(ids.iter().all(|i| i.ends_with("-user") && !i.contains('_')));
+    let fields: Vec<String> = serde_json::from_str(User::FIELDS).unwrap();
+    assert_eq!(fields[..4], ["id", "login", "active", "type"]);
+    assert_eq!(fields[4..], ids);
+    assert!(crate::coupa::SCOPES_READ_ONLY.contains(&SCOPE_USERS));
+    let purchasing = LICENSES.iter().find(|l| l.id == "purchasing-user");
+    assert_eq!(purchasing.map(|l| l.name), Some("Purchasing"));
+}
+
+#[test]
+fn users_decode_flags_leniently() {
+    let page = json!([
+        {"id": 101, "login": "jdoe", "active": true, "type": null,
+         "purchasing-user": true, "expense-user": "true", "aic-user": 1, "travel-user": null,
+         "treasury_user": true, "email": "x@example.com", "custom-fields": {}},
+        {"id": "102", "active": "false", "treasury-user": false, "treasury_user": true},
+        {"id": 103, "login": 42, "type": "ApiUser", "purchasing-user": true}
+    ]);
+    let users: Vec<User> = decode_page(page).unwrap();
+    let u = &users[0];
+    assert_eq!((u.id, u.login.as_str(), u.active), (101, "jdoe", true));
+    let held: Vec<&str> = LICENSES
+        .iter()
+        .filter(|l| u.holds(l.id))
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(
+        held,
+        [
+            "aic-user",
+            "expense-user",
+            "purchasing-user",
+            "treasury-user"
+        ]
+    );
+    assert!(u.listed());
+    let v = &users[1];
+    assert_eq!((v.id, v.login.as_str(), v.active), (102, "", false));
+    assert!(!v.holds("treasury-user"), "the hyphenated key wins");
+    assert!(!users[2].listed(), "an API user is not a person");
+    assert_eq!(users[2].login, "42");
+}
+
+#[test]
+fn bad_user_rows_name_the_field() {
+    let cases = [
+        (json!([{"login": "x"}]), "row 1: missing field `id`"),
+        (
+            json!([{"id": 1}, {"id": 2, "purchasing-user": "yes"}]),
+            "row 2 (`$[1].purchasing-user`): invalid type: a string where a boolean was expected",
+        ),
+        (json!([{"id": -1}]), "id -1 is not a whole number"),
+        (json!([{"id": 1, "type": ["x"]}]), "(`$[0].type`)"),
+        (json!({"users": []}), "expected a JSON array"),
+    ];
+    for (page, want) in cases {
+        let err = decode_page::<User>(page).unwrap_err().to_string();
+        assert!(err.contains(want), "{err} should contain {want}");
+    }
+}
+
+fn user(id: u64, active: bool, kind: &str, held: &[&str]) -> User {
+    let mut licenses = [false; 17];
+    for (flag, l) in licenses.iter_mut().zip(&LICENSES) {
+        *flag = held.contains(&l.id);
+    }
+    User {
+        id,
+        login: format!("u{id}"),
+        active,
+        kind: kind.into(),
+        licenses,
+    }
+}
+
+#[test]
+fn license_use_counts_people_per_license() {
+    let users = [
+        user(1000, true, "", &["purchasing-user", "expense-user"]),
+        user(99, true, "", &["purchasing-user"]),
+        user(150, false, "", &["purchasing-user", "intake-user"]),
+        user(7, true, "ApiUser", &["purchasing-user", "treasury-user"]),
+    ];
+    let all = license_use(&users, false);
+    let active = license_use(&users, true);
+    assert_eq!(all.len(), 17);
+    let ids: Vec<&str> = all.iter().map(|u| u.license.id).collect();
+    let want: Vec<&str> = LICENSES.iter().map(|l| l.id).collect();
+    assert_eq!(ids, want);
+    let holders = |list: &[LicenseUse], id: &str| -> Vec<u64> {
+        list.iter()
+            .find(|u| u.license.id == id)
+            .map(|u| u.holders.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        holders(&all, "purchasing-user"),
+        [99, 150, 1000],
+        "numeric order"
+    );
+    assert_eq!(holders(&active, "purchasing-user"), [99, 1000]);
+    assert_eq!(holders(&all, "intake-user"), [150]);
+    assert!(holders(&active, "intake-user").is_empty());
+    assert!(
+        holders(&all, "treasury-user").is_empty(),
+        "an API user is not counted"
+    );
+    assert!(holders(&all, "risk-assess-user").is_empty());
+    assert!(license_use(&[], true).iter().all(|u| u.holders.is_empty()));
+}
