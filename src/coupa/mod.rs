@@ -43,8 +43,6 @@ pub mod users;
 
 #[cfg(test)]
 mod proptests;
-#[cfg(test)]
-mod testserver;
 
 pub use client::{Coupa, Tenant, Tuning};
 pub use domain::{Cloud, CoupaDomain, DomainError, TenantProblem};

@@ -176,6 +176,10 @@ pub struct Fault {
     method: Option<String>,
     #[serde(default)]
     path_prefix: Option<String>,
+    /// Only requests whose form body has these fields with these values (say one `scope` of a
+    /// token request among several sent at once).
+    #[serde(default)]
+    form: Option<serde_json::Map<String, Value>>,
     #[serde(default = "one")]
     count: u32,
     #[serde(default)]
@@ -205,7 +209,8 @@ fn one() -> u32 {
 }
 
 impl Fault {
-    fn matches(&self, method: &Method, path: &str) -> bool {
+    fn matches(&self, req: &Req) -> bool {
+        let (method, path) = (&req.method, req.path.as_str());
         self.count > 0
             && self
                 .method
@@ -215,10 +220,18 @@ impl Fault {
                 .path_prefix
                 .as_deref()
                 .is_none_or(|p| path.starts_with(p))
+            && self.form.as_ref().is_none_or(|want| {
+                let form = crate::util::parse_form(&req.body);
+                want.iter().all(|(k, v)| {
+                    form.iter()
+                        .any(|(fk, fv)| fk == k && v.as_str() == Some(fv.as_str()))
+                })
+            })
     }
 
     fn describe(&self) -> Value {
-        json!({"method": self.method, "path_prefix": self.path_prefix, "count": self.count,
+        json!({"method": self.method, "path_prefix": self.path_prefix, "form": self.form,
+               "count": self.count,
                "status": self.status, "kind": format!("{:?}", self.kind).to_lowercase(),
                "after_handler": self.after_handler, "delay_ms": self.delay_ms})
     }
@@ -277,9 +290,7 @@ impl Control {
         }
         let fault = {
             let mut faults = self.faults.lock().unwrap();
-            let found = faults
-                .iter()
-                .position(|f| f.matches(&req.method, &req.path));
+            let found = faults.iter().position(|f| f.matches(&req));
             found.map(|i| {
                 faults[i].count -= 1;
                 let f = faults[i].clone();

@@ -104,6 +104,7 @@ impl Coupa {
                     client("inactive", ro, false),
                     client("no_user", no_user, true),
                 ],
+                registered: Mutex::new(Vec::new()),
                 tokens: Mutex::new(HashMap::new()),
                 tokens_issued: Mutex::new(BTreeMap::new()),
                 token_ttl: AtomicU64::new(86_399),
@@ -302,7 +303,10 @@ impl Coupa {
                 let t = self.tenant.read().unwrap().clone();
                 let rows = |gs: &[Group]| -> Vec<Value> {
                     gs.iter()
-                        .map(|g| json!({"id": g.id, "name": g.name, "active": g.active}))
+                        .map(|g| {
+                            json!({"id": g.id, "name": g.name, "active": g.active,
+                                   "created_at": util::coupa_datetime(g.created_at)})
+                        })
                         .collect()
                 };
                 let (groups, projects) = (rows(&t.groups), rows(&t.projects));
@@ -318,6 +322,44 @@ impl Coupa {
                             "users": users(&t.users), "non_people": users(&t.non_people),
                             "licenses": crate::coupa_users::LICENSES}),
                 )
+            }
+            // An OAuth2 client registered (or changed) by an admin: `scopes` a list or a
+            // space-separated string; `active` defaults to true.
+            (&Method::POST, "/_standin/clients") => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Register {
+                    client_id: String,
+                    client_secret: String,
+                    scopes: Value,
+                    #[serde(default)]
+                    active: Option<bool>,
+                }
+                let r = match parse_body::<Register>(req) {
+                    Ok(r) => r,
+                    Err(resp) => return *resp,
+                };
+                let scopes = match &r.scopes {
+                    Value::String(s) => scopes_of(s),
+                    Value::Array(a) => a
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
+                    _ => return json(400, &json!({"error": "scopes: a list or a string"})),
+                };
+                if r.client_id.is_empty() || r.client_secret.is_empty() {
+                    return json(
+                        400,
+                        &json!({"error": "client_id and client_secret are required"}),
+                    );
+                }
+                self.auth.register(
+                    r.client_id.clone(),
+                    r.client_secret,
+                    scopes.clone(),
+                    r.active.unwrap_or(true),
+                );
+                json(200, &json!({"client_id": r.client_id, "scopes": scopes}))
             }
             (&Method::POST, "/_standin/config") => {
                 #[derive(Deserialize)]

@@ -105,12 +105,35 @@ pub fn grant_scopes(requested: Option<&str>, granted: &[String]) -> Result<Vec<S
 /// The token endpoint's state: the tenant's OAuth2 clients and the tokens issued to them.
 pub struct Issuer {
     pub clients: Vec<CoupaClient>,
+    /// Clients an admin registered (or whose secret or scopes changed) since start:
+    /// `POST /_standin/clients`. Looked up before [`Issuer::clients`].
+    pub(crate) registered: Mutex<Vec<CoupaClient>>,
     pub(crate) tokens: Mutex<HashMap<String, Token>>,
     pub(crate) tokens_issued: Mutex<BTreeMap<String, u64>>,
     pub(crate) token_ttl: AtomicU64,
 }
 
 impl Issuer {
+    /// Registers a client, or replaces the secret, scopes and state of the one with its ID (as
+    /// an admin does in Coupa's OAuth2 client settings, rotating a secret or changing grants).
+    pub(crate) fn register(
+        &self,
+        client_id: String,
+        secret: String,
+        scopes: Vec<String>,
+        active: bool,
+    ) {
+        let mut registered = self.registered.lock().unwrap();
+        registered.retain(|c| c.client_id != client_id);
+        registered.push(CoupaClient {
+            label: "registered",
+            client_id,
+            secret,
+            scopes,
+            active,
+        });
+    }
+
     /// `POST /oauth2/token`.
     pub(crate) fn token_endpoint(&self, req: &Req) -> ApiReply {
         let is_form = req.header("content-type").is_some_and(|c| {
@@ -184,7 +207,12 @@ impl Issuer {
             },
             (None, None) => return invalid_client("no client credentials"),
         };
-        let Some(client) = self.clients.iter().find(|c| c.client_id == id) else {
+        let registered = self.registered.lock().unwrap();
+        let Some(client) = registered
+            .iter()
+            .chain(&self.clients)
+            .find(|c| c.client_id == id)
+        else {
             return invalid_client("unknown client_id");
         };
         if client.secret != secret {

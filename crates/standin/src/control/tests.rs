@@ -45,10 +45,27 @@ fn log_keeps_json_verbatim_and_redacts_secrets() {
 fn faults_match_method_and_prefix() {
     let f: Fault =
         serde_json::from_value(json!({"method":"post","path_prefix":"/api/v1/apps"})).unwrap();
-    assert!(f.matches(&Method::POST, "/api/v1/apps/x/connectors"));
-    assert!(!f.matches(&Method::GET, "/api/v1/apps/x/connectors"));
-    assert!(!f.matches(&Method::POST, "/auth/v1/token"));
+    let at = |method: Method, path: &str| req(method, path, "application/json", "{}");
+    assert!(f.matches(&at(Method::POST, "/api/v1/apps/x/connectors")));
+    assert!(!f.matches(&at(Method::GET, "/api/v1/apps/x/connectors")));
+    assert!(!f.matches(&at(Method::POST, "/auth/v1/token")));
     assert_eq!(f.count, 1);
     assert_eq!(f.kind, FaultKind::Status);
     assert!(serde_json::from_value::<Fault>(json!({"kind":"explode"})).is_err());
+}
+
+#[test]
+fn faults_match_form_fields() {
+    let f: Fault =
+        serde_json::from_value(json!({"path_prefix":"/oauth2/token","form":{"scope":"b"}}))
+            .unwrap();
+    let form = "application/x-www-form-urlencoded";
+    assert!(f.matches(&req(
+        Method::POST,
+        "/oauth2/token",
+        form,
+        "grant_type=x&scope=b"
+    )));
+    assert!(!f.matches(&req(Method::POST, "/oauth2/token", form, "scope=a+b")));
+    assert!(!f.matches(&req(Method::POST, "/oauth2/token", form, "grant_type=x")));
 }
