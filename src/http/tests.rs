@@ -124,31 +124,28 @@ async fn gives_up_on_a_closed_port_within_budget() {
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
-/// A server that answers every request with 429, `retry_after` and a JSON body naming the
-/// request, and counts the requests.
-async fn always_429(
-    retry_after: &'static str,
-) -> (Url, std::sync::Arc<std::sync::atomic::AtomicU32>) {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    let hits = std::sync::Arc::new(AtomicU32::new(0));
-    let counter = hits.clone();
-    let app = axum::Router::new().fallback(move || {
-        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-        async move {
-            (
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
-                [
-                    ("retry-after", retry_after.to_owned()),
-                    ("x-request-id", format!("rl-{n}")),
-                ],
-                r#"{"message":"slow down"}"#,
-            )
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = Url::parse(&format!("http://{}/x", listener.local_addr().unwrap())).unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, hits)
+/// Stand-ins whose Coupa side answers every request to `/x` with 429, `retry_after` and a JSON
+/// body; the URL to ask. The request IDs and the number of requests are in its log.
+async fn always_429(standin: &standin::Standin, retry_after: &str) -> Url {
+    standin.clear_faults().await;
+    standin.clear_logs().await;
+    standin
+        .coupa_fault(
+            serde_json::json!({"path_prefix": "/x", "status": 429, "count": 100,
+            "retry_after": retry_after, "body": r#"{"message":"slow down"}"#}),
+        )
+        .await;
+    Url::parse(&format!("{}/x", standin.coupa_url())).unwrap()
+}
+
+/// The `x-request-id`s the stand-in sent, in order.
+async fn request_ids(standin: &standin::Standin) -> Vec<String> {
+    standin
+        .coupa_requests()
+        .await
+        .iter()
+        .map(|r| r["request_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn quick_retries(max_total: Duration) -> HttpClient {
@@ -167,6 +164,7 @@ fn quick_retries(max_total: Duration) -> HttpClient {
 #[tokio::test]
 async fn a_retry_after_beyond_the_budget_returns_the_429_at_once() {
     let client = quick_retries(Duration::from_secs(2));
+    let standin = standin::Standin::start();
     for value in [
         "3",
         "86400",
@@ -176,23 +174,24 @@ async fn a_retry_after_beyond_the_budget_returns_the_429_at_once() {
         "184467440737095516150.25",
         "Fri, 31 Dec 9999 23:59:59 GMT",
     ] {
-        let (url, hits) = always_429(value).await;
+        let url = always_429(&standin, value).await;
         let started = Instant::now();
         let out = client.send(&Request::new(Method::GET, url)).await;
         let resp = out.unwrap_or_else(|e| panic!("Retry-After {value}: {e}"));
         assert_eq!(resp.status, 429, "Retry-After {value}");
         assert_eq!(resp.attempts, 1, "Retry-After {value}");
+        let elapsed = started.elapsed();
+        let sent = request_ids(&standin).await;
         assert_eq!(
             resp.request_id.as_deref(),
-            Some("rl-1"),
+            sent.first().map(String::as_str),
             "Retry-After {value}"
         );
         assert_eq!(resp.body, br#"{"message":"slow down"}"#);
-        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(sent.len(), 1);
         assert!(
-            started.elapsed() < Duration::from_millis(500),
-            "Retry-After {value} took {:?}",
-            started.elapsed()
+            elapsed < Duration::from_millis(500),
+            "Retry-After {value} took {elapsed:?}"
         );
     }
 }
@@ -203,6 +202,7 @@ async fn a_retry_after_beyond_the_budget_returns_the_429_at_once() {
 #[tokio::test]
 async fn a_retry_after_that_is_no_wait_falls_back_to_the_backoff() {
     let client = quick_retries(Duration::from_secs(5));
+    let standin = standin::Standin::start();
     for value in [
         "-1",
         "-99999999999999999999",
@@ -215,7 +215,7 @@ async fn a_retry_after_that_is_no_wait_falls_back_to_the_backoff() {
         "0.25",
         "Thu, 01 Jan 1970 00:00:00 GMT",
     ] {
-        let (url, hits) = always_429(value).await;
+        let url = always_429(&standin, value).await;
         let started = Instant::now();
         let resp = client
             .send(&Request::new(Method::GET, url))
@@ -226,15 +226,14 @@ async fn a_retry_after_that_is_no_wait_falls_back_to_the_backoff() {
             (429, 4),
             "Retry-After {value}"
         );
+        let elapsed = started.elapsed();
+        let sent = request_ids(&standin).await;
         assert_eq!(
             resp.request_id.as_deref(),
-            Some("rl-4"),
+            sent.get(3).map(String::as_str),
             "Retry-After {value}"
         );
-        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 4);
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "Retry-After {value}"
-        );
+        assert_eq!(sent.len(), 4);
+        assert!(elapsed < Duration::from_secs(2), "Retry-After {value}");
     }
 }
