@@ -2,11 +2,17 @@
 # `make reliability`: runs the whole suite, whose reliability tests (fault matrix, concurrency,
 # redirects, bad inputs, secret hygiene) write their figures to target/reliability/, then writes
 # docs/dev/reliability-figures.md from those files, with the commit and machine they measured.
+# With --collect it runs nothing and writes the page from the figures a `make test` just left
+# (a fresh clone's CI run, say), which must be of the same commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rm -rf target/reliability
-env -u RUST_BACKTRACE -u TF_CLI_CONFIG_FILE TERRAFORM_BIN="$PWD/.tools/terraform/terraform" \
-  REQUIRE_TERRAFORM=1 cargo test --workspace --quiet >/dev/null
+if [ "${1:-}" != "--collect" ]; then
+  rm -rf target/reliability
+  env -u RUST_BACKTRACE -u TF_CLI_CONFIG_FILE -u SSL_CERT_FILE -u SSL_CERT_DIR \
+    TERRAFORM_BIN="$PWD/.tools/terraform/terraform" REQUIRE_TERRAFORM=1 \
+    cargo test --workspace --quiet >/dev/null
+fi
+ls target/reliability/*.txt >/dev/null 2>&1 || { echo "no figures in target/reliability: run make test first" >&2; exit 1; }
 commit=$(git rev-parse --short HEAD)
 [ -z "$(git status --porcelain)" ] || commit="$commit-dirty"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
