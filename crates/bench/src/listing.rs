@@ -1,38 +1,90 @@
-//! Figure 1: listing 10,000 Coupa groups under Coupa's rate limit.
+//! Figure 1: listing 10,000 Coupa groups, and 10,000 Coupa users, under Coupa's rate limit.
 //!
-//! Each listing runs in a child process of the bench (`provider-bench --child-listing MODE`) that
-//! does what a plugin process does for `data "conductorone_coupa_groups"`: configure the provider,
-//! call the data source's `read`, and encode the answer as msgpack the way tf-provider does. The
+//! One path for both, parameterised by [`Listed`]: a stand-in seeded with 10,000 of them, the
+//! same runs, the same honest bound ([`bound_secs`]) from what each run observed. Each listing
+//! runs in a child process of the bench (`provider-bench --child-listing MODE`, see
+//! [`crate::listing_child`]) that does what a plugin process does for the data source: configure
+//! the provider, call its `read`, and encode the answer as msgpack the way tf-provider does. The
 //! child times the `read` and reports its own peak resident memory (`VmHWM`), so the memory figure
-//! is that of a process doing only the listing. The sequential baseline (`MODE` = `keyset`) pages
-//! with `id[gt]` one page after the other, as ConductorOne's own Coupa connector does, through the
-//! same HTTP client and limiter.
+//! is that of a process doing only the listing. For groups, a sequential baseline (`MODE` =
+//! `keyset`) pages with `id[gt]` one page after the other, as ConductorOne's own Coupa connector
+//! does, through the same HTTP client and limiter.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use serde_json::{json, Value};
-use tf_provider::value::{Value as TfValue, ValueEmpty};
-use tf_provider::{DataSource, Diagnostics, Provider};
-
-use tfp_conductorone::coupa::CoupaDomain;
-use tfp_conductorone::data_sources::coupa_groups::{self, CoupaGroups};
-use tfp_conductorone::provider::settings::ProviderConfig;
-use tfp_conductorone::provider::ConductorOneProvider;
-use tfp_conductorone::secret::Secret;
 
 use crate::standin::Standin;
 use crate::stats;
 
-pub const GROUPS: u64 = 10_000;
+/// Rows of each figure: groups in one, people in the other.
+pub const ROWS: u64 = 10_000;
 pub const LATENCY_MS: u64 = 150;
-/// The ratio to the bound that the listing must not exceed (issue 11).
+/// The ratio to the bound that the listing must not exceed (issues 11 and 12).
 pub const RATIO_MAX: f64 = 1.05;
 /// Coupa's page size.
 const PAGE: u64 = 50;
-const DOMAIN: &str = "acme.coupahost.com";
+
+/// What a listing figure lists: the one thing that differs between the two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listed {
+    /// `data "conductorone_coupa_groups"` over `/api/user_groups`.
+    Groups,
+    /// `data "conductorone_coupa_licenses"` over `/api/users` (people only).
+    Users,
+}
+
+impl Listed {
+    /// The rows, as the table and `results.json` name them.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Listed::Groups => "groups",
+            Listed::Users => "users",
+        }
+    }
+
+    /// The key of this figure in `results.json`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Listed::Groups => "listing",
+            Listed::Users => "listing_users",
+        }
+    }
+
+    pub fn data_source(self) -> &'static str {
+        match self {
+            Listed::Groups => "conductorone_coupa_groups",
+            Listed::Users => "conductorone_coupa_licenses",
+        }
+    }
+
+    /// The Coupa collection paged.
+    pub fn api_path(self) -> &'static str {
+        match self {
+            Listed::Groups => "/api/user_groups",
+            Listed::Users => "/api/users",
+        }
+    }
+
+    /// The stand-in's flag that seeds `ROWS` of them.
+    fn seed_flag(self) -> &'static str {
+        match self {
+            Listed::Groups => "--groups",
+            Listed::Users => "--users",
+        }
+    }
+
+    /// The child's `MODE` for the data source's `read`.
+    pub fn mode(self) -> &'static str {
+        match self {
+            Listed::Groups => "offset",
+            Listed::Users => "users",
+        }
+    }
+}
 
 /// Coupa's rate limit as the stand-in enforces it (its answer to `POST /_standin/rate_limit`, which
 /// also refills its bucket): documented as "25 requests per second and a burst query limit of 20".
@@ -61,7 +113,7 @@ pub struct Limit {
 /// the slow start's first page alone (a choice of ours, so that a small list costs one request),
 /// the time to decode pages and build the answer, and the token request's own place in Coupa's
 /// bucket (the stand-in does not rate-limit `/oauth2/token`, and at the first page the bucket is
-/// full again anyway).
+/// full again anyway). The same for groups and users: the size of a page is not in it.
 pub fn bound_secs(token_round_trips: u64, pages: u64, limit: Limit, latency_ms: u64) -> f64 {
     let latency = latency_ms as f64 / 1000.0;
     let paced = (pages as f64 - limit.burst).max(0.0) / limit.rps;
@@ -77,7 +129,8 @@ pub fn pages_needed(rows: u64) -> u64 {
 /// What one child listing reported, plus what the stand-in saw meanwhile.
 struct Run {
     secs: f64,
-    groups: u64,
+    /// Rows the run listed (for users: the people whose licenses the answer got right).
+    rows: u64,
     peak_rss_kib: u64,
     token_requests: u64,
     /// Token requests answered before the first page was asked for.
@@ -91,7 +144,7 @@ impl Run {
     fn bound(&self, limit: Limit) -> f64 {
         bound_secs(
             self.tokens_before_first_page,
-            pages_needed(self.groups),
+            pages_needed(self.rows),
             limit,
             LATENCY_MS,
         )
@@ -100,41 +153,47 @@ impl Run {
     fn to_json(&self, limit: Limit) -> Value {
         let bound = self.bound(limit);
         json!({
-            "seconds": self.secs, "groups": self.groups, "peak_rss_kib": self.peak_rss_kib,
+            "seconds": self.secs, "rows": self.rows, "peak_rss_kib": self.peak_rss_kib,
             "token_requests": self.token_requests,
             "token_requests_before_first_page": self.tokens_before_first_page,
-            "page_requests": self.page_requests, "pages_needed": pages_needed(self.groups),
+            "page_requests": self.page_requests, "pages_needed": pages_needed(self.rows),
             "bound_seconds": bound, "ratio_to_bound": self.secs / bound,
             "http_429": self.rate_limited, "failed_requests": self.failed,
         })
     }
 }
 
-/// Run the listing `runs` times and the sequential pager once, against one stand-in.
-pub async fn measure(bin_dir: &Path, runs: usize) -> anyhow::Result<Value> {
+/// Run the listing of `listed` `runs` times (and, for groups, the sequential pager once) against
+/// one stand-in seeded with [`ROWS`] of them.
+pub async fn measure(bin_dir: &Path, runs: usize, listed: Listed) -> anyhow::Result<Value> {
     let latency = LATENCY_MS.to_string();
-    let groups = GROUPS.to_string();
+    let rows = ROWS.to_string();
     let standin = Standin::start(
         bin_dir,
         &[
-            "--groups",
-            &groups,
+            listed.seed_flag(),
+            &rows,
             "--coupa-rate-limit",
             "--latency-ms",
             &latency,
         ],
     )?;
+    let expected = match listed {
+        Listed::Groups => None,
+        Listed::Users => Some(expected_licenses(&standin).await?),
+    };
+    let noun = listed.noun();
     let mut concurrent = Vec::new();
     let mut limit = None;
     for i in 0..runs {
-        let (run, lim) = one_run(&standin, "offset").await?;
+        let (run, lim) = one_run(&standin, listed.mode(), expected.as_ref()).await?;
         eprintln!(
-            "  listing run {}/{runs}: {:.2} s, bound {:.2} s, ratio {:.3}, {} groups, {} pages asked, {} x 429, {} failed, peak {:.1} MiB",
+            "  listing run {}/{runs}: {:.2} s, bound {:.2} s, ratio {:.3}, {} {noun}, {} pages asked, {} x 429, {} failed, peak {:.1} MiB",
             i + 1,
             run.secs,
             run.bound(lim),
             run.secs / run.bound(lim),
-            run.groups,
+            run.rows,
             run.page_requests,
             run.rate_limited,
             run.failed,
@@ -143,12 +202,19 @@ pub async fn measure(bin_dir: &Path, runs: usize) -> anyhow::Result<Value> {
         concurrent.push(run);
         limit = Some(lim);
     }
-    let (sequential, lim) = one_run(&standin, "keyset").await?;
-    let limit = limit.unwrap_or(lim);
-    eprintln!(
-        "  sequential id[gt] pager: {:.2} s, {} groups, {} x 429",
-        sequential.secs, sequential.groups, sequential.rate_limited
-    );
+    let sequential = match listed {
+        Listed::Groups => {
+            let (run, lim) = one_run(&standin, "keyset", None).await?;
+            limit.get_or_insert(lim);
+            eprintln!(
+                "  sequential id[gt] pager: {:.2} s, {} groups, {} x 429",
+                run.secs, run.rows, run.rate_limited
+            );
+            Some(run)
+        }
+        Listed::Users => None,
+    };
+    let limit = limit.context("no listing run")?;
 
     let times: Vec<f64> = concurrent.iter().map(|r| r.secs).collect();
     let median = stats::median(&times);
@@ -156,9 +222,15 @@ pub async fn measure(bin_dir: &Path, runs: usize) -> anyhow::Result<Value> {
     let bounds: Vec<f64> = concurrent.iter().map(|r| r.bound(limit)).collect();
     let tuning = tfp_conductorone::coupa::Tuning::default();
     let peak_kib = concurrent.iter().map(|r| r.peak_rss_kib).max().unwrap_or(0);
-    let all_complete = concurrent.iter().all(|r| r.groups == GROUPS) && sequential.groups == GROUPS;
-    Ok(json!({
-        "groups": GROUPS,
+    let all_complete = concurrent
+        .iter()
+        .chain(sequential.as_ref())
+        .all(|r| r.rows == ROWS);
+    let mut out = json!({
+        "what": noun,
+        "data_source": listed.data_source(),
+        "api_path": listed.api_path(),
+        "rows": ROWS,
         "latency_ms": LATENCY_MS,
         "coupa_rate_limit": {"rps": limit.rps, "burst": limit.burst},
         "client_tuning": {
@@ -166,7 +238,7 @@ pub async fn measure(bin_dir: &Path, runs: usize) -> anyhow::Result<Value> {
             "burst": tuning.burst,
             "page_concurrency": tuning.page_concurrency,
         },
-        "pages_needed": pages_needed(GROUPS),
+        "pages_needed": pages_needed(ROWS),
         "token_requests_before_first_page": concurrent.first().map_or(0, |r| r.tokens_before_first_page),
         "bound_seconds": stats::median(&bounds),
         "bound_formula": "token round trips before the first page × latency + max(0, pages needed − burst) ÷ rate + latency",
@@ -177,14 +249,56 @@ pub async fn measure(bin_dir: &Path, runs: usize) -> anyhow::Result<Value> {
         "ratio_max_target": RATIO_MAX,
         "http_429_total": concurrent.iter().map(|r| r.rate_limited).sum::<u64>(),
         "failed_requests_total": concurrent.iter().map(|r| r.failed).sum::<u64>(),
-        "all_groups_listed": all_complete,
+        "all_listed": all_complete,
         "peak_rss_mib": peak_kib as f64 / 1024.0,
-        "sequential": sequential.to_json(limit),
-        "speedup_vs_sequential": sequential.secs / median,
-    }))
+    });
+    if let Some(seq) = sequential {
+        out["sequential"] = seq.to_json(limit);
+        out["speedup_vs_sequential"] = json!(seq.secs / median);
+    }
+    Ok(out)
 }
 
-async fn one_run(standin: &Standin, mode: &str) -> anyhow::Result<(Run, Limit)> {
+/// For each license, `(holders, sum of their IDs)` among the stand-in's people, active or not:
+/// what a `read` that saw every person must answer.
+type LicenseDigest = BTreeMap<String, (u64, u64)>;
+
+async fn expected_licenses(standin: &Standin) -> anyhow::Result<(LicenseDigest, u64)> {
+    let tenant = standin.coupa_get("tenant").await?;
+    let people = tenant["users"].as_array().context("the stand-in's users")?;
+    let mut digest = LicenseDigest::new();
+    for l in tenant["licenses"].as_array().into_iter().flatten() {
+        digest.insert(l.as_str().unwrap_or_default().to_owned(), (0, 0));
+    }
+    for p in people {
+        let id = p["id"].as_u64().context("a user's id")?;
+        for l in p["licenses"].as_array().into_iter().flatten() {
+            let e = digest.entry(l.as_str().unwrap_or_default().to_owned());
+            let (n, sum) = e.or_default();
+            *n += 1;
+            *sum += id;
+        }
+    }
+    Ok((digest, people.len() as u64))
+}
+
+/// The rows a users run listed: all the stand-in's people when the answer's licenses (holders
+/// and their IDs) are exactly the stand-in's, else only the distinct holders it named.
+fn users_listed(report: &Value, (expected, people): &(LicenseDigest, u64)) -> u64 {
+    let got: Option<LicenseDigest> = serde_json::from_value(report["licenses"].clone()).ok();
+    if got.as_ref() == Some(expected) {
+        *people
+    } else {
+        eprintln!("  the licenses' answer differs from the stand-in's directory");
+        report["distinct_holders"].as_u64().unwrap_or(0)
+    }
+}
+
+async fn one_run(
+    standin: &Standin,
+    mode: &str,
+    expected: Option<&(LicenseDigest, u64)>,
+) -> anyhow::Result<(Run, Limit)> {
     // A full bucket on the stand-in's side, as after a quiet spell, and an empty log.
     let set = standin.coupa_post("rate_limit", json!({})).await?;
     let limit = Limit {
@@ -233,9 +347,13 @@ async fn one_run(standin: &Standin, mode: &str) -> anyhow::Result<(Run, Limit)> 
     let is_token = |r: &Value| r["path"] == "/oauth2/token";
     let tokens = log.iter().filter(|r| is_token(r)).count() as u64;
     let tokens_before_first_page = log.iter().take_while(|r| is_token(r)).count() as u64;
+    let rows = match expected {
+        Some(expected) => users_listed(&report, expected),
+        None => report["rows"].as_u64().unwrap_or(0),
+    };
     let run = Run {
         secs: report["seconds"].as_f64().unwrap_or(f64::NAN),
-        groups: report["groups"].as_u64().unwrap_or(0),
+        rows,
         peak_rss_kib: report["vm_hwm_kib"].as_u64().unwrap_or(0),
         token_requests: tokens,
         tokens_before_first_page,
@@ -244,100 +362,6 @@ async fn one_run(standin: &Standin, mode: &str) -> anyhow::Result<(Run, Limit)> 
         failed,
     };
     Ok((run, limit))
-}
-
-/// The child: one listing, then one JSON line on stdout. Same runtime shape as the plugin's.
-pub fn child(mode: &str) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let (elapsed, groups) = runtime.block_on(child_listing(mode))?;
-    let report = json!({
-        "mode": mode,
-        "seconds": elapsed.as_secs_f64(),
-        "groups": groups,
-        "vm_hwm_kib": proc_status_kib("self", "VmHWM").unwrap_or(0),
-    });
-    println!("{report}");
-    Ok(())
-}
-
-async fn child_listing(mode: &str) -> anyhow::Result<(Duration, u64)> {
-    let env = |k: &str| std::env::var(k).with_context(|| format!("{k} is not set"));
-    let provider = ConductorOneProvider::new();
-    let mut diags = Diagnostics::default();
-    let config = ProviderConfig {
-        server_url: TfValue::Value(env("BENCH_C1_URL")?),
-        client_id: TfValue::Value(env("BENCH_C1_CLIENT_ID")?),
-        client_secret: TfValue::Value(env("BENCH_C1_CLIENT_SECRET")?),
-        coupa_endpoint: TfValue::Value(env("BENCH_COUPA_URL")?),
-        ..Default::default()
-    };
-    if provider
-        .configure(&mut diags, "1.0.3".into(), config)
-        .await
-        .is_none()
-    {
-        bail!("configure failed: {}", summaries(&diags));
-    }
-    let client_id = env("BENCH_COUPA_CLIENT_ID")?;
-    let secret = env("BENCH_COUPA_CLIENT_SECRET")?;
-    match mode {
-        "offset" => {
-            let data_source = CoupaGroups::new(provider.shared().clone());
-            let input = coupa_groups::State {
-                coupa_domain: TfValue::Value(DOMAIN.into()),
-                client_id: TfValue::Value(client_id),
-                client_secret: TfValue::Value(secret),
-                ..Default::default()
-            };
-            let start = Instant::now();
-            let state = data_source
-                .read(&mut diags, input, ValueEmpty::default())
-                .await;
-            let elapsed = start.elapsed();
-            let Some(state) = state else {
-                bail!("the data source's read failed: {}", summaries(&diags));
-            };
-            // What tf-provider then sends to Terraform.
-            let encoded = rmp_serde::to_vec_named(&state).context("msgpack")?;
-            std::hint::black_box(&encoded);
-            let groups = state.groups.as_ref_option().map_or(0, Vec::len) as u64;
-            Ok((elapsed, groups))
-        }
-        "keyset" => {
-            let clients = provider
-                .shared()
-                .get(&mut diags)
-                .context("provider not configured")?;
-            let domain = CoupaDomain::parse(DOMAIN)?;
-            let tenant = clients
-                .coupa
-                .tenant(&domain, &client_id, &Secret::new(secret));
-            let start = Instant::now();
-            let groups = tenant.user_groups_sequential_keyset().await?;
-            Ok((start.elapsed(), groups.len() as u64))
-        }
-        other => bail!("unknown listing mode {other:?}"),
-    }
-}
-
-fn summaries(diags: &Diagnostics) -> String {
-    diags
-        .errors
-        .iter()
-        .map(|d| format!("{}: {}", d.summary, d.detail))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// A `kB` field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`), in KiB.
-pub fn proc_status_kib(pid: &str, field: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
 #[cfg(test)]
@@ -359,5 +383,27 @@ mod tests {
         // A list within the burst is two round trips; no token request, one.
         assert!((bound_secs(1, 3, COUPA, 150) - 0.3).abs() < 1e-9);
         assert!((bound_secs(0, 3, COUPA, 150) - 0.15).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_two_figures_differ_only_in_what_they_list() {
+        assert_eq!(Listed::Groups.key(), "listing");
+        assert_eq!(Listed::Users.key(), "listing_users");
+        assert_eq!(Listed::Users.mode(), "users");
+        assert_eq!(Listed::Users.seed_flag(), "--users");
+        assert_eq!(Listed::Users.data_source(), "conductorone_coupa_licenses");
+    }
+
+    #[test]
+    fn users_count_as_listed_only_when_every_license_is_right() {
+        let expected: LicenseDigest = [("a".to_owned(), (2, 205)), ("b".to_owned(), (0, 0))]
+            .into_iter()
+            .collect();
+        let truth = (expected, 10_000);
+        let right = json!({"licenses": {"a": [2, 205], "b": [0, 0]}, "distinct_holders": 2});
+        assert_eq!(users_listed(&right, &truth), 10_000);
+        let missed = json!({"licenses": {"a": [1, 101], "b": [0, 0]}, "distinct_holders": 1});
+        assert_eq!(users_listed(&missed, &truth), 1);
+        assert_eq!(users_listed(&json!({}), &truth), 0);
     }
 }

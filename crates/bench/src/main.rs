@@ -3,9 +3,9 @@
 //!
 //! It prints figures; it is not a timed test and fails only when something could not be measured.
 //! Against the stand-ins on loopback, from the release build:
-//! 1. [`listing`]: 10,000 Coupa groups through the data source's `read` under Coupa's rate limit,
-//!    next to its honest bound (see [`listing::bound_secs`]) and a sequential `id[gt]` pager; peak
-//!    memory of that process.
+//! 1. [`listing`]: 10,000 Coupa groups, then 10,000 Coupa users, each through its data source's
+//!    `read` under Coupa's rate limit, next to its honest bound (see [`listing::bound_secs`]);
+//!    for groups, a sequential `id[gt]` pager too; peak memory of the listing process.
 //! 2. [`startup`]: process start to handshake line with automatic mTLS, and resident memory then,
 //!    side by side with a Go provider built on HashiCorp's SDK (`terraform-provider-lxd` 1.5.0,
 //!    installed into `.tools/lxd/` by `.ci/install-bench-tools.sh`).
@@ -21,6 +21,7 @@
 
 mod document;
 mod listing;
+mod listing_child;
 mod report;
 mod standin;
 mod startup;
@@ -67,7 +68,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("--child-listing") => listing::child(args.get(1).map_or("", String::as_str)),
+        Some("--child-listing") => listing_child::child(args.get(1).map_or("", String::as_str)),
         _ => run(&args),
     };
     if let Err(e) = result {
@@ -155,9 +156,17 @@ fn run(args: &[String]) -> anyhow::Result<()> {
     let mut results = serde_json::Map::new();
 
     if wants("listing") {
-        eprintln!("1. listing {} Coupa groups", listing::GROUPS);
-        let v = runtime.block_on(listing::measure(&paths.bin_dir, opts.listing_runs))?;
-        results.insert("listing".into(), v);
+        for listed in [listing::Listed::Groups, listing::Listed::Users] {
+            eprintln!(
+                "1. listing {} Coupa {} ({})",
+                report::thousands(listing::ROWS),
+                listed.noun(),
+                listed.data_source()
+            );
+            let v =
+                runtime.block_on(listing::measure(&paths.bin_dir, opts.listing_runs, listed))?;
+            results.insert(listed.key().into(), v);
+        }
     }
     if wants("startup") {
         eprintln!("2. start-up, {} starts each", opts.starts);

@@ -60,88 +60,8 @@ pub fn table(doc: &Value) -> String {
     let r = &doc["results"];
     let mut rows = Vec::new();
 
-    let l = &r["listing"];
-    if l.is_object() {
-        let runs = l["runs"].as_array().map_or(0, Vec::len);
-        let ratio = f(&l["ratio_to_bound"]);
-        let ratios = l["runs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|r| format!("{:.3}", f(&r["ratio_to_bound"])))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let pages_asked = l["runs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|r| u(&r["page_requests"]).to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let speedup = f(&l["speedup_vs_sequential"]);
-        let (n429, failed) = (u(&l["http_429_total"]), u(&l["failed_requests_total"]));
-        let peak = f(&l["peak_rss_mib"]);
-        rows.push(
-            row(
-                format!(
-                    "1. List {} groups (data source `read`, median of {runs})",
-                    thousands(u(&l["groups"]))
-                ),
-                format!("{:.2} s", f(&l["median_seconds"])),
-            )
-            .target(
-                format!("all {} listed", thousands(u(&l["groups"]))),
-                l["all_groups_listed"] == true,
-            ),
-        );
-        let ms = u(&l["latency_ms"]);
-        rows.push(row(
-            format!(
-                "1. Honest bound: {} token round trip × {ms} ms + ({} pages − {} burst) ÷ {} req/s + {ms} ms",
-                u(&l["token_requests_before_first_page"]),
-                u(&l["pages_needed"]),
-                f(&l["coupa_rate_limit"]["burst"]),
-                f(&l["coupa_rate_limit"]["rps"]),
-            ),
-            format!("{:.2} s", f(&l["bound_seconds"])),
-        ));
-        rows.push(
-            row(
-                format!("1. Ratio to the bound, median (each run: {ratios})"),
-                format!("{ratio:.3}×"),
-            )
-            .target(format!("≤ {RATIO_MAX}×"), ratio <= RATIO_MAX),
-        );
-        rows.push(row(
-            "1. Page requests answered per run (needed: see the bound)",
-            pages_asked,
-        ));
-        rows.push(
-            row(
-                "1. 429 answers / failed requests (all runs)",
-                format!("{n429} / {failed}"),
-            )
-            .target("0 / 0", n429 == 0 && failed == 0),
-        );
-        rows.push(row(
-            "1. Sequential `id[gt]` pager, same stand-in",
-            format!("{:.2} s", f(&l["sequential"]["seconds"])),
-        ));
-        rows.push(
-            row(
-                "1. Speed-up over the sequential pager",
-                format!("{speedup:.2}×"),
-            )
-            .target(format!("≥ {SPEEDUP_MIN}×"), speedup >= SPEEDUP_MIN),
-        );
-        rows.push(
-            row(
-                "1. Peak RSS of the listing process",
-                format!("{peak:.1} MiB"),
-            )
-            .target("< 25 MB (23.8 MiB)", peak < RSS_LISTING_MIB_MAX),
-        );
-    }
+    listing_rows(&mut rows, "1.", &r["listing"]);
+    listing_rows(&mut rows, "1b.", &r["listing_users"]);
 
     let s = &r["startup"];
     if s.is_object() {
@@ -323,6 +243,90 @@ pub fn table(doc: &Value) -> String {
         doc["commit"].as_str().unwrap_or("?"),
     ));
     out
+}
+
+/// The rows of one listing figure (`results.listing` or `results.listing_users`), numbered `n`.
+fn listing_rows(rows: &mut Vec<Row>, n: &str, l: &Value) {
+    if !l.is_object() {
+        return;
+    }
+    let what = l["what"].as_str().unwrap_or("rows");
+    let each_run = |key: &str, fmt: &dyn Fn(&Value) -> String| {
+        l["runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| fmt(&r[key]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let runs = l["runs"].as_array().map_or(0, Vec::len);
+    let ratio = f(&l["ratio_to_bound"]);
+    let ratios = each_run("ratio_to_bound", &|v| format!("{:.3}", f(v)));
+    let pages_asked = each_run("page_requests", &|v| u(v).to_string());
+    let (n429, failed) = (u(&l["http_429_total"]), u(&l["failed_requests_total"]));
+    let peak = f(&l["peak_rss_mib"]);
+    let count = thousands(u(&l["rows"]));
+    rows.push(
+        row(
+            format!(
+                "{n} List {count} {what} (`{}` `read`, median of {runs})",
+                l["data_source"].as_str().unwrap_or("?")
+            ),
+            format!("{:.2} s", f(&l["median_seconds"])),
+        )
+        .target(format!("all {count} listed"), l["all_listed"] == true),
+    );
+    let ms = u(&l["latency_ms"]);
+    rows.push(row(
+        format!(
+            "{n} Honest bound: {} token round trip × {ms} ms + ({} pages − {} burst) ÷ {} req/s + {ms} ms",
+            u(&l["token_requests_before_first_page"]),
+            u(&l["pages_needed"]),
+            f(&l["coupa_rate_limit"]["burst"]),
+            f(&l["coupa_rate_limit"]["rps"]),
+        ),
+        format!("{:.2} s", f(&l["bound_seconds"])),
+    ));
+    rows.push(
+        row(
+            format!("{n} Ratio to the bound, median (each run: {ratios})"),
+            format!("{ratio:.3}×"),
+        )
+        .target(format!("≤ {RATIO_MAX}×"), ratio <= RATIO_MAX),
+    );
+    rows.push(row(
+        format!("{n} Page requests answered per run (needed: see the bound)"),
+        pages_asked,
+    ));
+    rows.push(
+        row(
+            format!("{n} 429 answers / failed requests (all runs)"),
+            format!("{n429} / {failed}"),
+        )
+        .target("0 / 0", n429 == 0 && failed == 0),
+    );
+    if l["sequential"].is_object() {
+        let speedup = f(&l["speedup_vs_sequential"]);
+        rows.push(row(
+            format!("{n} Sequential `id[gt]` pager, same stand-in"),
+            format!("{:.2} s", f(&l["sequential"]["seconds"])),
+        ));
+        rows.push(
+            row(
+                format!("{n} Speed-up over the sequential pager"),
+                format!("{speedup:.2}×"),
+            )
+            .target(format!("≥ {SPEEDUP_MIN}×"), speedup >= SPEEDUP_MIN),
+        );
+    }
+    rows.push(
+        row(
+            format!("{n} Peak RSS of the listing process"),
+            format!("{peak:.1} MiB"),
+        )
+        .target("< 25 MB (23.8 MiB)", peak < RSS_LISTING_MIB_MAX),
+    );
 }
 
 /// `read-only set ×2, core.common.read ×1`: token requests per scope set, the connector's scope

@@ -14,7 +14,7 @@ pub struct Standin(standin::Standin);
 
 impl Standin {
     /// Both stand-ins, set up with the flags of `conductorone-standin` (`--groups N`,
-    /// `--coupa-rate-limit`, `--latency-ms N`). `_bin_dir` is where the provider binary is; the
+    /// `--users N`, `--coupa-rate-limit`, `--latency-ms N`). `_bin_dir` is where the provider binary is; the
     /// stand-ins need none.
     pub fn start(_bin_dir: &Path, args: &[&str]) -> anyhow::Result<Self> {
         let mut options = standin::Options::default();
@@ -23,6 +23,7 @@ impl Standin {
             let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
             match *arg {
                 "--groups" => options.groups = value()?.parse().context("--groups")?,
+                "--users" => options.users = value()?.parse().context("--users")?,
                 "--latency-ms" => options.latency_ms = value()?.parse().context("--latency-ms")?,
                 "--coupa-rate-limit" => options.coupa_rate_limit = true,
                 other => bail!("the bench does not set up the stand-ins with {other:?}"),

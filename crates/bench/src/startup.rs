@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _};
 use serde_json::{json, Value};
 
-use crate::listing::proc_status_kib;
+use crate::listing_child::proc_status_kib;
 use crate::stats;
 
 /// go-plugin's cookie for Terraform providers. Ours ignores it; the Go peer refuses to start
