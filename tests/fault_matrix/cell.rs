@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Value as Json};
 use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{DataSource, Diagnostics, Resource};
+use tf_provider::{Diagnostics, Resource};
 
 use testkit::lifecycle::s;
 use testkit::{Lifecycle, Standin};
@@ -262,44 +262,34 @@ impl Cell {
                 RunResult::Done(done.is_some())
             }
             Op::Groups => {
-                let d = &lc.groups;
-                let read = d
-                    .read(
-                        &mut diags,
-                        coupa_groups::State {
-                            coupa_domain: s("acme.coupahost.com"),
-                            client_id: s(&self.standin.coupa_client("read_only", "client_id")),
-                            client_secret: s(&self
-                                .standin
-                                .coupa_client("read_only", "client_secret")),
-                            ..Default::default()
-                        },
-                        ValueEmpty::default(),
-                    )
+                let read = lc
+                    .read_groups(coupa_groups::State {
+                        coupa_domain: s("acme.coupahost.com"),
+                        client_id: s(&self.standin.coupa_client("read_only", "client_id")),
+                        client_secret: s(&self.standin.coupa_client("read_only", "client_secret")),
+                        ..Default::default()
+                    })
                     .await;
+                diags.add_diagnostics(read.diags);
                 // Complete: every seeded group, once.
                 RunResult::Done(
-                    read.is_some_and(|st| st.groups.as_ref_option().map(Vec::len) == Some(137)),
+                    read.value
+                        .is_some_and(|st| st.groups.as_ref_option().map(Vec::len) == Some(137)),
                 )
             }
             Op::Roles => {
-                let d = &lc.roles;
-                let read = d
-                    .read(
-                        &mut diags,
-                        coupa_roles::State {
-                            coupa_domain: s("acme.coupahost.com"),
-                            client_id: s(&self.standin.coupa_client("read_only", "client_id")),
-                            client_secret: s(&self
-                                .standin
-                                .coupa_client("read_only", "client_secret")),
-                            ..Default::default()
-                        },
-                        ValueEmpty::default(),
-                    )
+                let read = lc
+                    .read_roles(coupa_roles::State {
+                        coupa_domain: s("acme.coupahost.com"),
+                        client_id: s(&self.standin.coupa_client("read_only", "client_id")),
+                        client_secret: s(&self.standin.coupa_client("read_only", "client_secret")),
+                        ..Default::default()
+                    })
                     .await;
+                diags.add_diagnostics(read.diags);
                 RunResult::Done(
-                    read.is_some_and(|st| st.roles.as_ref_option().map(Vec::len) == Some(23)),
+                    read.value
+                        .is_some_and(|st| st.roles.as_ref_option().map(Vec::len) == Some(23)),
                 )
             }
         };
