@@ -11,13 +11,12 @@
 //! does, through the same HTTP client and limiter.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context as _};
 use serde_json::{json, Value};
 
-use crate::standin::Standin;
+use crate::standin::{Options, Standin};
 use crate::stats;
 
 /// Rows of each figure: groups in one, people in the other.
@@ -70,11 +69,19 @@ impl Listed {
     }
 
     /// The stand-in's flag that seeds `ROWS` of them.
-    fn seed_flag(self) -> &'static str {
+    /// The stand-ins seeded with `rows` of what is listed, Coupa's rate limit on, and the
+    /// figure's latency.
+    fn standin_options(self, rows: usize) -> Options {
+        let mut options = Options {
+            coupa_rate_limit: true,
+            latency_ms: LATENCY_MS,
+            ..Options::default()
+        };
         match self {
-            Listed::Groups => "--groups",
-            Listed::Users => "--users",
+            Listed::Groups => options.groups = rows,
+            Listed::Users => options.users = rows,
         }
+        options
     }
 
     /// The child's `MODE` for the data source's `read`.
@@ -165,19 +172,9 @@ impl Run {
 
 /// Run the listing of `listed` `runs` times (and, for groups, the sequential pager once) against
 /// one stand-in seeded with [`ROWS`] of them.
-pub async fn measure(bin_dir: &Path, runs: usize, listed: Listed) -> anyhow::Result<Value> {
-    let latency = LATENCY_MS.to_string();
-    let rows = ROWS.to_string();
-    let standin = Standin::start(
-        bin_dir,
-        &[
-            listed.seed_flag(),
-            &rows,
-            "--coupa-rate-limit",
-            "--latency-ms",
-            &latency,
-        ],
-    )?;
+pub async fn measure(runs: usize, listed: Listed) -> anyhow::Result<Value> {
+    let rows = usize::try_from(ROWS)?;
+    let standin = Standin::start(listed.standin_options(rows))?;
     let expected = match listed {
         Listed::Groups => None,
         Listed::Users => Some(expected_licenses(&standin).await?),
@@ -390,7 +387,14 @@ mod tests {
         assert_eq!(Listed::Groups.key(), "listing");
         assert_eq!(Listed::Users.key(), "listing_users");
         assert_eq!(Listed::Users.mode(), "users");
-        assert_eq!(Listed::Users.seed_flag(), "--users");
+        let users = Listed::Users.standin_options(10);
+        assert_eq!((users.users, users.groups), (10, Options::default().groups));
+        let groups = Listed::Groups.standin_options(10);
+        assert_eq!(
+            (groups.groups, groups.users),
+            (10, Options::default().users)
+        );
+        assert!(users.coupa_rate_limit && users.latency_ms == LATENCY_MS);
         assert_eq!(Listed::Users.data_source(), "conductorone_coupa_licenses");
     }
 

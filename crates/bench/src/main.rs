@@ -163,8 +163,7 @@ fn run(args: &[String]) -> anyhow::Result<()> {
                 listed.noun(),
                 listed.data_source()
             );
-            let v =
-                runtime.block_on(listing::measure(&paths.bin_dir, opts.listing_runs, listed))?;
+            let v = runtime.block_on(listing::measure(opts.listing_runs, listed))?;
             results.insert(listed.key().into(), v);
         }
     }

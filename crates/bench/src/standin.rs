@@ -2,33 +2,18 @@
 //! their own, with the control calls the bench makes.
 //!
 //! The only module that knows how the stand-ins run: the rest of the bench sees [`Standin`]'s
-//! URLs, credentials and control calls. It takes the stand-in binary's flags, so the figures'
-//! set-ups read as they would on a command line.
+//! URLs, credentials and control calls, and sets them up with the stand-in crate's own
+//! [`Options`].
 
-use std::path::Path;
-
-use anyhow::{bail, Context as _};
 use serde_json::Value;
+
+pub use standin::Options;
 
 pub struct Standin(standin::Standin);
 
 impl Standin {
-    /// Both stand-ins, set up with the flags of `conductorone-standin` (`--groups N`,
-    /// `--users N`, `--coupa-rate-limit`, `--latency-ms N`). `_bin_dir` is where the provider binary is; the
-    /// stand-ins need none.
-    pub fn start(_bin_dir: &Path, args: &[&str]) -> anyhow::Result<Self> {
-        let mut options = standin::Options::default();
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
-            match *arg {
-                "--groups" => options.groups = value()?.parse().context("--groups")?,
-                "--users" => options.users = value()?.parse().context("--users")?,
-                "--latency-ms" => options.latency_ms = value()?.parse().context("--latency-ms")?,
-                "--coupa-rate-limit" => options.coupa_rate_limit = true,
-                other => bail!("the bench does not set up the stand-ins with {other:?}"),
-            }
-        }
+    /// Both stand-ins, set up as `options` says.
+    pub fn start(options: Options) -> anyhow::Result<Self> {
         Ok(Standin(standin::start(options)?))
     }
 

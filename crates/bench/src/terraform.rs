@@ -22,7 +22,7 @@ use tfp_conductorone::provider::settings::ProviderConfig;
 use tfp_conductorone::provider::ConductorOneProvider;
 use tfp_conductorone::resources::coupa_integration::{CoupaIntegration, State};
 
-use crate::standin::Standin;
+use crate::standin::{Options, Standin};
 use crate::stats;
 
 pub const INTEGRATIONS: usize = 100;
@@ -295,8 +295,10 @@ pub async fn measure(
     work: &Path,
     plans: usize,
 ) -> anyhow::Result<Value> {
-    let latency = LATENCY_MS.to_string();
-    let standin = Standin::start(bin_dir, &["--latency-ms", &latency])?;
+    let standin = Standin::start(Options {
+        latency_ms: LATENCY_MS,
+        ..Options::default()
+    })?;
     let _ = std::fs::remove_dir_all(work);
     std::fs::create_dir_all(work)?;
     std::fs::write(
