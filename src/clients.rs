@@ -10,6 +10,7 @@ use tf_provider::Diagnostics;
 
 use crate::conductorone::ConductorOne;
 use crate::coupa::Coupa;
+use crate::stop::Stop;
 use crate::tf::diag;
 
 /// The API clients of one configured provider process.
@@ -18,20 +19,36 @@ pub struct Clients {
     pub coupa: Coupa,
 }
 
-/// A handle on the clients, empty until `configure` runs.
+/// A handle on the clients, empty until `configure` runs, and on the provider's stop request.
 #[derive(Clone, Default)]
-pub struct Shared(Arc<RwLock<Option<Arc<Clients>>>>);
+pub struct Shared {
+    clients: Arc<RwLock<Option<Arc<Clients>>>>,
+    stop: Stop,
+}
 
 impl Shared {
+    /// An empty handle whose operations answer to `stop`.
+    pub fn with_stop(stop: Stop) -> Self {
+        Shared {
+            clients: Arc::default(),
+            stop,
+        }
+    }
+
+    /// The stop request every long operation of this provider answers to (see [`crate::stop`]).
+    pub fn stop(&self) -> &Stop {
+        &self.stop
+    }
+
     pub fn set(&self, clients: Clients) {
-        if let Ok(mut slot) = self.0.write() {
+        if let Ok(mut slot) = self.clients.write() {
             *slot = Some(Arc::new(clients));
         }
     }
 
     /// The clients, or an error diagnostic saying the provider is not configured.
     pub fn get(&self, diags: &mut Diagnostics) -> Option<Arc<Clients>> {
-        let clients = self.0.read().ok().and_then(|slot| slot.clone());
+        let clients = self.clients.read().ok().and_then(|slot| slot.clone());
         if clients.is_none() {
             diag::root_error(
                 diags,

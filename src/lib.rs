@@ -39,6 +39,7 @@
 //! - [`token_cache`]: the bearer-token cache both clients use: single flight, renew margin, a
 //!   still-valid token kept when its renewal fails, 401 → renew once.
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
+//! - [`stop`]: the stop request (Ctrl-C, a cancelled CI job) that long operations answer to.
 //! - [`logging`]: hclog-shaped JSON lines on stderr, the format Terraform reads from plugins.
 //!
 //! The local stand-ins of both APIs are the crate `crates/standin`, which does not depend on this
@@ -79,6 +80,7 @@ pub mod logging;
 pub mod provider;
 pub mod resources;
 pub mod secret;
+pub mod stop;
 pub mod tf;
 pub mod token_cache;
 
