@@ -17,9 +17,11 @@ lint: tools
 	cargo clippy --workspace --all-targets -- -D warnings
 
 ## All tests: unit, provider methods against the stand-ins, end-to-end with Terraform 1.0.3, plus
-## docs/ up to date, every example formatted and valid, release archive installed by Terraform.
+## docs/ up to date, every example formatted and valid, release archive installed by Terraform;
+## then every test binary that runs Terraform again on the newest Terraform the machine has
+## (`terraform` on PATH, or TERRAFORM_BIN_LATEST). Ends with the e2e tests passed per version.
 test: lint
-	TERRAFORM_BIN=$(TERRAFORM) REQUIRE_TERRAFORM=1 cargo test --workspace
+	./.ci/test.sh
 
 ## Build the provider and the stand-ins, then plan/apply/plan/destroy an example against them.
 demo: build

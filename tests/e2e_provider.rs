@@ -63,10 +63,10 @@ async fn jwt_client_credentials_are_verified_by_the_standin() {
     assert_eq!(create["headers"]["authorization"], "Bearer");
     let ua = create["headers"]["user-agent"].as_str().unwrap();
     assert!(
-        ua.starts_with(concat!(
-            "terraform-provider-conductorone/",
+        ua.starts_with(&format!(
+            "terraform-provider-conductorone/{} Terraform/{}",
             env!("CARGO_PKG_VERSION"),
-            " Terraform/1.0.3"
+            rig.tf.version()
         )),
         "{ua}"
     );

@@ -11,6 +11,8 @@
 //! - [`requests`]: the stand-ins' request logs and stored connectors, as tests assert on them.
 //! - [`report`]: figures a test measured, on stderr and in `target/reliability/`.
 //! - [`tenant`]: expected values from the stand-in's own data (who holds which Coupa license).
+//! - [`version`]: which Terraform a test runs on (`make test` runs every end-to-end test on two),
+//!   and the record of what ran on each.
 //!
 //! The stand-ins themselves are the `conductorone-standin` crate, re-exported as [`Standin`].
 
@@ -21,11 +23,13 @@ pub mod rig;
 pub mod secrets;
 pub mod tenant;
 pub mod terraform;
+pub mod version;
 
 pub use lifecycle::{Lifecycle, Outcome};
 pub use rig::{Rig, COUPA_VARIABLES};
 pub use standin::{Options as StandinOptions, Standin};
 pub use terraform::{Run, Terraform, Workdir};
+pub use version::Version;
 
 /// The Terraform CLI for this test binary's provider, or `None` (the test then returns early)
 /// when `TERRAFORM_BIN` is not set and `REQUIRE_TERRAFORM` is not either.

@@ -99,6 +99,13 @@ impl Rig {
         self.checked(&["plan"], self.wd.plan())
     }
 
+    /// [`Workdir::plan_json`], the plan's output searched for secrets (the JSON holds them in
+    /// clear: never print it whole).
+    pub fn plan_json(&self) -> (Run, Value) {
+        let (run, json) = self.wd.plan_json();
+        (self.checked(&["plan"], run), json)
+    }
+
     pub fn destroy(&self) -> Run {
         self.checked(&["destroy"], self.wd.destroy())
     }

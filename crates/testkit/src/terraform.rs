@@ -1,4 +1,7 @@
-//! The real Terraform CLI (1.0.3) against the freshly built provider.
+//! The real Terraform CLI against the freshly built provider: whichever `TERRAFORM_BIN` names
+//! (`make test` runs every end-to-end test on Terraform 1.0.3 and again on the newest Terraform
+//! the machine has, see [`crate::version`]). Assert on meaning (exit codes, `-json` output, the
+//! stand-ins' request logs), not on one version's wording.
 //!
 //! Each test gets its own working directory with a CLI config whose `dev_overrides` point at the
 //! directory of the built provider binary, so no `terraform init` and no registry are needed.
@@ -11,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::collapse;
+use crate::version::{record, Version};
 
 /// The provider source address used by all test configurations.
 pub const SOURCE: &str = "example.com/platform/conductorone";
@@ -32,6 +36,8 @@ pub struct Terraform {
     pub bin: PathBuf,
     /// The directory of the provider binary under test.
     pub provider_dir: PathBuf,
+    /// What `terraform version -json` of `bin` says.
+    pub version: Version,
 }
 
 impl Terraform {
@@ -41,7 +47,15 @@ impl Terraform {
     pub fn find(provider_bin: &str) -> Option<Self> {
         let provider_dir = Path::new(provider_bin).parent()?.to_owned();
         match std::env::var_os("TERRAFORM_BIN").map(PathBuf::from) {
-            Some(bin) if bin.is_file() => Some(Terraform { bin, provider_dir }),
+            Some(bin) if bin.is_file() => {
+                let version = Version::of_binary(&bin);
+                record(&format!("ran on {version}"));
+                Some(Terraform {
+                    bin,
+                    provider_dir,
+                    version,
+                })
+            }
             _ if std::env::var_os("REQUIRE_TERRAFORM").is_some() => {
                 panic!("REQUIRE_TERRAFORM is set but TERRAFORM_BIN does not name a Terraform binary; run `make test`")
             }
@@ -50,6 +64,27 @@ impl Terraform {
                 None
             }
         }
+    }
+
+    /// The version of this Terraform, `1.11.4`.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Whether this Terraform is `min` or newer. When it is not, the test should return: this
+    /// says so on stderr and in `make test`'s count (the test is counted as skipped on this
+    /// version, not as passed). `feature` names what needs the newer Terraform.
+    pub fn at_least(&self, min: Version, feature: &str) -> bool {
+        if self.version >= min {
+            return true;
+        }
+        let why = format!(
+            "{feature} needs Terraform >= {min}, this is Terraform {}",
+            self.version
+        );
+        eprintln!("skipping: {why}");
+        record(&format!("skipped: {why}"));
+        false
     }
 }
 
@@ -232,6 +267,17 @@ impl Run {
     }
 }
 
+/// The `resource_changes[]` entry of `address` in a plan from [`Workdir::plan_json`]: `change`
+/// holds `actions` (`["update"]`, `["no-op"]`, …), `before` and `after`. `Null` when the plan
+/// does not mention it.
+pub fn planned_change(plan: &serde_json::Value, address: &str) -> serde_json::Value {
+    plan["resource_changes"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == address))
+        .map(|r| r["change"].clone())
+        .unwrap_or(serde_json::Value::Null)
+}
+
 /// Whether `output` has an `Error: {summary}` block that quotes the source line of `attr`
 /// (`NN:   attr = …`), whatever resource it is about.
 pub fn has_error_on(output: &str, summary: &str, attr: &str) -> bool {
@@ -331,6 +377,27 @@ impl Workdir {
 
     pub fn plan(&self) -> Run {
         self.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"])
+    }
+
+    /// `plan -detailed-exitcode -out=…`, then `show -json` of that plan file: the plan's run (its
+    /// exit code says whether anything changes) and the plan as JSON (`resource_changes[]` with
+    /// `change.before`/`after`/`actions`; `before` is the refreshed state), the same on every
+    /// Terraform version. Never print the JSON whole: it holds sensitive values in clear.
+    pub fn plan_json(&self) -> (Run, serde_json::Value) {
+        let run = self.run(&[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-detailed-exitcode",
+            "-out=testkit.tfplan",
+        ]);
+        if run.code != 0 && run.code != 2 {
+            return (run, serde_json::Value::Null);
+        }
+        let show = self.run(&["show", "-json", "testkit.tfplan"]);
+        assert_eq!(show.code, 0, "terraform show -json of the plan failed");
+        let json = serde_json::from_str(&show.stdout).expect("the plan is JSON");
+        (run, json)
     }
 
     pub fn destroy(&self) -> Run {
