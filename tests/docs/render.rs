@@ -8,7 +8,7 @@
 //! Sources, and nothing else:
 //! - the schema, through the `Provider` trait: every resource and data source the plugin serves
 //!   gets a page, and a new one without examples fails the docs test;
-//! - `examples/provider/provider.tf`, `examples/resources/<type>/{resource.tf,import.sh}`,
+//! - `examples/provider/provider.tf`, `examples/resources/<type>/{resource.tf,import-by-string-id.tf,import.sh}`,
 //!   `examples/data-sources/<type>/data-source.tf`;
 //! - `tests/docs/templates/index.md.tmpl`, the prose of the provider page (authentication,
 //!   secrets in state, use next to the official provider), like a tfplugindocs template.
@@ -170,10 +170,13 @@ fn object_page(repo: &Path, kind: Kind, name: &str, schema: &Schema) -> Result<P
     .unwrap();
     text.push_str(&schema_markdown(schema)?);
     if kind == Kind::Resource {
-        let import = read_example(repo, &format!("examples/{example_dir}/{name}/import.sh"))?;
+        let dir = format!("examples/{example_dir}/{name}");
+        let import_block = read_example(repo, &format!("{dir}/import-by-string-id.tf"))?;
+        let import = read_example(repo, &format!("{dir}/import.sh"))?;
         writeln!(
             text,
-            "\n## Import\n\nImport is supported using the following syntax:\n\n{}",
+            "\n## Import\n\nImport is supported using the following syntax:\n\nIn Terraform v1.5.0 and later, the [`import` block](https://developer.hashicorp.com/terraform/language/import) can be used with the `id` attribute, for example:\n\n{}\nThe [`terraform import` command](https://developer.hashicorp.com/terraform/cli/commands/import) can be used, for example:\n\n{}",
+            code_block("terraform", &import_block),
             code_block("shell", &import)
         )
         .unwrap();
