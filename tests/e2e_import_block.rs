@@ -58,7 +58,7 @@ async fn connector_made_in_conductorone(
     let reply: Value = resp.json().await.expect("a JSON reply");
     reply["connectorView"]["connector"]["id"]
         .as_str()
-        .unwrap_or_else(|| panic!("no connector ID in {reply}"))
+        .expect("the create reply has connectorView.connector.id")
         .to_owned()
 }
 
