@@ -107,11 +107,16 @@ async fn resource_lifecycle_through_the_trait_methods() {
     standin.clear_logs().await;
     life.apply(&owners).await.ok();
     let log = standin.c1_requests().await;
-    let update = log
-        .iter()
-        .find(|l| l["method"] == "POST" && l["path"].as_str().unwrap().ends_with(&id))
-        .unwrap();
-    assert_eq!(update["body"]["updateMask"], "userIds");
+    // Owners through the delegated update only, with the current name; no plain update.
+    let posts: Vec<&serde_json::Value> = log.iter().filter(|l| l["method"] == "POST").collect();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let update = posts[0];
+    assert!(update["path"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("{id}/delegated")));
+    assert_eq!(update["body"]["updateMask"], "displayName,userIds");
+    assert_eq!(update["body"]["connector"]["displayName"], "Coupa v2");
     assert!(update["body"]["connector"].get("config").is_none());
     assert!(
         standin.coupa_requests().await.is_empty(),

@@ -1,5 +1,5 @@
 //! The state of `conductorone_coupa_integration` beside its schema: what Terraform stores, what
-//! it keeps privately for us, and the constants of the connector's configuration. The lifecycle
+//! it keeps privately for us, (ConductorOne's wire names of the connector are in `crate::conductorone::catalog`). The lifecycle
 //! (`super`) and its helpers (`plan`, `convert`, `wait`) all read these; none is read back.
 
 use std::collections::BTreeSet;
@@ -9,12 +9,6 @@ use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::Value;
 
 use crate::tf::schema as s;
-
-/// ConductorOne's catalog ID of the Coupa connector ("Coupa v2").
-pub const CATALOG_ID: &str = "2rSHEoPoq5CS89JAUevDbYBS3uA";
-pub const KEY_DOMAIN: &str = "coupa-domain";
-pub const KEY_CLIENT_ID: &str = "oauth2_client_cred_grant_client_id";
-pub const KEY_CLIENT_SECRET: &str = "oauth2_client_cred_grant_client_secret";
 
 /// The resource as Terraform stores it. Keep identical to [`schema`]; no `Debug`: it holds the
 /// client secret.
