@@ -439,3 +439,6 @@ impl ConductorOne {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod on_the_wire;

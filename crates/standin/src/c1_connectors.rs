@@ -5,7 +5,7 @@
 use crate::c1_model::{self, apply_update, catalog_name, string_field, string_list, Connector, Ts};
 use crate::c1_sync::{self, By, Outcome};
 use crate::conductorone::{
-    error, not_found, ok_json, view, without_status, ConnectorView, ListReply, C1,
+    error, error_with_code, not_found, ok_json, view, without_status, ConnectorView, ListReply, C1,
 };
 use crate::control::{ApiReply, Ctx};
 use crate::server::Req;
@@ -299,8 +299,10 @@ impl C1 {
             }
         });
         match done {
-            Some(Ok(Some(Outcome::Refused))) => error(400, ctx, "a sync is already in progress")
-                .note("force_sync refused: a sync runs (sync_busy = refuse)"),
+            Some(Ok(Some(Outcome::Refused))) => {
+                error_with_code(400, 9, ctx, "a sync is already in progress")
+            }
+
             Some(Ok(Some(q))) => ok_json(&json!({})).note(format!("force_sync: {q:?}")),
             Some(Ok(None)) => ok_json(&json!({})),
             _ => not_found(ctx),

@@ -100,6 +100,11 @@ pub(crate) fn without_status(c: &Connector) -> ApiReply {
 /// A grpc-gateway error; the message also goes to the request log.
 pub(crate) fn error(status: u16, ctx: &Ctx, msg: &str) -> ApiReply {
     let (code, _) = grpc_code(status);
+    error_with_code(status, code, ctx, msg)
+}
+
+/// A grpc-gateway error with a gRPC code of its own (400 is also `FAILED_PRECONDITION`, 9).
+pub(crate) fn error_with_code(status: u16, code: impl Serialize, ctx: &Ctx, msg: &str) -> ApiReply {
     let body = json!({"code": code, "message": format!("{msg} (request-id: {})", ctx.request_id)});
     ApiReply::new(json(status, &body)).note(msg)
 }
