@@ -184,3 +184,73 @@ pub fn refreshed_state(mut s: State, c: &Connector, recorded: Option<Option<&str
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conductorone::EnvConfig;
+
+    fn text(s: &str) -> Value<String> {
+        Value::Value(s.into())
+    }
+
+    fn prior() -> State {
+        State {
+            id: text("c1"),
+            app_id: text("a1"),
+            coupa_domain: text("acme.coupahost.com"),
+            client_id: text("cid"),
+            client_secret: text("s"),
+            user_ids: Value::Value([text("u1")].into()),
+            display_name: text("Coupa v2"),
+            created_at: text("2026-01-01T00:00:00Z"),
+            updated_at: text("2026-01-02T00:00:00Z"),
+            ..Default::default()
+        }
+    }
+
+    /// What ConductorOne leaves out keeps its prior value; what it says and differs is drift.
+    #[test]
+    fn a_refresh_keeps_what_the_answer_does_not_say() {
+        let bare = Connector {
+            id: "c1".into(),
+            omitted: Connector::OPTIONAL.into_iter().collect(),
+            ..Default::default()
+        };
+        let kept = refreshed_state(prior(), &bare, Some(Some("t")));
+        assert!(
+            kept == State {
+                coupa_url: text("https://acme.coupahost.com"),
+                access_mode: text("read_only"),
+                validate_credentials: Value::Value(true),
+                ..prior()
+            }
+        );
+        // A config without the keys keeps them too.
+        let empty_config = Connector {
+            config: Some(EnvConfig::default()),
+            ..bare.clone()
+        };
+        let kept = refreshed_state(prior(), &empty_config, Some(Some("t")));
+        assert_eq!(kept.coupa_domain, text("acme.coupahost.com"));
+        assert_eq!(kept.client_id, text("cid"));
+        // Said and different: drift.
+        let said = Connector {
+            config: Some(EnvConfig {
+                values: [
+                    (KEY_DOMAIN.to_owned(), "beta.coupahost.com".to_owned()),
+                    (KEY_CLIENT_ID.to_owned(), "other".to_owned()),
+                ]
+                .into(),
+            }),
+            user_ids: vec!["u2".into()],
+            config_updated_at: Some("t2".into()),
+            ..Connector::default()
+        };
+        let drifted = refreshed_state(prior(), &said, Some(Some("t")));
+        assert_eq!(drifted.coupa_domain, text("beta.coupahost.com"));
+        assert_eq!(drifted.client_id, text("other"));
+        assert!(drifted.user_ids == Value::Value([text("u2")].into()));
+        assert!(drifted.client_secret.is_null(), "config changed outside");
+    }
+}
