@@ -152,11 +152,13 @@ async fn an_update_answer_without_status_never_lets_an_older_done_count() {
         json!({"update_omits_status": true, "sync_busy": "merge", "sync_queue_ms": 300}),
     )
     .await;
-    let written = client
+    let mut written = client
         .update(&app, &c.id, &update(&standin), "")
         .await
         .unwrap();
     assert!(written.status.is_none() && !written.said("status"));
+    // force_sync and the reads go to the app of the configuration, whatever the answer says.
+    written.app_id = "2anAppTheAnswerNames".into();
     let w = WaitFor {
         app_id: &app,
         written: &written,
