@@ -23,7 +23,8 @@
 //!
 //! Without a `configUpdatedAt` in the answer (a server that leaves it out), the connector is
 //! read once first and its `configUpdatedAt` used; failing that, a sync is ours when it started
-//! strictly after the one on show in that read.
+//! strictly after the one on show in that read. A sync asked again without a write (after a
+//! failed wait) is ours when it started strictly after the one on show when asked.
 
 use std::time::Duration;
 
@@ -256,8 +257,14 @@ fn ask_again(
 pub struct WaitFor<'a> {
     /// The app of the configuration (not of the answer): where `force_sync` and reads go.
     pub app_id: &'a str,
-    /// The connector as the create or update that wrote the config answered.
+    /// The connector as the create or update that wrote the config answered, or as read when
+    /// the wait is asked again without a write.
     pub written: &'a Connector,
+    /// Whether `written` answers a write of the config: then a sync that started at or after
+    /// its `configUpdatedAt` counts. Without one (a sync asked again after a failed wait), only
+    /// a sync that started after the one on show in `written` does: the last sync's verdict,
+    /// which started after the config was written, is what is being asked about again.
+    pub wrote_config: bool,
     pub limit: Duration,
     pub backoff: Backoff,
     /// Masked in what ConductorOne's messages quote.
@@ -357,7 +364,12 @@ impl ConductorOne {
         last: &mut Option<Connector>,
     ) -> SyncWait {
         let (app_id, id) = (w.app_id, w.written.id.as_str());
-        let ours = match Ours::from_written(w.written) {
+        let from_write = if w.wrote_config {
+            Ours::from_written(w.written)
+        } else {
+            Some(Ours::StartedAfter(started_at(w.written)))
+        };
+        let ours = match from_write {
             Some(ours) => ours,
             None => match self.get(app_id, id).await {
                 Ok(c) => {

@@ -114,6 +114,7 @@ async fn a_merged_or_refused_force_sync_is_asked_again_after_the_older_sync() {
                     limit: Duration::from_secs(600),
                     backoff: BACKOFF,
                     secrets: &[],
+                    wrote_config: true,
                 };
                 client.sync_and_wait(w, &stop).await
             })
@@ -165,6 +166,7 @@ async fn an_update_answer_without_status_never_lets_an_older_done_count() {
         limit: Duration::from_secs(600),
         backoff: BACKOFF,
         secrets: &[],
+        wrote_config: true,
     };
     let end = client.sync_and_wait(w, &Stop::default()).await;
     let SyncWait::Done(done) = end else {
@@ -207,6 +209,7 @@ async fn a_stop_request_ends_the_wait() {
                 limit: Duration::from_secs(600),
                 backoff: BACKOFF,
                 secrets: &[],
+                wrote_config: true,
             };
             client.sync_and_wait(w, &stop).await
         })
@@ -215,4 +218,27 @@ async fn a_stop_request_ends_the_wait() {
     stop.request();
     let end = wait.await.unwrap();
     assert!(matches!(end, SyncWait::Interrupted { .. }), "{end:?}");
+}
+
+/// A sync asked again without a write (after a failed wait): the last sync's verdict, which
+/// started after the config was written, does not count; a new one does.
+#[tokio::test]
+async fn a_sync_asked_again_without_a_write_waits_for_a_new_one() {
+    let standin = Standin::start();
+    let client = client(&standin);
+    let app = standin.c1("app_id");
+    let c = synced(&standin, &client, json!({})).await;
+    let w = WaitFor {
+        app_id: &app,
+        written: &c,
+        limit: Duration::from_secs(600),
+        backoff: BACKOFF,
+        secrets: &[],
+        wrote_config: false,
+    };
+    let end = client.sync_and_wait(w, &Stop::default()).await;
+    let SyncWait::Done(done) = end else {
+        panic!("{end:?}")
+    };
+    assert!(started_at(&done) > started_at(&c), "a new sync: {done:?}");
 }

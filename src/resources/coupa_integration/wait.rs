@@ -137,9 +137,11 @@ impl Waited {
 pub struct Written<'a> {
     /// The app of the configuration: where `force_sync` goes.
     pub app_id: &'a str,
-    /// The connector as the create or update answered.
+    /// The connector as the create or update answered (or as read, for a sync asked again).
     pub connector: &'a Connector,
     pub op: Op,
+    /// Whether that answer is a write of the config (see [`WaitFor::wrote_config`]).
+    pub wrote_config: bool,
 }
 
 /// Ask for a sync of the connector just written and wait for it, reporting a failure (or a
@@ -155,6 +157,7 @@ pub async fn wait(
         app_id,
         connector: written,
         op,
+        wrote_config,
     } = written;
     let allowed = limit(planned, op);
     let backoff = Backoff::from_env().unwrap_or_else(|why| {
@@ -179,6 +182,7 @@ pub async fn wait(
         limit: allowed,
         backoff,
         secrets: &secrets,
+        wrote_config,
     };
     match client.sync_and_wait(asked, stop).await {
         SyncWait::Done(c) => Waited {
