@@ -94,7 +94,7 @@ pub fn timeouts_block() -> tf_provider::schema::NestedBlock {
     use crate::tf::schema as s;
     use tf_provider::schema::{AttributeType, Block, Description, NestedBlock};
     let attr = |op: &str| {
-        s::optional(AttributeType::String, &format!("How long the {op} may wait for ConductorOne's sync when `wait_for_sync = true`, as a duration such as `30m`, `1h` or `90s`. Default: `20m`. When it runs out, the {op} fails naming the last sync status seen, and the connector stays in the state. Changing it sends nothing to ConductorOne."))
+        s::optional(AttributeType::String, &format!("How long the {op} may wait for ConductorOne's sync when `wait_for_sync = true`, as a duration such as `30m`, `1h` or `90s`. Default: `20m`. When it runs out, the {op} fails naming the last sync status seen, and the connector stays in the state (after a create, tainted: see `wait_for_sync`). Changing it sends nothing to ConductorOne."))
     };
     NestedBlock::Optional(Block {
         version: 1,
