@@ -163,3 +163,45 @@ async fn import_and_create_recovery_name_the_page() {
         "nothing recorded that is not proven"
     );
 }
+
+/// Issue 16: a `server_url` with an extra `/api`, with a token from the environment, meets the
+/// gateway's 404 with code 5 on every call; the plan fails naming status, host and path, keeps
+/// the state, and plans no second connector. And a read whose answer leaves the config out
+/// keeps `coupa_domain` and `client_id`: the plan is empty.
+#[tokio::test]
+async fn an_extra_api_path_fails_the_plan_and_a_read_without_config_plans_nothing() {
+    let Some(mut rig) = rig() else { return };
+    rig.auth_with_access_token();
+    let app = rig.app();
+    let host = c1_host(&rig);
+    rig.write(&integration(&app, "acme.coupahost.com"));
+    rig.apply().assert_ok("apply");
+    let id = rig.state_id(ADDR).expect("created");
+
+    rig.wd.set_env(
+        "CONDUCTORONE_SERVER_URL",
+        &format!("{}/api", rig.standin.c1_url()),
+    );
+    let plan = rig.plan();
+    plan.assert_failed("an extra /api").assert_says(&[
+        "Unable to Read Coupa Integration",
+        "HTTP 404 (code 5)",
+        &format!("{host}/api/api/v1/apps/{app}/connectors/{id}"),
+        "does not prove the connector is gone",
+        "no `/api` path",
+    ]);
+    plan.assert_never_says(&["will be created"]);
+    assert_eq!(rig.state_id(ADDR).as_deref(), Some(id.as_str()));
+    rig.wd
+        .set_env("CONDUCTORONE_SERVER_URL", &rig.standin.c1_url());
+    rig.plan().assert_no_changes("the right server URL again");
+
+    rig.standin
+        .c1_post("config", json!({"read_omits_config": true}))
+        .await;
+    rig.plan().assert_no_changes("a read without config");
+    let values = rig.values(ADDR);
+    assert_eq!(values["coupa_domain"], "acme.coupahost.com");
+    assert!(!values["client_id"].as_str().unwrap_or("").is_empty());
+    assert_eq!(rig.live_ids(&app).await, [id]);
+}

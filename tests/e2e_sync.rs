@@ -8,7 +8,10 @@
 //!   the same on the update path, where an apply without a fix asks for a sync again;
 //! - running out of time names the last status seen; a disabled sync quotes the reason;
 //! - without `wait_for_sync` no sync is asked for and no extra request is made, and turning it on
-//!   alone sends nothing.
+//!   alone sends nothing;
+//! - each sync lifecycle the stand-in can play (the write starts the sync, `force_sync` merged or
+//!   refused while one runs, update answers without `status`) ends `SYNC_STATUS_DONE` on create
+//!   and on update.
 
 use std::time::{Duration, Instant};
 
@@ -261,4 +264,86 @@ async fn running_out_of_time_names_the_last_status_and_disabled_quotes_the_reaso
     ]);
     assert_eq!(rig.state_id(ADDR).as_deref(), Some(id.as_str()));
     assert_eq!(sync_status(&rig), "SYNC_STATUS_DISABLED");
+}
+
+/// The sync's events in the stand-in for connector `id`.
+async fn sync_events(rig: &Rig, id: &str) -> Vec<serde_json::Value> {
+    rig.standin.c1_get("syncs").await[id]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The stored connector's `configUpdatedAt` and the `started_at` of the last sync that ended.
+async fn written_and_last_ended(rig: &Rig, id: &str) -> (String, String, String) {
+    let stored = rig
+        .standin
+        .connectors()
+        .await
+        .into_iter()
+        .find(|c| c["id"] == id)
+        .expect("stored");
+    let events = sync_events(rig, id).await;
+    let last = events
+        .iter()
+        .rev()
+        .find(|e| e["event"] == "ended")
+        .expect("a sync ended");
+    (
+        stored["configUpdatedAt"].as_str().unwrap_or("").to_owned(),
+        last["started_at"].as_str().unwrap_or("").to_owned(),
+        last["status"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+/// Each sync lifecycle ConductorOne may have (issue 17, item 5) with `wait_for_sync = true`, on
+/// create and on update: the config write starts the sync by itself and `force_sync` is merged
+/// into a running sync; `force_sync` is refused while one runs (HTTP 400, code 9); update
+/// answers carry no `status`. Each apply ends with `SYNC_STATUS_DONE` on the sync that started
+/// once the config was written (the stand-in's events say which), not by running out its
+/// two minutes (that would fail the apply), and the plan after is empty.
+#[tokio::test]
+async fn every_sync_lifecycle_ends_done_on_create_and_update() {
+    for (case, knobs) in [
+        ("merged", json!({"sync_busy": "merge", "sync_queue_ms": 0})),
+        (
+            "refused",
+            json!({"sync_busy": "refuse", "sync_queue_ms": 0}),
+        ),
+        ("no status", json!({"update_omits_status": true})),
+    ] {
+        let Some(mut rig) = rig().await else { return };
+        let app = rig.app();
+        rig.standin.c1_post("config", knobs).await;
+        rig.write(&integration(
+            &app,
+            "  wait_for_sync = true\n  timeouts {\n    create = \"2m\"\n    update = \"2m\"\n  }",
+        ));
+        rig.apply().assert_ok(case);
+        assert_eq!(sync_status(&rig), "SYNC_STATUS_DONE", "{case}: create");
+        let id = rig.state_id(ADDR).expect("created");
+        let (written, started, status) = written_and_last_ended(&rig, &id).await;
+        assert!(started >= written, "{case}: {started} < {written}");
+        assert_eq!(status, "SYNC_STATUS_DONE", "{case}");
+        rig.plan().assert_no_changes(case);
+
+        // An older sync runs while the update writes (as a scheduled one would).
+        rig.standin
+            .c1_post(&format!("connectors/{id}/sync"), json!({"ms": SYNC_MS * 2}))
+            .await;
+        rig.use_coupa_client("full");
+        rig.standin.clear_logs().await;
+        rig.apply().assert_ok(case);
+        assert_eq!(sync_status(&rig), "SYNC_STATUS_DONE", "{case}: update");
+        let (written, started, status) = written_and_last_ended(&rig, &id).await;
+        assert!(started >= written, "{case}: {started} < {written}");
+        assert_eq!(status, "SYNC_STATUS_DONE", "{case}");
+        let asked = rig.c1_requests_to("force_sync").await.len();
+        assert!(
+            (1..=3).contains(&asked),
+            "{case}: {asked} force_sync requests"
+        );
+        rig.plan().assert_no_changes(case);
+        assert_eq!(rig.live_ids(&app).await, [id]);
+    }
 }

@@ -1,4 +1,5 @@
-//! End-to-end with Terraform 1.0.3: every argument of the resource and of both data sources fed
+//! End-to-end with Terraform 1.0.3: every argument of the resource (`wait_for_sync` included: an
+//! unknown one is planned as if it may wait) and of both data sources fed
 //! from another resource's attribute that is unknown at plan time, on create and on update. The
 //! apply converges (no "Provider produced inconsistent final plan"), an unknown `app_id` on
 //! update is planned as a replacement, and the next plan is empty.
@@ -9,7 +10,7 @@
 use testkit::{terraform, Rig, Run, COUPA_VARIABLES};
 
 /// The resource's arguments, each in turn the unknown one.
-const RESOURCE_ARGS: [&str; 7] = [
+const RESOURCE_ARGS: [&str; 8] = [
     "app_id",
     "coupa_domain",
     "client_id",
@@ -17,6 +18,7 @@ const RESOURCE_ARGS: [&str; 7] = [
     "access_mode",
     "user_ids",
     "validate_credentials",
+    "wait_for_sync",
 ];
 /// The data sources' arguments, each in turn the unknown one.
 const GROUPS_ARGS: [&str; 5] = [
@@ -46,7 +48,7 @@ struct Step<'a> {
 fn resource(unknown: &str, step: &Step, later: &str) -> String {
     let dom = format!("r-{}", unknown.replace('_', "-"));
     let l = format!("${{{later}}}");
-    let args: [(&str, String, String); 7] = [
+    let args: [(&str, String, String); 8] = [
         (
             "app_id",
             format!("\"{}\"", step.app),
@@ -82,6 +84,8 @@ fn resource(unknown: &str, step: &Step, later: &str) -> String {
             "true".into(),
             format!("{later} == \"\""),
         ),
+        // Unknown at plan, `true` at apply: planned as if it may wait (`sync_status` unknown).
+        ("wait_for_sync", "false".into(), format!("{later} == \"\"")),
     ];
     let lines: Vec<String> = args
         .iter()
@@ -207,11 +211,11 @@ async fn every_argument_may_be_unknown_during_plan_on_create_and_on_update() {
     let plan = wd.plan();
     assert_eq!(plan.code, 2, "{}", plan.all());
     let out = flat(&plan);
-    assert!(out.contains("8 to add, 0 to change, 0 to destroy"), "{out}");
+    assert!(out.contains("9 to add, 0 to change, 0 to destroy"), "{out}");
     let apply = wd.apply();
     assert_converged(&apply, "create");
     assert!(
-        flat(&apply).contains("8 added, 0 changed"),
+        flat(&apply).contains("9 added, 0 changed"),
         "{}",
         apply.all()
     );
@@ -265,7 +269,7 @@ async fn every_argument_may_be_unknown_during_plan_on_create_and_on_update() {
         .into_iter()
         .filter(|c| c["deletedAt"].is_null())
         .collect();
-    assert_eq!(live.len(), 9, "7 integrations and 2 seeds");
+    assert_eq!(live.len(), 10, "8 integrations and 2 seeds");
     let domain_of = |c: &serde_json::Value| c.to_string();
     assert!(live.iter().any(
         |c| c["appId"] == other_app.as_str() && domain_of(c).contains("r-app-id.coupahost.com")

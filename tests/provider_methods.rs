@@ -107,11 +107,16 @@ async fn resource_lifecycle_through_the_trait_methods() {
     standin.clear_logs().await;
     life.apply(&owners).await.ok();
     let log = standin.c1_requests().await;
-    let update = log
-        .iter()
-        .find(|l| l["method"] == "POST" && l["path"].as_str().unwrap().ends_with(&id))
-        .unwrap();
-    assert_eq!(update["body"]["updateMask"], "userIds");
+    // Owners through the delegated update only, with the current name; no plain update.
+    let posts: Vec<&serde_json::Value> = log.iter().filter(|l| l["method"] == "POST").collect();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let update = posts[0];
+    assert!(update["path"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("{id}/delegated")));
+    assert_eq!(update["body"]["updateMask"], "displayName,userIds");
+    assert_eq!(update["body"]["connector"]["displayName"], "Coupa v2");
     assert!(update["body"]["connector"].get("config").is_none());
     assert!(
         standin.coupa_requests().await.is_empty(),
@@ -460,4 +465,106 @@ async fn a_failed_sync_wait_is_asked_again_by_the_next_plan() {
         .filter(|r| r["method"] != "GET")
         .collect();
     assert!(writes.is_empty(), "{writes:?}");
+}
+
+/// Issue 16 item 2: the config is written, then the owners' delegated update fails. The state
+/// records exactly that (new config, old owners), and the next apply sends only the owners.
+#[tokio::test]
+async fn a_failed_owners_update_after_the_config_was_written_records_what_was_written() {
+    let standin = Standin::start();
+    let mut life = Lifecycle::start(&standin).await;
+    let me = standin.c1("user_id");
+    let first = State {
+        user_ids: Value::Value(BTreeSet::from([s(&me)])),
+        ..config(&standin, "read_only")
+    };
+    let id = life.apply(&first).await.ok().id;
+    let other = standin.other_user(0);
+    let second = State {
+        user_ids: Value::Value(BTreeSet::from([s(&other)])),
+        ..config(&standin, "full")
+    };
+    let app = standin.c1("app_id");
+    let delegated = format!(
+        "/api/v1/apps/{app}/connectors/{}/delegated",
+        id.as_ref_option().unwrap()
+    );
+    standin
+        .c1_fault(
+            serde_json::json!({"method": "POST", "path_prefix": delegated, "status": 403,
+            "count": 1000, "body": {"code": 7, "message": "permission denied"}}),
+        )
+        .await;
+    let out = life.apply(&second).await;
+    let text = summaries(&out.diags).join("\n");
+    assert!(
+        text.contains("Unable to Update Coupa Integration Owners"),
+        "{text}"
+    );
+    assert!(
+        text.contains("HTTP 403 (code 7)") && text.contains(&delegated),
+        "{text}"
+    );
+    let state = out.value.expect("the state records what was written");
+    assert_eq!(state.client_secret, second.client_secret, "new config");
+    assert_eq!(state.user_ids, first.user_ids, "old owners");
+    let stored = standin.live_connectors(&app).await;
+    assert_eq!(stored[0]["userIds"], serde_json::json!([me]));
+
+    standin.clear_faults().await;
+    standin.clear_logs().await;
+    let state = life.apply(&second).await.ok();
+    assert_eq!(state.user_ids, second.user_ids);
+    let posts: Vec<String> = standin
+        .c1_requests()
+        .await
+        .iter()
+        .filter(|r| r["method"] == "POST")
+        .map(|r| r["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(posts, [delegated], "only the owners are sent again");
+}
+
+/// Issue 17 item 3: a stop request ends a create's wait for a sync that never ends, with an
+/// error saying the connector was created, the last status, and that `terraform untaint`
+/// keeps it; the state records the connector.
+#[tokio::test]
+async fn a_stop_request_ends_the_wait_of_a_create() {
+    let standin = Standin::start();
+    standin
+        .c1_post("config", serde_json::json!({"sync_ending": "never"}))
+        .await;
+    let mut life = Lifecycle::start(&standin).await;
+    let stop = life.provider.shared().stop().clone();
+    let cfg = State {
+        wait_for_sync: Value::Value(true),
+        ..config(&standin, "read_only")
+    };
+    let apply = tokio::spawn(async move {
+        let out = life.apply(&cfg).await;
+        (out.value, summaries(&out.diags).join("\n"))
+    });
+    while !standin
+        .c1_requests()
+        .await
+        .iter()
+        .any(|r| r["path"].as_str().unwrap_or("").ends_with("/force_sync"))
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.request();
+    let (state, text) = apply.await.unwrap();
+    for part in [
+        "Interrupted While Waiting for Coupa Integration Sync",
+        "was created",
+        "terraform untaint",
+    ] {
+        assert!(text.contains(part), "{part:?} in {text}");
+    }
+    let state = state.expect("the connector is recorded");
+    assert!(state.id.as_ref_option().is_some_and(|i| !i.is_empty()));
+    assert_eq!(
+        standin.live_connectors(&standin.c1("app_id")).await.len(),
+        1
+    );
 }

@@ -112,6 +112,8 @@ impl std::error::Error for TokenError {
 
 /// gRPC `NOT_FOUND`.
 const GRPC_NOT_FOUND: i64 = 5;
+/// gRPC `FAILED_PRECONDITION`.
+const GRPC_FAILED_PRECONDITION: i64 = 9;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -139,16 +141,42 @@ pub enum ApiError {
     },
     /// The call was not made because its arguments cannot form a valid request.
     Invalid(String),
+    /// A read answered ConductorOne's "not found" (`not_found`, a [`ApiError::Status`]), but the
+    /// check that would prove the connector gone did not: `why` says what the app's connector
+    /// listing answered. The same answer comes from a route the gateway does not know, so
+    /// nothing is concluded from it.
+    Unproven {
+        not_found: Box<ApiError>,
+        why: String,
+    },
 }
 
 impl ApiError {
-    /// ConductorOne itself said the object does not exist: its error JSON with gRPC code 5
-    /// (`NOT_FOUND`). A bare 404 (an HTML page, an empty body, other JSON) is not proof.
+    /// The answer has the shape of ConductorOne's "not found": HTTP 404 with its error JSON and
+    /// gRPC code 5 (`NOT_FOUND`). That is a hint, not proof: grpc-gateway answers a path it has
+    /// no route for the same way (reference §2.6), so a `server_url` with an extra path gets it
+    /// on every call; [`crate::conductorone::ConductorOne::read`] asks the app's connector
+    /// listing before concluding anything. A bare 404 (an HTML page, an empty body, other
+    /// JSON) or a code 5 under another status is not even a hint.
     pub fn is_not_found(&self) -> bool {
         matches!(
             self,
             ApiError::Status {
+                status: 404,
                 code: Some(GRPC_NOT_FOUND),
+                ..
+            }
+        )
+    }
+
+    /// ConductorOne refused the request because the object is not in the state it needs
+    /// (gRPC code 9, `FAILED_PRECONDITION`), as a `force_sync` while a sync runs may be.
+    pub fn is_failed_precondition(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Status {
+                status: 400,
+                code: Some(GRPC_FAILED_PRECONDITION),
                 ..
             }
         )
@@ -158,6 +186,7 @@ impl ApiError {
         match self {
             ApiError::Status { status, .. } | ApiError::Decode { status, .. } => Some(*status),
             ApiError::Token(e) => e.status(),
+            ApiError::Unproven { not_found, .. } => not_found.status(),
             ApiError::Http(_) | ApiError::Invalid(_) => None,
         }
     }
@@ -168,6 +197,7 @@ impl ApiError {
                 request_id.as_deref()
             }
             ApiError::Token(e) => e.request_id(),
+            ApiError::Unproven { not_found, .. } => not_found.request_id(),
             ApiError::Http(_) | ApiError::Invalid(_) => None,
         }
     }
@@ -231,9 +261,9 @@ impl fmt::Display for ApiError {
                 code: Some(code),
                 message,
                 request_id,
-                ..
+                at,
             } => {
-                write!(f, "ConductorOne answered HTTP {status} (code {code})")?;
+                write!(f, "ConductorOne answered HTTP {status} (code {code}) at {at}")?;
                 if !message.is_empty() {
                     write!(f, ": {message}")?;
                 }
@@ -271,6 +301,7 @@ impl fmt::Display for ApiError {
                 }
             }
             ApiError::Invalid(why) => write!(f, "invalid ConductorOne request: {why}"),
+            ApiError::Unproven { not_found, why } => write!(f, "{not_found}, but that does not prove the connector is gone ({why}), so nothing is concluded from it: the same answer comes from a path ConductorOne's gateway has no route for. Check the server URL (`server_url` or CONDUCTORONE_SERVER_URL: the host alone, with no `/api` path) and any proxy between Terraform and ConductorOne"),
         }
     }
 }
@@ -337,7 +368,7 @@ mod tests {
         assert_eq!(err.request_id(), Some("abc"));
         assert_eq!(
             err.to_string(),
-            "ConductorOne answered HTTP 404 (code 5): not found (request-id: abc)"
+            "ConductorOne answered HTTP 404 (code 5) at acme.conductor.one/api/v1/apps/a1/connectors/c1: not found (request-id: abc)"
         );
     }
 
@@ -356,7 +387,7 @@ mod tests {
         assert_eq!(err.request_id(), Some("hdr-1"));
         assert_eq!(
             err.to_string(),
-            "ConductorOne answered HTTP 403 (code 7): permission denied (request-id: hdr-1)"
+            "ConductorOne answered HTTP 403 (code 7) at acme.conductor.one/api/v1/apps/a1/connectors/c1: permission denied (request-id: hdr-1)"
         );
     }
 
@@ -426,15 +457,34 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "ConductorOne answered HTTP 400 (code 3): bad secret <redacted>"
+            "ConductorOne answered HTTP 400 (code 3) at acme.conductor.one/api/v1/apps/a1/connectors/c1: bad secret <redacted>"
         );
-        // A code of NOT_FOUND under another status still means "not found".
+        // A code of NOT_FOUND under another status is not "not found": only a 404 is.
         let err = ApiError::from_status(
             &resp(400, None, r#"{"code":5,"message":"gone"}"#),
             &url(),
             &[],
         );
-        assert!(err.is_not_found());
+        assert!(!err.is_not_found());
+        assert!(
+            err.to_string()
+                .contains("HTTP 400 (code 5) at acme.conductor.one/api/v1/apps/a1/connectors/c1"),
+            "{err}"
+        );
+        // FAILED_PRECONDITION: a 400 with code 9, nothing else.
+        let busy = |status: u16, code: i64| {
+            ApiError::from_status(
+                &resp(
+                    status,
+                    None,
+                    &format!(r#"{{"code":{code},"message":"sync in progress"}}"#),
+                ),
+                &url(),
+                &[],
+            )
+            .is_failed_precondition()
+        };
+        assert!(busy(400, 9) && !busy(400, 3) && !busy(409, 9));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //!
 //! ## Layout
 //! The same map as [`crate::coupa`]; each file imports only the ones above it here.
+//! - [`catalog`]: the Coupa connector's catalog ID and configuration keys, as ConductorOne names
+//!   them.
 //! - [`error`]: [`TokenError`] and [`ApiError`], with the request ID ConductorOne support asks for.
 //! - [`credentials`]: the client ID and the Ed25519 client secret, checked when configured.
 //! - [`server`]: which server to call, from tenant domain, server URL or client ID, and the
@@ -17,6 +19,7 @@
 //!   recovery of a create whose answer was lost.
 //! - [`sync`]: `force_sync`, and the bounded wait with backoff for the sync it queues.
 
+pub mod catalog;
 pub mod client;
 pub mod credentials;
 pub mod endpoints;
@@ -31,12 +34,12 @@ mod proptests;
 
 pub use client::ConductorOne;
 pub use credentials::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
-pub use endpoints::{ConnectorList, CreateError, Created, Lookup};
+pub use endpoints::{ConnectorList, CreateError, Created, Gone, Lookup, Read, UpdateError};
 pub use error::{ApiError, TokenError};
 pub use model::{
     unix_seconds, ConfigValue, ConfigValues, Connector, ConnectorStatus, ConnectorUpdate,
     EnvConfig, NewConnector, ENV_CONFIG_TYPE,
 };
 pub use server::{audience, base_url, EndpointDerivationError};
-pub use sync::{Backoff, SyncWait};
+pub use sync::{Backoff, SyncWait, WaitFor};
 pub use token::{Auth, TokenSource};

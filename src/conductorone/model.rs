@@ -7,7 +7,7 @@
 //! offending value, which in a config could be a secret. A wrong type is reported by its JSON
 //! path alone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::{json, Map, Value};
@@ -108,50 +108,66 @@ impl NewConnector {
 
 /// The fields to change on a connector; `None` leaves a field as it is. Each `Some` is the full
 /// desired value (the whole config, the whole owner list), which makes an update idempotent.
+///
+/// The two travel apart, as ConductorOne's own provider sends them (reference §2.6): the config
+/// through the plain update with mask `config`, the owners through the delegated update with
+/// mask `displayName,userIds` (whether the plain update honours `userIds` is not documented).
 #[derive(Clone, Debug, Default)]
 pub struct ConnectorUpdate {
     /// Sent for the server's benefit (it identifies the connector type); never masked.
     pub catalog_id: String,
-    pub display_name: Option<String>,
     pub user_ids: Option<Vec<String>>,
     pub config: Option<ConfigValues>,
 }
 
+/// The update mask of the plain update (the config).
+pub const MASK_CONFIG: &str = "config";
+/// The update mask of the delegated update (the owners, with the current name).
+pub const MASK_OWNERS: &str = "displayName,userIds";
+
 impl ConnectorUpdate {
-    /// The update mask: the camelCase names of the changed fields, comma-separated.
+    /// What is sent, for messages: the masks of the calls, in the order they are made.
     pub fn mask(&self) -> String {
-        let mut fields = Vec::new();
+        let mut calls = Vec::new();
         if self.config.is_some() {
-            fields.push("config");
-        }
-        if self.display_name.is_some() {
-            fields.push("displayName");
+            calls.push(format!("mask `{MASK_CONFIG}`"));
         }
         if self.user_ids.is_some() {
-            fields.push("userIds");
+            calls.push(format!("delegated, mask `{MASK_OWNERS}`"));
         }
-        fields.join(",")
+        calls.join(", then ")
     }
 
     pub fn is_empty(&self) -> bool {
-        self.config.is_none() && self.display_name.is_none() && self.user_ids.is_none()
+        self.config.is_none() && self.user_ids.is_none()
     }
 
-    pub(crate) fn to_json(&self, app_id: &str, id: &str) -> Value {
+    /// The body of the plain update that writes the config, `None` without a config change.
+    pub(crate) fn config_json(&self, app_id: &str, id: &str, display_name: &str) -> Option<Value> {
+        let config = self.config.as_ref()?;
         let mut connector = Map::new();
         connector.insert("id".into(), json!(id));
         connector.insert("appId".into(), json!(app_id));
         connector.insert("catalogId".into(), json!(self.catalog_id));
-        if let Some(name) = &self.display_name {
-            connector.insert("displayName".into(), json!(name));
+        if !display_name.is_empty() {
+            connector.insert("displayName".into(), json!(display_name));
         }
-        if let Some(users) = &self.user_ids {
-            connector.insert("userIds".into(), json!(users));
-        }
-        if let Some(config) = &self.config {
-            connector.insert("config".into(), env_config_json(config));
-        }
-        json!({ "connector": connector, "updateMask": self.mask() })
+        connector.insert("config".into(), env_config_json(config));
+        Some(json!({ "connector": connector, "updateMask": MASK_CONFIG }))
+    }
+
+    /// The body of the delegated update that sets the owners, `None` without an owner change.
+    /// `display_name` is the connector's current name: the mask names it, so it must be sent
+    /// as it is or the name would be cleared.
+    pub(crate) fn owners_json(&self, app_id: &str, id: &str, display_name: &str) -> Option<Value> {
+        let users = self.user_ids.as_ref()?;
+        Some(json!({
+            "connector": {
+                "id": id, "appId": app_id, "catalogId": self.catalog_id,
+                "displayName": display_name, "userIds": users,
+            },
+            "updateMask": MASK_OWNERS,
+        }))
     }
 
     pub(crate) fn secrets(&self) -> Vec<&Secret> {
@@ -180,11 +196,22 @@ pub struct Connector {
     pub sync_disabled_reason: String,
     pub can_resume_sync: bool,
     pub download_url: String,
+    /// The fields of [`Connector::OPTIONAL`] that the answer left out or sent as `null`: what
+    /// ConductorOne did not say, which a refresh must not take for an empty value.
+    pub omitted: BTreeSet<&'static str>,
 }
 
 impl Connector {
+    /// The fields whose absence is told apart from an empty value.
+    pub const OPTIONAL: [&'static str; 4] = ["userIds", "displayName", "config", "status"];
+
     pub fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()
+    }
+
+    /// Whether the answer carried `field` (one of [`Connector::OPTIONAL`]).
+    pub fn said(&self, field: &str) -> bool {
+        !self.omitted.contains(field)
     }
 }
 
@@ -337,6 +364,10 @@ fn decode_connector(c: &Obj<'_>) -> Result<Connector, String> {
         sync_disabled_reason: c.string("syncDisabledReason")?,
         can_resume_sync: c.bool("canResumeSync")?,
         download_url: c.string("downloadUrl")?,
+        omitted: Connector::OPTIONAL
+            .into_iter()
+            .filter(|k| matches!(c.map.get(*k), None | Some(Value::Null)))
+            .collect(),
     };
     if connector.id.is_empty() {
         return Err(format!("the connector at `{}` has no `id`", c.path));

@@ -116,6 +116,11 @@ fn arb_connector() -> impl Strategy<Value = Connector> {
                 user_ids,
                 can_resume_sync,
             )| Connector {
+                // `emit` sends an unset config or status as null, which reads as not said.
+                omitted: [("config", config.is_none()), ("status", status.is_none())]
+                    .into_iter()
+                    .filter_map(|(k, none)| none.then_some(k))
+                    .collect(),
                 id,
                 app_id,
                 catalog_id,

@@ -1,23 +1,30 @@
 //! Waiting for a connector's sync: ask ConductorOne for one (`force_sync`, reference §3.1),
-//! then read the connector, backing off between reads, until a sync that started after the
-//! request has ended, or the time allowed is up.
+//! then read the connector, backing off between reads, until a sync that answers for the
+//! config just written has ended, the time allowed is up, or a stop is requested.
 //!
 //! ## Which sync is ours
 //!
-//! `force_sync` only queues a sync and answers `{}`: no sync ID, no time. What the API does
-//! expose is `connector.status`, whose `startedAt` is the start of the latest sync. So the
-//! caller passes the connector as it read it last before the request (the answer to the create
-//! or update that wrote the config), and a sync is ours when its `startedAt` is strictly later
-//! than the `startedAt` seen there (none seen counts as earlier than any). Both times come from
-//! ConductorOne's clock, so no clock of ours is compared with theirs. Until such a sync ends,
-//! a `DONE` or `ERROR` still on show is the previous sync's, and is not taken for an answer.
+//! `force_sync` answers `{}`: no sync ID, no time, and what it does while a sync runs is not
+//! documented (queue, merge, refuse: reference §2.6). Saving the config starts a sync by itself.
+//! What the API does expose is `connector.configUpdatedAt` in the create or update answer, and
+//! `connector.status` (`startedAt`, `completedAt` of the latest sync), all on ConductorOne's
+//! clock. So a sync is ours when it **started at or after the config was written**
+//! (`startedAt >= configUpdatedAt`), whichever request started it, the write or `force_sync`;
+//! no clock of ours is compared with theirs. A `DONE` or `ERROR` that started earlier is an
+//! older sync's verdict, never taken for an answer, and an answer without a status changes
+//! nothing about that (the threshold is the write's time, not the status shown).
 //!
-//! The only sync this may take for ours that did not start after the request itself is one
-//! that started in the moment between that create/update answer and the request (one queued by
-//! the config change): it started after ConductorOne had stored the config we wrote, so its
-//! verdict is about that config, which is the question. A connector whose syncing is disabled
-//! (`SYNC_STATUS_DISABLED`) is an answer whenever it shows: no sync runs until it is resumed,
-//! which `force_sync` does not do, so waiting could only run out.
+//! When an older sync was still running at that time (it ended at or after the write, or its
+//! end is unknown), or `force_sync` was refused (HTTP 400, gRPC code 9: a sync is running), our
+//! request may have been merged into it or dropped: once that older sync has ended, the wait asks
+//! again, once per older sync, all within the time allowed. A connector whose syncing is
+//! disabled (`SYNC_STATUS_DISABLED`) is an answer whenever it shows: no sync runs until it is
+//! resumed, which `force_sync` does not do, so waiting could only run out.
+//!
+//! Without a `configUpdatedAt` in the answer (a server that leaves it out), the connector is
+//! read once first and its `configUpdatedAt` used; failing that, a sync is ours when it started
+//! strictly after the one on show in that read. A sync asked again without a write (after a
+//! failed wait) is ours when it started strictly after the one on show when asked.
 
 use std::time::Duration;
 
@@ -30,6 +37,7 @@ use super::error::ApiError;
 use super::model::Connector;
 use crate::http::{parse_duration, Body, Replay};
 use crate::secret::{scrub, Secret};
+use crate::stop::Stop;
 
 /// The first pause between two reads of the connector, and the longest.
 pub const POLL_FIRST: Duration = Duration::from_secs(1);
@@ -104,6 +112,11 @@ pub enum SyncWait {
         waited: Duration,
         last: Option<Connector>,
     },
+    /// A stop was requested (Ctrl-C, a cancelled job) before a sync of ours ended.
+    Interrupted {
+        waited: Duration,
+        last: Option<Connector>,
+    },
     /// The request, or a read, failed; `last` is the connector as last read, if any was.
     Failed {
         error: ApiError,
@@ -115,9 +128,8 @@ fn is_json_object(body: &[u8]) -> bool {
     matches!(serde_json::from_slice(body), Ok(Value::Object(_)))
 }
 
-/// Parsed `startedAt`: seconds since 1970 and nanoseconds, comparable across offsets.
-fn started_at(c: &Connector) -> Option<(i64, u32)> {
-    let text = c.status.as_ref()?.started_at.as_deref()?;
+/// An RFC 3339 time as seconds since 1970 and nanoseconds, comparable across offsets.
+fn instant(text: &str) -> Option<(i64, u32)> {
     let seconds = super::model::unix_seconds(text)?;
     // The fraction, if any, sits between the seconds and the offset.
     let nanos = text
@@ -134,13 +146,66 @@ fn started_at(c: &Connector) -> Option<(i64, u32)> {
     Some((seconds, nanos))
 }
 
+/// Parsed `status.startedAt`.
+fn started_at(c: &Connector) -> Option<(i64, u32)> {
+    instant(c.status.as_ref()?.started_at.as_deref()?)
+}
+
+/// Parsed `status.completedAt`.
+fn completed_at(c: &Connector) -> Option<(i64, u32)> {
+    instant(c.status.as_ref()?.completed_at.as_deref()?)
+}
+
 /// The status name of `c` (`""` when it has none).
 pub fn status_of(c: &Connector) -> &str {
     c.status.as_ref().map_or("", |s| s.status.as_str())
 }
 
+/// Which syncs answer for the config just written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ours {
+    /// Those that started at or after this time (`configUpdatedAt`).
+    StartedFrom((i64, u32)),
+    /// Those that started strictly after this time (`None`: any that started), when no
+    /// `configUpdatedAt` was to be had.
+    StartedAfter(Option<(i64, u32)>),
+}
+
+impl Ours {
+    /// From the connector as the write answered, when it says when the config was written.
+    pub(crate) fn from_written(c: &Connector) -> Option<Ours> {
+        c.config_updated_at
+            .as_deref()
+            .and_then(instant)
+            .map(Ours::StartedFrom)
+    }
+
+    /// From a read made after the write.
+    fn from_read(c: &Connector) -> Ours {
+        Ours::from_written(c).unwrap_or(Ours::StartedAfter(started_at(c)))
+    }
+
+    fn counts(self, started: Option<(i64, u32)>) -> bool {
+        match (self, started) {
+            (_, None) => false,
+            (Ours::StartedFrom(t), Some(s)) => s >= t,
+            (Ours::StartedAfter(b), Some(s)) => b.is_none_or(|b| s > b),
+        }
+    }
+
+    /// Whether an older sync that ended at `completed` may have swallowed our request: it was
+    /// still running when the config was written (or its end is unknown).
+    fn may_have_merged(self, completed: Option<(i64, u32)>) -> bool {
+        match (self, completed) {
+            (_, None) => true,
+            (Ours::StartedFrom(t), Some(c)) => c >= t,
+            (Ours::StartedAfter(b), Some(c)) => b.is_none_or(|b| c > b),
+        }
+    }
+}
+
 /// What `now` says about the wait: `Some` when it is over.
-fn verdict(now: &Connector, before: Option<(i64, u32)>, secrets: &[&Secret]) -> Option<SyncWait> {
+fn verdict(now: &Connector, ours: Ours, secrets: &[&Secret]) -> Option<SyncWait> {
     if now.is_deleted() {
         return Some(SyncWait::Failed {
             error: ApiError::Invalid(format!(
@@ -157,10 +222,10 @@ fn verdict(now: &Connector, before: Option<(i64, u32)>, secrets: &[&Secret]) -> 
             reason: scrub(&now.sync_disabled_reason, secrets),
         });
     }
-    let ours = started_at(now).is_some_and(|s| before.is_none_or(|b| s > b));
+    let mine = ours.counts(started_at(now));
     match status {
-        STATUS_DONE if ours => Some(SyncWait::Done(now.clone())),
-        STATUS_ERROR if ours => Some(SyncWait::Error {
+        STATUS_DONE if mine => Some(SyncWait::Done(now.clone())),
+        STATUS_ERROR if mine => Some(SyncWait::Error {
             connector: now.clone(),
             last_error: scrub(
                 now.status.as_ref().map_or("", |s| s.last_error.as_str()),
@@ -171,8 +236,43 @@ fn verdict(now: &Connector, before: Option<(i64, u32)>, secrets: &[&Secret]) -> 
     }
 }
 
+/// When to ask for a sync again: an older sync has ended that may have swallowed our request
+/// (`refused`: `force_sync` said a sync was running), and we have not asked since it ended.
+/// Returns the start of that older sync, to ask once per older sync.
+fn ask_again(
+    now: &Connector,
+    ours: Ours,
+    refused: bool,
+    asked_after: Option<Option<(i64, u32)>>,
+) -> Option<Option<(i64, u32)>> {
+    let ended = matches!(status_of(now), STATUS_DONE | STATUS_ERROR);
+    let started = started_at(now);
+    if !ended || ours.counts(started) || asked_after == Some(started) {
+        return None;
+    }
+    (refused || ours.may_have_merged(completed_at(now))).then_some(started)
+}
+
+/// What a sync wait needs to know beyond the connector.
+pub struct WaitFor<'a> {
+    /// The app of the configuration (not of the answer): where `force_sync` and reads go.
+    pub app_id: &'a str,
+    /// The connector as the create or update that wrote the config answered, or as read when
+    /// the wait is asked again without a write.
+    pub written: &'a Connector,
+    /// Whether `written` answers a write of the config: then a sync that started at or after
+    /// its `configUpdatedAt` counts. Without one (a sync asked again after a failed wait), only
+    /// a sync that started after the one on show in `written` does: the last sync's verdict,
+    /// which started after the config was written, is what is being asked about again.
+    pub wrote_config: bool,
+    pub limit: Duration,
+    pub backoff: Backoff,
+    /// Masked in what ConductorOne's messages quote.
+    pub secrets: &'a [&'a Secret],
+}
+
 impl ConductorOne {
-    /// `POST /api/v1/apps/{app_id}/connectors/{id}/force_sync` with `{}`: queues a sync.
+    /// `POST /api/v1/apps/{app_id}/connectors/{id}/force_sync` with `{}`: asks for a sync.
     /// Sent again after a lost answer: at worst one more sync is queued.
     pub async fn force_sync(&self, app_id: &str, id: &str) -> Result<(), ApiError> {
         for (what, value) in [("app ID", app_id), ("connector ID", id)] {
@@ -204,61 +304,101 @@ impl ConductorOne {
         }
     }
 
-    /// Ask for a sync of connector `id` and wait, at most `limit` in all, for one that started
-    /// after `before` (the connector as read last before this call: see the module
-    /// documentation) to end. Reads are spaced by `backoff`, one GET each, and logged at INFO.
-    /// `secrets` are masked in what ConductorOne's messages quote.
-    pub async fn sync_and_wait(
-        &self,
-        before: &Connector,
-        limit: Duration,
-        backoff: Backoff,
-        secrets: &[&Secret],
-    ) -> SyncWait {
+    /// Ask for a sync of the connector and wait, at most `w.limit` in all, for one of ours (see
+    /// the module documentation) to end. Reads are spaced by `w.backoff`, one GET each, and
+    /// logged at INFO. Ends within moments of `stop` being requested.
+    pub async fn sync_and_wait(&self, w: WaitFor<'_>, stop: &Stop) -> SyncWait {
         let started = Instant::now();
         let mut last: Option<Connector> = None;
-        let outcome = tokio::time::timeout(
-            limit,
-            self.poll(before, backoff, secrets, started, &mut last),
-        )
-        .await;
+        let (app_id, id) = (w.app_id, w.written.id.as_str());
+        // The futures of a `select!` live until it ends: decide first, then report.
+        let outcome = tokio::select! {
+            biased;
+            () = stop.requested() => None,
+            end = tokio::time::timeout(w.limit, self.poll(&w, started, &mut last)) => Some(end.ok()),
+        };
+        let waited = started.elapsed();
+        let last_status = last.as_ref().map_or("none", status_of);
         match outcome {
-            Ok(end) => end,
-            Err(_) => {
-                let waited = started.elapsed();
+            Some(Some(end)) => end,
+            Some(None) => {
                 tracing::info!(
-                    app_id = %before.app_id, id = %before.id,
-                    last_status = last.as_ref().map_or("none", status_of),
+                    app_id,
+                    id,
+                    last_status,
                     waited_s = waited.as_secs(),
                     "gave up waiting for ConductorOne's sync: the time allowed is over"
                 );
                 SyncWait::TimedOut { waited, last }
             }
+            None => {
+                tracing::info!(
+                    app_id,
+                    id,
+                    last_status,
+                    waited_s = waited.as_secs(),
+                    "stopped waiting for ConductorOne's sync: a stop was requested"
+                );
+                SyncWait::Interrupted { waited, last }
+            }
+        }
+    }
+
+    /// Asks for a sync; `Ok(true)` when ConductorOne refused because one is running (HTTP 400,
+    /// gRPC code 9), which the wait then follows.
+    async fn ask_for_sync(&self, app_id: &str, id: &str) -> Result<bool, ApiError> {
+        match self.force_sync(app_id, id).await {
+            Ok(()) => Ok(false),
+            Err(e) if e.is_failed_precondition() => {
+                tracing::info!(app_id, id, error = %e, "ConductorOne refused force_sync while a sync runs; following that sync");
+                Ok(true)
+            }
+            Err(e) => Err(e),
         }
     }
 
     async fn poll(
         &self,
-        before: &Connector,
-        backoff: Backoff,
-        secrets: &[&Secret],
+        w: &WaitFor<'_>,
         started: Instant,
         last: &mut Option<Connector>,
     ) -> SyncWait {
-        let (app_id, id) = (before.app_id.as_str(), before.id.as_str());
-        let baseline = started_at(before);
-        if let Err(error) = self.force_sync(app_id, id).await {
-            return SyncWait::Failed { error, last: None };
-        }
+        let (app_id, id) = (w.app_id, w.written.id.as_str());
+        let from_write = if w.wrote_config {
+            Ours::from_written(w.written)
+        } else {
+            Some(Ours::StartedAfter(started_at(w.written)))
+        };
+        let ours = match from_write {
+            Some(ours) => ours,
+            None => match self.get(app_id, id).await {
+                Ok(c) => {
+                    let ours = Ours::from_read(&c);
+                    *last = Some(c);
+                    ours
+                }
+                Err(error) => return SyncWait::Failed { error, last: None },
+            },
+        };
+        let mut refused = match self.ask_for_sync(app_id, id).await {
+            Ok(refused) => refused,
+            Err(error) => {
+                return SyncWait::Failed {
+                    error,
+                    last: last.clone(),
+                }
+            }
+        };
         tracing::info!(
             app_id,
             id,
-            previous_status = status_of(before),
-            "asked ConductorOne for a sync; waiting for it to end"
+            previous_status = status_of(w.written),
+            "asked ConductorOne for a sync; waiting for one that started once the config was written"
         );
+        let mut asked_after = None;
         let mut n = 0u32;
         loop {
-            let pause = backoff.delay(n);
+            let pause = w.backoff.delay(n);
             n = n.saturating_add(1);
             tokio::time::sleep(pause).await;
             let now = match self.get(app_id, id).await {
@@ -270,7 +410,7 @@ impl ConductorOne {
                     }
                 }
             };
-            let end = verdict(&now, baseline, secrets);
+            let end = verdict(&now, ours, w.secrets);
             tracing::info!(
                 app_id,
                 id,
@@ -280,6 +420,27 @@ impl ConductorOne {
                 elapsed_s = started.elapsed().as_secs(),
                 "read the connector while waiting for ConductorOne's sync"
             );
+            if end.is_none() {
+                if let Some(older) = ask_again(&now, ours, refused, asked_after) {
+                    tracing::info!(
+                        app_id,
+                        id,
+                        "an older sync ended that may have taken our request; asking for a sync again"
+                    );
+                    asked_after = Some(older);
+                    refused = match self.ask_for_sync(app_id, id).await {
+                        Ok(r) => r,
+                        Err(error) => {
+                            return SyncWait::Failed {
+                                error,
+                                last: Some(now),
+                            }
+                        }
+                    };
+                    // The next read comes soon: the new sync may be short.
+                    n = 0;
+                }
+            }
             *last = Some(now);
             if let Some(end) = end {
                 return end;
@@ -290,3 +451,6 @@ impl ConductorOne {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod on_the_wire;

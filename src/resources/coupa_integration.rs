@@ -16,14 +16,11 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::clients::Shared;
-use crate::conductorone::{CreateError, Created, Lookup};
+use crate::conductorone::{CreateError, Created, Gone, Lookup, Read, UpdateError};
 use crate::tf::diag;
 
 pub use convert::parse_import_id;
-pub use state::{
-    schema, Private, State, Timeouts, ACCESS_MODES, CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET,
-    KEY_DOMAIN,
-};
+pub use state::{schema, Private, State, Timeouts, ACCESS_MODES};
 pub use wait::parse_timeout;
 
 pub struct CoupaIntegration {
@@ -79,7 +76,7 @@ impl Resource for CoupaIntegration {
         }
         let mut planned = plan::planned_update(&prior, proposed, &config);
         // The last wait failed: with `wait_for_sync`, this apply asks for a sync again.
-        let retry_sync = wait::wanted(&planned) && wait::failed_before(&prior_private);
+        let retry_sync = wait::may_want(&planned) && wait::failed_before(&prior_private);
         if retry_sync {
             planned.sync_status = Value::Unknown;
         }
@@ -144,9 +141,14 @@ impl Resource for CoupaIntegration {
                     let waited = wait::wait(
                         diags,
                         &clients.conductorone,
-                        connector,
+                        wait::Written {
+                            app_id: &app_id,
+                            connector,
+                            op: wait::Op::Create,
+                            wrote_config: true,
+                        },
                         &state,
-                        wait::Op::Create,
+                        self.shared.stop(),
                     )
                     .await;
                     record_wait(&mut state, &mut private, waited);
@@ -183,12 +185,16 @@ impl Resource for CoupaIntegration {
                 return None;
             }
         };
-        match clients.conductorone.get(&app_id, &id).await {
-            Ok(connector) if connector.is_deleted() => {
-                tracing::info!(app_id = %app_id, id = %id, "connector was deleted outside Terraform; removing it from state");
+        match clients.conductorone.read(&app_id, &id).await {
+            Ok(Read::Gone(how)) => {
+                let how = match how {
+                    Gone::Deleted(_) => "ConductorOne returned it with `deletedAt` set",
+                    Gone::NotListed => "ConductorOne answered not found and the app's connector listing does not show it",
+                };
+                tracing::info!(app_id = %app_id, id = %id, "connector is gone ({how}); removing it from state");
                 None
             }
-            Ok(connector) => {
+            Ok(Read::Live(connector)) => {
                 let recorded = private
                     .as_ref_option()
                     .map(|p| p.config_updated_at.as_ref_option().map(String::as_str));
@@ -204,16 +210,12 @@ impl Resource for CoupaIntegration {
                 };
                 Some((refreshed, private))
             }
-            Err(e) if e.is_not_found() => {
-                tracing::info!(app_id = %app_id, id = %id, "connector not found; removing it from state");
-                None
-            }
             Err(e) => {
                 diag::root_error(
                     diags,
                     "Unable to Read Coupa Integration",
                     format!(
-                        "Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}."
+                        "Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}. The state keeps the connector."
                     ),
                 );
                 Some((state, private))
@@ -234,6 +236,8 @@ impl Resource for CoupaIntegration {
         let request = convert::connector_update(&prior, &planned)
             .map_err(|attr| unusable(diags, attr, "update"))
             .ok()?;
+        // `wait_for_sync` unknown at plan was planned as if it may be true (an unknown
+        // `sync_status`); known now.
         let retry_sync = wait::wanted(&planned)
             && wait::failed_before(&planned_private)
             && planned.sync_status.is_unknown();
@@ -244,7 +248,11 @@ impl Resource for CoupaIntegration {
                 validated: Value::Null,
                 ..p
             });
-            return Some((planned, private));
+            let mut state = planned;
+            if state.sync_status.is_unknown() {
+                state.sync_status = prior.sync_status.clone();
+            }
+            return Some((state, private));
         }
         if !already_validated(&planned_private) {
             self.check_credentials_if_due(diags, &planned, Some(&prior))
@@ -252,8 +260,17 @@ impl Resource for CoupaIntegration {
         }
         let app_id = known(diags, &planned.app_id, "app_id", "update")?;
         let id = known(diags, &prior.id, "id", "update")?;
+        let name = prior
+            .display_name
+            .as_ref_option()
+            .cloned()
+            .unwrap_or_default();
         // Without a change, `update` reads the connector: the baseline of the sync asked again.
-        match clients.conductorone.update(&app_id, &id, &request).await {
+        match clients
+            .conductorone
+            .update(&app_id, &id, &request, &name)
+            .await
+        {
             Ok(connector) => {
                 let mut state = convert::applied_state(planned, &connector);
                 let mut private = if request.is_empty() {
@@ -268,20 +285,48 @@ impl Resource for CoupaIntegration {
                     let waited = wait::wait(
                         diags,
                         &clients.conductorone,
-                        &connector,
+                        wait::Written {
+                            app_id: &app_id,
+                            connector: &connector,
+                            op: wait::Op::Update,
+                            wrote_config: request.config.is_some(),
+                        },
                         &state,
-                        wait::Op::Update,
+                        self.shared.stop(),
                     )
                     .await;
                     record_wait(&mut state, &mut private, waited);
                 }
                 Some((state, private))
             }
-            Err(e) => {
+            Err(UpdateError {
+                error,
+                written: Some(connector),
+            }) => {
+                // The config is written, the owners are not: the state says exactly that, so
+                // the next plan proposes the owners again and nothing else.
+                let mut state = convert::applied_state(planned, &connector);
+                state.user_ids = prior.user_ids.clone();
+                let mut private = stored_private(&connector);
+                if wait::wanted(&state) {
+                    // No wait ran for the new config: the next apply asks for a sync.
+                    record_wait(&mut state, &mut private, wait::Waited::skipped());
+                }
+                diag::root_error(
+                    diags,
+                    "Unable to Update Coupa Integration Owners",
+                    format!("ConductorOne wrote the new configuration of connector `{id}` (app `{app_id}`), but changing its owners through the delegated update failed: {error}. The state records the new configuration and the previous owners; run `terraform apply` again once the cause is fixed, which sends only the owners."),
+                );
+                Some((state, private))
+            }
+            Err(UpdateError {
+                error,
+                written: None,
+            }) => {
                 diag::root_error(
                     diags,
                     "Unable to Update Coupa Integration",
-                    format!("ConductorOne did not update connector `{id}` of app `{app_id}` ({}): {e}. The state keeps the previous values; run `terraform apply` again once the cause is fixed.", request.mask()),
+                    format!("ConductorOne did not update connector `{id}` of app `{app_id}` ({}): {error}. The state keeps the previous values; run `terraform apply` again once the cause is fixed.", request.mask()),
                 );
                 None
             }

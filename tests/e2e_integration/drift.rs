@@ -147,7 +147,8 @@ async fn owners_changed_outside_terraform_show_as_drift_and_are_restored() {
     rig.apply_and_converge_saying("0 added, 1 changed, 0 destroyed");
     let writes = rig.c1_writes().await;
     assert_eq!(writes.len(), 1, "{}", describe(&writes));
-    assert_eq!(writes[0]["body"]["updateMask"], "userIds");
+    assert_eq!(writes[0]["body"]["updateMask"], "displayName,userIds");
+    assert!(writes[0]["path"].as_str().unwrap().ends_with("/delegated"));
     let tokens = rig.coupa_tokens().await;
     assert!(
         tokens.is_empty(),

@@ -16,8 +16,10 @@ struct Step<'a> {
     what: &'a str,
     /// Lines the plan must show.
     plan: &'a [&'a str],
-    /// The `updateMask` of the one update ConductorOne must receive; `None`: no write at all.
-    mask: Option<&'a str>,
+    /// The `updateMask`s of the updates ConductorOne must receive, in order: `config` through
+    /// the plain update, `displayName,userIds` (the owners) through the delegated one; none: no
+    /// write at all.
+    masks: &'a [&'a str],
     /// Token requests during `terraform apply` (one per walk when a check is due), for this
     /// client and scope set.
     tokens: (usize, &'a str, &'a str),
@@ -40,26 +42,27 @@ async fn update_in_place(rig: &Rig, id: &str, step: Step<'_>) {
     assert_eq!(current_id(rig), id, "{what}: the ID changed");
 
     let writes = rig.c1_writes().await;
-    match step.mask {
-        Some(mask) => {
-            assert_eq!(
-                writes.len(),
-                1,
-                "{what}: one update:\n{}",
-                describe(&writes)
-            );
-            let w = &writes[0];
-            assert_eq!(w["method"], "POST", "{what}");
-            assert_eq!(w["path"], connector_path(&rig.app(), id), "{what}");
-            assert_eq!(w["status"], 200, "{what}: {}", w["note"]);
-            assert_eq!(w["body"]["updateMask"], mask, "{what}");
-            assert_eq!(w["body"]["connector"]["id"], id, "{what}");
+    assert_eq!(
+        writes.len(),
+        step.masks.len(),
+        "{what}: the updates:\n{}",
+        describe(&writes)
+    );
+    for (w, mask) in writes.iter().zip(step.masks) {
+        let path = match *mask {
+            "displayName,userIds" => format!("{}/delegated", connector_path(&rig.app(), id)),
+            _ => connector_path(&rig.app(), id),
+        };
+        assert_eq!(w["method"], "POST", "{what}");
+        assert_eq!(w["path"], path, "{what}");
+        assert_eq!(w["status"], 200, "{what}: {}", w["note"]);
+        assert_eq!(w["body"]["updateMask"], *mask, "{what}");
+        assert_eq!(w["body"]["connector"]["id"], id, "{what}");
+        if *mask == "config" {
+            assert!(w["body"]["connector"].get("userIds").is_none(), "{what}");
+        } else {
+            assert_eq!(w["body"]["connector"]["displayName"], "Coupa v2", "{what}");
         }
-        None => assert!(
-            writes.is_empty(),
-            "{what}: no write:\n{}",
-            describe(&writes)
-        ),
     }
     let (n, client_id, scopes) = step.tokens;
     assert_token_requests(what, &rig.coupa_tokens().await, n, client_id, scopes);
@@ -86,7 +89,7 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
                 "~ coupa_domain         = \"https://ACME.coupahost.com/session/new\" -> \"acme-eu.coupacloud.com\"",
                 "~ coupa_url            = \"https://acme.coupahost.com\" -> \"https://acme-eu.coupacloud.com\"",
             ],
-            mask: Some("config"),
+            masks: &["config"],
             tokens: (2, &ro_id, READ_ONLY_SCOPES),
         },
     )
@@ -111,7 +114,7 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
             plan: &[&format!(
                 "~ client_id            = \"{ro_id}\" -> \"{full_id}\""
             )],
-            mask: Some("config"),
+            masks: &["config"],
             tokens: (2, &full_id, READ_ONLY_SCOPES),
         },
     )
@@ -136,14 +139,14 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
         Step {
             what: "access_mode",
             plan: &["~ access_mode          = \"read_only\" -> \"provisioning\""],
-            mask: None,
+            masks: &[],
             tokens: (2, &full_id, PROVISIONING_SCOPES),
         },
     )
     .await;
     assert_eq!(rig.values(ADDR)["access_mode"], "provisioning");
 
-    // The owners: only `userIds` is sent, and Coupa is not asked.
+    // The owners: only they are sent, through the delegated update, and Coupa is not asked.
     let body_with = |extra: &[&str]| {
         let mut lines = vec!["access_mode = \"provisioning\""];
         lines.extend_from_slice(extra);
@@ -156,7 +159,7 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
         Step {
             what: "user_ids",
             plan: &["~ user_ids             = ["],
-            mask: Some("userIds"),
+            masks: &["displayName,userIds"],
             tokens: (0, &full_id, PROVISIONING_SCOPES),
         },
     )
@@ -166,7 +169,8 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
         sorted(&[&alex, &sam])
     );
 
-    // The secret and the owners at once, unchecked: both fields in one mask, no Coupa request.
+    // The secret and the owners at once, unchecked: the config first, then the owners through
+    // the delegated update, no Coupa request.
     rig.set_var("coupa_client_secret", UI_SECRET);
     rig.write(&body_with(&[
         &user_ids(&[&sam]),
@@ -181,7 +185,7 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
                 "~ client_secret        = (sensitive value)",
                 "~ validate_credentials = true -> false",
             ],
-            mask: Some("config,userIds"),
+            masks: &["config", "displayName,userIds"],
             tokens: (0, &full_id, PROVISIONING_SCOPES),
         },
     )
@@ -202,7 +206,7 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
                 "~ client_secret        = (sensitive value)",
                 "~ validate_credentials = false -> true",
             ],
-            mask: Some("config"),
+            masks: &["config"],
             tokens: (2, &full_id, PROVISIONING_SCOPES),
         },
     )
@@ -220,7 +224,7 @@ async fn every_argument_updates_in_place_with_the_right_update_mask_and_converge
         Step {
             what: "access_mode removed",
             plan: &["~ access_mode          = \"provisioning\" -> \"read_only\""],
-            mask: None,
+            masks: &[],
             tokens: (2, &full_id, READ_ONLY_SCOPES),
         },
     )

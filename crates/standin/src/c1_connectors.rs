@@ -3,8 +3,10 @@
 //! brings the connector's syncs up to date ([`crate::c1_sync::advance`]).
 
 use crate::c1_model::{self, apply_update, catalog_name, string_field, string_list, Connector, Ts};
-use crate::c1_sync;
-use crate::conductorone::{error, not_found, ok_json, view, ConnectorView, ListReply, C1};
+use crate::c1_sync::{self, By, Outcome};
+use crate::conductorone::{
+    error, error_with_code, not_found, ok_json, view, without_status, ConnectorView, ListReply, C1,
+};
 use crate::control::{ApiReply, Ctx};
 use crate::server::Req;
 use crate::util;
@@ -90,8 +92,8 @@ impl C1 {
             Err(e) => return error(400, ctx, &e),
         };
         let mut c = c;
-        if c.config.is_some() {
-            self.queue_sync(&mut c);
+        if c.config.is_some() && self.sync.lock().unwrap().sync_on_write {
+            self.queue_sync(&mut c, By::Write);
         }
         let r = view(&c);
         self.connectors.lock().unwrap().push(c);
@@ -102,10 +104,21 @@ impl C1 {
         }
     }
 
-    /// Queues a sync of `c` with the current knobs (see [`c1_sync::queue`]).
-    pub(crate) fn queue_sync(&self, c: &mut Connector) {
+    /// Asks for a sync of `c` with the current knobs (see [`c1_sync::queue`]).
+    pub(crate) fn queue_sync(&self, c: &mut Connector, by: By) -> Outcome {
         let settings = self.sync.lock().unwrap().clone();
-        c1_sync::queue(c, &settings, self.coupa.as_ref());
+        c1_sync::queue(c, &settings, self.coupa.as_ref(), by)
+    }
+
+    /// The answer to a read: without `config` when the `read_omits_config` knob says so.
+    fn read_view(&self, c: &Connector) -> ApiReply {
+        if self.read_omits_config.load(Ordering::SeqCst) {
+            let mut bare = c.clone();
+            bare.config = None;
+            view(&bare).note("config left out (read_omits_config)")
+        } else {
+            view(c)
+        }
     }
 
     /// Runs `f` on the connector `id` of `app`, its syncs brought up to date first.
@@ -122,7 +135,7 @@ impl C1 {
     }
 
     pub(crate) fn get(&self, ctx: &Ctx, app: &str, id: &str) -> ApiReply {
-        self.with_connector(app, id, |c| view(c))
+        self.with_connector(app, id, |c| self.read_view(c))
             .unwrap_or_else(|| not_found(ctx))
     }
 
@@ -161,7 +174,13 @@ impl C1 {
             .iter_mut()
             .map(|c| {
                 c1_sync::advance(c, now);
-                ConnectorView::of(c)
+                if self.read_omits_config.load(Ordering::SeqCst) {
+                    let mut bare = c.clone();
+                    bare.config = None;
+                    ConnectorView::of(&bare)
+                } else {
+                    ConnectorView::of(c)
+                }
             })
             .collect();
         let next = if end < live.len() {
@@ -211,10 +230,14 @@ impl C1 {
             }
             let paths = apply_update(c, &patch, &mask, delegated, &known, Ts::now())
                 .map_err(|e| (400, e))?;
-            if paths.iter().any(|p| p == "config") {
-                self.queue_sync(c);
+            if paths.iter().any(|p| p == "config") && self.sync.lock().unwrap().sync_on_write {
+                self.queue_sync(c, By::Write);
             }
-            Ok((view(c), paths))
+            let mut r = view(c);
+            if self.update_omits_status.load(Ordering::SeqCst) {
+                r = without_status(c).note("status left out (update_omits_status)");
+            }
+            Ok((r, paths))
         });
         match result {
             None => not_found(ctx),
@@ -252,7 +275,7 @@ impl C1 {
     pub(crate) fn action(&self, ctx: &Ctx, app: &str, id: &str, action: &str) -> ApiReply {
         let done = self.with_connector(app, id, |c| {
             if c.deleted_at.is_some() {
-                return false;
+                return Err(());
             }
             let now = Ts::now();
             match action {
@@ -262,20 +285,26 @@ impl C1 {
                     c.status.status = "SYNC_STATUS_DISABLED";
                     c.status.updated_at = Some(now);
                     c.syncs.clear();
+                    Ok(None)
                 }
                 "resume" => {
                     c.sync_disabled_at = None;
                     c.sync_disabled_reason.clear();
                     c.sync_disabled_category.clear();
-                    self.queue_sync(c);
+                    self.queue_sync(c, By::Resume);
+                    Ok(None)
                 }
-                // force_sync: queued; a sync already waiting takes this request too.
-                _ => self.queue_sync(c),
+                // force_sync: queued, joined to the waiting one, merged or refused (`sync_busy`).
+                _ => Ok(Some(self.queue_sync(c, By::ForceSync))),
             }
-            true
         });
         match done {
-            Some(true) => ok_json(&json!({})),
+            Some(Ok(Some(Outcome::Refused))) => {
+                error_with_code(400, 9, ctx, "a sync is already in progress")
+            }
+
+            Some(Ok(Some(q))) => ok_json(&json!({})).note(format!("force_sync: {q:?}")),
+            Some(Ok(None)) => ok_json(&json!({})),
             _ => not_found(ctx),
         }
     }

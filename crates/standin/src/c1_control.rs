@@ -2,7 +2,7 @@
 //! if someone used the web UI), token lifetime, delete mode and sync knobs, stats, and extra apps.
 
 use crate::c1_model::{self, Connector, Ts};
-use crate::c1_sync::Ending;
+use crate::c1_sync::{self, Busy, Ending};
 use crate::conductorone::C1;
 use crate::control::parse_body;
 use crate::server::{json, reply, OutBody, Req};
@@ -89,6 +89,20 @@ impl C1 {
                         }
                         c.updated_at = now;
                     }
+                    // A sync starts now, as a scheduled one would: `{"ms": N}` runs N ms,
+                    // `{}` runs until `sync_end`.
+                    "sync" => {
+                        #[derive(Deserialize)]
+                        struct Start {
+                            ms: Option<u64>,
+                        }
+                        let start = match parse_body::<Start>(req) {
+                            Ok(s) => s,
+                            Err(resp) => return *resp,
+                        };
+                        c1_sync::start_now(c, self.coupa.as_ref(), start.ms);
+                    }
+                    "sync_end" => c1_sync::end_running(c),
                     "status" => {
                         #[derive(Deserialize)]
                         #[serde(rename_all = "camelCase")]
@@ -135,6 +149,10 @@ impl C1 {
                     sync_ending: Option<Ending>,
                     sync_disabled_reason: Option<String>,
                     sync_error_echoes_secret: Option<bool>,
+                    sync_on_write: Option<bool>,
+                    sync_busy: Option<Busy>,
+                    read_omits_config: Option<bool>,
+                    update_omits_status: Option<bool>,
                 }
                 match parse_body::<Config>(req) {
                     Ok(c) => {
@@ -143,6 +161,12 @@ impl C1 {
                         }
                         if let Some(h) = c.hard_delete {
                             self.hard_delete.store(h, Ordering::SeqCst);
+                        }
+                        if let Some(r) = c.read_omits_config {
+                            self.read_omits_config.store(r, Ordering::SeqCst);
+                        }
+                        if let Some(u) = c.update_omits_status {
+                            self.update_omits_status.store(u, Ordering::SeqCst);
                         }
                         let mut sync = self.sync.lock().unwrap();
                         sync.sync_ms = c.sync_ms.unwrap_or(sync.sync_ms);
@@ -156,8 +180,12 @@ impl C1 {
                         sync.sync_error_echoes_secret = c
                             .sync_error_echoes_secret
                             .unwrap_or(sync.sync_error_echoes_secret);
+                        sync.sync_on_write = c.sync_on_write.unwrap_or(sync.sync_on_write);
+                        sync.sync_busy = c.sync_busy.unwrap_or(sync.sync_busy);
                         let mut out = json!({"token_expires_in": self.auth.expires_in.load(Ordering::SeqCst),
-                                             "hard_delete": self.hard_delete.load(Ordering::SeqCst)});
+                                             "hard_delete": self.hard_delete.load(Ordering::SeqCst),
+                                             "read_omits_config": self.read_omits_config.load(Ordering::SeqCst),
+                                             "update_omits_status": self.update_omits_status.load(Ordering::SeqCst)});
                         if let (Value::Object(o), Ok(Value::Object(knobs))) =
                             (&mut out, serde_json::to_value(&*sync))
                         {
@@ -170,6 +198,18 @@ impl C1 {
             }
             // Every access token ever issued (and the static one), so tests can prove none was
             // printed or logged.
+            // What became of every sync request, and when each sync started and ended, by
+            // connector: `{id: [{"event": "requested"|"started"|"ended", "by", …}]}`.
+            (&Method::GET, ["syncs"]) => {
+                let mut list = self.connectors.lock().unwrap();
+                let now = std::time::Instant::now();
+                let mut out = serde_json::Map::new();
+                for c in list.iter_mut() {
+                    c1_sync::advance(c, now);
+                    out.insert(c.id.clone(), Value::Array(c.syncs.history.clone()));
+                }
+                json(200, &Value::Object(out))
+            }
             (&Method::GET, ["tokens"]) => json(200, &json!(self.auth.issued_tokens())),
             (&Method::GET, ["stats"]) => {
                 let mut stats = self.auth.stats();

@@ -222,6 +222,10 @@ const WRITABLE: [&str; 10] = [
 /// Applies the fields of `patch` named by the comma-separated camelCase `mask`, and only those.
 /// A masked field absent from `patch` is cleared, as field-mask semantics say. `known_user`
 /// validates owner IDs. Returns the applied paths, or a 400 message.
+///
+/// Owners change only through the delegated update: the plain update accepts `userIds` in its
+/// mask and ignores it (whether the real one honours it is undocumented, reference §2.6, so the
+/// stand-in takes the answer that punishes relying on it).
 pub fn apply_update(
     conn: &mut Connector,
     patch: &Map<String, Value>,
@@ -249,6 +253,7 @@ pub fn apply_update(
         match *p {
             "displayName" => next.display_name = string_field(p, v)?,
             "description" => next.description = string_field(p, v)?,
+            "userIds" if !delegated => {}
             "userIds" => {
                 let ids = string_list(p, v)?;
                 if let Some(bad) = ids.iter().find(|id| !known_user(id)) {
@@ -288,7 +293,11 @@ pub fn apply_update(
     }
     next.updated_at = now;
     *conn = next;
-    Ok(paths.into_iter().map(String::from).collect())
+    Ok(paths
+        .into_iter()
+        .filter(|p| delegated || *p != "userIds")
+        .map(String::from)
+        .collect())
 }
 
 pub fn string_field(name: &str, v: &Value) -> Result<String, String> {
@@ -352,6 +361,10 @@ mod tests {
         let known = |id: &str| id.starts_with('u');
         apply_update(&mut c, &p, "config", false, &known, Ts(200, 0)).unwrap();
         assert_eq!(c.user_ids, ["u1"], "userIds not in mask");
+        // The plain update ignores userIds even when its mask names them.
+        let applied = apply_update(&mut c, &p, "config,userIds", false, &known, Ts(200, 0));
+        assert_eq!(applied.unwrap(), ["config"]);
+        assert_eq!(c.user_ids, ["u1"]);
         assert_eq!(c.display_name, "Coupa v2");
         assert_eq!(c.config, Some(coupa_config("new")));
         assert_eq!(c.updated_at, Ts(200, 0));
@@ -368,7 +381,7 @@ mod tests {
             &mut c,
             &patch(json!({})),
             "description,userIds",
-            false,
+            true,
             &known,
             Ts(400, 0),
         )
@@ -389,7 +402,8 @@ mod tests {
         assert!(err("user_ids", &mut c).contains("invalid update_mask path"));
         assert!(err("displayName, userIds", &mut c).contains("\" userIds\""));
         assert!(err("createdAt", &mut c).contains("invalid update_mask path"));
-        assert!(err("displayName,userIds", &mut c).contains("not found"));
+        let delegated = apply_update(&mut c, &p, "displayName,userIds", true, &known, Ts(9, 0));
+        assert!(delegated.unwrap_err().contains("not found"));
         assert_eq!(c.display_name, before.display_name);
         assert_eq!(c.updated_at, before.updated_at);
         let e = apply_update(&mut c, &p, "config", true, &known, Ts(9, 0)).unwrap_err();

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use crate::c1_sync_state::Verdict;
 pub use crate::c1_sync_state::{
-    CoupaProbe, Ending, Run, SyncSettings, SYNC_ORIGIN, SYNC_ORIGIN_HEADER,
+    Busy, By, CoupaProbe, Ending, Outcome, Run, SyncSettings, SYNC_ORIGIN, SYNC_ORIGIN_HEADER,
 };
 
 /// The wall-clock time of `at`.
@@ -37,15 +37,90 @@ fn ts_at(at: Instant) -> Ts {
     )
 }
 
-/// Queues a sync of `c` unless one is already waiting, or syncing is disabled (a paused
-/// connector syncs only after `resume`). The Coupa check starts now, on a task of its own.
-pub fn queue(c: &mut Connector, settings: &SyncSettings, probe: Option<&CoupaProbe>) {
+/// Asks for a sync of `c` on behalf of `by`. Syncing disabled (a paused connector syncs only
+/// after `resume`): nothing. Otherwise, with a sync waiting or running, the `sync_busy` knob
+/// decides (a waiting one is always joined); else a new one is queued. The Coupa check starts
+/// now, on a task of its own. Every request is recorded in the connector's history.
+pub fn queue(
+    c: &mut Connector,
+    settings: &SyncSettings,
+    probe: Option<&CoupaProbe>,
+    by: By,
+) -> Outcome {
+    let outcome = decide(c, settings, by);
+    c.syncs.history.push(serde_json::json!({
+        "event": "requested", "by": by, "outcome": outcome, "at": Ts::now(),
+    }));
+    if outcome == Outcome::Started {
+        start_run(
+            c,
+            settings,
+            probe,
+            by,
+            settings.sync_ms,
+            settings.sync_ending.clone(),
+        );
+    }
+    outcome
+}
+
+/// Starts a sync of `c` now, ahead of any queue, lasting `ms` (`None`: until
+/// [`end_running`]), as a scheduled sync would: the control API's way to have an older sync
+/// running when the provider writes.
+pub fn start_now(c: &mut Connector, probe: Option<&CoupaProbe>, ms: Option<u64>) {
+    c.syncs.runs.clear();
+    let settings = SyncSettings {
+        sync_queue_ms: 0,
+        ..SyncSettings::new(ms.unwrap_or(0))
+    };
+    let ending = if ms.is_some() {
+        Ending::Normal
+    } else {
+        Ending::Never
+    };
+    start_run(c, &settings, probe, By::Control, ms.unwrap_or(0), ending);
+    c.syncs.history.push(serde_json::json!({
+        "event": "requested", "by": By::Control, "outcome": Outcome::Started, "at": Ts::now(),
+    }));
+    advance(c, Instant::now());
+}
+
+/// Ends the running sync of `c` now (one started by [`start_now`] without an end).
+pub fn end_running(c: &mut Connector) {
+    if let Some(run) = c.syncs.runs.front_mut() {
+        if let Some(started) = run.started {
+            run.duration = Some(Instant::now().saturating_duration_since(started));
+            run.ending = Ending::Normal;
+        }
+    }
+    advance(c, Instant::now());
+}
+
+fn decide(c: &Connector, settings: &SyncSettings, by: By) -> Outcome {
     if c.sync_disabled_at.is_some() {
-        return;
+        return Outcome::Disabled;
     }
     if c.syncs.runs.back().is_some_and(|r| r.started.is_none()) {
-        return;
+        return Outcome::Merged;
     }
+    if c.syncs.runs.is_empty() {
+        return Outcome::Started;
+    }
+    match (settings.sync_busy, by) {
+        (Busy::Queue, _) => Outcome::Started,
+        (Busy::Refuse, By::ForceSync) => Outcome::Refused,
+        (Busy::Merge | Busy::Refuse, _) => Outcome::Merged,
+    }
+}
+
+fn start_run(
+    c: &mut Connector,
+    settings: &SyncSettings,
+    probe: Option<&CoupaProbe>,
+    by: By,
+    ms: u64,
+    ending: Ending,
+) {
     let verdict: Verdict = Arc::new(Mutex::new(None));
     match (creds(c), probe, tokio::runtime::Handle::try_current()) {
         (Err(e), _, _) => *verdict.lock().unwrap() = Some(Err(e)),
@@ -65,14 +140,19 @@ pub fn queue(c: &mut Connector, settings: &SyncSettings, probe: Option<&CoupaPro
     }
     c.syncs.runs.push_back(Run {
         not_before: Instant::now() + Duration::from_millis(settings.sync_queue_ms),
-        duration: match settings.sync_ending {
+        duration: match ending {
             Ending::Never => None,
-            _ => Some(Duration::from_millis(settings.sync_ms)),
+            _ => Some(Duration::from_millis(ms)),
         },
-        ending: settings.sync_ending.clone(),
+        ending,
         disabled_reason: settings.sync_disabled_reason.clone(),
         verdict,
         started: None,
+        by,
+        floor: {
+            let Ts(secs, nanos) = Ts::now();
+            (secs, nanos)
+        },
     });
 }
 
@@ -89,7 +169,11 @@ pub fn advance(c: &mut Connector, now: Instant) {
                     return;
                 }
                 run.started = Some(at);
-                let t = ts_at(at);
+                // Never shown before the request it answers, whatever the clock conversion.
+                let t = later(ts_at(at), Ts(run.floor.0, run.floor.1));
+                c.syncs.history.push(serde_json::json!({
+                    "event": "started", "by": run.by, "at": t,
+                }));
                 c.status = Status {
                     status: "SYNC_STATUS_RUNNING",
                     started_at: Some(t),
@@ -108,7 +192,10 @@ pub fn advance(c: &mut Connector, now: Instant) {
         let Some(verdict) = run.verdict.lock().unwrap().clone() else {
             return;
         };
-        let done = ts_at(end);
+        let done = c
+            .status
+            .started_at
+            .map_or(ts_at(end), |s| later(ts_at(end), s));
         c.status.completed_at = Some(done);
         c.status.updated_at = Some(done);
         match (&run.ending, verdict) {
@@ -117,6 +204,10 @@ pub fn advance(c: &mut Connector, now: Instant) {
                 c.sync_disabled_at = Some(done);
                 c.sync_disabled_reason = run.disabled_reason.clone();
                 c.sync_disabled_category = "SYNC_DISABLED_CATEGORY_ADMIN".into();
+                c.syncs.history.push(serde_json::json!({
+                    "event": "ended", "by": run.by, "status": c.status.status,
+                    "started_at": c.status.started_at, "at": done,
+                }));
                 c.syncs.runs.clear();
                 return;
             }
@@ -126,8 +217,20 @@ pub fn advance(c: &mut Connector, now: Instant) {
                 c.status.last_error = e;
             }
         }
+        c.syncs.history.push(serde_json::json!({
+            "event": "ended", "by": run.by, "status": c.status.status,
+            "started_at": c.status.started_at, "at": done,
+        }));
         c.syncs.runs.pop_front();
         free_at = Some(end);
+    }
+}
+
+fn later(a: Ts, b: Ts) -> Ts {
+    if (a.0, a.1) >= (b.0, b.1) {
+        a
+    } else {
+        b
     }
 }
 
@@ -231,8 +334,8 @@ mod tests {
     fn queued_then_running_then_done_and_one_waits_behind() {
         let mut c = configured();
         let t0 = Instant::now();
-        queue(&mut c, &settings(Ending::Normal), None);
-        queue(&mut c, &settings(Ending::Normal), None);
+        queue(&mut c, &settings(Ending::Normal), None, By::ForceSync);
+        queue(&mut c, &settings(Ending::Normal), None, By::ForceSync);
         assert_eq!(c.syncs.runs.len(), 1, "a request joins the waiting sync");
         advance(&mut c, t0);
         assert_eq!(
@@ -242,7 +345,7 @@ mod tests {
         advance(&mut c, t0 + Duration::from_millis(500));
         assert_eq!(c.status.status, "SYNC_STATUS_RUNNING");
         let first = c.status.started_at.unwrap();
-        queue(&mut c, &settings(Ending::Normal), None);
+        queue(&mut c, &settings(Ending::Normal), None, By::ForceSync);
         assert_eq!(
             c.syncs.runs.len(),
             2,
@@ -262,24 +365,24 @@ mod tests {
     fn endings_disabled_never_and_unconfigured() {
         let late = Instant::now() + Duration::from_secs(60);
         let mut c = configured();
-        queue(&mut c, &settings(Ending::Disabled), None);
+        queue(&mut c, &settings(Ending::Disabled), None, By::ForceSync);
         advance(&mut c, late);
         assert_eq!(c.status.status, "SYNC_STATUS_DISABLED");
         assert!(c.sync_disabled_at.is_some() && !c.sync_disabled_reason.is_empty());
-        queue(&mut c, &settings(Ending::Normal), None);
+        queue(&mut c, &settings(Ending::Normal), None, By::ForceSync);
         assert!(
             c.syncs.runs.is_empty(),
             "a disabled connector does not sync"
         );
 
         let mut c = configured();
-        queue(&mut c, &settings(Ending::Never), None);
+        queue(&mut c, &settings(Ending::Never), None, By::ForceSync);
         advance(&mut c, late);
         assert_eq!(c.status.status, "SYNC_STATUS_RUNNING");
 
         let mut c = configured();
         c.config = None;
-        queue(&mut c, &settings(Ending::Normal), None);
+        queue(&mut c, &settings(Ending::Normal), None, By::ForceSync);
         advance(&mut c, late);
         assert_eq!(c.status.status, "SYNC_STATUS_ERROR");
         assert!(c.status.last_error.contains("not configured"));

@@ -25,6 +25,44 @@ pub enum Ending {
     Never,
 }
 
+/// What a sync request does while another sync runs or waits (undocumented in the real
+/// service, reference §2.6: each is a plausible answer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Busy {
+    /// Joins the sync that waits, or waits behind the running one.
+    #[default]
+    Queue,
+    /// Is merged into the sync that runs or waits: nothing new starts.
+    Merge,
+    /// `force_sync` is refused with HTTP 400, gRPC code 9 (a config write is merged instead).
+    Refuse,
+}
+
+/// What asked for a sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    /// The config write itself (create or update with a config).
+    Write,
+    ForceSync,
+    Resume,
+    /// The control API, as a scheduled sync would.
+    Control,
+}
+
+/// What became of a sync request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Started,
+    /// Joined the sync that waits, or merged into the one that runs.
+    Merged,
+    Refused,
+    /// Syncing is disabled (paused).
+    Disabled,
+}
+
 /// The sync knobs.
 #[derive(Clone, Debug, Serialize)]
 pub struct SyncSettings {
@@ -35,6 +73,10 @@ pub struct SyncSettings {
     /// Make `lastError` quote the stored client secret, as a careless server could: the proof
     /// that the provider masks what it quotes.
     pub sync_error_echoes_secret: bool,
+    /// A config write starts a sync by itself, as the real service does (default `true`).
+    pub sync_on_write: bool,
+    /// What a sync request does while another runs or waits.
+    pub sync_busy: Busy,
 }
 
 impl SyncSettings {
@@ -45,6 +87,8 @@ impl SyncSettings {
             sync_ending: Ending::Normal,
             sync_disabled_reason: "Syncing was disabled by an administrator".into(),
             sync_error_echoes_secret: false,
+            sync_on_write: true,
+            sync_busy: Busy::Queue,
         }
     }
 }
@@ -70,12 +114,19 @@ pub struct Run {
     pub(crate) disabled_reason: String,
     pub(crate) verdict: Verdict,
     pub(crate) started: Option<Instant>,
+    /// What asked for it (the first request, when others joined).
+    pub(crate) by: By,
+    /// No start shows earlier than this, seconds and nanoseconds of the wall clock: the request
+    /// it answers.
+    pub(crate) floor: (i64, u32),
 }
 
-/// A connector's syncs: the running one first, then at most one waiting.
+/// A connector's syncs: the running one first, then at most one waiting; and what happened to
+/// them, for tests (`GET /_standin/syncs`).
 #[derive(Clone, Debug, Default)]
 pub struct Syncs {
     pub(crate) runs: VecDeque<Run>,
+    pub(crate) history: Vec<serde_json::Value>,
 }
 
 impl Syncs {

@@ -27,6 +27,10 @@ pub struct C1 {
     pub(crate) connectors: Mutex<Vec<Connector>>,
     /// When set, DELETE removes the connector, so later reads get 404 (a mode for failure tests).
     pub(crate) hard_delete: AtomicBool,
+    /// When set, reads (get and list) answer `config: null`, as a server may.
+    pub(crate) read_omits_config: AtomicBool,
+    /// When set, update answers leave `status` out.
+    pub(crate) update_omits_status: AtomicBool,
     /// How syncs run and end (control: `POST /_standin/config`).
     pub(crate) sync: Mutex<SyncSettings>,
     /// Where syncs ask Coupa for a token; `None` in unit tests (credentials then count as good).
@@ -80,15 +84,40 @@ pub(crate) fn view(c: &Connector) -> ApiReply {
     })
 }
 
+/// [`view`] with the connector's `status` key left out.
+pub(crate) fn without_status(c: &Connector) -> ApiReply {
+    let mut v = serde_json::to_value(ViewReply {
+        connector_view: ConnectorView::of(c),
+        expanded: [],
+    })
+    .expect("serializable");
+    if let Some(Value::Object(conn)) = v.pointer_mut("/connectorView/connector") {
+        conn.remove("status");
+    }
+    ok_json(&v)
+}
+
 /// A grpc-gateway error; the message also goes to the request log.
 pub(crate) fn error(status: u16, ctx: &Ctx, msg: &str) -> ApiReply {
     let (code, _) = grpc_code(status);
+    error_with_code(status, code, ctx, msg)
+}
+
+/// A grpc-gateway error with a gRPC code of its own (400 is also `FAILED_PRECONDITION`, 9).
+pub(crate) fn error_with_code(status: u16, code: impl Serialize, ctx: &Ctx, msg: &str) -> ApiReply {
     let body = json!({"code": code, "message": format!("{msg} (request-id: {})", ctx.request_id)});
     ApiReply::new(json(status, &body)).note(msg)
 }
 
 pub(crate) fn not_found(ctx: &Ctx) -> ApiReply {
     error(404, ctx, "not found")
+}
+
+/// grpc-gateway's answer to a path it has no route for (reference §2.6): the same status and
+/// code as "not found", with its own message and no request ID.
+pub(crate) fn no_route(path: &str) -> ApiReply {
+    ApiReply::new(json(404, &json!({"code": 5, "message": "Not Found"})))
+        .note(format!("no route {path}"))
 }
 
 impl App for C1 {
@@ -127,6 +156,8 @@ impl C1 {
             apps: Mutex::new(apps),
             connectors: Mutex::new(Vec::new()),
             hard_delete: AtomicBool::new(false),
+            read_omits_config: AtomicBool::new(false),
+            update_omits_status: AtomicBool::new(false),
             sync: Mutex::new(sync),
             coupa,
         }
@@ -152,8 +183,9 @@ impl C1 {
             }
             return self.auth.token_endpoint(req, ctx);
         }
-        if !req.path.starts_with("/api/") {
-            return not_found(ctx).note(format!("no route {}", req.path));
+        // The gateway routes before anything checks a token.
+        if !req.path.starts_with("/api/v1/") {
+            return no_route(&req.path);
         }
         // Go's mux cleans paths: an empty segment (`…/connectors//x`, a trailing `/`) redirects.
         if req.path.contains("//") || req.path.ends_with('/') {
@@ -184,9 +216,6 @@ impl C1 {
             return error(401, ctx, "unauthenticated").note(why);
         };
         let segs: Vec<&str> = req.path.trim_start_matches("/api/v1/").split('/').collect();
-        if !req.path.starts_with("/api/v1/") {
-            return not_found(ctx).note("no route");
-        }
         let m = &req.method;
         match segs.as_slice() {
             ["apps", app] if m == Method::GET => self.get_app(app, ctx),
@@ -213,10 +242,10 @@ impl C1 {
                         | [_]
                         | [_, "delegated" | "force_sync" | "pause" | "resume"],
                     ) => error(405, ctx, "method not allowed"),
-                    _ => not_found(ctx).note("no route"),
+                    _ => no_route(&req.path),
                 }
             }
-            _ => not_found(ctx).note("no route"),
+            _ => no_route(&req.path),
         }
     }
 

@@ -6,7 +6,9 @@
 //! it. They are written from the API references (`shared/reference/`), so a wire-format bug cannot
 //! hide on both sides, and they reproduce what the references name of the real services even when
 //! it makes the provider's life harder: projects among user groups, XML without
-//! `Accept: application/json`, Coupa's rate limit, gRPC error JSON, proxies' pages (as faults).
+//! `Accept: application/json`, Coupa's rate limit, gRPC error JSON, grpc-gateway's 404 with code 5
+//! for a route it does not know, a plain connector update that ignores `userIds` (owners change
+//! through the delegated update), proxies' pages (as faults).
 //!
 //! Control endpoints (no auth, each port controls its own API; not logged, no faults), wrapped by
 //! the methods of [`Standin`]:
@@ -14,10 +16,14 @@
 //!   `POST /_standin/latency`, `GET /_standin/health`, `GET /_standin/tokens` (every access
 //!   token issued, for the secret-hygiene test);
 //! - ConductorOne: `GET /_standin/connectors`, `POST /_standin/connectors/{id}/{delete|purge|
-//!   rotate_secret|owners|status}`, `POST /_standin/config` (`token_expires_in`, `hard_delete`,
-//!   and the sync knobs `sync_ms`, `sync_queue_ms`, `sync_ending` = `normal|disabled|never`,
-//!   `sync_disabled_reason`, `sync_error_echoes_secret`), `GET /_standin/stats`,
-//!   `GET|POST /_standin/apps`;
+//!   rotate_secret|owners|status|sync|sync_end}` (`sync`: a sync starts now, as a scheduled one
+//!   would, for `{"ms": N}` or until `sync_end`), `POST /_standin/config` (`token_expires_in`,
+//!   `hard_delete`, `read_omits_config`, `update_omits_status`, and the sync knobs `sync_ms`,
+//!   `sync_queue_ms`, `sync_ending` = `normal|disabled|never`, `sync_disabled_reason`,
+//!   `sync_error_echoes_secret`, `sync_on_write` (default `true`: a config write starts a sync),
+//!   `sync_busy` = `queue|merge|refuse` (what a sync request does while one runs; `refuse`
+//!   answers `force_sync` with HTTP 400, gRPC code 9)), `GET /_standin/syncs` (each connector's
+//!   sync requests, starts and ends), `GET /_standin/stats`, `GET|POST /_standin/apps`;
 //! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant` (sizes: `groups`, `roles`,
 //!   `users`; the listing has every user's ID, `active`, `type` and licenses), `POST /_standin/config`
 //!   (`token_expires_in`), `GET /_standin/stats` (`sync_token_requests`: the token requests of

@@ -10,6 +10,13 @@ resource "conductorone_coupa_integration" "coupa" {
   client_secret = var.coupa_client_secret            # stored in the state: use an encrypted backend
 
   # Optional:
-  access_mode = "read_only" # or "provisioning"
-  user_ids    = ["2userA", "2userB"]
+  access_mode = "read_only"          # or "provisioning"
+  user_ids    = ["2userA", "2userB"] # owners, changed through ConductorOne's delegated update
+
+  # Wait for the sync that starts once the configuration is written; a failed wait leaves a
+  # create tainted (`terraform untaint` keeps it) and an update in place.
+  wait_for_sync = true
+  timeouts {
+    create = "30m"
+  }
 }

@@ -215,7 +215,8 @@ async fn a_401_renews_the_token_and_retries_once() {
     assert_eq!(
         err.to_string(),
         format!(
-            "ConductorOne answered HTTP 401 (code 16): unauthenticated (request-id: {})",
+            "ConductorOne answered HTTP 401 (code 16) at {}/api/v1/apps/{app}/connectors: unauthenticated (request-id: {})",
+            crate::http::host_of(client.base_url()),
             log[4]["request_id"].as_str().unwrap()
         )
     );

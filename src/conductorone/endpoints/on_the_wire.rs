@@ -8,7 +8,9 @@ use standin::Standin;
 
 use super::LIST_MAX_PAGES;
 use crate::conductorone::client::tests::{api_log, client};
-use crate::conductorone::{ApiError, ConfigValue, ConnectorUpdate, NewConnector, ENV_CONFIG_TYPE};
+use crate::conductorone::{
+    ApiError, ConductorOne, ConfigValue, ConnectorUpdate, Gone, NewConnector, Read, ENV_CONFIG_TYPE,
+};
 use crate::secret::Secret;
 
 /// A catalog the stand-in knows (Coupa v2).
@@ -69,7 +71,8 @@ async fn create_update_get_delete_on_the_wire() {
         user_ids: Some(vec![other.clone()]),
         ..Default::default()
     };
-    client.update(&app, &id, &update).await.unwrap();
+    let updated = client.update(&app, &id, &update, "").await.unwrap();
+    assert_eq!(updated.user_ids, std::slice::from_ref(&other));
     client.delete(&app, &id).await.unwrap();
 
     let log = api_log(&standin).await;
@@ -82,7 +85,9 @@ async fn create_update_get_delete_on_the_wire() {
         calls,
         [
             ("POST", format!("{base}/create").as_str()),
-            ("POST", format!("{base}/{id}").as_str()),
+            // No name known: read first, then the delegated update with the current name.
+            ("GET", format!("{base}/{id}").as_str()),
+            ("POST", format!("{base}/{id}/delegated").as_str()),
             ("DELETE", format!("{base}/{id}").as_str()),
         ]
     );
@@ -96,47 +101,110 @@ async fn create_update_get_delete_on_the_wire() {
         })
     );
     assert_eq!(
-        log[1]["body"],
+        log[2]["body"],
         json!({
-            "connector": {"id": id, "appId": app, "catalogId": CATALOG, "userIds": [other]},
-            "updateMask": "userIds"
+            "connector": {"id": id, "appId": app, "catalogId": CATALOG,
+                          "displayName": "Coupa v2", "userIds": [other]},
+            "updateMask": "displayName,userIds"
         })
     );
-    assert_eq!(log[2]["body"], json!({}));
+    assert_eq!(log[3]["body"], json!({}));
     assert!(log
         .iter()
+        .filter(|s| s["method"] != "GET")
         .all(|s| s["headers"]["content-type"] == "application/json"));
 }
 
+/// "Gone" needs proof: `deletedAt`, or a 404 with code 5 and the app's listing without it.
+/// Everything else is an error naming the status, host and path.
 #[tokio::test]
-async fn not_found_on_get_and_delete() {
+async fn gone_needs_proof_on_read_and_delete() {
     let standin = Standin::start();
     let client = client(&standin);
-    let missing = json!({"code": 5, "message": "not found (request-id: r404)"});
-    let fault = |method: &str| {
-        json!({"method": method, "path_prefix": "/api/v1/apps/app1/connectors/",
-               "status": 404, "body": missing})
+    let app = standin.c1("app_id");
+    let new = NewConnector {
+        catalog_id: CATALOG.into(),
+        user_ids: vec![],
+        config: BTreeMap::from([(
+            "coupa-domain".to_owned(),
+            ConfigValue::from("a.coupahost.com"),
+        )]),
     };
-    standin.c1_fault(fault("GET")).await;
-    let err = client.get("app1", "gone").await.unwrap_err();
-    assert!(err.is_not_found(), "{err:?}");
-    let ids = request_ids(&standin).await;
-    assert_eq!(
-        err.request_id(),
-        Some(ids[0].as_str()),
-        "the header's ID wins"
+    let id = client.create(&app, &new).await.unwrap().id;
+    let base = format!("/api/v1/apps/{app}/connectors");
+    let missing = json!({"code": 5, "message": "not found (request-id: r404)"});
+    let fault = |method: &str, status: u16| {
+        json!({"method": method, "path_prefix": format!("{base}/{id}"),
+               "status": status, "body": missing})
+    };
+    // A 404 with code 5 while the listing still shows the connector: not gone.
+    standin.c1_fault(fault("GET", 404)).await;
+    let err = client.read(&app, &id).await.unwrap_err();
+    assert!(matches!(err, ApiError::Unproven { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("HTTP 404 (code 5)"), "{text}");
+    assert!(
+        text.contains(&format!("{base}/{id}")),
+        "names the path: {text}"
     );
-    standin.c1_fault(fault("DELETE")).await;
-    client.delete("app1", "gone").await.unwrap();
+    assert!(text.contains("still shows it"), "{text}");
+    assert!(err.request_id().is_some());
+    // Code 5 under another status is not "not found" at all, and the listing is not asked.
+    standin.clear_logs().await;
+    standin.c1_fault(fault("GET", 400)).await;
+    let err = client.read(&app, &id).await.unwrap_err();
+    assert!(
+        matches!(err, ApiError::Status { status: 400, .. }),
+        "{err:?}"
+    );
+    assert_eq!(api_log(&standin).await.len(), 1);
+    standin.c1_fault(fault("DELETE", 404)).await;
+    let err = client.delete(&app, &id).await.unwrap_err();
+    assert!(matches!(err, ApiError::Unproven { .. }), "{err:?}");
+    assert!(matches!(client.read(&app, &id).await, Ok(Read::Live(_))));
+
+    // Soft-deleted: gone, with its `deletedAt`.
     standin
-        .c1_fault(
-            json!({"method": "DELETE", "path_prefix": "/api/v1/apps/app1/connectors/",
-                         "status": 403, "body": {"code": 7, "message": "permission denied"}}),
-        )
+        .c1_post(&format!("connectors/{id}/delete"), json!({}))
         .await;
-    let err = client.delete("app1", "x").await.unwrap_err();
-    assert_eq!(err.status(), Some(403));
-    let err = client.get("app1", "").await.unwrap_err();
+    assert!(matches!(
+        client.read(&app, &id).await,
+        Ok(Read::Gone(Gone::Deleted(_)))
+    ));
+    // Purged: the real 404, and the listing answers without it.
+    standin
+        .c1_post(&format!("connectors/{id}/purge"), json!({}))
+        .await;
+    assert!(matches!(
+        client.read(&app, &id).await,
+        Ok(Read::Gone(Gone::NotListed))
+    ));
+    client.delete(&app, &id).await.unwrap();
+
+    // A server URL with an extra `/api`: the gateway's 404 for a route it does not know, on
+    // the read and on the listing. Not gone.
+    let wrong = ConductorOne::new(
+        crate::conductorone::client::tests::http(),
+        url::Url::parse(&format!("{}/api", standin.c1_url())).unwrap(),
+        crate::conductorone::Auth::AccessToken(Secret::new(standin.c1("access_token"))),
+    );
+    for err in [
+        wrong.read(&app, &id).await.unwrap_err(),
+        wrong.delete(&app, &id).await.unwrap_err(),
+    ] {
+        assert!(matches!(err, ApiError::Unproven { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("/api/api/v1/apps/{app}/connectors")),
+            "{text}"
+        );
+        assert!(
+            text.contains("listing the app's connectors failed as well"),
+            "{text}"
+        );
+        assert!(text.contains("no `/api` path"), "{text}");
+    }
+    let err = client.get(&app, "").await.unwrap_err();
     assert!(matches!(err, ApiError::Invalid(_)), "{err:?}");
 }
 
@@ -243,7 +311,8 @@ async fn undecodable_answers_are_typed_and_scrubbed() {
     assert_eq!(
         err.to_string(),
         format!(
-            "ConductorOne answered HTTP 400 (code 3): bad value <redacted> (request-id: {})",
+            "ConductorOne answered HTTP 400 (code 3) at {}/api/v1/apps/app1/connectors/create: bad value <redacted> (request-id: {})",
+            crate::http::host_of(client.base_url()),
             ids[1]
         )
     );

@@ -191,31 +191,41 @@ fn create_body() {
 }
 
 #[test]
-fn update_body_and_mask() {
+fn update_bodies_and_masks() {
     let update = ConnectorUpdate {
         catalog_id: "cat".into(),
         user_ids: Some(vec!["u1".into(), "u2".into()]),
         config: Some(BTreeMap::from([("k".to_owned(), ConfigValue::from("v"))])),
-        ..Default::default()
     };
-    assert_eq!(update.mask(), "config,userIds");
     assert_eq!(
-        update.to_json("app", "cid"),
-        json!({
+        update.mask(),
+        "mask `config`, then delegated, mask `displayName,userIds`"
+    );
+    // The config alone through the plain update: no owners in it.
+    assert_eq!(
+        update.config_json("app", "cid", "Coupa v2"),
+        Some(json!({
             "connector": {
-                "id": "cid", "appId": "app", "catalogId": "cat", "userIds": ["u1", "u2"],
+                "id": "cid", "appId": "app", "catalogId": "cat", "displayName": "Coupa v2",
                 "config": {"@type": ENV_CONFIG_TYPE, "configuration": {"k": {"stringValue": "v"}}}
             },
-            "updateMask": "config,userIds"
-        })
+            "updateMask": "config"
+        }))
     );
-    let rename = ConnectorUpdate {
-        display_name: Some("n".into()),
-        ..Default::default()
+    // The owners through the delegated update, with the current name.
+    assert_eq!(
+        update.owners_json("app", "cid", "Coupa v2"),
+        Some(json!({
+            "connector": {"id": "cid", "appId": "app", "catalogId": "cat",
+                          "displayName": "Coupa v2", "userIds": ["u1", "u2"]},
+            "updateMask": "displayName,userIds"
+        }))
+    );
+    let owners_only = ConnectorUpdate {
+        config: None,
+        ..update
     };
-    assert_eq!(rename.mask(), "displayName");
-    assert!(rename.to_json("a", "b")["connector"]
-        .get("config")
-        .is_none());
+    assert_eq!(owners_only.mask(), "delegated, mask `displayName,userIds`");
+    assert!(owners_only.config_json("a", "b", "n").is_none());
     assert!(ConnectorUpdate::default().is_empty());
 }

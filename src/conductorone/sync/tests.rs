@@ -32,39 +32,110 @@ fn conn(status: &str, started: Option<&str>) -> Connector {
     }
 }
 
+fn ended(status: &str, started: &str, completed: Option<&str>) -> Connector {
+    let mut c = conn(status, Some(started));
+    if let Some(s) = c.status.as_mut() {
+        s.completed_at = completed.map(Into::into);
+    }
+    c
+}
+
+/// The config was written at 10:00:00.500 on ConductorOne's clock.
+fn written() -> Ours {
+    let c = Connector {
+        config_updated_at: Some("2026-01-01T10:00:00.500Z".into()),
+        ..Default::default()
+    };
+    Ours::from_written(&c).unwrap()
+}
+
 #[test]
-fn only_a_sync_started_after_the_baseline_counts() {
+fn a_sync_counts_when_it_started_at_or_after_the_config_was_written() {
     let secret = Secret::new("hunter2hunter2");
     let s = [&secret];
-    let before = started_at(&conn(STATUS_ERROR, Some("2026-01-01T10:00:00.500Z")));
-    // The previous sync's verdict is still on show: not ours.
-    let old = conn(STATUS_ERROR, Some("2026-01-01T10:00:00.500Z"));
-    assert!(verdict(&old, before, &s).is_none());
+    let ours = written();
+    // An older sync's verdict is still on show: not ours.
+    let old = conn(STATUS_DONE, Some("2026-01-01T10:00:00.499Z"));
+    assert!(verdict(&old, ours, &s).is_none());
+    // One the write itself started, at the very same instant: ours.
+    let same = conn(STATUS_DONE, Some("2026-01-01T10:00:00.5Z"));
+    assert!(matches!(verdict(&same, ours, &s), Some(SyncWait::Done(_))));
     // Ours is running.
     let running = conn("SYNC_STATUS_RUNNING", Some("2026-01-01T10:00:00.700Z"));
-    assert!(verdict(&running, before, &s).is_none());
-    // Ours ended, in the same second, in another offset.
+    assert!(verdict(&running, ours, &s).is_none());
+    // Ours ended, in another offset.
     let done = conn(STATUS_DONE, Some("2026-01-01T11:00:00.7+01:00"));
-    assert!(matches!(
-        verdict(&done, before, &s),
-        Some(SyncWait::Done(_))
-    ));
+    assert!(matches!(verdict(&done, ours, &s), Some(SyncWait::Done(_))));
     let err = conn(STATUS_ERROR, Some("2026-01-01T10:00:01Z"));
-    match verdict(&err, before, &s) {
+    match verdict(&err, ours, &s) {
         Some(SyncWait::Error { last_error, .. }) => {
             assert!(!last_error.contains("hunter2"), "{last_error}");
             assert!(last_error.starts_with("bad secret"));
         }
         other => panic!("{other:?}"),
     }
-    // No sync seen before: any sync with a start counts; one without a start does not.
-    assert!(verdict(&done, None, &s).is_some());
-    assert!(verdict(&conn(STATUS_DONE, None), None, &s).is_none());
+    // A status without a start, or no status at all, is never an answer.
+    assert!(verdict(&conn(STATUS_DONE, None), ours, &s).is_none());
+    let bare = Connector {
+        status: None,
+        ..conn(STATUS_DONE, None)
+    };
+    assert!(verdict(&bare, ours, &s).is_none());
     // Disabled is an answer whenever it shows.
     assert!(matches!(
-        verdict(&conn(STATUS_DISABLED, None), before, &s),
+        verdict(&conn(STATUS_DISABLED, None), ours, &s),
         Some(SyncWait::Disabled { .. })
     ));
+}
+
+#[test]
+fn without_config_updated_at_a_sync_after_the_one_on_show_counts() {
+    let s: [&Secret; 0] = [];
+    let read = conn(STATUS_DONE, Some("2026-01-01T10:00:00.500Z"));
+    let ours = Ours::from_read(&read);
+    assert!(verdict(&read, ours, &s).is_none(), "the one on show");
+    let next = conn(STATUS_DONE, Some("2026-01-01T10:00:00.501Z"));
+    assert!(verdict(&next, ours, &s).is_some());
+    // Nothing on show: any sync that started counts.
+    let ours = Ours::from_read(&Connector::default());
+    assert!(verdict(&next, ours, &s).is_some());
+}
+
+#[test]
+fn the_wait_asks_again_once_after_an_older_sync_that_may_have_taken_the_request() {
+    let ours = written();
+    // An older sync ended before the config was written: force_sync started or queued ours.
+    let before = ended(
+        STATUS_DONE,
+        "2026-01-01T09:00:00Z",
+        Some("2026-01-01T09:30:00Z"),
+    );
+    assert_eq!(ask_again(&before, ours, false, None), None);
+    // ... unless force_sync was refused.
+    let started = started_at(&before);
+    assert_eq!(ask_again(&before, ours, true, None), Some(started));
+    // An older sync that was still running when the config was written: ours may be merged.
+    let merged = ended(
+        STATUS_ERROR,
+        "2026-01-01T09:59:00Z",
+        Some("2026-01-01T10:00:03Z"),
+    );
+    let older = started_at(&merged);
+    assert_eq!(ask_again(&merged, ours, false, None), Some(older));
+    // Once per older sync.
+    assert_eq!(ask_again(&merged, ours, false, Some(older)), None);
+    // An end not told: perhaps merged.
+    let unknown_end = ended(STATUS_DONE, "2026-01-01T09:59:00Z", None);
+    assert!(ask_again(&unknown_end, ours, false, None).is_some());
+    // Still running, or ours: nothing to ask.
+    let running = ended("SYNC_STATUS_RUNNING", "2026-01-01T09:59:00Z", None);
+    assert_eq!(ask_again(&running, ours, true, None), None);
+    let mine = ended(
+        STATUS_DONE,
+        "2026-01-01T10:00:01Z",
+        Some("2026-01-01T10:00:02Z"),
+    );
+    assert_eq!(ask_again(&mine, ours, true, None), None);
 }
 
 #[test]

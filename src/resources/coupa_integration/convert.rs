@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 
 use tf_provider::value::Value;
 
-use super::state::{State, CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET, KEY_DOMAIN};
+use super::state::State;
+use crate::conductorone::catalog::{CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET, KEY_DOMAIN};
 use crate::conductorone::{ConfigValues, Connector, ConnectorUpdate, NewConnector};
 use crate::coupa::CoupaDomain;
 use crate::secret::Secret;
@@ -122,8 +123,10 @@ fn fill(slot: &mut Value<String>, from: Option<String>) {
     }
 }
 
-/// After a refresh: what ConductorOne says wins, so drift shows in the next plan. The secret is
-/// never returned; it is kept, unless the config changed since this provider last wrote it
+/// After a refresh: what ConductorOne says wins, so drift shows in the next plan; what it does
+/// not say (a field left out or `null`, a config without a key) keeps its prior value, as
+/// ConductorOne's own provider does, rather than planning to set it again. The secret is never
+/// returned; it is kept, unless the config changed since this provider last wrote it
 /// (`recorded` is that timestamp; `None` when there is no record, as after an import), in which
 /// case it is cleared so the plan sends it again.
 pub fn refreshed_state(mut s: State, c: &Connector, recorded: Option<Option<&str>>) -> State {
@@ -131,28 +134,36 @@ pub fn refreshed_state(mut s: State, c: &Connector, recorded: Option<Option<&str
         s.app_id = Value::Value(c.app_id.clone());
     }
     let values = c.config.as_ref().map(|cfg| &cfg.values);
-    let remote_domain = values.and_then(|v| v.get(KEY_DOMAIN));
-    let same_domain = match (known_str(&s.coupa_domain), remote_domain) {
-        (Some(ours), Some(theirs)) => {
+    if let Some(theirs) = values.and_then(|v| v.get(KEY_DOMAIN)) {
+        let same_domain = known_str(&s.coupa_domain).is_some_and(|ours| {
             match (CoupaDomain::parse(ours), CoupaDomain::parse(theirs)) {
                 (Ok(a), Ok(b)) => a == b,
                 _ => ours == theirs,
             }
+        });
+        if !same_domain {
+            s.coupa_domain = Value::Value(theirs.clone());
         }
-        _ => false,
-    };
-    if !same_domain {
-        s.coupa_domain = opt_string(remote_domain.cloned());
     }
-    s.client_id = opt_string(values.and_then(|v| v.get(KEY_CLIENT_ID)).cloned());
+    if let Some(theirs) = values.and_then(|v| v.get(KEY_CLIENT_ID)) {
+        s.client_id = Value::Value(theirs.clone());
+    }
     s.coupa_url = match known_str(&s.coupa_domain).map(CoupaDomain::parse) {
         Some(Ok(d)) => Value::Value(d.url().to_string()),
         _ => Value::Null,
     };
-    s.user_ids = owner_set(&c.user_ids);
-    s.display_name = Value::Value(c.display_name.clone());
-    s.created_at = opt_string(c.created_at.clone());
-    s.updated_at = opt_string(c.updated_at.clone());
+    if c.said("userIds") || s.user_ids.is_null() {
+        s.user_ids = owner_set(&c.user_ids);
+    }
+    if c.said("displayName") || s.display_name.is_null() {
+        s.display_name = Value::Value(c.display_name.clone());
+    }
+    if c.created_at.is_some() || s.created_at.is_null() {
+        s.created_at = opt_string(c.created_at.clone());
+    }
+    if c.updated_at.is_some() || s.updated_at.is_null() {
+        s.updated_at = opt_string(c.updated_at.clone());
+    }
     if s.sync_status.is_null() {
         s.sync_status = opt_string(c.status.as_ref().map(|st| st.status.clone()));
     }
@@ -162,12 +173,84 @@ pub fn refreshed_state(mut s: State, c: &Connector, recorded: Option<Option<&str
     if s.validate_credentials.is_null() {
         s.validate_credentials = Value::Value(true);
     }
-    let changed_outside = match recorded {
-        Some(at) => c.config_updated_at.as_deref() != at,
-        None => true,
+    // An answer without `configUpdatedAt` says nothing about a change.
+    let changed_outside = match (recorded, c.config_updated_at.as_deref()) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(at), theirs) => theirs != at,
     };
     if changed_outside {
         s.client_secret = Value::Null;
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conductorone::EnvConfig;
+
+    fn text(s: &str) -> Value<String> {
+        Value::Value(s.into())
+    }
+
+    fn prior() -> State {
+        State {
+            id: text("c1"),
+            app_id: text("a1"),
+            coupa_domain: text("acme.coupahost.com"),
+            client_id: text("cid"),
+            client_secret: text("s"),
+            user_ids: Value::Value([text("u1")].into()),
+            display_name: text("Coupa v2"),
+            created_at: text("2026-01-01T00:00:00Z"),
+            updated_at: text("2026-01-02T00:00:00Z"),
+            ..Default::default()
+        }
+    }
+
+    /// What ConductorOne leaves out keeps its prior value; what it says and differs is drift.
+    #[test]
+    fn a_refresh_keeps_what_the_answer_does_not_say() {
+        let bare = Connector {
+            id: "c1".into(),
+            omitted: Connector::OPTIONAL.into_iter().collect(),
+            ..Default::default()
+        };
+        let kept = refreshed_state(prior(), &bare, Some(Some("t")));
+        assert!(
+            kept == State {
+                coupa_url: text("https://acme.coupahost.com"),
+                access_mode: text("read_only"),
+                validate_credentials: Value::Value(true),
+                ..prior()
+            }
+        );
+        // A config without the keys keeps them too.
+        let empty_config = Connector {
+            config: Some(EnvConfig::default()),
+            ..bare.clone()
+        };
+        let kept = refreshed_state(prior(), &empty_config, Some(Some("t")));
+        assert_eq!(kept.coupa_domain, text("acme.coupahost.com"));
+        assert_eq!(kept.client_id, text("cid"));
+        // Said and different: drift.
+        let said = Connector {
+            config: Some(EnvConfig {
+                values: [
+                    (KEY_DOMAIN.to_owned(), "beta.coupahost.com".to_owned()),
+                    (KEY_CLIENT_ID.to_owned(), "other".to_owned()),
+                ]
+                .into(),
+            }),
+            user_ids: vec!["u2".into()],
+            config_updated_at: Some("t2".into()),
+            ..Connector::default()
+        };
+        let drifted = refreshed_state(prior(), &said, Some(Some("t")));
+        assert_eq!(drifted.coupa_domain, text("beta.coupahost.com"));
+        assert_eq!(drifted.client_id, text("other"));
+        assert!(drifted.user_ids == Value::Value([text("u2")].into()));
+        assert!(drifted.client_secret.is_null(), "config changed outside");
+    }
 }

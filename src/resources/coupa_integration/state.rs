@@ -1,5 +1,5 @@
 //! The state of `conductorone_coupa_integration` beside its schema: what Terraform stores, what
-//! it keeps privately for us, and the constants of the connector's configuration. The lifecycle
+//! it keeps privately for us, (ConductorOne's wire names of the connector are in `crate::conductorone::catalog`). The lifecycle
 //! (`super`) and its helpers (`plan`, `convert`, `wait`) all read these; none is read back.
 
 use std::collections::BTreeSet;
@@ -9,12 +9,6 @@ use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::Value;
 
 use crate::tf::schema as s;
-
-/// ConductorOne's catalog ID of the Coupa connector ("Coupa v2").
-pub const CATALOG_ID: &str = "2rSHEoPoq5CS89JAUevDbYBS3uA";
-pub const KEY_DOMAIN: &str = "coupa-domain";
-pub const KEY_CLIENT_ID: &str = "oauth2_client_cred_grant_client_id";
-pub const KEY_CLIENT_SECRET: &str = "oauth2_client_cred_grant_client_secret";
 
 /// The resource as Terraform stores it. Keep identical to [`schema`]; no `Debug`: it holds the
 /// client secret.
@@ -69,14 +63,14 @@ pub fn schema() -> Schema {
             ("client_id", s::required(Str, "Identifier of the Coupa OAuth2/OpenID Connect client (grant type *client credentials*), from Coupa's Setup → Integrations → OAuth2/OpenID Connect Clients. Read back from ConductorOne (drift shows). Changing it updates the integration in place, after checking the new credentials.")),
             ("client_secret", s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. Changing it updates the integration in place, after checking it against Coupa. ConductorOne never returns it, so it is never read back and cannot be imported; a change made outside Terraform is detected through the connector's configuration timestamp and planned as an update that sends this value again. **Stored in plain text in the Terraform state** (`sensitive` only hides it in CLI output): use an encrypted backend with restricted access."))),
             ("access_mode", s::optional_computed(Str, "Scope set the Coupa client must have, checked against Coupa: `read_only` needs `core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile`; `provisioning` also needs `core.user_group.write core.user.write offline_access`. Allowed values: `read_only`, `provisioning`. Default: `read_only`. Used only for that check: changing it sends nothing to ConductorOne.")),
-            ("user_ids", s::optional_computed(AttributeType::Set(Box::new(Str)), "ConductorOne user IDs of the integration's owners; at least one when set. Default: the caller, as ConductorOne chooses, read back into this attribute; removing the attribute later keeps the current owners. Owners changed outside Terraform show as drift. Changing it updates the integration in place.")),
+            ("user_ids", s::optional_computed(AttributeType::Set(Box::new(Str)), "ConductorOne user IDs of the integration's owners; at least one when set. Default: the caller, as ConductorOne chooses, read back into this attribute; removing the attribute later keeps the current owners. Owners changed outside Terraform show as drift. Changing it updates the integration in place, through ConductorOne's delegated update (the configuration, when it changes too, goes first). A value ConductorOne leaves out of an answer keeps its prior value.")),
             ("validate_credentials", s::optional_computed(Bool, "Check the credentials against Coupa during plan and apply. Set to `false` only when Coupa cannot be reached from where Terraform runs; ConductorOne's first sync will then be the first check. Default: `true`. Changing it sends nothing to ConductorOne.")),
             ("coupa_url", s::computed(Str, "Normalised address of the Coupa instance, `https://<tenant>.<coupahost|coupacloud>.com`.")),
             ("display_name", s::computed(Str, "Connector name chosen by ConductorOne.")),
             ("sync_status", s::computed(Str, "Sync status reported by ConductorOne when the integration was last created, updated or imported (for example `SYNC_STATUS_DONE`); with `wait_for_sync = true`, the status the wait ended on. Informational: it is not refreshed, so it never shows up as drift.")),
             ("created_at", s::computed(Str, "Creation time (RFC 3339).")),
             ("updated_at", s::computed(Str, "Time of the last change (RFC 3339).")),
-            ("wait_for_sync", s::optional(Bool, "Wait, after a create and after an update that changes the Coupa domain, client ID or secret, until ConductorOne has synced the connector with that configuration: the provider asks ConductorOne for a sync, then reads the connector (every 1 s at first, backing off to every 15 s) until a sync that started after the request ends. `SYNC_STATUS_DONE` is recorded in `sync_status`; a sync that ends in `SYNC_STATUS_ERROR` fails the apply quoting ConductorOne's message (secrets masked), as does `SYNC_STATUS_DISABLED` with its reason, and so does running out of time (see the `timeouts` block, default 20 minutes). In every failure the connector stays in the state, and the next apply asks for a sync again. Default: `false` (no sync is asked for and no extra request is made). Changing it sends nothing to ConductorOne: turning it on waits from the next change of the configuration.")),
+            ("wait_for_sync", s::optional(Bool, "Wait, after a create and after an update that changes the Coupa domain, client ID or secret, until ConductorOne has synced the connector with that configuration. A sync counts when it started at or after ConductorOne stored the configuration (its `configUpdatedAt`), whether the write itself or the provider's `force_sync` started it; an older sync's result never counts, and when `force_sync` is refused or merged while an older sync runs, the provider follows that sync and asks again once it has ended. Reads of the connector come every 1 s at first, backing off to every 15 s. `SYNC_STATUS_DONE` is recorded in `sync_status`; a sync that ends in `SYNC_STATUS_ERROR` fails the apply quoting ConductorOne's message (secrets masked), as does `SYNC_STATUS_DISABLED` with its reason, running out of time (see the `timeouts` block, default 20 minutes), and a stop request (Ctrl-C, a cancelled job), which ends the wait within moments. After a failed wait on **create**, the connector is in the state but tainted: the next apply replaces it (deletes it and creates a new one) unless you run `terraform untaint <address>` first, after which the next apply keeps it and asks for a sync again. After a failed wait on **update**, the connector and its new configuration stay in the state, untainted, and the next apply with `wait_for_sync = true` asks for a sync again. Default: `false` (no sync is asked for and no extra request is made). Changing it sends nothing to ConductorOne: turning it on waits from the next change of the configuration. An unknown value at plan time is planned as if it may be `true`.")),
         ],
     );
     schema
@@ -100,7 +94,7 @@ pub fn timeouts_block() -> tf_provider::schema::NestedBlock {
     use crate::tf::schema as s;
     use tf_provider::schema::{AttributeType, Block, Description, NestedBlock};
     let attr = |op: &str| {
-        s::optional(AttributeType::String, &format!("How long the {op} may wait for ConductorOne's sync when `wait_for_sync = true`, as a duration such as `30m`, `1h` or `90s`. Default: `20m`. When it runs out, the {op} fails naming the last sync status seen, and the connector stays in the state. Changing it sends nothing to ConductorOne."))
+        s::optional(AttributeType::String, &format!("How long the {op} may wait for ConductorOne's sync when `wait_for_sync = true`, as a duration such as `30m`, `1h` or `90s`. Default: `20m`. When it runs out, the {op} fails naming the last sync status seen, and the connector stays in the state (after a create, tainted: see `wait_for_sync`). Changing it sends nothing to ConductorOne."))
     };
     NestedBlock::Optional(Block {
         version: 1,

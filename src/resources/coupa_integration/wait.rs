@@ -14,9 +14,10 @@ use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
 use super::state::{Private, State};
-use crate::conductorone::sync::{status_of, Backoff, SyncWait};
+use crate::conductorone::sync::{status_of, Backoff, SyncWait, WaitFor};
 use crate::conductorone::{ConductorOne, Connector};
 use crate::secret::Secret;
+use crate::stop::Stop;
 use crate::tf::diag;
 
 /// What Terraform's `timeouts` block conventionally defaults to here.
@@ -92,6 +93,12 @@ pub fn wanted(state: &State) -> bool {
     state.wait_for_sync == Value::Value(true)
 }
 
+/// Whether the configuration may ask for a wait: at plan, an unknown `wait_for_sync` may turn
+/// out `true`, so the plan leaves what a wait changes (`sync_status`) unknown.
+pub fn may_want(state: &State) -> bool {
+    wanted(state) || state.wait_for_sync.is_unknown()
+}
+
 /// Whether the last wait on this integration failed (recorded in the private state).
 pub fn failed_before(private: &Value<Private>) -> bool {
     matches!(
@@ -116,15 +123,42 @@ pub struct Waited {
     pub failed: bool,
 }
 
-/// Ask for a sync of `written` (the connector as the create or update answered) and wait for
-/// it, reporting a failure on `diags`.
+impl Waited {
+    /// No wait ran although one was due: the next apply asks for a sync again.
+    pub fn skipped() -> Self {
+        Waited {
+            sync_status: None,
+            failed: true,
+        }
+    }
+}
+
+/// The write a wait follows.
+pub struct Written<'a> {
+    /// The app of the configuration: where `force_sync` goes.
+    pub app_id: &'a str,
+    /// The connector as the create or update answered (or as read, for a sync asked again).
+    pub connector: &'a Connector,
+    pub op: Op,
+    /// Whether that answer is a write of the config (see [`WaitFor::wrote_config`]).
+    pub wrote_config: bool,
+}
+
+/// Ask for a sync of the connector just written and wait for it, reporting a failure (or a
+/// stop request) on `diags`.
 pub async fn wait(
     diags: &mut Diagnostics,
     client: &ConductorOne,
-    written: &Connector,
+    written: Written<'_>,
     planned: &State,
-    op: Op,
+    stop: &Stop,
 ) -> Waited {
+    let Written {
+        app_id,
+        connector: written,
+        op,
+        wrote_config,
+    } = written;
     let allowed = limit(planned, op);
     let backoff = Backoff::from_env().unwrap_or_else(|why| {
         tracing::warn!("{why}; using the default pauses between reads");
@@ -132,7 +166,7 @@ pub async fn wait(
     });
     let secret = planned.client_secret.as_ref_option().map(Secret::new);
     let secrets: Vec<&Secret> = secret.iter().collect();
-    let (id, app_id) = (written.id.as_str(), written.app_id.as_str());
+    let id = written.id.as_str();
     let timeout_attr = format!("timeouts {{ {} = \"…\" }}", op.name());
     let kept = match op {
         Op::Create => format!("The connector `{id}` is recorded in the state, so no second one is made; Terraform marks it tainted because its create reported an error, so the next `terraform apply` replaces it (deletes it, then creates one with the current configuration). To keep this connector instead, run `terraform untaint <address>` first: the next apply then updates it in place and waits again."),
@@ -142,10 +176,15 @@ pub async fn wait(
         sync_status: status,
         failed: true,
     };
-    match client
-        .sync_and_wait(written, allowed, backoff, &secrets)
-        .await
-    {
+    let asked = WaitFor {
+        app_id,
+        written,
+        limit: allowed,
+        backoff,
+        secrets: &secrets,
+        wrote_config,
+    };
+    match client.sync_and_wait(asked, stop).await {
         SyncWait::Done(c) => Waited {
             sync_status: Some(status_of(&c).to_owned()),
             failed: false,
@@ -191,6 +230,22 @@ pub async fn wait(
                 diags,
                 "Timed Out Waiting for Coupa Integration Sync",
                 format!("No sync of connector `{id}` (app `{app_id}`) requested by this {} ended within {} (waited {}s); {seen}. A first sync of a large Coupa tenant can take longer: allow more time with `{timeout_attr}` (for example `1h`), or check the integration's page in ConductorOne. {kept}", op.name(), human(allowed), waited.as_secs()),
+            );
+            failed(last.map(|c| status_of(&c).to_owned()))
+        }
+        SyncWait::Interrupted { waited, last } => {
+            let seen = match last.as_ref().map(status_of) {
+                Some(s) if !s.is_empty() => format!("the last sync status seen was `{s}`"),
+                _ => "no sync status was seen yet".to_owned(),
+            };
+            let done = match op {
+                Op::Create => "was created",
+                Op::Update => "was updated with the new configuration",
+            };
+            diag::root_error(
+                diags,
+                "Interrupted While Waiting for Coupa Integration Sync",
+                format!("A stop was requested (Ctrl-C, or a cancelled job) after {}s of waiting for ConductorOne's sync of connector `{id}` (app `{app_id}`). The connector {done} in ConductorOne; {seen}. {kept}", waited.as_secs()),
             );
             failed(last.map(|c| status_of(&c).to_owned()))
         }

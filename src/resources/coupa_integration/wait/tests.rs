@@ -77,3 +77,13 @@ fn old_states_without_the_new_fields_decode() {
             .unwrap();
     assert!(p.sync_failed.is_null());
 }
+
+#[test]
+fn an_unknown_wait_for_sync_may_wait() {
+    let mut s = State::default();
+    assert!(!may_want(&s));
+    s.wait_for_sync = Value::Unknown;
+    assert!(may_want(&s) && !wanted(&s));
+    s.wait_for_sync = Value::Value(true);
+    assert!(may_want(&s) && wanted(&s));
+}
