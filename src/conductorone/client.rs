@@ -19,6 +19,8 @@ use crate::secret::Secret;
 #[derive(Clone)]
 pub struct ConductorOne {
     inner: Arc<Inner>,
+    /// Calls go out even after a stop (see [`ConductorOne::finishing`]).
+    finishing: bool,
 }
 
 struct Inner {
@@ -38,6 +40,7 @@ impl ConductorOne {
                 base_url,
                 tokens,
             }),
+            finishing: false,
         }
     }
 
@@ -72,15 +75,34 @@ impl ConductorOne {
         sent: &[&Secret],
         usable: Option<fn(&[u8]) -> bool>,
     ) -> Result<Response, ApiError> {
+        self.call_keeping_answer(method, url, body, replay, sent, usable)
+            .await
+            .map_err(|(e, _)| e)
+    }
+
+    /// [`ConductorOne::call`], with a non-2xx answer returned beside its error, for a caller
+    /// that reads its headers (the `Retry-After` of a 503 to a create).
+    pub(crate) async fn call_keeping_answer(
+        &self,
+        method: Method,
+        url: Url,
+        body: Body,
+        replay: Replay,
+        sent: &[&Secret],
+        usable: Option<fn(&[u8]) -> bool>,
+    ) -> Result<Response, (ApiError, Option<Response>)> {
         let tokens = &self.inner.tokens;
         let mut renewed = false;
         loop {
-            let token = tokens.token().await?;
+            let token = tokens.token().await.map_err(|e| (e.into(), None))?;
             let mut bearer =
                 HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    ApiError::Invalid(
-                        "the access token contains characters that cannot go in an HTTP header"
-                            .into(),
+                    (
+                        ApiError::Invalid(
+                            "the access token contains characters that cannot go in an HTTP header"
+                                .into(),
+                        ),
+                        None,
                     )
                 })?;
             bearer.set_sensitive(true);
@@ -90,7 +112,13 @@ impl ConductorOne {
                 .body(body.clone())
                 .replay(replay);
             request.check = usable;
-            let resp = self.inner.http.send(&request).await?;
+            request.despite_stop = self.finishing;
+            let resp = self
+                .inner
+                .http
+                .send(&request)
+                .await
+                .map_err(|e| (e.into(), None))?;
             // A 401 means the request was not processed, so even a create may go again.
             if resp.status == 401 && !renewed && tokens.can_renew() {
                 tracing::debug!(
@@ -107,7 +135,17 @@ impl ConductorOne {
             // An error may echo the request, its bearer token included.
             let mut scrubbed = sent.to_vec();
             scrubbed.push(&token);
-            return Err(ApiError::from_status(&resp, &url, &scrubbed));
+            return Err((ApiError::from_status(&resp, &url, &scrubbed), Some(resp)));
+        }
+    }
+
+    /// This client for the calls that finish an operation which already reached ConductorOne
+    /// (the lookup after a create whose answer was lost): they are sent even after a stop, so
+    /// that what was made still reaches the state (see [`crate::http`]).
+    pub(crate) fn finishing(&self) -> ConductorOne {
+        ConductorOne {
+            inner: self.inner.clone(),
+            finishing: true,
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct ApiReply {
     pub note: String,
     /// Extra top-level log fields (the Coupa token endpoint adds `client_id`, `auth_style`, `scope`).
     pub extra: Vec<(String, Value)>,
+    /// How long to hold the answer back after the request was carried out and logged.
+    pub hold: Duration,
 }
 
 impl ApiReply {
@@ -42,7 +44,14 @@ impl ApiReply {
             response,
             note: String::new(),
             extra: Vec::new(),
+            hold: Duration::ZERO,
         }
+    }
+
+    /// Answer `hold` after the request was carried out and logged (a slow server that acted).
+    pub fn hold(mut self, hold: Duration) -> Self {
+        self.hold = hold;
+        self
     }
 
     pub fn note(mut self, note: impl Into<String>) -> Self {
@@ -312,7 +321,19 @@ impl Control {
             request_id: request_id.clone(),
         };
         let outcome = match fault {
-            None => self.finish(&mut entry, handler(req, ctx).await, &request_id),
+            None => {
+                let r = handler(req, ctx).await;
+                let hold = r.hold;
+                let out = self.finish(&mut entry, r, &request_id);
+                if !hold.is_zero() {
+                    // Logged first: the client may hang up during the hold, dropping this task.
+                    entry.note = join_notes(&entry.note, &format!("held {}ms", hold.as_millis()));
+                    self.log.lock().unwrap().push(entry);
+                    tokio::time::sleep(hold).await;
+                    return out;
+                }
+                out
+            }
             Some(f) if f.kind == FaultKind::Slow => {
                 let r = handler(req, ctx).await;
                 if f.after_handler {
@@ -321,6 +342,7 @@ impl Control {
                         mut response,
                         note,
                         extra,
+                        ..
                     } = r;
                     entry.status = response.status().as_u16();
                     entry.note =
