@@ -20,6 +20,7 @@
 mod concurrency;
 mod creates;
 mod exfiltration;
+mod interrupts;
 
 use testkit::{terraform, Rig};
 

@@ -191,6 +191,10 @@ pub struct Fault {
     form: Option<serde_json::Map<String, Value>>,
     #[serde(default = "one")]
     count: u32,
+    /// Let this many matching requests through untouched first (say the check before a create,
+    /// so that the fault meets the lookup after it).
+    #[serde(default)]
+    skip: u32,
     #[serde(default)]
     status: Option<u16>,
     /// Seconds (`"2"` or `2`) or an HTTP-date, sent verbatim as `Retry-After`.
@@ -240,7 +244,7 @@ impl Fault {
 
     fn describe(&self) -> Value {
         json!({"method": self.method, "path_prefix": self.path_prefix, "form": self.form,
-               "count": self.count,
+               "count": self.count, "skip": self.skip,
                "status": self.status, "kind": format!("{:?}", self.kind).to_lowercase(),
                "after_handler": self.after_handler, "delay_ms": self.delay_ms})
     }
@@ -300,6 +304,11 @@ impl Control {
         let fault = {
             let mut faults = self.faults.lock().unwrap();
             let found = faults.iter().position(|f| f.matches(&req));
+            let found = found.filter(|&i| {
+                let skipped = faults[i].skip > 0;
+                faults[i].skip = faults[i].skip.saturating_sub(1);
+                !skipped
+            });
             found.map(|i| {
                 faults[i].count -= 1;
                 let f = faults[i].clone();
