@@ -2,8 +2,9 @@
 //! API call goes through [`ConductorOne::call`], which adds the bearer token and, when the API
 //! answers 401 (a token revoked or expired early), renews the token and tries exactly once more.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Method;
@@ -27,6 +28,8 @@ struct Inner {
     http: HttpClient,
     base_url: Url,
     tokens: TokenSource,
+    /// One lock per integration being created (see [`ConductorOne::create_lock`]).
+    creating: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ConductorOne {
@@ -39,6 +42,7 @@ impl ConductorOne {
                 http,
                 base_url,
                 tokens,
+                creating: Mutex::default(),
             }),
             finishing: false,
         }
@@ -137,6 +141,18 @@ impl ConductorOne {
             scrubbed.push(&token);
             return Err((ApiError::from_status(&resp, &url, &scrubbed), Some(resp)));
         }
+    }
+
+    /// The lock that creates of the integration `key` take in turn, so that two creates of the
+    /// same integration in one plugin process (two resource blocks for one Coupa client) cannot
+    /// both find no connector and both make one: the second finds the first's.
+    pub(crate) fn create_lock(&self, key: String) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .inner
+            .creating
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        locks.entry(key).or_default().clone()
     }
 
     /// This client for the calls that finish an operation which already reached ConductorOne

@@ -11,7 +11,9 @@
 //! catalog passes the caller's `same` test (for Coupa: the same domain and client ID), sends
 //! nothing and returns [`CreateError::Exists`] naming it, for the caller to point at `terraform
 //! import`. A listing that fails sends nothing either ([`CreateError::CheckFailed`]); one that
-//! stops at its page cap with pages left is logged and the create goes ahead.
+//! stops at its page cap with pages left is logged and the create goes ahead. Creates of the
+//! same integration in one plugin process take turns ([`ConductorOne::create_lock`]), so two
+//! resource blocks for one Coupa client make one connector and an error, not two connectors.
 //!
 //! ## A create whose answer is lost
 //!
@@ -165,6 +167,9 @@ impl ConductorOne {
         new: &NewConnector,
         same: &(dyn Fn(&Connector) -> bool + Send + Sync),
     ) -> Result<Created, CreateError> {
+        // The check and the create of one integration, one at a time in this process.
+        let lock = self.create_lock(integration_key(app_id, new));
+        let _turn = lock.lock().await;
         let existing = self.list(app_id).await.map_err(CreateError::CheckFailed)?;
         let twins: Vec<Connector> = existing
             .connectors
@@ -286,6 +291,18 @@ impl ConductorOne {
             }
         }
     }
+}
+
+/// What tells one integration from another in [`ConductorOne::create_lock`]: the app, the
+/// catalog and the plain config values (secrets left out, never kept in memory longer).
+fn integration_key(app_id: &str, new: &NewConnector) -> String {
+    let mut key = format!("{app_id}\n{}", new.catalog_id);
+    for (k, v) in &new.config {
+        if let ConfigValue::Plain(v) = v {
+            key.push_str(&format!("\n{k}={}", v.trim().to_ascii_lowercase()));
+        }
+    }
+    key
 }
 
 /// The `Retry-After` of an error answer, if it has a usable one.

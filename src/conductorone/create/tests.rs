@@ -118,6 +118,11 @@ fn only_ambiguous_failures_are_looked_up() {
     });
     assert!(may_have_acted(&timeout) && still_working(&timeout));
     assert!(still_working(&status(504)) && !still_working(&status(500)));
+    // Not sent because of a stop: nothing to look for.
+    assert!(!may_have_acted(&http(HttpError::Interrupted {
+        host: host(),
+        after: None
+    })));
 }
 
 // On the wire, against the stand-in
@@ -250,6 +255,42 @@ mod on_the_wire {
         .await
         .unwrap();
         assert_eq!(standin.live_connectors(&app).await.len(), 3);
+    }
+
+    /// Two creates of one integration at once (two resource blocks for one Coupa client): one
+    /// connector, and the other create names it.
+    #[tokio::test]
+    async fn two_creates_of_one_integration_at_once_make_one_connector() {
+        let standin = Standin::start();
+        let stop = Stop::default();
+        let c1 = client(&standin, Duration::from_secs(5), &stop);
+        let app = standin.c1("app_id");
+        // Slow creates: without the lock both checks would find nothing.
+        standin.c1_connector_knobs(json!({"create_ms": 300})).await;
+        let one = || {
+            let (c1, app) = (c1.clone(), app.clone());
+            tokio::spawn(async move {
+                c1.create_or_recover(
+                    &app,
+                    &coupa("a.coupahost.com"),
+                    &same_domain("a.coupahost.com"),
+                )
+                .await
+            })
+        };
+        let (a, b) = (one(), one());
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        let live = standin.live_connectors(&app).await;
+        assert_eq!(live.len(), 1);
+        let (made, refused) = match (a, b) {
+            (Ok(m), Err(r)) | (Err(r), Ok(m)) => (m, r),
+            other => panic!("expected one connector and one refusal, got {other:?}"),
+        };
+        assert_eq!(live[0]["id"], made.connector().id.as_str());
+        assert!(
+            matches!(&refused, CreateError::Exists(t) if t.len() == 1 && t[0].id == made.connector().id),
+            "{refused:?}"
+        );
     }
 
     #[tokio::test]
