@@ -141,6 +141,12 @@ impl Resource for CoupaIntegration {
                     );
                 }
                 let connector = created.connector();
+                if self.shared.stop().is_requested() {
+                    tracing::info!(
+                        app_id = %app_id, id = %connector.id,
+                        "interrupted during a create that ConductorOne carried out: the connector goes to Terraform for the state"
+                    );
+                }
                 let mut state = convert::applied_state(planned, connector);
                 let mut private = stored_private(connector);
                 if wait::wanted(&state) {
