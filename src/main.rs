@@ -12,6 +12,11 @@
 //! starts, retries and waits end, what already reached ConductorOne is finished and returned),
 //! and Terraform alone decides when the process ends (its StopProvider call, then closing the
 //! plugin; on a second Ctrl-C it exits at once).
+//!
+//! A stop sent to Terraform alone (`kill -INT <terraform's pid>`, not the group) reaches the
+//! plugin only as Terraform's StopProvider call, which tf-provider 0.2.2 turns into a graceful
+//! shutdown of the server and hands to no resource: operations in flight then run to their end
+//! (a `wait_for_sync` wait to its timeout) before the plugin exits.
 
 // Start-up failures end the process with a message and status 1, never a panic (the library
 // denies the same lints; see src/lib.rs).
