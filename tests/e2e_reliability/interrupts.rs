@@ -156,8 +156,8 @@ async fn interrupt_a_wait(signal: Signal, case: &str) {
     let mut tf = rig.wd.spawn_in_group(&apply_args());
     let create = until_logged(&rig, "the create", is_create).await;
     let seq = create["seq"].as_u64().unwrap_or(0);
-    // The create was answered and the wait has begun: a sync asked for, or a read of the
-    // connector, after it.
+    // The create was answered and the wait has begun: a sync asked for (`force_sync`, sent at
+    // once), or a read of the connector, after it.
     until_logged(&rig, "a request of the wait", |r| {
         r["seq"].as_u64().unwrap_or(0) > seq
             && r["path"]
