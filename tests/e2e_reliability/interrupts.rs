@@ -93,7 +93,10 @@ fn publish_interrupt(case: &str, ended: &Ended) {
 
 #[tokio::test]
 async fn sigint_during_a_slow_create_records_the_connector() {
-    let Some(rig) = rig(false) else { return };
+    let Some(mut rig) = rig(false) else { return };
+    // The plugin's own log lines on stderr: searched for secrets like the rest, and read for
+    // what it says at INFO.
+    rig.wd.set_env("TF_LOG_PROVIDER", "INFO");
     let app = rig.app();
     rig.write(&format!(
         "{COUPA_VARIABLES}{}",
@@ -111,6 +114,16 @@ async fn sigint_during_a_slow_create_records_the_connector() {
         .assert_absent(&ended.run.all(), "the interrupted apply");
     assert_graceful(&ended, "SIGINT during a create");
     publish_interrupt("sigint-create", &ended);
+    for said in [
+        "interrupted: no new request starts",
+        "interrupted during a create that ConductorOne carried out",
+    ] {
+        assert!(
+            ended.run.stderr.contains(said),
+            "the plugin's INFO log lacks {said:?}:\n{}",
+            ended.run.stderr
+        );
+    }
     let live = rig.live_ids(&app).await;
     assert_eq!(live.len(), 1, "{live:?}");
     assert_eq!(
