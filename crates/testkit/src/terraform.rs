@@ -35,6 +35,23 @@ pub struct Terraform {
 }
 
 impl Terraform {
+    /// The CLI's version, `(major, minor, patch)`, from `terraform version -json`.
+    pub fn version(&self) -> (u64, u64, u64) {
+        let out = Command::new(&self.bin)
+            .args(["version", "-json"])
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .expect("run terraform version");
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("`terraform version -json` is JSON");
+        let text = v["terraform_version"].as_str().unwrap_or("0.0.0");
+        let mut parts = text
+            .split(['.', '-'])
+            .map(|p| p.parse::<u64>().unwrap_or(0));
+        let mut next = || parts.next().unwrap_or(0);
+        (next(), next(), next())
+    }
+
     /// The Terraform binary from `TERRAFORM_BIN`, or `None` (the test then skips) unless
     /// `REQUIRE_TERRAFORM` is set, as `make test` does, in which case a missing binary fails.
     /// Use the [`terraform!`](crate::terraform!) macro, which passes `provider_bin`.
