@@ -5,6 +5,7 @@ use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
 use crate::coupa::{CoupaDomain, CoupaError, TokenError};
+use crate::http::HttpError;
 use crate::tf::diag;
 use crate::tf::value::{string, Known};
 
@@ -54,6 +55,11 @@ pub struct Blame {
 /// Report a failed Coupa token request as an error on the attribute that must change. The
 /// client's error texts already say what to do; the summary says what failed.
 pub fn report_token_error(diags: &mut Diagnostics, blame: &Blame, host: &str, e: &TokenError) {
+    if let TokenError::Unreachable(h) = e {
+        if matches!(h.as_ref(), HttpError::Interrupted { .. }) {
+            return report_interrupted(diags, host, e);
+        }
+    }
     let (attr, summary, hint) = match e {
         TokenError::InvalidClient { .. } => (
             blame.secret,
@@ -93,6 +99,9 @@ pub fn report_list_error(
 ) {
     match e {
         CoupaError::Token(t) => report_token_error(diags, blame, host, t),
+        CoupaError::Unreachable(HttpError::Interrupted { .. }) => {
+            report_interrupted(diags, host, e)
+        }
         CoupaError::MissingScope { .. } | CoupaError::Unauthorized { .. } => diag::attr_error(
             diags,
             blame.scopes,
@@ -111,4 +120,13 @@ pub fn report_list_error(
             format!("Coupa at {host}: {e}. Run the command again; if it keeps failing, check Coupa's status."),
         ),
     }
+}
+
+/// A Coupa request not sent because Terraform was interrupted: no attribute is to blame.
+fn report_interrupted(diags: &mut Diagnostics, host: &str, e: &dyn std::fmt::Display) {
+    diag::root_error(
+        diags,
+        "Interrupted",
+        format!("Coupa at {host}: {e}. Run the command again when you are ready."),
+    );
 }

@@ -23,7 +23,8 @@
 //! - [`coupa`]: domain rules, OAuth2 client credentials, paged listing of user groups, roles and
 //!   users (with their license flags) under Coupa's rate limit.
 //! - [`conductorone`]: credentials (client ID, Ed25519 key, OIDC), server URL derivation, one
-//!   access token per client, the connector endpoints, and the bounded wait for a connector's
+//!   access token per client, the connector endpoints, creates exactly once (`create`: no
+//!   second connector for a Coupa client, a lost answer adopted), and the bounded wait for a connector's
 //!   sync (`conductorone::sync`).
 //! - [`token_cache`]: the one token cache under both clients: single flight, renew margin, a
 //!   valid token kept when its renewal fails, and the invalidation behind 401 → renew once.

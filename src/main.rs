@@ -1,11 +1,28 @@
-//! The plugin binary: logging on stderr, then the protocol-6 server. Terraform starts this
-//! process several times per command, so nothing here may be slow: clients, TLS roots and regexes
-//! are built later, on first use.
+//! The plugin binary: logging on stderr, interrupts turned into a stop request, then the
+//! protocol-6 server. Terraform starts this process several times per command, so nothing here
+//! may be slow: clients, TLS roots and regexes are built later, on first use.
+//!
+//! ## Interrupts
+//!
+//! Ctrl-C in a terminal and a CI runner cancelling a job signal Terraform's whole process group,
+//! this plugin included (tf-provider.md §5.1). Dying there would lose what an operation in
+//! flight had just created: Terraform would report "Plugin did not respond" and record nothing.
+//! So, as HashiCorp's go-plugin does for Go providers ("eat the interrupts"), the plugin
+//! survives SIGINT and SIGTERM: the first one requests the provider's [`Stop`] (no new request
+//! starts, retries and waits end, what already reached ConductorOne is finished and returned),
+//! and Terraform alone decides when the process ends (its StopProvider call, then closing the
+//! plugin; on a second Ctrl-C it exits at once).
+//!
+//! A stop sent to Terraform alone (`kill -INT <terraform's pid>`, not the group) reaches the
+//! plugin only as Terraform's StopProvider call, which tf-provider 0.2.2 turns into a graceful
+//! shutdown of the server and hands to no resource: operations in flight then run to their end
+//! (a `wait_for_sync` wait to its timeout) before the plugin exits.
 
 // Start-up failures end the process with a message and status 1, never a panic (the library
 // denies the same lints; see src/lib.rs).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use tfp_conductorone::stop::Stop;
 use tfp_conductorone::{logging, provider::ConductorOneProvider};
 
 fn main() {
@@ -25,13 +42,53 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let result = runtime.block_on(tf_provider::serve(
-        "conductorone",
-        ConductorOneProvider::new(),
-    ));
+    let stop = Stop::default();
+    let result = runtime.block_on(async {
+        // Installed before the handshake, so no interrupt can find the default (fatal) handler.
+        if let Err(e) = eat_interrupts(stop.clone()) {
+            tracing::warn!(error = %e, "cannot handle SIGINT/SIGTERM; an interrupt will end the plugin at once");
+        }
+        tf_provider::serve("conductorone", ConductorOneProvider::new().with_stop(stop)).await
+    });
     if let Err(e) = result {
         tracing::error!(error = %e, "plugin server stopped with an error");
         logging::flush();
         std::process::exit(1);
     }
+}
+
+/// Catch SIGINT and SIGTERM for the life of the process: the first requests `stop`, later ones
+/// are only logged (see the module documentation).
+#[cfg(unix)]
+fn eat_interrupts(stop: Stop) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::spawn(async move {
+        loop {
+            let name = tokio::select! {
+                Some(()) = interrupt.recv() => "SIGINT",
+                Some(()) = terminate.recv() => "SIGTERM",
+                else => break,
+            };
+            if stop.is_requested() {
+                tracing::info!(
+                    signal = name,
+                    "another interrupt: still finishing what already reached ConductorOne; Terraform decides when the plugin ends"
+                );
+            } else {
+                tracing::info!(
+                    signal = name,
+                    "interrupted: no new request starts; what already reached ConductorOne is finished and returned to Terraform"
+                );
+                stop.request();
+            }
+        }
+    });
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn eat_interrupts(_stop: Stop) -> std::io::Result<()> {
+    Ok(())
 }

@@ -22,6 +22,7 @@ use crate::data_sources::{
 };
 use crate::http::{user_agent, HttpClient, HttpConfig};
 use crate::resources::coupa_integration::CoupaIntegration;
+use crate::stop::Stop;
 use crate::tf::{diag, schema as s};
 use settings::{ProviderConfig, SettingError};
 
@@ -44,6 +45,14 @@ impl ConductorOneProvider {
             shared: Shared::default(),
             http,
         }
+    }
+
+    /// This provider, its operations answering to `stop` (the plugin binary requests it on the
+    /// first SIGINT or SIGTERM; see [`crate::stop`]). Call before Terraform asks for the
+    /// resources and data sources, which share the handle.
+    pub fn with_stop(mut self, stop: Stop) -> Self {
+        self.shared = Shared::with_stop(stop);
+        self
     }
 
     pub fn shared(&self) -> &Shared {
@@ -135,7 +144,7 @@ impl Provider for ConductorOneProvider {
             }
         };
         let http = match HttpClient::new(http_config) {
-            Ok(h) => h,
+            Ok(h) => h.with_stop(self.shared.stop().clone()),
             Err(e) => {
                 diag::root_error(diags, "Cannot Start HTTP Client", e.to_string());
                 return None;

@@ -136,18 +136,39 @@ async fn import_and_create_recovery_name_the_page() {
     rig.standin.clear_faults().await;
     other.import(ADDR, &import_id).assert_ok("import");
 
-    // Create recovery: the create's answer is lost, and the lookup meets the page.
+    // The check for an existing connector before a create meets the page: nothing is created.
     let third = rig.another_workdir();
     third.write_main(&integration(&app, "gamma.coupahost.com"));
+    rig.standin
+        .c1_fault(page_404("GET", &format!("/api/v1/apps/{app}/connectors")))
+        .await;
+    rig.standin.clear_logs().await;
+    let apply = third.apply();
+    rig.needles.assert_absent(&apply.all(), "apply");
+    assert_names_the_page(
+        &apply,
+        "Unable to Create Coupa Integration",
+        &host,
+        &format!("/api/v1/apps/{app}/connectors"),
+    );
+    apply.assert_says(&["Nothing was sent to create it"]);
+    assert!(
+        rig.c1_requests_to("/connectors/create").await.is_empty(),
+        "no create was sent"
+    );
+    rig.standin.clear_faults().await;
+
+    // Create recovery: the create's answer is lost, and the lookup after it (the second
+    // listing; the check before the create is let through) meets the page.
     rig.standin
         .c1_fault(
             json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
                          "kind": "reset", "after_handler": true}),
         )
         .await;
-    rig.standin
-        .c1_fault(page_404("GET", &format!("/api/v1/apps/{app}/connectors")))
-        .await;
+    let mut after_the_check = page_404("GET", &format!("/api/v1/apps/{app}/connectors"));
+    after_the_check["skip"] = json!(1);
+    rig.standin.c1_fault(after_the_check).await;
     let apply = third.apply();
     rig.needles.assert_absent(&apply.all(), "apply");
     apply.assert_failed("create").assert_says(&[

@@ -86,14 +86,15 @@ async fn without_wait_for_sync_nothing_changes_and_turning_it_on_sends_nothing()
     rig.apply_and_converge();
     let calls = connector_calls(&rig).await;
     let id = rig.state_id(ADDR).expect("created");
-    // The create, then the reads of the plan that follows: no force_sync, no read in between.
+    // The check for an existing connector (the list), the create, then the reads of the plan
+    // that follows: no force_sync, no read in between.
     assert_eq!(
-        calls.first().map(String::as_str),
-        Some("POST /create"),
+        calls.get(..2),
+        Some(&["GET ".to_owned(), "POST /create".to_owned()][..]),
         "{calls:?}"
     );
     assert!(
-        calls.iter().skip(1).all(|c| c == &format!("GET /{id}")),
+        calls.iter().skip(2).all(|c| c == &format!("GET /{id}")),
         "{calls:?}"
     );
     assert!(rig.c1_requests_to("force_sync").await.is_empty());

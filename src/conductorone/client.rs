@@ -2,8 +2,9 @@
 //! API call goes through [`ConductorOne::call`], which adds the bearer token and, when the API
 //! answers 401 (a token revoked or expired early), renews the token and tries exactly once more.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Method;
@@ -19,12 +20,16 @@ use crate::secret::Secret;
 #[derive(Clone)]
 pub struct ConductorOne {
     inner: Arc<Inner>,
+    /// Calls go out even after a stop (see [`ConductorOne::finishing`]).
+    finishing: bool,
 }
 
 struct Inner {
     http: HttpClient,
     base_url: Url,
     tokens: TokenSource,
+    /// One lock per integration being created (see [`ConductorOne::create_lock`]).
+    creating: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ConductorOne {
@@ -37,7 +42,9 @@ impl ConductorOne {
                 http,
                 base_url,
                 tokens,
+                creating: Mutex::default(),
             }),
+            finishing: false,
         }
     }
 
@@ -72,15 +79,34 @@ impl ConductorOne {
         sent: &[&Secret],
         usable: Option<fn(&[u8]) -> bool>,
     ) -> Result<Response, ApiError> {
+        self.call_keeping_answer(method, url, body, replay, sent, usable)
+            .await
+            .map_err(|(e, _)| e)
+    }
+
+    /// [`ConductorOne::call`], with a non-2xx answer returned beside its error, for a caller
+    /// that reads its headers (the `Retry-After` of a 503 to a create).
+    pub(crate) async fn call_keeping_answer(
+        &self,
+        method: Method,
+        url: Url,
+        body: Body,
+        replay: Replay,
+        sent: &[&Secret],
+        usable: Option<fn(&[u8]) -> bool>,
+    ) -> Result<Response, (ApiError, Option<Response>)> {
         let tokens = &self.inner.tokens;
         let mut renewed = false;
         loop {
-            let token = tokens.token().await?;
+            let token = tokens.token().await.map_err(|e| (e.into(), None))?;
             let mut bearer =
                 HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    ApiError::Invalid(
-                        "the access token contains characters that cannot go in an HTTP header"
-                            .into(),
+                    (
+                        ApiError::Invalid(
+                            "the access token contains characters that cannot go in an HTTP header"
+                                .into(),
+                        ),
+                        None,
                     )
                 })?;
             bearer.set_sensitive(true);
@@ -90,7 +116,13 @@ impl ConductorOne {
                 .body(body.clone())
                 .replay(replay);
             request.check = usable;
-            let resp = self.inner.http.send(&request).await?;
+            request.despite_stop = self.finishing;
+            let resp = self
+                .inner
+                .http
+                .send(&request)
+                .await
+                .map_err(|e| (e.into(), None))?;
             // A 401 means the request was not processed, so even a create may go again.
             if resp.status == 401 && !renewed && tokens.can_renew() {
                 tracing::debug!(
@@ -107,7 +139,29 @@ impl ConductorOne {
             // An error may echo the request, its bearer token included.
             let mut scrubbed = sent.to_vec();
             scrubbed.push(&token);
-            return Err(ApiError::from_status(&resp, &url, &scrubbed));
+            return Err((ApiError::from_status(&resp, &url, &scrubbed), Some(resp)));
+        }
+    }
+
+    /// The lock that creates of the integration `key` take in turn, so that two creates of the
+    /// same integration in one plugin process (two resource blocks for one Coupa client) cannot
+    /// both find no connector and both make one: the second finds the first's.
+    pub(crate) fn create_lock(&self, key: String) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .inner
+            .creating
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        locks.entry(key).or_default().clone()
+    }
+
+    /// This client for the calls that finish an operation which already reached ConductorOne
+    /// (the lookup after a create whose answer was lost): they are sent even after a stop, so
+    /// that what was made still reaches the state (see [`crate::http`]).
+    pub(crate) fn finishing(&self) -> ConductorOne {
+        ConductorOne {
+            inner: self.inner.clone(),
+            finishing: true,
         }
     }
 }

@@ -15,12 +15,16 @@
 //!   [`crate::token_cache`].
 //! - [`model`]: connector objects and their JSON.
 //! - [`client`]: [`ConductorOne`]; every call with its token, and 401 → renew once.
-//! - [`endpoints`]: the connector operations (methods of [`ConductorOne`]), including the
-//!   recovery of a create whose answer was lost.
+//! - [`endpoints`]: the connector operations (methods of [`ConductorOne`]): get, list, update,
+//!   delete.
+//! - [`create`]: the create, exactly once: not when the app has a connector of the same
+//!   integration already, the connector of a lost answer adopted, a create proven not carried
+//!   out sent again.
 //! - [`sync`]: `force_sync`, and the bounded wait with backoff for the sync it queues.
 
 pub mod catalog;
 pub mod client;
+pub mod create;
 pub mod credentials;
 pub mod endpoints;
 pub mod error;
@@ -33,8 +37,9 @@ pub mod token;
 mod proptests;
 
 pub use client::ConductorOne;
+pub use create::{CreateError, Created, Lookup};
 pub use credentials::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
-pub use endpoints::{ConnectorList, CreateError, Created, Gone, Lookup, Read, UpdateError};
+pub use endpoints::{ConnectorList, Gone, Read, UpdateError};
 pub use error::{ApiError, TokenError};
 pub use model::{
     unix_seconds, ConfigValue, ConfigValues, Connector, ConnectorStatus, ConnectorUpdate,

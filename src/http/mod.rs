@@ -12,6 +12,12 @@
 //!   shape or an HTML page from a proxy, or a body over the size limit) is asked for once more
 //!   when the request is safe to replay: an intermediary's hiccup is cured by a second attempt, a
 //!   server that means it is reported at once rather than after the whole retry budget;
+//! - after a stop ([`crate::stop`]: Ctrl-C, SIGTERM, a cancelled CI job) no request starts and
+//!   no retry is waited for: both end at once with [`HttpError::Interrupted`]; an attempt already
+//!   under way is never abandoned half-sent, it runs to its answer or its timeout, so that an
+//!   operation that reached the server returns what it did. A request marked
+//!   [`Request::despite_stop`] (the lookup that finishes a create whose answer was lost) is the
+//!   one exception;
 //! - redirects are never followed: credentials must not travel to a host nobody validated;
 //! - servers are trusted through the built-in roots and the system store, or the certificates
 //!   `SSL_CERT_FILE` / `SSL_CERT_DIR` name ([`trust`]); a certificate refused is reported with
@@ -33,6 +39,7 @@ use reqwest::Method;
 use url::Url;
 
 use crate::secret::Secret;
+use crate::stop::Stop;
 
 pub use endpoint::{is_loopback, parse_endpoint, EndpointError};
 pub use response::{human_duration, HttpError, Response};
@@ -166,6 +173,10 @@ pub struct Request {
     pub replay: Replay,
     /// What a usable 2xx body looks like (see [`Request::check_body`]).
     pub check: Option<fn(&[u8]) -> bool>,
+    /// Sent, and retried, even after a stop: only for a request that finishes an operation which
+    /// already reached the server (the lookup after a create whose answer was lost), so that its
+    /// result still reaches the state.
+    pub despite_stop: bool,
 }
 
 impl Request {
@@ -182,6 +193,7 @@ impl Request {
             body: Body::Empty,
             replay,
             check: None,
+            despite_stop: false,
         }
     }
 
@@ -238,6 +250,7 @@ fn sensitive_values(headers: &[(HeaderName, HeaderValue)]) -> Vec<Secret> {
 pub struct HttpClient {
     inner: reqwest::Client,
     config: HttpConfig,
+    stop: Stop,
 }
 
 impl HttpClient {
@@ -255,11 +268,48 @@ impl HttpClient {
         let inner = builder
             .build()
             .map_err(|e| HttpError::Setup(e.to_string()))?;
-        Ok(HttpClient { inner, config })
+        Ok(HttpClient {
+            inner,
+            config,
+            stop: Stop::default(),
+        })
+    }
+
+    /// This client, answering to `stop`: once it is requested, no request starts and no retry
+    /// is waited for (see the module documentation).
+    pub fn with_stop(mut self, stop: Stop) -> Self {
+        self.stop = stop;
+        self
     }
 
     pub fn config(&self) -> &HttpConfig {
         &self.config
+    }
+
+    /// The stop request this client answers to.
+    pub fn stop(&self) -> &Stop {
+        &self.stop
+    }
+
+    /// [`HttpError::Interrupted`] for `req`, unless it is sent despite a stop or none was
+    /// requested. `last` is the previous attempt's outcome, if there was one.
+    fn interrupted(
+        &self,
+        req: &Request,
+        last: Option<&Result<Response, HttpError>>,
+    ) -> Option<HttpError> {
+        if req.despite_stop || !self.stop.is_requested() {
+            return None;
+        }
+        tracing::info!(
+            method = %req.method, host = host_of(&req.url), path = req.url.path(),
+            retry = last.is_some(),
+            "not sending the request: Terraform was interrupted"
+        );
+        Some(HttpError::Interrupted {
+            host: host_of(&req.url),
+            after: last.map(describe),
+        })
     }
 
     /// Send `req`, retrying as the policy allows. Returns the final answer whatever its status
@@ -268,6 +318,9 @@ impl HttpClient {
         let started = Instant::now();
         let policy = &self.config.retry;
         let mut attempt = 0u32;
+        if let Some(e) = self.interrupted(req, None) {
+            return Err(e);
+        }
         loop {
             attempt = attempt.saturating_add(1);
             let outcome = self.attempt(req, attempt).await;
@@ -295,7 +348,18 @@ impl HttpClient {
                 method = %req.method, host = host_of(&req.url), path = req.url.path(),
                 attempt, wait_ms, reason = %describe(&outcome), "retrying"
             );
-            tokio::time::sleep(wait).await;
+            // A stop ends the wait: the retry it was for would not be sent anyway.
+            if !req.despite_stop {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = self.stop.requested() => {}
+                }
+            } else {
+                tokio::time::sleep(wait).await;
+            }
+            if let Some(e) = self.interrupted(req, Some(&outcome)) {
+                return Err(e);
+            }
         }
     }
 

@@ -113,6 +113,11 @@ pub enum HttpError {
     TooLarge { host: String, limit: usize },
     #[error("the HTTP client could not be built: {0}")]
     Setup(String),
+    /// A stop was requested (Ctrl-C, SIGTERM, a cancelled CI job; see [`crate::stop`]) before
+    /// this request was sent, or before it was sent again: nothing reached `host` this time.
+    /// `after` is what the previous attempt got, when there was one.
+    #[error("the request to {host} was not sent{}: Terraform was interrupted (Ctrl-C, SIGTERM or a cancelled job), and no new request starts after that", after.as_ref().map(|a| format!(" again after {a}")).unwrap_or_default())]
+    Interrupted { host: String, after: Option<String> },
 }
 
 /// A duration as people write it: `30 seconds`, `1.5 seconds`, `500 ms`.

@@ -237,3 +237,88 @@ async fn a_retry_after_that_is_no_wait_falls_back_to_the_backoff() {
         assert!(elapsed < Duration::from_secs(2), "Retry-After {value}");
     }
 }
+
+/// After a stop, no request starts: it fails at once with `Interrupted`, and the server sees
+/// nothing; a request sent despite the stop (the lookup finishing a lost create) still goes.
+#[tokio::test]
+async fn after_a_stop_no_request_starts() {
+    let standin = standin::Standin::start();
+    standin.clear_logs().await;
+    let stop = crate::stop::Stop::default();
+    let client = quick_retries(Duration::from_secs(2)).with_stop(stop.clone());
+    let url = Url::parse(&format!("{}/x", standin.coupa_url())).unwrap();
+    stop.request();
+    let out = client.send(&Request::new(Method::GET, url.clone())).await;
+    match out {
+        Err(e @ HttpError::Interrupted { after: None, .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("was not sent: Terraform was interrupted"),
+                "{text}"
+            );
+            assert!(text.contains(&host_of(&url)), "{text}");
+        }
+        other => panic!("expected Interrupted, got {other:?}"),
+    }
+    assert!(
+        standin.coupa_requests().await.is_empty(),
+        "nothing was sent"
+    );
+    let mut finishing = Request::new(Method::GET, url);
+    finishing.despite_stop = true;
+    let resp = client.send(&finishing).await.unwrap();
+    assert_eq!(resp.status, 404);
+    assert_eq!(standin.coupa_requests().await.len(), 1);
+}
+
+/// A stop during the wait before a retry ends the wait at once and sends nothing more, however
+/// long the `Retry-After`; the error says what the last attempt got.
+#[tokio::test]
+async fn a_stop_ends_the_wait_before_a_retry() {
+    let standin = standin::Standin::start();
+    let url = always_429(&standin, "30").await;
+    let stop = crate::stop::Stop::default();
+    let client = quick_retries(Duration::from_secs(120)).with_stop(stop.clone());
+    let sending = {
+        let client = client.clone();
+        tokio::spawn(async move { client.send(&Request::new(Method::GET, url)).await })
+    };
+    // Once the first 429 is logged, the client is waiting out its 30 s.
+    while standin.coupa_requests().await.is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.request();
+    let out = sending.await.unwrap();
+    match out {
+        Err(HttpError::Interrupted { after: Some(a), .. }) => assert_eq!(a, "HTTP 429"),
+        other => panic!("expected Interrupted after a 429, got {other:?}"),
+    }
+    assert_eq!(standin.coupa_requests().await.len(), 1, "no retry was sent");
+}
+
+/// An attempt under way when the stop comes is finished: its answer is returned.
+#[tokio::test]
+async fn an_attempt_under_way_is_finished() {
+    let standin = standin::Standin::start();
+    standin.clear_logs().await;
+    standin
+        .coupa_fault(
+            serde_json::json!({"path_prefix": "/x", "kind": "slow", "delay_ms": 300,
+                                        "after_handler": true}),
+        )
+        .await;
+    let stop = crate::stop::Stop::default();
+    let client = quick_retries(Duration::from_secs(2)).with_stop(stop.clone());
+    let url = Url::parse(&format!("{}/x", standin.coupa_url())).unwrap();
+    let sending = {
+        let client = client.clone();
+        tokio::spawn(async move { client.send(&Request::new(Method::GET, url)).await })
+    };
+    // The server logs the request, then holds its answer back: the attempt is under way.
+    while standin.coupa_requests().await.is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.request();
+    let resp = sending.await.unwrap().unwrap();
+    assert_eq!(resp.status, 404, "the real answer, late");
+}

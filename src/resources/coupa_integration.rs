@@ -6,6 +6,7 @@
 //! plan rules in `plan`, the wait for ConductorOne's sync (`wait_for_sync`, `timeouts`) in `wait`.
 
 mod convert;
+mod create_report;
 mod plan;
 mod state;
 mod wait;
@@ -16,7 +17,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::clients::Shared;
-use crate::conductorone::{CreateError, Created, Gone, Lookup, Read, UpdateError};
+use crate::conductorone::{Created, Gone, Read, UpdateError};
 use crate::tf::diag;
 
 pub use convert::parse_import_id;
@@ -120,10 +121,12 @@ impl Resource for CoupaIntegration {
         let request = convert::new_connector(&planned)
             .map_err(|attr| unusable(diags, attr, "create"))
             .ok()?;
-        // A create whose answer is lost is recovered, not repeated: see `create_or_recover`.
+        // Never a second connector for this Coupa client in the app, and a create whose answer
+        // is lost is recovered, not repeated: see `conductorone::create`.
+        let same = convert::same_coupa_client(&planned);
         match clients
             .conductorone
-            .create_or_recover(&app_id, &request)
+            .create_or_recover(&app_id, &request, &same)
             .await
         {
             Ok(created) => {
@@ -135,6 +138,12 @@ impl Resource for CoupaIntegration {
                     );
                 }
                 let connector = created.connector();
+                if self.shared.stop().is_requested() {
+                    tracing::info!(
+                        app_id = %app_id, id = %connector.id,
+                        "interrupted during a create that ConductorOne carried out: the connector goes to Terraform for the state"
+                    );
+                }
                 let mut state = convert::applied_state(planned, connector);
                 let mut private = stored_private(connector);
                 if wait::wanted(&state) {
@@ -155,16 +164,8 @@ impl Resource for CoupaIntegration {
                 }
                 Some((state, private))
             }
-            Err(CreateError { error, lookup }) => {
-                let import = format!("`terraform import <address> {app_id}/<connector_id>`");
-                let detail = match lookup {
-                    Lookup::NotNeeded => format!("ConductorOne did not create the connector in app `{app_id}`: {error}. Nothing was recorded in the state; fix the cause and run `terraform apply` again."),
-                    Lookup::NoneFound => format!("The create request to ConductorOne failed: {error}. App `{app_id}` has no connector that this request made, so it was not carried out: nothing was recorded in the state, and running `terraform apply` again creates it. (Should one still appear in ConductorOne, import it with {import} instead.)"),
-                    Lookup::Ambiguous(ids) => format!("The create request to ConductorOne failed: {error}. App `{app_id}` has {} connectors made just now with this Coupa domain and client ID ({}), so which one this request made cannot be told, and none was recorded in the state. Import the right one with {import} and delete the others in ConductorOne.", ids.len(), ids.join(", ")),
-                    Lookup::Incomplete { listed } => format!("The create request to ConductorOne failed: {error}. Whether it was carried out is unknown: app `{app_id}` has more connectors than a lookup reads, and none of the first {listed} is one this request made. Nothing was recorded in the state. If ConductorOne shows a Coupa connector made just now with this domain and client ID, import it with {import}; otherwise run `terraform apply` again."),
-                    Lookup::Failed(e) => format!("The create request to ConductorOne failed: {error}. Whether it was carried out is unknown: listing the connectors of app `{app_id}` failed too ({e}). Nothing was recorded in the state. If ConductorOne shows a Coupa connector made just now with this domain and client ID, import it with {import}; otherwise run `terraform apply` again."),
-                };
-                diag::root_error(diags, "Unable to Create Coupa Integration", detail);
+            Err(error) => {
+                create_report::report(diags, &app_id, &planned, error);
                 None
             }
         }

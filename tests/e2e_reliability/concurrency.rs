@@ -206,3 +206,100 @@ resource "conductorone_coupa_integration" "n" {{
     );
     publish("concurrency.txt", &report.join("\n"));
 }
+
+/// 200 integrations at `-parallelism=40`, one create in ten answered 503 first (the stand-in's
+/// `create_unavailable_every`: not carried out). Each create's lookup proves that no connector
+/// was made, so the create is sent again within the retry budget: the apply succeeds, each
+/// connector exists exactly once, the plan after is empty.
+#[tokio::test]
+async fn two_hundred_integrations_with_one_create_in_ten_answered_503_first() {
+    let Some(rig) = rig(false) else { return };
+    let standin = &rig.standin;
+    let app = standin.c1("app_id");
+    let wd = &rig.wd;
+    wd.write_main(&format!(
+        r#"{COUPA_VARIABLES}
+resource "conductorone_coupa_integration" "n" {{
+  count         = 200
+  app_id        = "{app}"
+  coupa_domain  = "tenant${{count.index}}.coupahost.com"
+  client_id     = var.coupa_client_id
+  client_secret = var.coupa_client_secret
+}}
+"#
+    ));
+    standin
+        .c1_connector_knobs(json!({"create_unavailable_every": 10}))
+        .await;
+    standin.clear_logs().await;
+    let started = Instant::now();
+    let apply = wd.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=40",
+    ]);
+    let took = started.elapsed();
+    rig.needles.assert_absent(&apply.all(), "apply");
+    apply.assert_ok("apply with 503s");
+    let creates: Vec<u64> = standin
+        .c1_requests()
+        .await
+        .iter()
+        .filter(|r| {
+            r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/connectors/create")
+        })
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    let refused = creates.iter().filter(|s| **s == 503).count();
+    assert_eq!(refused, 20, "one integration in ten answered 503 first");
+    assert_eq!(creates.len(), 220, "each of those sent once more");
+    let connectors = standin.live_connectors(&app).await;
+    let mut domains: Vec<String> = connectors
+        .iter()
+        .map(|c| {
+            c["config"]["configuration"]["coupa-domain"]["stringValue"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    domains.sort();
+    let mut want: Vec<String> = (0..200)
+        .map(|i| format!("tenant{i}.coupahost.com"))
+        .collect();
+    want.sort();
+    assert_eq!(domains, want, "each connector exactly once");
+    let mut in_state: Vec<String> = wd.state_ids().into_iter().map(|(_, id)| id).collect();
+    in_state.sort();
+    let mut live: Vec<String> = connectors
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    live.sort();
+    assert_eq!(
+        in_state, live,
+        "the state holds exactly the live connectors"
+    );
+    let plan = wd.run(&[
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-detailed-exitcode",
+        "-parallelism=40",
+    ]);
+    assert_eq!(
+        plan.code, 0,
+        "the plan after is not empty:\n{}",
+        plan.stdout
+    );
+    publish(
+        "concurrency-503.txt",
+        &format!(
+            "Concurrency with 503s (tests/e2e_reliability/): 200 integrations, -parallelism=40, one create in ten answered 503 first: apply {:.1} s, {} creates ({refused} answered 503, each sent again once the lookup proved it not carried out), 200 connectors, plan after empty",
+            took.as_secs_f64(),
+            creates.len()
+        ),
+    );
+}

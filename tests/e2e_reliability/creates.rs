@@ -184,3 +184,64 @@ async fn a_persistent_outage_fails_the_plan_within_the_budget_with_a_clear_diagn
         plan.all()
     );
 }
+
+/// A replacement in the same app with `create_before_destroy = true` meets its predecessor,
+/// which still exists with the same Coupa domain and client ID: the check refuses it, nothing
+/// changes, and the error says what to do; without `create_before_destroy` the same
+/// replacement deletes first and succeeds.
+#[tokio::test]
+async fn a_create_before_destroy_replacement_in_the_same_app_is_refused_and_changes_nothing() {
+    let Some(rig) = rig(false) else { return };
+    let standin = &rig.standin;
+    let app = standin.c1("app_id");
+    let wd = &rig.wd;
+    let body = integration("x", &app, "acme.coupahost.com");
+    let with_cbd = body.replacen(
+        "}\n",
+        "  lifecycle {\n    create_before_destroy = true\n  }\n}\n",
+        1,
+    );
+    wd.write_main(&format!("{COUPA_VARIABLES}{with_cbd}"));
+    wd.apply().assert_ok("apply");
+    let old = rig.state_id("conductorone_coupa_integration.x").unwrap();
+    standin.clear_logs().await;
+    let replace = wd.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-replace=conductorone_coupa_integration.x",
+    ]);
+    rig.needles.assert_absent(&replace.all(), "apply -replace");
+    replace
+        .assert_failed("a create_before_destroy replacement")
+        .assert_says(&[
+            "Coupa Integration Already Exists",
+            old.as_str(),
+            "create_before_destroy",
+        ]);
+    assert!(
+        rig.c1_requests_to("/connectors/create").await.is_empty(),
+        "no second connector was asked for"
+    );
+    assert_eq!(rig.live_ids(&app).await, vec![old.clone()]);
+    assert_eq!(
+        rig.state_id("conductorone_coupa_integration.x").as_deref(),
+        Some(old.as_str()),
+        "the state keeps the connector"
+    );
+    // Terraform's default order deletes first: the same replacement goes through.
+    wd.write_main(&format!("{COUPA_VARIABLES}{body}"));
+    wd.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-replace=conductorone_coupa_integration.x",
+    ])
+    .assert_ok("the replacement, destroy first");
+    let live = rig.live_ids(&app).await;
+    assert_eq!(live.len(), 1);
+    assert_ne!(live[0], old);
+    assert_empty_plan(&rig);
+}

@@ -11,15 +11,21 @@
 //!   receives nothing, while a client that follows redirects does reach it); credentials only go
 //!   where they belong; a foreign `coupa_domain` and plain `http` to a remote host are refused
 //!   before any request.
-//! - Concurrency: 50 integrations and both data sources, `-parallelism=10`, 30 ms of latency.
+//! - Concurrency: 50 integrations and both data sources, `-parallelism=10`, 30 ms of latency;
+//!   200 integrations at `-parallelism=40` with one create in ten answered 503 first.
+//! - Interrupts: SIGINT, SIGTERM and SIGKILL to Terraform's process group during a slow create
+//!   and during a `wait_for_sync` wait: the connector is recorded or, after `kill -9`, named for
+//!   import by the next apply; never a second one.
 //!
+//! Each runs with whichever Terraform `TERRAFORM_BIN` names (1.0.3 and 1.11.4 both pass).
 //! Figures go to stderr past the test harness's capture, and to `target/reliability/`.
 //!
-//! One module per concern: [`creates`], [`exfiltration`], [`concurrency`].
+//! One module per concern: [`creates`], [`exfiltration`], [`concurrency`], [`interrupts`].
 
 mod concurrency;
 mod creates;
 mod exfiltration;
+mod interrupts;
 
 use testkit::{terraform, Rig};
 

@@ -168,7 +168,7 @@ pub async fn run_cell(op: Op, fault: Fault, mode: Mode) -> CellResult {
     let left = cell.pending().await;
     let hits = u64::from(count) - left;
     let retried_through = mode == Mode::Persistent
-        || matches!(op, Op::CreateRefused | Op::CreateLost) && fault.status() != Some(429)
+        || op == Op::CreateLost && fault.status() != Some(429)
         || left == 0;
     result.verdict = if hits == 0 || !retried_through {
         Err(format!("the fault was met {hits} times, {left} left"))

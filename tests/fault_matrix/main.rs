@@ -16,8 +16,10 @@
 //!   once the fault is gone) converges to exactly one connector in the state.
 //!
 //! Creates run in two rows: a fault *before* the stand-in's handler (the request was not carried
-//! out) and *after* it (the connector was made, then its answer was lost), which is what the
-//! create recovery of `ConductorOne::create_or_recover` is for.
+//! out: once the lookup after it proves that no connector was made, the create is sent again
+//! within the retry policy) and *after* it (the connector was made, then its answer was lost:
+//! the lookup adopts it), which is what `ConductorOne::create_or_recover` is for. Each create
+//! cell asserts exactly one connector in the end.
 //!
 //! The test prints the matrix and its figures (on stderr, past the test harness's capture) and
 //! writes them to `target/reliability/fault-matrix.txt`.
@@ -65,6 +67,8 @@ pub fn http_config() -> HttpConfig {
 
 /// What an operation ends within, at worst: the retry budget, one more attempt begun just
 /// before it ran out, a lookup after a lost create (a pause and two listings), and scheduling.
+/// A create proven not carried out is sent again within the same budget, so the last round
+/// begins before it runs out.
 pub fn bound() -> Duration {
     BUDGET + ATTEMPT * 3 + Duration::from_millis(1500)
 }

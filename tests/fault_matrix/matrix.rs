@@ -201,20 +201,14 @@ pub struct CellResult {
     pub diagnostic: String,
 }
 
-/// What a cell expects. Transient faults must be survived, except that a create that was not
-/// carried out is never sent again (it may not be safe to): it fails clearly, and the next apply
-/// creates it. A create whose answer was lost is always recovered. A persistent fault fails
-/// clearly, except the 429s and a create that was carried out.
-pub fn expected(op: Op, fault: Fault, mode: Mode) -> Outcome {
-    match op {
-        Op::CreateLost => Outcome::Recovered,
-        Op::CreateRefused => match (fault.status(), mode) {
-            (Some(429), Mode::Transient) => Outcome::Ok,
-            _ => Outcome::FailedClearly,
-        },
-        _ => match mode {
-            Mode::Transient => Outcome::Ok,
-            Mode::Persistent => Outcome::FailedClearly,
-        },
+/// What a cell expects. Transient faults must be survived: a create that was not carried out
+/// is sent again once the lookup after it proves that no connector was made (within the retry
+/// policy), and a create whose answer was lost is always recovered. A persistent fault fails
+/// clearly, except for a create that was carried out.
+pub fn expected(op: Op, _fault: Fault, mode: Mode) -> Outcome {
+    match (op, mode) {
+        (Op::CreateLost, _) => Outcome::Recovered,
+        (_, Mode::Transient) => Outcome::Ok,
+        (_, Mode::Persistent) => Outcome::FailedClearly,
     }
 }

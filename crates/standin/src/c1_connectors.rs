@@ -12,10 +12,9 @@ use crate::server::Req;
 use crate::util;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// Largest and default `page_size` of the connector list.
-const MAX_PAGE: usize = 100;
+use crate::c1_knobs::MAX_PAGE;
 
 impl C1 {
     pub(crate) fn create(
@@ -95,7 +94,8 @@ impl C1 {
         if c.config.is_some() && self.sync.lock().unwrap().sync_on_write {
             self.queue_sync(&mut c, By::Write);
         }
-        let r = view(&c);
+        // Stored now, answered `create_ms` later (see `c1_knobs`).
+        let r = view(&c).hold(Duration::from_millis(self.knobs.get().create_ms));
         self.connectors.lock().unwrap().push(c);
         if ignored.is_empty() {
             r
@@ -140,12 +140,13 @@ impl C1 {
     }
 
     pub(crate) fn list(&self, req: &Req, ctx: &Ctx, app: &str) -> ApiReply {
-        let mut size = MAX_PAGE;
+        let max = self.knobs.get().list_page_max;
+        let mut size = MAX_PAGE.min(max);
         let mut start = 0usize;
         for (k, v) in util::parse_form(req.query.as_bytes()) {
             match k.as_str() {
                 "page_size" => match v.parse::<i32>() {
-                    Ok(n) if n > 0 => size = (n as usize).min(MAX_PAGE),
+                    Ok(n) if n > 0 => size = (n as usize).min(max),
                     Ok(0) => {}
                     _ => return error(400, ctx, "invalid page_size"),
                 },

@@ -138,6 +138,7 @@ impl C1 {
                     serde_json::to_string(&c.fingerprinted()).unwrap_or_default(),
                 )
             }
+            (&Method::POST, ["config", "connectors"]) => self.knobs.control(req),
             (&Method::POST, ["config"]) => {
                 #[derive(Deserialize)]
                 #[serde(deny_unknown_fields)]

@@ -7,6 +7,7 @@
 //! non-200 on a connector read as a failed refresh (reference §2.5).
 
 use crate::c1_auth::C1Auth;
+use crate::c1_knobs::{ConnectorKnobs, Gate};
 use crate::c1_model::{Connector, Ts};
 use crate::c1_sync::{CoupaProbe, SyncSettings};
 use crate::control::{grpc_code, ApiReply, Control, Ctx, Flavor};
@@ -35,6 +36,8 @@ pub struct C1 {
     pub(crate) sync: Mutex<SyncSettings>,
     /// Where syncs ask Coupa for a token; `None` in unit tests (credentials then count as good).
     pub(crate) coupa: Option<CoupaProbe>,
+    /// Slow creates, creates answered 503 first, the list's page size.
+    pub(crate) knobs: ConnectorKnobs,
 }
 
 #[derive(Serialize)]
@@ -160,6 +163,7 @@ impl C1 {
             update_omits_status: AtomicBool::new(false),
             sync: Mutex::new(sync),
             coupa,
+            knobs: ConnectorKnobs::default(),
         }
     }
 
@@ -225,7 +229,16 @@ impl C1 {
                     return not_found(ctx).note(format!("unknown app {app}"));
                 }
                 match (m.clone(), rest) {
-                    (Method::POST, ["create"]) => self.create(req, ctx, app, &principal, false),
+                    (Method::POST, ["create"]) => match self.knobs.gate_create(&req.body) {
+                        Gate::Serve => self.create(req, ctx, app, &principal, false),
+                        Gate::Unavailable(retry_after) => {
+                            let mut r = error(503, ctx, "unavailable");
+                            if let Some(ra) = retry_after {
+                                set_header(&mut r.response, "retry-after", &ra);
+                            }
+                            r.note("unavailable: create_unavailable_every, not carried out")
+                        }
+                    },
                     (Method::POST, []) => self.create(req, ctx, app, &principal, true),
                     (Method::GET, []) => self.list(req, ctx, app),
                     (Method::GET, [id]) => self.get(ctx, app, id),

@@ -5,8 +5,13 @@
 //! configured latency, apply a pending fault (before or after the real handler), stamp
 //! `x-request-id`, and append the exchange to the log that tests read back.
 
+mod log;
+
 use crate::server::{json, reply, set_header, OutBody, Outcome, Req};
 use hyper::{Method, Response};
+#[cfg(test)]
+use log::LoggedBody;
+use log::{logged_body, logged_headers, LogEntry};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::future::Future;
@@ -34,6 +39,8 @@ pub struct ApiReply {
     pub note: String,
     /// Extra top-level log fields (the Coupa token endpoint adds `client_id`, `auth_style`, `scope`).
     pub extra: Vec<(String, Value)>,
+    /// How long to hold the answer back after the request was carried out and logged.
+    pub hold: Duration,
 }
 
 impl ApiReply {
@@ -42,117 +49,20 @@ impl ApiReply {
             response,
             note: String::new(),
             extra: Vec::new(),
+            hold: Duration::ZERO,
         }
+    }
+
+    /// Answer `hold` after the request was carried out and logged (a slow server that acted).
+    pub fn hold(mut self, hold: Duration) -> Self {
+        self.hold = hold;
+        self
     }
 
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.note = note.into();
         self
     }
-}
-
-/// How a request body appears in the log.
-enum LoggedBody {
-    None,
-    /// A JSON body, kept as the exact text received so tests can compare it byte for byte.
-    RawJson(String),
-    /// A form body as an object, secrets redacted.
-    Form(Value),
-    Text(String),
-}
-
-struct LogEntry {
-    seq: u64,
-    /// The `x-request-id` the answer carried, so tests can match errors that quote it.
-    request_id: String,
-    method: String,
-    path: String,
-    query: String,
-    headers: serde_json::Map<String, Value>,
-    body: LoggedBody,
-    status: u16,
-    note: String,
-    extra: Vec<(String, Value)>,
-}
-
-impl LogEntry {
-    /// Written by hand so a JSON request body is embedded verbatim (key order and all).
-    fn render(&self) -> String {
-        let s = |v: &str| Value::String(v.to_string()).to_string();
-        let body = match &self.body {
-            LoggedBody::None => "null".to_string(),
-            LoggedBody::RawJson(raw) => raw.trim().to_string(),
-            LoggedBody::Form(v) => v.to_string(),
-            LoggedBody::Text(t) => s(t),
-        };
-        let mut out = format!(
-            "{{\"seq\":{},\"request_id\":{},\"method\":{},\"path\":{},\"query\":{},\"headers\":{},\"body\":{},\"status\":{},\"note\":{}",
-            self.seq,
-            s(&self.request_id),
-            s(&self.method),
-            s(&self.path),
-            s(&self.query),
-            Value::Object(self.headers.clone()),
-            body,
-            self.status,
-            s(&self.note)
-        );
-        for (k, v) in &self.extra {
-            out.push_str(&format!(",{}:{}", s(k), v));
-        }
-        out.push('}');
-        out
-    }
-}
-
-/// Form fields never written to the log.
-const REDACTED_FIELDS: [&str; 3] = ["client_secret", "client_assertion", "subject_token"];
-
-fn logged_body(req: &Req) -> LoggedBody {
-    if req.body.is_empty() {
-        return LoggedBody::None;
-    }
-    let ct = req
-        .header("content-type")
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if ct.starts_with("application/x-www-form-urlencoded") {
-        let mut map = serde_json::Map::new();
-        for (k, v) in crate::util::parse_form(&req.body) {
-            let v = if REDACTED_FIELDS.contains(&k.as_str()) {
-                "<redacted>".to_string()
-            } else {
-                v
-            };
-            map.insert(k, Value::String(v));
-        }
-        return LoggedBody::Form(Value::Object(map));
-    }
-    let text = String::from_utf8_lossy(&req.body).into_owned();
-    if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok() {
-        LoggedBody::RawJson(text)
-    } else {
-        LoggedBody::Text(text.chars().take(64 << 10).collect())
-    }
-}
-
-/// Header names lowercased; `authorization` reduced to its scheme so no secret is ever logged.
-fn logged_headers(req: &Req) -> serde_json::Map<String, Value> {
-    let mut map = serde_json::Map::new();
-    for name in req.headers.keys() {
-        let values: Vec<String> = req
-            .headers
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        let mut value = values.join(", ");
-        if name.as_str() == "authorization" || name.as_str() == "proxy-authorization" {
-            value = value.split_whitespace().next().unwrap_or("").to_string();
-        }
-        map.insert(name.as_str().to_string(), Value::String(value));
-    }
-    map
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -182,6 +92,10 @@ pub struct Fault {
     form: Option<serde_json::Map<String, Value>>,
     #[serde(default = "one")]
     count: u32,
+    /// Let this many matching requests through untouched first (say the check before a create,
+    /// so that the fault meets the lookup after it).
+    #[serde(default)]
+    skip: u32,
     #[serde(default)]
     status: Option<u16>,
     /// Seconds (`"2"` or `2`) or an HTTP-date, sent verbatim as `Retry-After`.
@@ -231,7 +145,7 @@ impl Fault {
 
     fn describe(&self) -> Value {
         json!({"method": self.method, "path_prefix": self.path_prefix, "form": self.form,
-               "count": self.count,
+               "count": self.count, "skip": self.skip,
                "status": self.status, "kind": format!("{:?}", self.kind).to_lowercase(),
                "after_handler": self.after_handler, "delay_ms": self.delay_ms})
     }
@@ -291,6 +205,11 @@ impl Control {
         let fault = {
             let mut faults = self.faults.lock().unwrap();
             let found = faults.iter().position(|f| f.matches(&req));
+            let found = found.filter(|&i| {
+                let skipped = faults[i].skip > 0;
+                faults[i].skip = faults[i].skip.saturating_sub(1);
+                !skipped
+            });
             found.map(|i| {
                 faults[i].count -= 1;
                 let f = faults[i].clone();
@@ -312,7 +231,19 @@ impl Control {
             request_id: request_id.clone(),
         };
         let outcome = match fault {
-            None => self.finish(&mut entry, handler(req, ctx).await, &request_id),
+            None => {
+                let r = handler(req, ctx).await;
+                let hold = r.hold;
+                let out = self.finish(&mut entry, r, &request_id);
+                if !hold.is_zero() {
+                    // Logged first: the client may hang up during the hold, dropping this task.
+                    entry.note = join_notes(&entry.note, &format!("held {}ms", hold.as_millis()));
+                    self.log.lock().unwrap().push(entry);
+                    tokio::time::sleep(hold).await;
+                    return out;
+                }
+                out
+            }
             Some(f) if f.kind == FaultKind::Slow => {
                 let r = handler(req, ctx).await;
                 if f.after_handler {
@@ -321,6 +252,7 @@ impl Control {
                         mut response,
                         note,
                         extra,
+                        ..
                     } = r;
                     entry.status = response.status().as_u16();
                     entry.note =

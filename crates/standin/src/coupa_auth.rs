@@ -164,6 +164,7 @@ impl Issuer {
             response: resp,
             note: note.to_string(),
             extra: extra.clone(),
+            hold: std::time::Duration::ZERO,
         };
         if req.method != Method::POST {
             return done(

@@ -194,6 +194,12 @@ impl Standin {
             .collect()
     }
 
+    /// Set knobs of the ConductorOne connector endpoints (`create_ms`, `create_unavailable_every`,
+    /// `create_retry_after`, `list_page_max`; see the crate documentation). Returns all of them.
+    pub async fn c1_connector_knobs(&self, knobs: Value) -> Value {
+        self.c1_post("config/connectors", knobs).await
+    }
+
     pub async fn set_latency(&self, ms: u64) {
         self.c1_post("latency", json!({ "ms": ms })).await;
         self.coupa_post("latency", json!({ "ms": ms })).await;

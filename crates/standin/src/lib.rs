@@ -23,7 +23,11 @@
 //!   `sync_error_echoes_secret`, `sync_on_write` (default `true`: a config write starts a sync),
 //!   `sync_busy` = `queue|merge|refuse` (what a sync request does while one runs; `refuse`
 //!   answers `force_sync` with HTTP 400, gRPC code 9)), `GET /_standin/syncs` (each connector's
-//!   sync requests, starts and ends), `GET /_standin/stats`, `GET|POST /_standin/apps`;
+//!   sync requests, starts and ends), `GET /_standin/stats`, `GET|POST /_standin/apps`,
+//!   `POST /_standin/config/connectors` (`create_ms`: creates stored at once and answered this
+//!   much later; `create_unavailable_every`, `create_retry_after`: every N-th integration's first
+//!   create answered 503 without being carried out; `list_page_max`: the largest page of the
+//!   connector list; see [`c1_knobs`]);
 //! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant` (sizes: `groups`, `roles`,
 //!   `users`; the listing has every user's ID, `active`, `type` and licenses), `POST /_standin/config`
 //!   (`token_expires_in`), `GET /_standin/stats` (`sync_token_requests`: the token requests of
@@ -37,7 +41,7 @@
 //! - ConductorOne: [`conductorone`] (routes) over [`c1_connectors`] (connector endpoints),
 //!   [`c1_sync`] (syncs that take time and really ask the Coupa stand-in for a token) over
 //!   [`c1_sync_state`] (their data and knobs),
-//!   [`c1_auth`], [`c1_model`], [`c1_control`].
+//!   [`c1_auth`], [`c1_model`], [`c1_control`], [`c1_knobs`] (slow creates, 503s, page size).
 //! - Coupa: [`coupa`] (routes) over [`coupa_auth`], [`coupa_query`], [`coupa_seed`],
 //!   [`coupa_users`] (the user directory and its license flags), [`coupa_doc`], [`ratelimit`].
 //! - [`tls`]: the `tls` mode's authority and certificate.
@@ -46,6 +50,7 @@
 mod c1_auth;
 mod c1_connectors;
 mod c1_control;
+mod c1_knobs;
 mod c1_model;
 mod c1_sync;
 mod c1_sync_state;

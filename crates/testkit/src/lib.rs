@@ -3,6 +3,8 @@
 //! ## Layout
 //! - [`terraform`]: the real Terraform CLI against the built provider: working directories with
 //!   `dev_overrides`, a controlled environment, and assertions on what a run printed.
+//! - [`group`]: Terraform in a process group of its own, signalled (SIGINT, SIGTERM, SIGKILL)
+//!   as a terminal or a CI runner signals it.
 //! - [`rig`]: a Terraform working directory wired to a fresh pair of stand-ins, whose every run
 //!   is searched for the stand-ins' secrets.
 //! - [`lifecycle`]: the provider's own methods (configure, plan, apply, read, import, destroy)
@@ -16,6 +18,7 @@
 //!
 //! The stand-ins themselves are the `conductorone-standin` crate, re-exported as [`Standin`].
 
+pub mod group;
 pub mod lifecycle;
 pub mod report;
 pub mod requests;
@@ -25,6 +28,7 @@ pub mod tenant;
 pub mod terraform;
 pub mod version;
 
+pub use group::{Ended, Group, Signal};
 pub use lifecycle::{Lifecycle, Outcome};
 pub use rig::{Rig, COUPA_VARIABLES};
 pub use standin::{Options as StandinOptions, Standin};

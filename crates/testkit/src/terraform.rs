@@ -337,6 +337,20 @@ impl Workdir {
 
     /// Run `terraform <args>` in this directory, with this environment only.
     pub fn run(&self, args: &[&str]) -> Run {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self.command(args).output().expect("run terraform");
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    /// `terraform <args>` in this directory, with this environment only, not started yet.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.bin);
         cmd.current_dir(self.path());
         cmd.args(args);
@@ -359,16 +373,7 @@ impl Workdir {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = cmd.output().expect("run terraform");
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        }
+        cmd
     }
 
     pub fn apply(&self) -> Run {

@@ -80,6 +80,31 @@ pub fn new_connector(planned: &State) -> Result<NewConnector, &'static str> {
     })
 }
 
+/// Whether connector `c` is for the same Coupa client as `planned`: the same instance (both
+/// domains normalised as the provider sends them, so `https://ACME.coupahost.com/` is
+/// `acme.coupahost.com`) and the same client ID. The test before a create (no second connector
+/// for the same Coupa client in one app).
+pub fn same_coupa_client(planned: &State) -> impl Fn(&Connector) -> bool + Send + Sync {
+    let domain = known_str(&planned.coupa_domain).and_then(|d| CoupaDomain::parse(d).ok());
+    let client_id = known_str(&planned.client_id).map(str::to_owned);
+    move |c: &Connector| {
+        let values = c.config.as_ref().map(|cfg| &cfg.values);
+        let theirs = values.and_then(|v| v.get(KEY_DOMAIN));
+        let same_domain = match (&domain, theirs) {
+            (Some(ours), Some(theirs)) => match CoupaDomain::parse(theirs) {
+                Ok(d) => d.host() == ours.host(),
+                Err(_) => theirs.trim().eq_ignore_ascii_case(&ours.host()),
+            },
+            _ => false,
+        };
+        let same_client = match (&client_id, values.and_then(|v| v.get(KEY_CLIENT_ID))) {
+            (Some(ours), Some(theirs)) => ours == theirs,
+            _ => false,
+        };
+        same_domain && same_client
+    }
+}
+
 /// Only what changed: the whole config when any part of it changed, the owners when they did.
 /// `Err` names the attribute whose value cannot be sent.
 pub fn connector_update(prior: &State, planned: &State) -> Result<ConnectorUpdate, &'static str> {

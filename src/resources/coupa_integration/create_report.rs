@@ -1,0 +1,74 @@
+//! The diagnostics of a create that made no connector: one already exists (and how to take it
+//! over), the check for one failed, or the create failed and what the lookup after it found.
+
+use tf_provider::Diagnostics;
+
+use super::state::State;
+use crate::conductorone::{CreateError, Lookup};
+use crate::tf::diag;
+use crate::tf::value::known_str;
+
+/// Report `error`, from the create of `planned` in `app_id`.
+pub fn report(diags: &mut Diagnostics, app_id: &str, planned: &State, error: CreateError) {
+    let import = format!("`terraform import <address> {app_id}/<connector_id>`");
+    let detail = match error {
+        CreateError::Exists(twins) => return exists(diags, app_id, planned, &twins),
+        CreateError::CheckFailed(e) => format!("Before creating, the provider looks for a live Coupa connector with this domain and client ID in app `{app_id}`, so that it never makes a second one; listing the app's connectors failed: {e}. Nothing was sent to create it and nothing was recorded in the state; run `terraform apply` again once the cause is fixed."),
+        CreateError::Failed { error, lookup, sent } => {
+            let tries = if sent > 1 {
+                format!(" ({sent} attempts, each proven not carried out before the next)")
+            } else {
+                String::new()
+            };
+            match lookup {
+                Lookup::NotNeeded => format!("ConductorOne did not create the connector in app `{app_id}`{tries}: {error}. Nothing was recorded in the state; fix the cause and run `terraform apply` again."),
+                Lookup::NoneFound => format!("The create request to ConductorOne failed{tries}: {error}. App `{app_id}` has no connector that this request made, so it was not carried out: nothing was recorded in the state, and running `terraform apply` again creates it. (Should one still appear in ConductorOne, the next apply finds it and says how to import it with {import}.)"),
+                Lookup::Ambiguous(ids) => format!("The create request to ConductorOne failed{tries}: {error}. App `{app_id}` has {} connectors made just now with this Coupa domain and client ID ({}), so which one this request made cannot be told, and none was recorded in the state. Import the right one with {import} and delete the others in ConductorOne.", ids.len(), ids.join(", ")),
+                Lookup::Incomplete { listed } => format!("The create request to ConductorOne failed{tries}: {error}. Whether it was carried out is unknown: app `{app_id}` has more connectors than a lookup reads, and none of the first {listed} is one this request made. Nothing was recorded in the state. If ConductorOne shows a Coupa connector made just now with this domain and client ID, import it with {import}; otherwise run `terraform apply` again."),
+                Lookup::Failed(e) => format!("The create request to ConductorOne failed{tries}: {error}. Whether it was carried out is unknown: listing the connectors of app `{app_id}` failed too ({e}). Nothing was recorded in the state. If ConductorOne shows a Coupa connector made just now with this domain and client ID, import it with {import}; otherwise run `terraform apply` again (which looks for it first)."),
+            }
+        }
+    };
+    diag::root_error(diags, "Unable to Create Coupa Integration", detail);
+}
+
+/// The app has live connectors for this Coupa client already: name them, and both ways out.
+fn exists(
+    diags: &mut Diagnostics,
+    app_id: &str,
+    planned: &State,
+    twins: &[crate::conductorone::Connector],
+) {
+    let domain = known_str(&planned.coupa_domain).unwrap_or_default();
+    let client_id = known_str(&planned.client_id).unwrap_or_default();
+    let Some(first) = twins.first() else {
+        return;
+    };
+    let named = twins
+        .iter()
+        .map(|c| match c.created_at.as_deref() {
+            Some(at) => format!("`{}` (created {at})", c.id),
+            None => format!("`{}`", c.id),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let which = if twins.len() == 1 {
+        format!("a live Coupa connector for `{domain}` with client ID `{client_id}`: {named}")
+    } else {
+        format!(
+            "{} live Coupa connectors for `{domain}` with client ID `{client_id}`: {named}",
+            twins.len()
+        )
+    };
+    let id = &first.id;
+    let others = if twins.len() > 1 {
+        " and delete the others in ConductorOne"
+    } else {
+        ""
+    };
+    diag::root_error(
+        diags,
+        "Coupa Integration Already Exists",
+        format!("App `{app_id}` already has {which}. A second connector for the same Coupa client would sync the same tenant twice, so none was created. Such a connector is usually left by an earlier run that ended before Terraform could record it (`kill -9`, a runner without a grace period, a second Ctrl-C), or is managed by another configuration.\n\nTo manage it here, import it{others}:\n  terraform import <address> {app_id}/{id}\nor, with Terraform 1.5 and later, add an `import` block and apply:\n  import {{\n    to = <address>\n    id = \"{app_id}/{id}\"\n  }}\n(`<address>` is this resource's address, such as `conductorone_coupa_integration.coupa`; the next apply sends the client secret again.) Otherwise delete it in ConductorOne (the integration's page) and run `terraform apply` again.\n\nIf Terraform is replacing this integration with `create_before_destroy = true` (the plan said `+/-`), the connector named is the one being replaced, which is only deleted after its replacement exists: remove `create_before_destroy` so that Terraform deletes it first, or, when the replacement is only because the integration is tainted, run `terraform untaint <address>` to keep it."),
+    );
+}
