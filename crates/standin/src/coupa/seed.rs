@@ -1,13 +1,13 @@
 //! The Coupa tenant's data: user groups, roles and the users they mention. The user directory
 //! (people with license flags, and the records that are not people) is generated in
-//! [`crate::coupa_users`].
+//! [`crate::coupa::users`].
 //!
 //! Generated from a fixed seed with our own SplitMix64 (not `rand`'s `StdRng`, whose output may
 //! change between versions), so every start with the same sizes serves the same lists and tests
 //! can assert exact IDs and names. Each record draws a fixed number of random values, so a
 //! smaller tenant is a prefix of a larger one. IDs ascend with gaps, as real instances have them.
 
-use crate::coupa_doc::Doc;
+use crate::coupa::doc::Doc;
 use crate::util::coupa_datetime;
 
 /// SplitMix64: tiny, fast and stable forever.
@@ -47,7 +47,7 @@ pub struct User {
     /// Coupa's `type`: `None` (blank) for a person, else the kind of record that is not one
     /// (`ApiUser`, …), which `/api/users` lists among the people unless asked `type[blank]=true`.
     pub kind: Option<String>,
-    /// The license flags this user holds: bit `i` is [`crate::coupa_users::LICENSES`]`[i]`.
+    /// The license flags this user holds: bit `i` is [`crate::coupa::users::LICENSES`]`[i]`.
     pub licenses: u32,
 }
 
@@ -335,7 +335,7 @@ fn projects(groups: &[Group]) -> Vec<Group> {
 impl Tenant {
     /// A tenant of `groups_n` user groups (projects come on top) and `roles_n` roles, whose user
     /// directory holds `users` (people) and `non_people`. The users are made by
-    /// `Tenant::with_users` (in `coupa_users`), which calls this.
+    /// `Tenant::with_users` (in `users`), which calls this.
     pub fn assemble(
         groups_n: usize,
         roles_n: usize,

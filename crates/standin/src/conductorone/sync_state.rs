@@ -1,5 +1,5 @@
 //! The state of a connector's syncs, and the knobs that shape them: plain data, kept apart from
-//! [`crate::c1_sync`] (how syncs run) so that the connector record ([`crate::c1_model`]) can hold
+//! [`crate::conductorone::sync`] (how syncs run) so that the connector record ([`crate::conductorone::model`]) can hold
 //! it without the two importing each other.
 
 use serde::{Deserialize, Serialize};

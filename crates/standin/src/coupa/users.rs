@@ -3,17 +3,17 @@
 //! collection also holds records that are not people (`type` not blank: API users and the like),
 //! which a client must ask to leave out (`type[blank]=true`) or drop itself.
 //!
-//! Deterministic like the rest of the seed ([`crate::coupa_seed`]): the first 41 people are the
+//! Deterministic like the rest of the seed ([`crate::coupa::seed`]): the first 41 people are the
 //! users that groups mention, unchanged, and every person draws the same number of values from
 //! each stream, so a smaller directory is a prefix of a larger one. Three licenses are held by no
 //! person, as in a tenant that does not buy them; one of those is held by API users only, so a
 //! client that forgets to leave them out counts it.
 
-use crate::coupa_doc::Doc;
-use crate::coupa_query::{Record, Val};
+use crate::coupa::doc::Doc;
+use crate::coupa::query::{Record, Val};
 #[cfg(test)]
-use crate::coupa_seed::DEFAULT_USERS;
-use crate::coupa_seed::{Rng, Tenant, User, DAY, EPOCH, FIRST, LAST, USER_POOL};
+use crate::coupa::seed::DEFAULT_USERS;
+use crate::coupa::seed::{Rng, Tenant, User, DAY, EPOCH, FIRST, LAST, USER_POOL};
 use crate::util::coupa_datetime;
 
 /// The license flags as Coupa's JSON spells them, in the order of the reference (§4.4).
@@ -275,7 +275,7 @@ impl Tenant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coupa_query::{parse, render, select};
+    use crate::coupa::query::{parse, render, select};
 
     fn pairs(raw: &str) -> Vec<(String, String)> {
         crate::util::parse_form(raw.as_bytes())
@@ -294,7 +294,7 @@ mod tests {
     fn directories_nest_and_keep_the_users_groups_mention() {
         let small = Tenant::generate(10, 5);
         let big = Tenant::with_users(10, 5, 10_000);
-        assert_eq!(small.users.len(), crate::coupa_seed::DEFAULT_USERS);
+        assert_eq!(small.users.len(), crate::coupa::seed::DEFAULT_USERS);
         assert_eq!(big.users.len(), 10_000);
         for (a, b) in small.users.iter().zip(&big.users) {
             assert_eq!(

@@ -15,13 +15,13 @@
 //!
 //! States advance lazily, when a connector is read; only the Coupa check runs on its own task.
 
-use crate::c1_model::{Connector, Status, Ts};
-use crate::coupa_auth::READ_ONLY_SCOPES;
+use crate::conductorone::model::{Connector, Status, Ts};
+use crate::coupa::auth::READ_ONLY_SCOPES;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::c1_sync_state::Verdict;
-pub use crate::c1_sync_state::{
+use crate::conductorone::sync_state::Verdict;
+pub use crate::conductorone::sync_state::{
     CoupaProbe, Ending, Run, SyncSettings, SYNC_ORIGIN, SYNC_ORIGIN_HEADER,
 };
 
@@ -210,7 +210,7 @@ mod tests {
     fn configured() -> Connector {
         let mut c = Connector::new("app", "2rSHEoPoq5CS89JAUevDbYBS3uA", "Coupa v2", Ts::now());
         c.config = Some(
-            json!({"@type": crate::c1_model::ENV_CONFIG, "configuration": {
+            json!({"@type": crate::conductorone::model::ENV_CONFIG, "configuration": {
             "coupa-domain": {"stringValue": "acme.coupahost.com"},
             "oauth2_client_cred_grant_client_id": {"stringValue": "cid"},
             "oauth2_client_cred_grant_client_secret": {"stringValue": "s"}}}),

@@ -1,8 +1,8 @@
 //! The control endpoints only the ConductorOne port has: out-of-band changes to connectors (as
 //! if someone used the web UI), token lifetime, delete mode and sync knobs, stats, and extra apps.
 
-use crate::c1_model::{self, Connector, Ts};
-use crate::c1_sync::Ending;
+use crate::conductorone::model::{self, Connector, Ts};
+use crate::conductorone::sync::Ending;
 use crate::conductorone::C1;
 use crate::control::parse_body;
 use crate::server::{json, reply, OutBody, Req};
@@ -69,7 +69,7 @@ impl C1 {
                         let key = r.key.unwrap_or_else(|| {
                             entries
                                 .keys()
-                                .find(|k| c1_model::is_secret_key(k))
+                                .find(|k| model::is_secret_key(k))
                                 .cloned()
                                 .unwrap_or_else(|| "oauth2_client_cred_grant_client_secret".into())
                         });

@@ -4,8 +4,8 @@
 //! Attribute names are accepted with `_` or `-` (`updated_at[gt]`, `updated-at[gt]`); output keys
 //! are hyphenated. String comparisons ignore case, as Coupa's MySQL collation does.
 
-use crate::coupa_doc::Doc;
-use crate::coupa_seed::{Group, Role, Tenant};
+use crate::coupa::doc::Doc;
+use crate::coupa::seed::{Group, Role, Tenant};
 use crate::util::{coupa_datetime, parse_iso8601};
 use serde_json::Value;
 

@@ -91,9 +91,9 @@ pub struct Connector {
     pub parallel_sync_worker_count: Option<i32>,
     pub oauth_authorized_as: Option<Value>,
     pub download_url: String,
-    /// Its syncs, queued or running (see [`crate::c1_sync`]); not part of the API object.
+    /// Its syncs, queued or running (see [`crate::conductorone::sync`]); not part of the API object.
     #[serde(skip)]
-    pub syncs: crate::c1_sync_state::Syncs,
+    pub syncs: crate::conductorone::sync_state::Syncs,
 }
 
 impl Connector {

@@ -1,5 +1,5 @@
 //! How the Coupa stand-in answers: JSON and XML documents, and Coupa's error bodies. A leaf, so
-//! that both the API ([`crate::coupa`]) and the token endpoint ([`crate::coupa_auth`]) use it.
+//! that both the API ([`crate::coupa`]) and the token endpoint ([`crate::coupa::auth`]) use it.
 
 use crate::server::{reply, OutBody};
 use hyper::Response;

@@ -1,9 +1,11 @@
 //! The connector endpoints of the ConductorOne stand-in (reference §2, §3.1): create, get,
 //! list, update, delete, and the actions (`force_sync`, `pause`, `resume`). Every read first
-//! brings the connector's syncs up to date ([`crate::c1_sync::advance`]).
+//! brings the connector's syncs up to date ([`crate::conductorone::sync::advance`]).
 
-use crate::c1_model::{self, apply_update, catalog_name, string_field, string_list, Connector, Ts};
-use crate::c1_sync;
+use crate::conductorone::model::{
+    self, apply_update, catalog_name, string_field, string_list, Connector, Ts,
+};
+use crate::conductorone::sync;
 use crate::conductorone::{error, not_found, ok_json, view, ConnectorView, ListReply, C1};
 use crate::control::{ApiReply, Ctx};
 use crate::server::Req;
@@ -80,7 +82,7 @@ impl C1 {
             c.description = string_field("description", get("description"))?;
             c.user_ids = user_ids;
             if !delegated {
-                c.config = c1_model::validate_config(get("config"))?;
+                c.config = model::validate_config(get("config"))?;
                 c.config_updated_at = Some(now);
             }
             Ok(c)
@@ -102,10 +104,10 @@ impl C1 {
         }
     }
 
-    /// Queues a sync of `c` with the current knobs (see [`c1_sync::queue`]).
+    /// Queues a sync of `c` with the current knobs (see [`sync::queue`]).
     pub(crate) fn queue_sync(&self, c: &mut Connector) {
         let settings = self.sync.lock().unwrap().clone();
-        c1_sync::queue(c, &settings, self.coupa.as_ref());
+        sync::queue(c, &settings, self.coupa.as_ref());
     }
 
     /// Runs `f` on the connector `id` of `app`, its syncs brought up to date first.
@@ -117,7 +119,7 @@ impl C1 {
     ) -> Option<T> {
         let mut list = self.connectors.lock().unwrap();
         let c = list.iter_mut().find(|c| c.id == id && c.app_id == app)?;
-        c1_sync::advance(c, Instant::now());
+        sync::advance(c, Instant::now());
         Some(f(c))
     }
 
@@ -160,7 +162,7 @@ impl C1 {
             .unwrap_or_default()
             .iter_mut()
             .map(|c| {
-                c1_sync::advance(c, now);
+                sync::advance(c, now);
                 ConnectorView::of(c)
             })
             .collect();

@@ -6,7 +6,7 @@
 //! rack-oauth2's own texts.
 
 use crate::control::ApiReply;
-use crate::coupa_reply::{errors_body, json_doc, scopes_of};
+use crate::coupa::reply::{errors_body, json_doc, scopes_of};
 use crate::server::{set_header, OutBody, Req};
 use crate::util;
 use base64::Engine as _;
