@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::bound;
-use crate::matrix::{applicable, CellResult, Mode, Outcome, FAULTS, OPS};
+use super::bound;
+use super::matrix::{applicable, CellResult, Mode, Outcome, FAULTS, OPS};
 
 pub fn table(results: &[CellResult], panics: usize, wall: Duration) -> String {
     let mut out = String::new();

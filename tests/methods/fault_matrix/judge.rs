@@ -9,9 +9,9 @@ use tf_provider::Diagnostics;
 use testkit::secrets::Needles;
 use testkit::Standin;
 
-use crate::bound;
-use crate::cell::{Cell, Run, RunResult};
-use crate::matrix::{expected, BodyKind, CellResult, Fault, Mode, Op, Outcome};
+use super::bound;
+use super::cell::{Cell, Run, RunResult};
+use super::matrix::{expected, BodyKind, CellResult, Fault, Mode, Op, Outcome};
 
 pub fn text(diags: &Diagnostics) -> String {
     diags

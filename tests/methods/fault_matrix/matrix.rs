@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::SLOW_MS;
+use super::SLOW_MS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {

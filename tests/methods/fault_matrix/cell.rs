@@ -14,8 +14,8 @@ use testkit::{Lifecycle, Standin};
 use tfp_conductorone::data_sources::{coupa_groups, coupa_roles};
 use tfp_conductorone::resources::coupa_integration::{Private, State};
 
-use crate::matrix::{BodyKind, Fault, Op};
-use crate::{http_config, SLOW_MS};
+use super::matrix::{BodyKind, Fault, Op};
+use super::{http_config, SLOW_MS};
 
 pub struct Cell {
     pub standin: Standin,
