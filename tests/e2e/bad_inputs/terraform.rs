@@ -3,8 +3,8 @@
 
 use testkit::{terraform, Rig, Run, Workdir, COUPA_VARIABLES};
 
-use crate::cells::*;
-use crate::{assert_no_failures, detail_problems, report};
+use super::cells::*;
+use super::{assert_no_failures, detail_problems, report};
 
 // Through Terraform
 // ---------------------------------------------------------------------------------------------

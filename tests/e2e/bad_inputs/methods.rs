@@ -12,8 +12,8 @@ use tfp_conductorone::data_sources::{coupa_groups, coupa_roles};
 use tfp_conductorone::provider::settings::{self, ProviderConfig};
 use tfp_conductorone::resources::coupa_integration;
 
-use crate::cells::*;
-use crate::{assert_no_failures, describe, judge, path, report};
+use super::cells::*;
+use super::{assert_no_failures, describe, judge, path, report};
 
 fn string_value(v: &V) -> Value<String> {
     match v {
