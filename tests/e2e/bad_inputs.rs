@@ -12,7 +12,7 @@
 //!
 //! Both assert that the stand-ins saw no request, and print a summary line (inputs tried and
 //! passed) that `make test` shows and `target/reliability/` keeps. The README's "Reliability" section quotes the figures.
-//! `MATRIX_DUMP=1 cargo test --test bad_inputs -- --nocapture` prints every message and every
+//! `MATRIX_DUMP=1 cargo test --test e2e bad_inputs:: -- --nocapture` prints every message and every
 //! Terraform output, for reviewing the wording.
 //!
 //! This file holds what both runners share: how a diagnostic is judged, and how a cell reads in

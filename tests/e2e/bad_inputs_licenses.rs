@@ -3,7 +3,7 @@
 //! all without a single request. One table drives two tests: through the provider's `validate`
 //! ([`Lifecycle`]), and through `terraform validate` (Terraform 1.0.3, [`Rig`]).
 //!
-//! Kept apart from `tests/bad_inputs.rs` (the matrix of the other objects) while that file moves
+//! Kept apart from `tests/e2e/bad_inputs.rs` (the matrix of the other objects) while that file moves
 //! onto the test kit; the rows can join its table afterwards.
 
 use regex::Regex;

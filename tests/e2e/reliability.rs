@@ -1,5 +1,5 @@
 //! End-to-end reliability with the real Terraform CLI (1.0.3): what only the CLI shows, beside
-//! the method-level fault matrix (`tests/fault_matrix/`).
+//! the method-level fault matrix (`tests/methods/fault_matrix/`).
 //!
 //! - A create whose answer is lost is adopted, the next plan is empty, and no second connector
 //!   appears; a create that was not carried out fails clearly, the state keeps what was created

@@ -556,7 +556,7 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
     }
 
     let line = format!(
-        "secret hygiene (tests/secret_hygiene.rs): {} terraform runs at TF_LOG=trace, {} KiB of output and logs scanned for {} secrets and 3 shapes: 0 found; {} ConductorOne and {} Coupa requests checked: each secret only where needed ({:.0?})",
+        "secret hygiene (tests/e2e/secret_hygiene.rs): {} terraform runs at TF_LOG=trace, {} KiB of output and logs scanned for {} secrets and 3 shapes: 0 found; {} ConductorOne and {} Coupa requests checked: each secret only where needed ({:.0?})",
         st.captured.len(),
         bytes / 1024,
         needles.exact.len(),

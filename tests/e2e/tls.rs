@@ -3,7 +3,7 @@
 //! them until `SSL_CERT_FILE` or `SSL_CERT_DIR` names that authority, and `HTTPS_PROXY` /
 //! `NO_PROXY` still decide which way the requests go.
 //!
-//! `make test` runs these; alone: `TERRAFORM_BIN=… REQUIRE_TERRAFORM=1 cargo test --test e2e_tls`.
+//! `make test` runs these; alone: `TERRAFORM_BIN=… REQUIRE_TERRAFORM=1 cargo test --test e2e tls::`.
 
 use std::sync::{Arc, Mutex};
 

@@ -383,7 +383,7 @@ fn states_survive_terraform_msgpack_with_unknowns_and_nulls() {
 
 /// `wait_for_sync` through the methods: a failed wait keeps the state and makes the next plan
 /// ask for a sync again (only while `wait_for_sync` is on); a change of `timeouts` alone sends
-/// nothing. End to end with Terraform: tests/e2e_sync.rs.
+/// nothing. End to end with Terraform: tests/e2e/sync.rs.
 #[tokio::test]
 async fn a_failed_sync_wait_is_asked_again_by_the_next_plan() {
     std::env::set_var("CONDUCTORONE_SYNC_POLL_FIRST", "100ms");

@@ -264,7 +264,7 @@ async fn matrix_through_the_provider_methods() {
     report(
         "bad-inputs-methods.txt",
         &format!(
-            "bad-input matrix, provider methods (tests/bad_inputs/): {} inputs tried ({errors} invalid, each one error on its attribute; {skipped} known only at apply, no error; 1 duplicate), {} passed, 0 requests",
+            "bad-input matrix, provider methods (tests/e2e/bad_inputs/): {} inputs tried ({errors} invalid, each one error on its attribute; {skipped} known only at apply, no error; 1 duplicate), {} passed, 0 requests",
             cells.len(),
             cells.len() - failures.len(),
         ),

@@ -221,7 +221,7 @@ fn judge_cli(cell: &Cell, blocks: &[&ErrorBlock]) -> Vec<String> {
 
 fn summary_line(tried: usize, failed: usize, runs: usize) -> String {
     format!(
-        "bad-input matrix, Terraform 1.0.3 (tests/bad_inputs/): {tried} inputs tried in {runs} terraform runs (validate, plan, import), {} passed, 0 requests",
+        "bad-input matrix, Terraform 1.0.3 (tests/e2e/bad_inputs/): {tried} inputs tried in {runs} terraform runs (validate, plan, import), {} passed, 0 requests",
         tried - failed
     )
 }

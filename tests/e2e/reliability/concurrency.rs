@@ -119,7 +119,7 @@ resource "conductorone_coupa_integration" "n" {{
     wd.write_main(&config);
     standin.set_latency(30).await;
     let mut report = vec![format!(
-        "Concurrency (tests/e2e_reliability/): 50 integrations + both data sources, -parallelism=10, 30 ms stand-in latency"
+        "Concurrency (tests/e2e/reliability/): 50 integrations + both data sources, -parallelism=10, 30 ms stand-in latency"
     )];
 
     standin.clear_logs().await;

@@ -160,7 +160,7 @@ async fn redirects_to_another_host_are_never_followed_with_credentials() {
     publish(
         "redirects.txt",
         &format!(
-            "Redirects to another host (tests/e2e_reliability/): 4 tried, 4 refused without a request to it\n{}",
+            "Redirects to another host (tests/e2e/reliability/): 4 tried, 4 refused without a request to it\n{}",
             figures.join("\n")
         ),
     );

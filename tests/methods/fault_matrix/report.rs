@@ -10,7 +10,7 @@ pub fn table(results: &[CellResult], panics: usize, wall: Duration) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Fault matrix (tests/fault_matrix/): operation × fault, transient/persistent."
+        "Fault matrix (tests/methods/fault_matrix/): operation × fault, transient/persistent."
     );
     let _ = writeln!(
         out,
