@@ -64,7 +64,9 @@ count() { # count DIR WHAT: how many records in DIR start with WHAT
 
 second=""
 if [ -n "$latest" ]; then
-  # The test targets that run Terraform: those whose sources take it from testkit.
+  # The test targets that run Terraform: those whose sources take it from testkit. Today that is
+  # tests/e2e/ alone (one binary per level); a top-level tests/NAME.rs or tests/NAME/ that takes
+  # Terraform from testkit is found the same way.
   targets=()
   for target in $(grep -rlE 'terraform!\(|Terraform::find\(' tests |
     sed -E 's#^tests/([^/.]+).*#\1#' | sort -u); do

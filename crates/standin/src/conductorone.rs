@@ -1,15 +1,24 @@
 //! The ConductorOne stand-in: routes, the reply envelopes, and a read-only view of apps and
-//! users. The connector endpoints are in [`crate::c1_connectors`], their syncs in
-//! [`crate::c1_sync`], tokens in [`crate::c1_auth`], control endpoints in [`crate::c1_control`].
+//! users. The connector endpoints are in [`connectors`], their syncs in [`sync`] (their data and
+//! knobs in [`sync_state`]), tokens in [`auth`], the connector record in [`model`], control
+//! endpoints in [`control`].
 //!
 //! Errors follow grpc-gateway: `{"code": <gRPC code>, "message": "… (request-id: …)"}`. Deletes are
 //! soft: the connector stays readable with `deletedAt` set, because the provider treats any
 //! non-200 on a connector read as a failed refresh (reference §2.5).
 
-use crate::c1_auth::C1Auth;
-use crate::c1_knobs::{ConnectorKnobs, Gate};
-use crate::c1_model::{Connector, Ts};
-use crate::c1_sync::{CoupaProbe, SyncSettings};
+pub mod auth;
+pub mod connectors;
+pub mod control;
+pub mod knobs;
+pub mod model;
+pub mod sync;
+pub mod sync_state;
+
+use crate::conductorone::auth::C1Auth;
+use crate::conductorone::knobs::{ConnectorKnobs, Gate};
+use crate::conductorone::model::{Connector, Ts};
+use crate::conductorone::sync::{CoupaProbe, SyncSettings};
 use crate::control::{grpc_code, ApiReply, Control, Ctx, Flavor};
 use crate::server::{json, reply, set_header, App, Outcome, Req};
 use crate::util;

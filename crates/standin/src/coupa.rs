@@ -1,14 +1,23 @@
 //! The Coupa stand-in: routing, the user group, role and user collections (reference §4) behind bearer
 //! and scope checks, the rate limit (§5), and the Coupa-only control endpoints. The token
-//! endpoint (§2) is in [`crate::coupa_auth`].
+//! endpoint (§2) is in [`auth`]; queries in [`query`], the seeded tenant in [`seed`] and [`users`],
+//! documents in [`doc`] and [`reply`], the rate limit in [`ratelimit`].
+
+pub mod auth;
+pub mod doc;
+pub mod query;
+pub mod ratelimit;
+pub mod reply;
+pub mod seed;
+pub mod users;
 
 use crate::control::{parse_body, ApiReply, Control, Ctx, Flavor};
-use crate::coupa_auth::{CoupaClient, Issuer, READ_ONLY_SCOPES, WRITE_SCOPES};
-use crate::coupa_doc::Doc;
-use crate::coupa_query::{self, Record};
-use crate::coupa_reply::{errors_body, json_doc, scopes_of, xml_errors, XML_TYPE};
-use crate::coupa_seed::{Group, Tenant, User};
-use crate::ratelimit::Bucket;
+use crate::coupa::auth::{CoupaClient, Issuer, READ_ONLY_SCOPES, WRITE_SCOPES};
+use crate::coupa::doc::Doc;
+use crate::coupa::query::Record;
+use crate::coupa::ratelimit::Bucket;
+use crate::coupa::reply::{errors_body, json_doc, scopes_of, xml_errors, XML_TYPE};
+use crate::coupa::seed::{Group, Tenant, User};
 use crate::server::{json, reply, set_header, App, OutBody, Outcome, Req};
 use crate::util;
 use hyper::{Method, Response};
@@ -35,7 +44,7 @@ pub struct Coupa {
     tenant: RwLock<Arc<Tenant>>,
     limit: Mutex<Limit>,
     rate_limited: AtomicU64,
-    /// Token requests of ConductorOne's syncs (see [`crate::c1_sync`]).
+    /// Token requests of ConductorOne's syncs (see [`crate::conductorone::sync`]).
     pub(crate) sync_token_requests: AtomicU64,
 }
 
@@ -50,8 +59,8 @@ impl App for Coupa {
             // A ConductorOne sync asking for a token: not the provider's traffic, so neither logged
             // nor faulted, only counted.
             if req.path == "/oauth2/token"
-                && req.header(crate::c1_sync::SYNC_ORIGIN_HEADER)
-                    == Some(crate::c1_sync::SYNC_ORIGIN)
+                && req.header(crate::conductorone::sync::SYNC_ORIGIN_HEADER)
+                    == Some(crate::conductorone::sync::SYNC_ORIGIN)
             {
                 self.sync_token_requests.fetch_add(1, Ordering::SeqCst);
                 let mut r = self.auth.token_endpoint(&req).response;
@@ -320,7 +329,7 @@ impl Coupa {
                     200,
                     &json!({"groups": groups, "projects": projects, "roles": roles,
                             "users": users(&t.users), "non_people": users(&t.non_people),
-                            "licenses": crate::coupa_users::LICENSES}),
+                            "licenses": crate::coupa::users::LICENSES}),
                 )
             }
             // An OAuth2 client registered (or changed) by an admin: `scopes` a list or a
@@ -402,7 +411,7 @@ impl Coupa {
 /// A user as `GET /_standin/tenant` lists it: what tests need to compute license counts.
 fn user_row(u: &User) -> Value {
     json!({"id": u.id, "login": u.login, "active": u.active, "type": u.kind,
-           "licenses": crate::coupa_users::license_names(u.licenses)})
+           "licenses": crate::coupa::users::license_names(u.licenses)})
 }
 
 fn join(a: &str, b: &str) -> String {
@@ -431,7 +440,7 @@ fn serve<R: Record>(
         };
         ApiReply::new(r).note(msg)
     };
-    let q = match coupa_query::parse::<R>(pairs) {
+    let q = match query::parse::<R>(pairs) {
         Ok(q) => q,
         Err(e) => return bad(&e),
     };
@@ -449,7 +458,7 @@ fn serve<R: Record>(
             };
             return ApiReply::new(r).note(msg);
         };
-        let doc = coupa_query::render(rec, tenant, &q);
+        let doc = query::render(rec, tenant, &q);
         return ApiReply::new(if as_json {
             json_doc(200, &doc.to_json())
         } else {
@@ -458,7 +467,7 @@ fn serve<R: Record>(
             reply(200, XML_TYPE, xml)
         });
     }
-    let hits = match coupa_query::select(records, &q) {
+    let hits = match query::select(records, &q) {
         Ok(h) => h,
         Err(e) => return bad(&e),
     };
@@ -469,7 +478,7 @@ fn serve<R: Record>(
     }
     let doc = Doc::Arr(
         hits.into_iter()
-            .map(|r| coupa_query::render(r, tenant, &q))
+            .map(|r| query::render(r, tenant, &q))
             .collect(),
     );
     let r = if as_json {
@@ -483,7 +492,7 @@ fn serve<R: Record>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coupa_auth::jwt_looking_token;
+    use crate::coupa::auth::jwt_looking_token;
 
     #[test]
     fn clients_are_seeded_as_the_brief_says() {

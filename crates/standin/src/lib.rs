@@ -27,7 +27,7 @@
 //!   `POST /_standin/config/connectors` (`create_ms`: creates stored at once and answered this
 //!   much later; `create_unavailable_every`, `create_retry_after`: every N-th integration's first
 //!   create answered 503 without being carried out; `list_page_max`: the largest page of the
-//!   connector list; see [`c1_knobs`]);
+//!   connector list; see `conductorone::knobs`);
 //! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant` (sizes: `groups`, `roles`,
 //!   `users`; the listing has every user's ID, `active`, `type` and licenses), `POST /_standin/config`
 //!   (`token_expires_in`), `GET /_standin/stats` (`sync_token_requests`: the token requests of
@@ -38,32 +38,18 @@
 //! - [`handle`]: [`start`] and [`Standin`], the running pair and the client of its control API.
 //! - [`server`]: HTTP/1 plumbing able to reset a connection and cut a body short.
 //! - [`control`]: request log, faults, latency (shared by both APIs).
-//! - ConductorOne: [`conductorone`] (routes) over [`c1_connectors`] (connector endpoints),
-//!   [`c1_sync`] (syncs that take time and really ask the Coupa stand-in for a token) over
-//!   [`c1_sync_state`] (their data and knobs),
-//!   [`c1_auth`], [`c1_model`], [`c1_control`], [`c1_knobs`] (slow creates, 503s, page size).
-//! - Coupa: [`coupa`] (routes) over [`coupa_auth`], [`coupa_query`], [`coupa_seed`],
-//!   [`coupa_users`] (the user directory and its license flags), [`coupa_doc`], [`ratelimit`].
+//! - ConductorOne: [`conductorone`] (routes) over `conductorone/`: `connectors` (connector
+//!   endpoints), `sync` (syncs that take time and really ask the Coupa stand-in for a token) over
+//!   `sync_state` (their data and knobs), `auth`, `model`, `control`, `knobs` (slow creates,
+//!   503s, page size).
+//! - Coupa: [`coupa`] (routes) over `coupa/`: `auth`, `query`, `seed`, `users` (the user
+//!   directory and its license flags), `doc`, `reply`, `ratelimit`.
 //! - [`tls`]: the `tls` mode's authority and certificate.
 //! - [`util`]: IDs, dates, forms.
 
-mod c1_auth;
-mod c1_connectors;
-mod c1_control;
-mod c1_knobs;
-mod c1_model;
-mod c1_sync;
-mod c1_sync_state;
 mod conductorone;
 mod control;
 mod coupa;
-mod coupa_auth;
-mod coupa_doc;
-mod coupa_query;
-mod coupa_reply;
-mod coupa_seed;
-mod coupa_users;
-mod ratelimit;
 mod server;
 mod tls;
 mod util;

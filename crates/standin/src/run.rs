@@ -42,7 +42,7 @@ impl Default for Options {
             coupa_port: 0,
             groups: 137,
             roles: 23,
-            users: crate::coupa_seed::DEFAULT_USERS,
+            users: crate::coupa::seed::DEFAULT_USERS,
             coupa_rate_limit: false,
             latency_ms: 0,
             sync_ms: 1000,
@@ -128,14 +128,14 @@ async fn serve(options: &Options) -> anyhow::Result<serde_json::Value> {
 
     let user_id = crate::util::ksuid();
     let others = vec![crate::util::ksuid(), crate::util::ksuid()];
-    let auth = crate::c1_auth::C1Auth::new(&c1_host, user_id.clone());
+    let auth = crate::conductorone::auth::C1Auth::new(&c1_host, user_id.clone());
     // ConductorOne's syncs ask the Coupa stand-in for a token, over HTTPS in `tls` mode.
     let mut probe_http = reqwest::Client::builder();
     if let Some(t) = &tls {
         let pem = std::fs::read(&t.ca_file).context("reading the stand-ins' CA")?;
         probe_http = probe_http.add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
     }
-    let probe = crate::c1_sync::CoupaProbe {
+    let probe = crate::conductorone::sync::CoupaProbe {
         url: format!("{scheme}://{coupa_host}"),
         http: probe_http.build()?,
     };
@@ -143,7 +143,7 @@ async fn serve(options: &Options) -> anyhow::Result<serde_json::Value> {
         auth,
         others.clone(),
         options.latency_ms,
-        crate::c1_sync::SyncSettings::new(options.sync_ms),
+        crate::conductorone::sync::SyncSettings::new(options.sync_ms),
         Some(probe),
     ));
     let coupa = Arc::new(crate::coupa::Coupa::new(

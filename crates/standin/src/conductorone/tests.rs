@@ -1,6 +1,6 @@
 use super::*;
-use crate::c1_auth::C1Auth;
-use crate::c1_sync::SyncSettings;
+use crate::conductorone::auth::C1Auth;
+use crate::conductorone::sync::SyncSettings;
 use crate::server::OutBody;
 
 fn c1() -> C1 {

@@ -1,0 +1,307 @@
+//! Interrupts, as a terminal's Ctrl-C (SIGINT), a cancelled CI job (SIGTERM) and an OOM kill or
+//! a runner without a grace period (SIGKILL) deliver them: to Terraform's whole process group,
+//! the provider plugins included. Terraform runs in a group of its own (testkit's
+//! [`testkit::Group`]); each test waits for the stand-in's request log to show the operation
+//! under way before signalling, never for a fixed time.
+//!
+//! - SIGINT or SIGTERM during a slow create (stored by ConductorOne at once, answered 4 s later): Terraform
+//!   exits on its own, without "Plugin did not respond"; the connector is in the state; the
+//!   next apply leaves exactly one live connector and the plan after it is empty.
+//! - SIGINT and SIGTERM during a `wait_for_sync` wait: the same, the connector recorded
+//!   (tainted: its create reported the interruption). These need a wait that answers to the
+//!   stop (branch `c1`); until then the wait sleeps out its pause and the tests are ignored.
+//! - SIGKILL during a slow create: nothing can save the state, but the next apply makes no
+//!   second connector: its error names the one that exists and the import command, which then
+//!   converges.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use testkit::{Ended, Rig, Signal, COUPA_VARIABLES};
+
+use super::*;
+
+const ADDR: &str = "conductorone_coupa_integration.x";
+/// How long the stand-in holds back a create's answer, after storing the connector.
+const CREATE_MS: u64 = 4000;
+/// A signalled Terraform that has not exited by then is hung: the group is killed, the test
+/// fails. Generous on purpose (a loaded machine); the measured time is published instead.
+const HANG: Duration = Duration::from_secs(120);
+
+fn apply_args() -> [&'static str; 4] {
+    ["apply", "-auto-approve", "-input=false", "-no-color"]
+}
+
+/// Poll the ConductorOne stand-in's request log until one entry satisfies `what`.
+async fn until_logged(rig: &Rig, what: &str, test: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        if let Some(r) = rig.standin.c1_requests().await.into_iter().find(&test) {
+            return r;
+        }
+        assert!(started.elapsed() < HANG, "never logged: {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn is_create(r: &Value) -> bool {
+    r["method"] == "POST"
+        && r["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("/connectors/create"))
+}
+
+/// Terraform ended by itself after the signal, said nothing of a dead plugin, and left no
+/// plugin behind.
+#[track_caller]
+fn assert_graceful(ended: &Ended, what: &str) {
+    assert!(
+        !ended.hung,
+        "{what}: Terraform did not exit:\n{}",
+        ended.run.all()
+    );
+    assert!(
+        !ended.left_behind,
+        "{what}: a plugin outlived Terraform:\n{}",
+        ended.run.all()
+    );
+    ended
+        .run
+        .assert_never_says(&["Plugin did not respond", "plugin crashed", "panic"]);
+}
+
+/// The next apply leaves exactly one live connector, the one in the state, and the plan after
+/// it is empty.
+async fn assert_converges(rig: &Rig, app: &str) {
+    rig.apply().assert_ok("the apply after the interrupt");
+    let live = rig.live_ids(app).await;
+    assert_eq!(live.len(), 1, "exactly one live connector: {live:?}");
+    assert_eq!(rig.state_id(ADDR).as_deref(), Some(live[0].as_str()));
+    assert_empty_plan(rig);
+}
+
+fn publish_interrupt(case: &str, ended: &Ended) {
+    let secs = ended.after_signal.map_or(f64::NAN, |d| d.as_secs_f64());
+    publish(
+        &format!("interrupt-{case}.txt"),
+        &format!(
+            "Interrupts (tests/e2e/reliability/interrupts.rs): {case}: Terraform exited {secs:.1} s after the signal, exit code {}",
+            ended.run.code
+        ),
+    );
+}
+
+#[tokio::test]
+async fn sigint_during_a_slow_create_records_the_connector() {
+    interrupt_a_create(Signal::Int, "sigint-create").await;
+}
+
+/// A CI runner cancelling the job: the same as Ctrl-C.
+#[tokio::test]
+async fn sigterm_during_a_slow_create_records_the_connector() {
+    interrupt_a_create(Signal::Term, "sigterm-create").await;
+}
+
+/// Whether a group `signal` reaches this Terraform twice. Before 1.1, Terraform runs under
+/// panicwrap: a parent process that forwards SIGTERM to the Terraform that does the work, which
+/// the group signal reaches as well. Two interrupts make Terraform exit at once, without saving
+/// the state ("data loss may have occurred"): for the state it is a `kill -9`, however the
+/// plugin behaves, and the next apply must then name the connector for import.
+fn doubled(rig: &Rig, signal: Signal) -> bool {
+    signal == Signal::Term && rig.tf.version() < testkit::Version(1, 1, 0)
+}
+
+/// What a run that could not record the connector leaves: exactly one live connector, and an
+/// apply that sends no create and names it with the import command and block; the import it
+/// names, then an apply, converge on it with an empty plan.
+async fn assert_named_then_imported(rig: &Rig, app: &str) {
+    let live = rig.live_ids(app).await;
+    assert_eq!(live.len(), 1, "{live:?}");
+    let id = live[0].clone();
+    rig.standin.clear_logs().await;
+    let apply = rig.apply();
+    apply.assert_failed("the apply after an unrecorded create");
+    let import = format!("terraform import <address> {app}/{id}");
+    apply.assert_says(&[
+        "Coupa Integration Already Exists",
+        &id,
+        &import,
+        &format!("id = \"{app}/{id}\""),
+        "delete it in ConductorOne",
+        "create_before_destroy",
+    ]);
+    assert!(
+        rig.c1_requests_to("/connectors/create").await.is_empty(),
+        "no second create was sent"
+    );
+    assert_eq!(rig.live_ids(app).await, vec![id.clone()]);
+    // The way out it names: import, then apply (which sends the secret again), then nothing.
+    rig.import(ADDR, &format!("{app}/{id}")).assert_ok("import");
+    rig.apply().assert_ok("apply after the import");
+    assert_eq!(rig.live_ids(app).await, vec![id.clone()]);
+    assert_eq!(rig.state_id(ADDR).as_deref(), Some(id.as_str()));
+    assert_empty_plan(rig);
+}
+
+async fn interrupt_a_create(signal: Signal, case: &str) {
+    let Some(mut rig) = rig(false) else { return };
+    // The plugin's own log lines on stderr: searched for secrets like the rest, and read for
+    // what it says at INFO.
+    rig.wd.set_env("TF_LOG_PROVIDER", "INFO");
+    let app = rig.app();
+    rig.write(&format!(
+        "{COUPA_VARIABLES}{}",
+        integration("x", &app, "acme.coupahost.com")
+    ));
+    rig.standin
+        .c1_connector_knobs(json!({ "create_ms": CREATE_MS }))
+        .await;
+    let mut tf = rig.wd.spawn_in_group(&apply_args());
+    // ConductorOne has stored the connector and holds its answer back.
+    until_logged(&rig, "the create", is_create).await;
+    tf.signal(signal);
+    let ended = tf.wait(HANG);
+    rig.needles
+        .assert_absent(&ended.run.all(), "the interrupted apply");
+    publish_interrupt(case, &ended);
+    rig.standin
+        .c1_connector_knobs(json!({ "create_ms": 0 }))
+        .await;
+    if doubled(&rig, signal) {
+        assert!(!ended.hung && !ended.left_behind, "{}", ended.run.all());
+        if rig.state_id(ADDR).is_none() {
+            return assert_named_then_imported(&rig, &app).await;
+        }
+    }
+    assert_graceful(&ended, case);
+    for said in [
+        "interrupted: no new request starts",
+        "interrupted during a create that ConductorOne carried out",
+    ] {
+        assert!(
+            ended.run.stderr.contains(said),
+            "the plugin's INFO log lacks {said:?}:\n{}",
+            ended.run.stderr
+        );
+    }
+    let live = rig.live_ids(&app).await;
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(
+        rig.state_id(ADDR).as_deref(),
+        Some(live[0].as_str()),
+        "the connector the create made is in the state:\n{}",
+        ended.run.all()
+    );
+    rig.standin.clear_logs().await;
+    assert_converges(&rig, &app).await;
+    assert!(
+        rig.c1_requests_to("/connectors/create").await.is_empty(),
+        "no second create"
+    );
+}
+
+/// A rig whose syncs last far longer than the test and whose wait would pause 10 minutes before
+/// its first read: only a wait that answers to the stop can end in time.
+async fn waiting_rig() -> Option<(Rig, String)> {
+    let mut rig = rig(false)?;
+    rig.wd.set_env("CONDUCTORONE_SYNC_POLL_FIRST", "10m");
+    rig.wd.set_env("CONDUCTORONE_SYNC_POLL_MAX", "10m");
+    rig.standin
+        .c1_post("config", json!({"sync_ms": 3_600_000, "sync_queue_ms": 0}))
+        .await;
+    let app = rig.app();
+    let mut body = integration("x", &app, "acme.coupahost.com");
+    body = body.replace(
+        "  client_secret = var.coupa_client_secret\n",
+        "  client_secret = var.coupa_client_secret\n  wait_for_sync = true\n",
+    );
+    rig.write(&format!("{COUPA_VARIABLES}{body}"));
+    Some((rig, app))
+}
+
+async fn interrupt_a_wait(signal: Signal, case: &str) {
+    let Some((mut rig, app)) = waiting_rig().await else {
+        return;
+    };
+    let mut tf = rig.wd.spawn_in_group(&apply_args());
+    let create = until_logged(&rig, "the create", is_create).await;
+    let seq = create["seq"].as_u64().unwrap_or(0);
+    // The create was answered and the wait has begun: a sync asked for (`force_sync`, sent at
+    // once), or a read of the connector, after it.
+    until_logged(&rig, "a request of the wait", |r| {
+        r["seq"].as_u64().unwrap_or(0) > seq
+            && r["path"]
+                .as_str()
+                .is_some_and(|p| p.contains("/connectors/") && !p.ends_with("/create"))
+    })
+    .await;
+    tf.signal(signal);
+    let ended = tf.wait(HANG);
+    rig.needles
+        .assert_absent(&ended.run.all(), "the interrupted apply");
+    publish_interrupt(case, &ended);
+    // Syncs of a normal length again, for the applies that follow.
+    rig.standin.c1_post("config", json!({"sync_ms": 300})).await;
+    rig.wd.set_env("CONDUCTORONE_SYNC_POLL_FIRST", "200ms");
+    rig.wd.set_env("CONDUCTORONE_SYNC_POLL_MAX", "1s");
+    if doubled(&rig, signal) {
+        assert!(!ended.hung && !ended.left_behind, "{}", ended.run.all());
+        if rig.state_id(ADDR).is_none() {
+            return assert_named_then_imported(&rig, &app).await;
+        }
+        // Terraform exited at once, but the plugin's answer (the interrupted wait) had reached
+        // it in time to be saved; what Terraform printed of it before exiting is not certain.
+        let live = rig.live_ids(&app).await;
+        assert_eq!(live.len(), 1, "{live:?}");
+        assert_eq!(rig.state_id(ADDR).as_deref(), Some(live[0].as_str()));
+        return assert_converges(&rig, &app).await;
+    }
+    assert_graceful(&ended, case);
+    ended.run.assert_failed("an interrupted wait");
+    let live = rig.live_ids(&app).await;
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(
+        rig.state_id(ADDR).as_deref(),
+        Some(live[0].as_str()),
+        "the connector is in the state:\n{}",
+        ended.run.all()
+    );
+    ended.run.assert_says(&["terraform untaint"]);
+    // The next apply replaces the tainted integration, waits, and converges.
+    assert_converges(&rig, &app).await;
+}
+
+#[tokio::test]
+async fn sigint_during_a_wait_records_the_connector() {
+    interrupt_a_wait(Signal::Int, "sigint-wait").await;
+}
+
+#[tokio::test]
+async fn sigterm_during_a_wait_records_the_connector() {
+    interrupt_a_wait(Signal::Term, "sigterm-wait").await;
+}
+
+#[tokio::test]
+async fn sigkill_during_a_slow_create_then_apply_names_the_connector_to_import() {
+    let Some(rig) = rig(false) else { return };
+    let app = rig.app();
+    rig.write(&format!(
+        "{COUPA_VARIABLES}{}",
+        integration("x", &app, "acme.coupahost.com")
+    ));
+    rig.standin
+        .c1_connector_knobs(json!({ "create_ms": 60_000 }))
+        .await;
+    let mut tf = rig.wd.spawn_in_group(&apply_args());
+    until_logged(&rig, "the create", is_create).await;
+    tf.signal(Signal::Kill);
+    let ended = tf.wait(HANG);
+    assert!(!ended.hung && !ended.left_behind);
+    let live = rig.live_ids(&app).await;
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(rig.state_id(ADDR), None, "nothing could record it");
+    rig.standin
+        .c1_connector_knobs(json!({ "create_ms": 0 }))
+        .await;
+    assert_named_then_imported(&rig, &app).await;
+}
