@@ -14,7 +14,7 @@ mod write;
 
 pub use read::{ConnectorList, Gone, Read, LIST_MAX_PAGES, LIST_PAGE_SIZE};
 pub(crate) use wire::read_connector;
-pub(super) use wire::{json_body, segment};
+pub(crate) use wire::{json_body, segment};
 pub use write::UpdateError;
 
 #[cfg(test)]

@@ -21,10 +21,7 @@ pub(super) fn connector_path<'s>(app_id: &'s str, id: &'s str) -> Result<[&'s st
 
 /// An ID as a path segment. An empty one would turn `…/connectors/{id}` into the collection
 /// path, which the server answers as a different operation.
-pub(in crate::conductorone) fn segment<'s>(
-    what: &str,
-    value: &'s str,
-) -> Result<&'s str, ApiError> {
+pub(crate) fn segment<'s>(what: &str, value: &'s str) -> Result<&'s str, ApiError> {
     if value.trim().is_empty() || value == "." || value == ".." {
         return Err(ApiError::Invalid(format!(
             "the {what} is empty or not an ID"
@@ -33,7 +30,7 @@ pub(in crate::conductorone) fn segment<'s>(
     Ok(value)
 }
 
-pub(in crate::conductorone) fn json_body(value: &Value) -> Body {
+pub(crate) fn json_body(value: &Value) -> Body {
     Body::Json(value.to_string().into_bytes())
 }
 
