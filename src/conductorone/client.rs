@@ -1,9 +1,11 @@
 //! [`ConductorOne`], the client: one per set of credentials and server, cheap to clone. Every
 //! API call goes through [`ConductorOne::call`], which adds the bearer token and, when the API
-//! answers 401 (a token revoked or expired early), renews the token and tries exactly once more.
+//! answers 401 (a token revoked or expired early), renews the token and tries exactly once more
+//! (the auth floor's [`send_renewing_once`], with no grace: ConductorOne accepts a token at once).
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Method;
@@ -12,6 +14,7 @@ use url::Url;
 use super::error::ApiError;
 use super::server::join;
 use super::token::{Auth, TokenSource};
+use crate::auth::{send_renewing_once, Bearer};
 use crate::http::{Body, HttpClient, Replay, Request, Response};
 use crate::secret::Secret;
 
@@ -72,43 +75,24 @@ impl ConductorOne {
         sent: &[&Secret],
         usable: Option<fn(&[u8]) -> bool>,
     ) -> Result<Response, ApiError> {
-        let tokens = &self.inner.tokens;
-        let mut renewed = false;
-        loop {
-            let token = tokens.token().await?;
-            let mut bearer =
-                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    ApiError::Invalid(
-                        "the access token contains characters that cannot go in an HTTP header"
-                            .into(),
-                    )
-                })?;
-            bearer.set_sensitive(true);
+        let http = &self.inner.http;
+        let send = |token: &Bearer, _again: bool| {
             let mut request = Request::new(method.clone(), url.clone())
                 .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .header(AUTHORIZATION, bearer)
+                .header(AUTHORIZATION, token.header())
                 .body(body.clone())
                 .replay(replay);
             request.check = usable;
-            let resp = self.inner.http.send(&request).await?;
-            // A 401 means the request was not processed, so even a create may go again.
-            if resp.status == 401 && !renewed && tokens.can_renew() {
-                tracing::debug!(
-                    path = url.path(),
-                    "ConductorOne answered 401; renewing the token"
-                );
-                tokens.invalidate(&token).await;
-                renewed = true;
-                continue;
-            }
-            if resp.is_success() {
-                return Ok(resp);
-            }
-            // An error may echo the request, its bearer token included.
-            let mut scrubbed = sent.to_vec();
-            scrubbed.push(&token);
-            return Err(ApiError::from_status(&resp, &url, &scrubbed));
+            async move { http.send(&request).await.map_err(ApiError::from) }
+        };
+        let (resp, token) = send_renewing_once(&self.inner.tokens, Duration::ZERO, send).await?;
+        if resp.is_success() {
+            return Ok(resp);
         }
+        // An error may echo the request, its bearer token included.
+        let mut scrubbed = sent.to_vec();
+        scrubbed.push(token.secret());
+        Err(ApiError::from_status(&resp, &url, &scrubbed))
     }
 }
 

@@ -9,17 +9,11 @@ use standin::Standin;
 
 use super::*;
 use crate::conductorone::{ApiError, Auth, ClientId, ClientSecret, TokenError};
-use crate::http::{HttpConfig, RetryPolicy};
+use crate::http::HttpConfig;
+use crate::test_support::quick_http;
 
 pub(crate) fn http() -> HttpClient {
-    let mut config = HttpConfig::new("c1-client-test");
-    config.retry = RetryPolicy {
-        max_attempts: 2,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(20),
-        max_total: Duration::from_secs(2),
-    };
-    HttpClient::new(config).unwrap()
+    quick_http(HttpConfig::new("c1-client-test"), 2)
 }
 
 pub(crate) fn credentials(standin: &Standin) -> Auth {

@@ -10,21 +10,16 @@ use standin::{Options, Standin};
 use super::*;
 use crate::coupa::model::{Role, UserGroup};
 use crate::coupa::{Coupa, CoupaDomain, TokenError, Tuning, SCOPE_GROUPS, SCOPE_ROLES};
-use crate::http::{HttpClient, HttpConfig, RetryPolicy};
+use crate::http::{HttpClient, HttpConfig};
 use crate::secret::Secret;
+use crate::test_support::quick_http;
 
 /// An HTTP client whose retries are quick, so tests of retried statuses stay fast.
 fn http_client() -> HttpClient {
     let mut cfg = HttpConfig::new("coupa-tests");
     cfg.connect_timeout = Duration::from_secs(2);
     cfg.attempt_timeout = Duration::from_secs(5);
-    cfg.retry = RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_total: Duration::from_secs(2),
-    };
-    HttpClient::new(cfg).unwrap()
+    quick_http(cfg, 3)
 }
 
 /// Stand-ins with `groups` user groups, answering after `latency_ms`.
