@@ -1,5 +1,6 @@
-//! The `conductorone` provider: its schema, and its configuration, which builds the API clients
-//! that every resource and data source of one plugin process shares.
+//! The `conductorone` provider: its configuration (the settings table, which is also its schema,
+//! in [`settings`]), which builds the API clients that every resource and data source of one
+//! plugin process shares.
 //!
 //! tf-provider asks for the resource and data source objects once at start-up, before
 //! `configure`; they therefore hold a [`Shared`] handle (see [`crate::clients`]) that `configure`
@@ -11,18 +12,19 @@ pub mod settings;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use tf_provider::schema::{AttributeType, Schema};
+use tf_provider::schema::Schema;
 use tf_provider::{map, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
 use crate::clients::{Clients, Shared};
-use crate::conductorone::ConductorOne;
+use crate::conductorone::{sync, ConductorOne};
 use crate::coupa::Coupa;
 use crate::data_sources::{
     coupa_groups::CoupaGroups, coupa_licenses::CoupaLicenses, coupa_roles::CoupaRoles,
 };
 use crate::http::{user_agent, HttpClient, HttpConfig};
 use crate::resources::coupa_integration::CoupaIntegration;
-use crate::tf::{diag, schema as s};
+use crate::tf::diag;
+pub use settings::provider_schema;
 use settings::{ProviderConfig, SettingError};
 
 pub struct ConductorOneProvider {
@@ -57,27 +59,6 @@ impl Default for ConductorOneProvider {
     }
 }
 
-pub fn provider_schema() -> Schema {
-    use AttributeType::String as Str;
-    s::schema(
-        "Manages ConductorOne's Coupa integration and lists a Coupa tenant's user groups and roles. Credentials come from the provider block or from environment variables; an attribute always beats its environment variable.",
-        vec![
-            ("server_url", s::optional(Str,
-                "ConductorOne API address, such as `https://acme.conductor.one`. Must use `https`, except for loopback hosts (`127.0.0.1`, `::1`, `localhost`) where `http` is allowed for local stand-ins and proxies. Ignored when `tenant_domain` (or `CONDUCTORONE_TENANT_DOMAIN`) is set. Default: the host in `client_id` (`…@acme.conductor.one/spc` means `https://acme.conductor.one`). Environment variable: `CONDUCTORONE_SERVER_URL`.")),
-            ("tenant_domain", s::optional(Str,
-                "ConductorOne tenant, as a name (`acme`, meaning `https://acme.conductor.one`) or a host (`acme.conductor.one`, `acme.c1eu.ai`). Takes precedence over `server_url`. Default: unset (see `server_url`). Environment variable: `CONDUCTORONE_TENANT_DOMAIN`.")),
-            ("client_id", s::optional(Str,
-                "Client ID of a ConductorOne API credential or service principal, such as `swift-otter-12345@acme.conductor.one/spc`. With OIDC, the client ID of the workload federation trust (`…/wfe`). Not needed with `CONDUCTORONE_ACCESS_TOKEN`. Environment variable: `CONDUCTORONE_CLIENT_ID`.")),
-            ("client_secret", s::sensitive(s::optional(Str,
-                "Client secret that goes with `client_id` (`secret-token:conductorone.com:v1:…`). It never leaves the provider: it signs a short-lived JWT client assertion instead. Ignored when an OIDC token or `CONDUCTORONE_ACCESS_TOKEN` is given. Provider settings are not written to the state, but a value passed through a variable is stored in saved plan files: prefer the environment variable, which keeps the secret out of configuration and plan files. Environment variable: `CONDUCTORONE_CLIENT_SECRET`."))),
-            ("oidc_token", s::sensitive(s::optional(Str,
-                "OIDC token (for example HCP Terraform workload identity) exchanged for a ConductorOne access token (RFC 8693). Takes precedence over `client_secret`; needs `client_id`. A static token in `CONDUCTORONE_ACCESS_TOKEN` takes precedence over everything. Like `client_secret`, not written to the state, but stored in saved plan files when passed through a variable. Environment variables, in order: `CONDUCTORONE_OIDC_TOKEN`, `TFC_WORKLOAD_IDENTITY_TOKEN_CONDUCTORONE`, `TFC_WORKLOAD_IDENTITY_TOKEN_C1`, `TFC_WORKLOAD_IDENTITY_TOKEN`."))),
-            ("coupa_endpoint", s::optional(Str,
-                "Base URL that receives every Coupa request (token and API) instead of `https://<coupa_domain>`: for corporate proxies and local stand-ins. Same `https` rule as `server_url`. Default: unset, requests go to Coupa directly. Environment variable: `CONDUCTORONE_COUPA_ENDPOINT`.")),
-        ],
-    )
-}
-
 fn report(diags: &mut Diagnostics, errors: Vec<SettingError>) {
     for e in errors {
         diag::attr_error(diags, e.attribute, e.summary, e.detail);
@@ -104,6 +85,8 @@ impl Provider for ConductorOneProvider {
         terraform_version: String,
         config: ProviderConfig,
     ) -> Option<()> {
+        // The one place the process environment is read; everything below gets what it needs
+        // from here (settings, the HTTP layer's tuning and trust store, the sync wait's pauses).
         let env = |k: &str| std::env::var(k).ok();
         let settings = match settings::resolve(&config, &env) {
             Ok(s) => s,
@@ -112,10 +95,7 @@ impl Provider for ConductorOneProvider {
                 return None;
             }
         };
-        let ua = user_agent(
-            &terraform_version,
-            std::env::var("TF_APPEND_USER_AGENT").ok().as_deref(),
-        );
+        let ua = user_agent(&terraform_version, env("TF_APPEND_USER_AGENT").as_deref());
         let http_config = HttpConfig {
             user_agent: ua,
             ..self.http.clone()
@@ -149,7 +129,15 @@ impl Provider for ConductorOneProvider {
             "provider configured"
         );
         self.shared.set(Clients {
-            conductorone: ConductorOne::new(http.clone(), settings.base_url, settings.auth),
+            conductorone: ConductorOne::configured(
+                http.clone(),
+                settings.base_url,
+                settings.auth,
+                [sync::ENV_POLL_FIRST, sync::ENV_POLL_MAX]
+                    .into_iter()
+                    .filter_map(|name| env(name).map(|value| (name.to_owned(), value)))
+                    .collect(),
+            ),
             coupa: Coupa::new(http, settings.coupa_endpoint),
         });
         Some(())

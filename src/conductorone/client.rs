@@ -3,6 +3,7 @@
 //! answers 401 (a token revoked or expired early), renews the token and tries exactly once more
 //! (the auth floor's [`send_renewing_once`], with no grace: ConductorOne accepts a token at once).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,20 +29,37 @@ struct Inner {
     http: HttpClient,
     base_url: Url,
     tokens: TokenSource,
+    env: ConfiguredEnv,
 }
+
+/// The environment variables configure read for a client (the test hooks that shape the sync
+/// wait, `sync::ENV_POLL_*`), by name: the process environment is read once, at configure, and
+/// nothing below reads it again.
+pub type ConfiguredEnv = BTreeMap<String, String>;
 
 impl ConductorOne {
     /// Makes no network call: the token is requested by the first API call. `base_url` is an
     /// http(s) URL, normally from [`base_url`].
     pub fn new(http: HttpClient, base_url: Url, auth: Auth) -> Self {
+        ConductorOne::configured(http, base_url, auth, ConfiguredEnv::new())
+    }
+
+    /// [`ConductorOne::new`], with the environment variables configure read for this client.
+    pub fn configured(http: HttpClient, base_url: Url, auth: Auth, env: ConfiguredEnv) -> Self {
         let tokens = TokenSource::new(http.clone(), &base_url, auth);
         ConductorOne {
             inner: Arc::new(Inner {
                 http,
                 base_url,
                 tokens,
+                env,
             }),
         }
+    }
+
+    /// A variable of the environment as configure read it.
+    pub fn configured_env(&self, name: &str) -> Option<String> {
+        self.inner.env.get(name).cloned()
     }
 
     pub fn base_url(&self) -> &Url {

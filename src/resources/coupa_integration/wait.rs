@@ -126,7 +126,7 @@ pub async fn wait(
     op: Op,
 ) -> Waited {
     let allowed = limit(planned, op);
-    let backoff = Backoff::from_env().unwrap_or_else(|why| {
+    let backoff = Backoff::from_env(&|name| client.configured_env(name)).unwrap_or_else(|why| {
         tracing::warn!("{why}; using the default pauses between reads");
         Backoff::default()
     });
