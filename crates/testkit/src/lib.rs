@@ -11,6 +11,7 @@
 //! - [`requests`]: the stand-ins' request logs and stored connectors, as tests assert on them.
 //! - [`report`]: figures a test measured, on stderr and in `target/reliability/`.
 //! - [`tenant`]: expected values from the stand-in's own data (who holds which Coupa license).
+//! - [`text`]: what the others need to read Terraform's output (its wrapped lines).
 //!
 //! The stand-ins themselves are the `conductorone-standin` crate, re-exported as [`Standin`].
 
@@ -21,11 +22,13 @@ pub mod rig;
 pub mod secrets;
 pub mod tenant;
 pub mod terraform;
+pub mod text;
 
 pub use lifecycle::{Lifecycle, Outcome};
 pub use rig::{Rig, COUPA_VARIABLES};
 pub use standin::{Options as StandinOptions, Standin};
 pub use terraform::{Run, Terraform, Workdir};
+pub use text::collapse;
 
 /// The Terraform CLI for this test binary's provider, or `None` (the test then returns early)
 /// when `TERRAFORM_BIN` is not set and `REQUIRE_TERRAFORM` is not either.
@@ -37,9 +40,4 @@ macro_rules! terraform {
     () => {
         $crate::Terraform::find(env!("CARGO_BIN_EXE_terraform-provider-conductorone"))
     };
-}
-
-/// Runs of whitespace as one space: Terraform wraps diagnostics at 78 columns.
-pub fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::collapse;
+use crate::text::collapse;
 
 /// The provider source address used by all test configurations.
 pub const SOURCE: &str = "example.com/platform/conductorone";
