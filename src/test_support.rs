@@ -1,39 +1,8 @@
-//! What the tests of both API clients share: proptest strategies, answers built by hand, the
-//! `expires_in` values past a day, and an HTTP client whose retries are quick.
-
-use std::time::Duration;
+//! What the tests of both API clients share: proptest strategies and the `expires_in` values past
+//! a day. (HTTP test doubles, a quick client and a hand-built answer, are in `http::testing`.)
 
 use proptest::prelude::*;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Value};
-
-use crate::http::{HttpClient, HttpConfig, Response, RetryPolicy};
-
-/// `config` with quick retries (`max_attempts`, a few milliseconds apart, 2 s in all), so tests
-/// of retried statuses stay fast.
-pub(crate) fn quick_http(mut config: HttpConfig, max_attempts: u32) -> HttpClient {
-    config.retry = RetryPolicy {
-        max_attempts,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_total: Duration::from_secs(2),
-    };
-    HttpClient::new(config).unwrap()
-}
-
-/// An answer as the HTTP layer hands it over, without a request ID.
-pub(crate) fn response(status: u16, body: Vec<u8>, content_type: &'static str) -> Response {
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Response {
-        status,
-        headers,
-        body,
-        request_id: None,
-        attempts: 1,
-        echo_guard: Vec::new(),
-    }
-}
 
 /// A secret-looking value: long enough to be scrubbed, unlikely to occur by chance.
 pub(crate) fn arb_secret() -> impl Strategy<Value = String> {

@@ -166,7 +166,7 @@ fn response(status: u16, body: Vec<u8>, json: bool) -> Response {
     } else {
         "text/html"
     };
-    crate::test_support::response(status, body, ct)
+    crate::http::testing::response(status, body, ct)
 }
 
 /// A body that carries `secret` somewhere: as a JSON message, an OAuth description, inside HTML,

@@ -13,10 +13,9 @@ use super::model::{decode_page, Role, UserGroup};
 use super::paging::{Claim, OffsetPager, PAGE_SIZE};
 use super::token::{map_response, renew_after, SCOPES_READ_ONLY};
 use crate::auth::MAX_EXPIRES_IN;
+use crate::http::testing::response;
 use crate::secret::Secret;
-use crate::test_support::{
-    arb_json, arb_secret, extreme_number_json, extreme_number_text, response,
-};
+use crate::test_support::{arb_json, arb_secret, extreme_number_json, extreme_number_text};
 
 const RECORD_KEYS: [&str; 10] = [
     "id",

@@ -9,8 +9,8 @@ use standin::Standin;
 
 use super::*;
 use crate::conductorone::{ApiError, Auth, ClientId, ClientSecret, TokenError};
+use crate::http::testing::quick_http;
 use crate::http::HttpConfig;
-use crate::test_support::quick_http;
 
 pub(crate) fn http() -> HttpClient {
     quick_http(HttpConfig::new("c1-client-test"), 2)

@@ -8,8 +8,8 @@ use standin::Standin;
 
 use super::*;
 use crate::coupa::SCOPE_GROUPS;
+use crate::http::testing::quick_http;
 use crate::http::HttpConfig;
-use crate::test_support::quick_http;
 
 fn http() -> HttpClient {
     quick_http(HttpConfig::new("coupa-tests"), 3)

@@ -10,9 +10,9 @@ use standin::{Options, Standin};
 use super::*;
 use crate::coupa::model::{Role, UserGroup};
 use crate::coupa::{Coupa, CoupaDomain, TokenError, Tuning, SCOPE_GROUPS, SCOPE_ROLES};
+use crate::http::testing::quick_http;
 use crate::http::{HttpClient, HttpConfig};
 use crate::secret::Secret;
-use crate::test_support::quick_http;
 
 /// An HTTP client whose retries are quick, so tests of retried statuses stay fast.
 fn http_client() -> HttpClient {

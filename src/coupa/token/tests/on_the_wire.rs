@@ -10,9 +10,9 @@ use standin::Standin;
 
 use super::*;
 use crate::coupa::{Coupa, CoupaDomain, Tenant, Tuning, SCOPES_READ_ONLY};
+use crate::http::testing::quick_http;
 use crate::http::{HttpClient, HttpConfig};
 use crate::secret::MASK;
-use crate::test_support::quick_http;
 
 const ID: &str = "client id:1";
 const SECRET: &str = "s3cr/t+%&ü-0123456789abcdef";
