@@ -10,6 +10,7 @@
 pub mod settings;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
@@ -32,7 +33,12 @@ pub struct ConductorOneProvider {
     /// Timeouts and retry policy to start from; `configure` sets the user agent and applies the
     /// `CONDUCTORONE_HTTP_*` environment variables on top.
     http: HttpConfig,
+    /// The environment `configure` reads: the process's, unless a test gives another.
+    env: Environment,
 }
+
+/// An environment: a variable's value by name.
+pub type Environment = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 impl ConductorOneProvider {
     pub fn new() -> Self {
@@ -45,7 +51,15 @@ impl ConductorOneProvider {
         ConductorOneProvider {
             shared: Shared::default(),
             http,
+            env: Arc::new(|name| std::env::var(name).ok()),
         }
+    }
+
+    /// The same provider, configured from `env` instead of the process environment: tests give
+    /// the variables they need without setting them for every test of the process.
+    pub fn with_env(mut self, env: Environment) -> Self {
+        self.env = env;
+        self
     }
 
     pub fn shared(&self) -> &Shared {
@@ -87,7 +101,7 @@ impl Provider for ConductorOneProvider {
     ) -> Option<()> {
         // The one place the process environment is read; everything below gets what it needs
         // from here (settings, the HTTP layer's tuning and trust store, the sync wait's pauses).
-        let env = |k: &str| std::env::var(k).ok();
+        let env = |k: &str| (self.env)(k);
         let settings = match settings::resolve(&config, &env) {
             Ok(s) => s,
             Err(errors) => {
