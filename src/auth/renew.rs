@@ -60,3 +60,98 @@ where
     let resp = send(&token, true).await?;
     Ok((resp, token))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Mutex;
+
+    use tokio::time::Instant;
+
+    use super::*;
+    use crate::http::testing::response;
+
+    /// Hands out `tok-N`, a new N after each `forget`.
+    struct Fake {
+        minted: AtomicU32,
+        forgotten: Mutex<Vec<String>>,
+        renewable: bool,
+    }
+
+    impl Fake {
+        fn new(renewable: bool) -> Fake {
+            Fake {
+                minted: AtomicU32::new(1),
+                forgotten: Mutex::new(Vec::new()),
+                renewable,
+            }
+        }
+    }
+
+    impl Source for Fake {
+        type Error = String;
+
+        fn service(&self) -> &'static str {
+            "Fake"
+        }
+
+        async fn token(&self) -> Result<Bearer, String> {
+            let n = self.minted.load(Ordering::SeqCst);
+            Ok(Bearer::new(&format!("tok-{n}"), Instant::now()).unwrap())
+        }
+
+        async fn forget(&self, rejected: &Bearer) {
+            let value = rejected.secret().expose().to_owned();
+            self.forgotten.lock().unwrap().push(value);
+            self.minted.fetch_add(1, Ordering::SeqCst);
+        }
+
+        fn renewable(&self) -> bool {
+            self.renewable
+        }
+    }
+
+    /// Sends with each token, answering the statuses in order; returns the tokens sent.
+    async fn run(source: &Fake, grace: Duration, statuses: &[u16]) -> (u16, Vec<String>) {
+        let sent = Mutex::new(Vec::new());
+        let send = |token: &Bearer, again: bool| {
+            let mut sent = sent.lock().unwrap();
+            assert_eq!(again, !sent.is_empty());
+            sent.push(token.secret().expose().to_owned());
+            let status = statuses[sent.len() - 1];
+            async move { Ok::<_, String>(response(status, Vec::new(), "application/json")) }
+        };
+        let (resp, _) = send_renewing_once(source, grace, send).await.unwrap();
+        (resp.status, sent.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_401_renews_once_and_tries_once_more() {
+        let fake = Fake::new(true);
+        let (status, sent) = run(&fake, Duration::ZERO, &[401, 401]).await;
+        assert_eq!((status, sent), (401, vec!["tok-1".into(), "tok-2".into()]));
+        assert_eq!(*fake.forgotten.lock().unwrap(), ["tok-1"]);
+        let (status, sent) = run(&Fake::new(true), Duration::ZERO, &[200]).await;
+        assert_eq!((status, sent.len()), (200, 1));
+    }
+
+    #[tokio::test]
+    async fn a_token_that_cannot_be_renewed_is_not_sent_again() {
+        let fake = Fake::new(false);
+        let (status, sent) = run(&fake, Duration::ZERO, &[401]).await;
+        assert_eq!((status, sent), (401, vec!["tok-1".into()]));
+        assert!(fake.forgotten.lock().unwrap().is_empty());
+    }
+
+    /// A token younger than the grace is kept and sent again once it is that old.
+    #[tokio::test]
+    async fn a_fresh_token_waits_out_the_grace_instead_of_renewing() {
+        let fake = Fake::new(true);
+        let started = Instant::now();
+        let grace = Duration::from_millis(50);
+        let (status, sent) = run(&fake, grace, &[401, 200]).await;
+        assert_eq!((status, sent), (200, vec!["tok-1".into(), "tok-1".into()]));
+        assert!(fake.forgotten.lock().unwrap().is_empty());
+        assert!(started.elapsed() >= grace);
+    }
+}
