@@ -33,7 +33,7 @@ pub trait Source: Sync {
 ///
 /// A 401 on a token younger than `grace` does not renew it: the same token goes again once it
 /// is `grace` old (Coupa asks for a pause between minting a token and using it, and a new token
-/// would only restart that clock). `send` is told whether it is the second try.
+/// would only restart that clock).
 pub async fn send_renewing_once<S, R, F, Fut>(
     source: &S,
     grace: Duration,
@@ -42,11 +42,11 @@ pub async fn send_renewing_once<S, R, F, Fut>(
 where
     S: Source,
     R: From<S::Error>,
-    F: FnMut(&Bearer, bool) -> Fut,
+    F: FnMut(&Bearer) -> Fut,
     Fut: Future<Output = Result<Response, R>>,
 {
     let token = source.token().await?;
-    let resp = send(&token, false).await?;
+    let resp = send(&token).await?;
     // A 401 means the request was not processed, so even a create may go again.
     if resp.status != 401 || !source.renewable() {
         return Ok((resp, token));
@@ -57,7 +57,7 @@ where
     }
     let token = source.token().await?;
     tokio::time::sleep(grace.saturating_sub(token.age())).await;
-    let resp = send(&token, true).await?;
+    let resp = send(&token).await?;
     Ok((resp, token))
 }
 
@@ -114,9 +114,8 @@ mod tests {
     /// Sends with each token, answering the statuses in order; returns the tokens sent.
     async fn run(source: &Fake, grace: Duration, statuses: &[u16]) -> (u16, Vec<String>) {
         let sent = Mutex::new(Vec::new());
-        let send = |token: &Bearer, again: bool| {
+        let send = |token: &Bearer| {
             let mut sent = sent.lock().unwrap();
-            assert_eq!(again, !sent.is_empty());
             sent.push(token.secret().expose().to_owned());
             let status = statuses[sent.len() - 1];
             async move { Ok::<_, String>(response(status, Vec::new(), "application/json")) }

@@ -94,7 +94,7 @@ impl ConductorOne {
         usable: Option<fn(&[u8]) -> bool>,
     ) -> Result<Response, ApiError> {
         let http = &self.inner.http;
-        let send = |token: &Bearer, _again: bool| {
+        let send = |token: &Bearer| {
             let mut request = Request::new(method.clone(), url.clone())
                 .header(ACCEPT, HeaderValue::from_static("application/json"))
                 .header(AUTHORIZATION, token.header())

@@ -181,7 +181,7 @@ impl Tenant {
         let s = &self.coupa.shared;
         let tokens = s.tokens.for_key(&s.http, &s.limiter, self.key(&[scope]));
         let mut first_permit = Some(permit);
-        let send = |token: &Bearer, _again: bool| {
+        let send = |token: &Bearer| {
             let paid = first_permit.take();
             let req = Request::new(Method::GET, url.clone())
                 // Without it Coupa answers XML.
