@@ -5,7 +5,7 @@
 //!
 //! ## Layout
 //!
-//! Three floors; imports only point down.
+//! Four floors; imports only point down.
 //!
 //! **Terraform glue**, one Terraform object per file, its state struct beside its schema:
 //! - [`provider`]: the provider schema, and configuration from attributes and env vars, which
@@ -26,19 +26,22 @@
 //!   access token per client, the connector endpoints, creates exactly once (`create`: no
 //!   second connector for a Coupa client, a lost answer adopted), and the bounded wait for a connector's
 //!   sync (`conductorone::sync`).
-//! - [`token_cache`]: the one token cache under both clients: single flight, renew margin, a
-//!   valid token kept when its renewal fails, and the invalidation behind 401 → renew once.
 //!
 //! Both clients have the same file map (`error`, `credentials`/`token`, `model`, `client`,
-//! `endpoints`, with `mod.rs` only declaring and re-exporting), and imports inside each point one
-//! way (`tests/architecture.rs` checks that no module circle exists).
+//! `endpoints`, with the module file only declaring and re-exporting), and imports inside each
+//! point one way (`tests/architecture.rs` checks that no module circle exists).
+//!
+//! **The auth floor**, under both clients and above the HTTP layer:
+//! - [`auth`]: what every bearer token has in common, solved once: reading a token answer
+//!   (`expires_in` capped at a day, `token_type` bearer), the sensitive `Authorization` header,
+//!   the one token cache (single flight, renew margin, a still-valid token kept when its renewal
+//!   fails), and 401 → renew once. Each client keeps only its grant, and its renewal policy
+//!   written down as data beside it (`coupa::token::TOKENS`, `conductorone::token::TOKENS`).
 //!
 //! **Shared HTTP layer**, which knows nothing of Coupa or ConductorOne:
 //! - [`http`]: timeouts, retries with backoff and `Retry-After`, no redirects, body limits,
 //!   trusted roots (built-in, system store, `SSL_CERT_FILE` / `SSL_CERT_DIR`), user agent,
 //!   secret-free logs.
-//! - [`token_cache`]: the bearer-token cache both clients use: single flight, renew margin, a
-//!   still-valid token kept when its renewal fails, 401 → renew once.
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
 //! - [`stop`]: the stop request (Ctrl-C, a cancelled CI job) that long operations answer to.
 //! - [`logging`]: hclog-shaped JSON lines on stderr, the format Terraform reads from plugins.
@@ -49,11 +52,12 @@
 // No panic in library code on anything a server, a user or the environment sends: no unwrap,
 // expect, panic or unreachable, no indexing or string slicing that can be out of bounds, and no
 // `as` cast that silently truncates or wraps a number. Test code (cfg(test)) may. The binaries
-// under src/bin/ (the stand-ins, the benchmark) are test tools outside this crate's lib and are
-// not held to it. `clippy::arithmetic_side_effects` is denied only in the modules that do
-// arithmetic on server-provided durations (src/http/retry.rs, src/coupa/token.rs,
-// src/conductorone/token.rs, src/token_cache.rs): crate-wide it flags every counter and every bounded step of the
-// date algorithms, which would need checked operations or allows that prove nothing.
+// (src/main.rs, and the stand-ins' and the benchmark's in their own crates under crates/) are
+// outside this crate's lib and are not held to it. `clippy::arithmetic_side_effects` is denied
+// only in the modules that do arithmetic on server-provided durations (src/http/retry.rs,
+// src/coupa/token.rs, src/conductorone/token.rs, src/auth/answer.rs, src/auth/cache.rs):
+// crate-wide it flags every counter and every bounded step of the date algorithms, which would
+// need checked operations or allows that prove nothing.
 #![cfg_attr(
     not(test),
     deny(
@@ -71,6 +75,7 @@
     )
 )]
 
+pub mod auth;
 pub mod clients;
 pub mod conductorone;
 pub mod coupa;
@@ -83,7 +88,6 @@ pub mod resources;
 pub mod secret;
 pub mod stop;
 pub mod tf;
-pub mod token_cache;
 
 #[cfg(test)]
 mod test_support;

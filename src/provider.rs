@@ -1,5 +1,6 @@
-//! The `conductorone` provider: its schema, and its configuration, which builds the API clients
-//! that every resource and data source of one plugin process shares.
+//! The `conductorone` provider: its configuration (the settings table, which is also its schema,
+//! in [`settings`]), which builds the API clients that every resource and data source of one
+//! plugin process shares.
 //!
 //! tf-provider asks for the resource and data source objects once at start-up, before
 //! `configure`; they therefore hold a [`Shared`] handle (see [`crate::clients`]) that `configure`
@@ -9,13 +10,14 @@
 pub mod settings;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use tf_provider::schema::{AttributeType, Schema};
+use tf_provider::schema::Schema;
 use tf_provider::{map, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
 use crate::clients::{Clients, Shared};
-use crate::conductorone::ConductorOne;
+use crate::conductorone::{sync, ConductorOne};
 use crate::coupa::Coupa;
 use crate::data_sources::{
     coupa_groups::CoupaGroups, coupa_licenses::CoupaLicenses, coupa_roles::CoupaRoles,
@@ -23,7 +25,8 @@ use crate::data_sources::{
 use crate::http::{user_agent, HttpClient, HttpConfig};
 use crate::resources::coupa_integration::CoupaIntegration;
 use crate::stop::Stop;
-use crate::tf::{diag, schema as s};
+use crate::tf::diag;
+pub use settings::provider_schema;
 use settings::{ProviderConfig, SettingError};
 
 pub struct ConductorOneProvider {
@@ -31,7 +34,12 @@ pub struct ConductorOneProvider {
     /// Timeouts and retry policy to start from; `configure` sets the user agent and applies the
     /// `CONDUCTORONE_HTTP_*` environment variables on top.
     http: HttpConfig,
+    /// The environment `configure` reads: the process's, unless a test gives another.
+    env: Environment,
 }
+
+/// An environment: a variable's value by name.
+pub type Environment = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 impl ConductorOneProvider {
     pub fn new() -> Self {
@@ -44,6 +52,7 @@ impl ConductorOneProvider {
         ConductorOneProvider {
             shared: Shared::default(),
             http,
+            env: Arc::new(|name| std::env::var(name).ok()),
         }
     }
 
@@ -52,6 +61,13 @@ impl ConductorOneProvider {
     /// resources and data sources, which share the handle.
     pub fn with_stop(mut self, stop: Stop) -> Self {
         self.shared = Shared::with_stop(stop);
+        self
+    }
+
+    /// The same provider, configured from `env` instead of the process environment: tests give
+    /// the variables they need without setting them for every test of the process.
+    pub fn with_env(mut self, env: Environment) -> Self {
+        self.env = env;
         self
     }
 
@@ -64,27 +80,6 @@ impl Default for ConductorOneProvider {
     fn default() -> Self {
         Self::new()
     }
-}
-
-pub fn provider_schema() -> Schema {
-    use AttributeType::String as Str;
-    s::schema(
-        "Manages ConductorOne's Coupa integration and lists a Coupa tenant's user groups and roles. Credentials come from the provider block or from environment variables; an attribute always beats its environment variable.",
-        vec![
-            ("server_url", s::optional(Str,
-                "ConductorOne API address, such as `https://acme.conductor.one`. Must use `https`, except for loopback hosts (`127.0.0.1`, `::1`, `localhost`) where `http` is allowed for local stand-ins and proxies. Ignored when `tenant_domain` (or `CONDUCTORONE_TENANT_DOMAIN`) is set. Default: the host in `client_id` (`…@acme.conductor.one/spc` means `https://acme.conductor.one`). Environment variable: `CONDUCTORONE_SERVER_URL`.")),
-            ("tenant_domain", s::optional(Str,
-                "ConductorOne tenant, as a name (`acme`, meaning `https://acme.conductor.one`) or a host (`acme.conductor.one`, `acme.c1eu.ai`). Takes precedence over `server_url`. Default: unset (see `server_url`). Environment variable: `CONDUCTORONE_TENANT_DOMAIN`.")),
-            ("client_id", s::optional(Str,
-                "Client ID of a ConductorOne API credential or service principal, such as `swift-otter-12345@acme.conductor.one/spc`. With OIDC, the client ID of the workload federation trust (`…/wfe`). Not needed with `CONDUCTORONE_ACCESS_TOKEN`. Environment variable: `CONDUCTORONE_CLIENT_ID`.")),
-            ("client_secret", s::sensitive(s::optional(Str,
-                "Client secret that goes with `client_id` (`secret-token:conductorone.com:v1:…`). It never leaves the provider: it signs a short-lived JWT client assertion instead. Ignored when an OIDC token or `CONDUCTORONE_ACCESS_TOKEN` is given. Provider settings are not written to the state, but a value passed through a variable is stored in saved plan files: prefer the environment variable, which keeps the secret out of configuration and plan files. Environment variable: `CONDUCTORONE_CLIENT_SECRET`."))),
-            ("oidc_token", s::sensitive(s::optional(Str,
-                "OIDC token (for example HCP Terraform workload identity) exchanged for a ConductorOne access token (RFC 8693). Takes precedence over `client_secret`; needs `client_id`. A static token in `CONDUCTORONE_ACCESS_TOKEN` takes precedence over everything. Like `client_secret`, not written to the state, but stored in saved plan files when passed through a variable. Environment variables, in order: `CONDUCTORONE_OIDC_TOKEN`, `TFC_WORKLOAD_IDENTITY_TOKEN_CONDUCTORONE`, `TFC_WORKLOAD_IDENTITY_TOKEN_C1`, `TFC_WORKLOAD_IDENTITY_TOKEN`."))),
-            ("coupa_endpoint", s::optional(Str,
-                "Base URL that receives every Coupa request (token and API) instead of `https://<coupa_domain>`: for corporate proxies and local stand-ins. Same `https` rule as `server_url`. Default: unset, requests go to Coupa directly. Environment variable: `CONDUCTORONE_COUPA_ENDPOINT`.")),
-        ],
-    )
 }
 
 fn report(diags: &mut Diagnostics, errors: Vec<SettingError>) {
@@ -113,7 +108,9 @@ impl Provider for ConductorOneProvider {
         terraform_version: String,
         config: ProviderConfig,
     ) -> Option<()> {
-        let env = |k: &str| std::env::var(k).ok();
+        // The one place the process environment is read; everything below gets what it needs
+        // from here (settings, the HTTP layer's tuning and trust store, the sync wait's pauses).
+        let env = |k: &str| (self.env)(k);
         let settings = match settings::resolve(&config, &env) {
             Ok(s) => s,
             Err(errors) => {
@@ -121,10 +118,7 @@ impl Provider for ConductorOneProvider {
                 return None;
             }
         };
-        let ua = user_agent(
-            &terraform_version,
-            std::env::var("TF_APPEND_USER_AGENT").ok().as_deref(),
-        );
+        let ua = user_agent(&terraform_version, env("TF_APPEND_USER_AGENT").as_deref());
         let http_config = HttpConfig {
             user_agent: ua,
             ..self.http.clone()
@@ -158,7 +152,15 @@ impl Provider for ConductorOneProvider {
             "provider configured"
         );
         self.shared.set(Clients {
-            conductorone: ConductorOne::new(http.clone(), settings.base_url, settings.auth),
+            conductorone: ConductorOne::configured(
+                http.clone(),
+                settings.base_url,
+                settings.auth,
+                [sync::ENV_POLL_FIRST, sync::ENV_POLL_MAX]
+                    .into_iter()
+                    .filter_map(|name| env(name).map(|value| (name.to_owned(), value)))
+                    .collect(),
+            ),
             coupa: Coupa::new(http, settings.coupa_endpoint),
         });
         Some(())

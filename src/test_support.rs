@@ -1,7 +1,27 @@
-//! Strategies shared by the property tests of both API clients.
+//! What the tests of both API clients share: proptest strategies and the `expires_in` values past
+//! a day. (HTTP test doubles, a quick client and a hand-built answer, are in `http::testing`.)
 
 use proptest::prelude::*;
-use serde_json::Value;
+use serde_json::{json, Value};
+
+/// A secret-looking value: long enough to be scrubbed, unlikely to occur by chance.
+pub(crate) fn arb_secret() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9_-]{12,40}".prop_map(|s| format!("zq{s}"))
+}
+
+/// `expires_in` values over a day, written the ways a server might: each counts as a day.
+pub(crate) fn over_a_day() -> [Value; 8] {
+    [
+        json!(86_401),
+        json!(1e20),
+        json!(1e308),
+        json!(u64::MAX),
+        json!("18446744073709551616"),
+        json!("1e400"),
+        json!(" 1e20 "),
+        json!("9".repeat(400)),
+    ]
+}
 
 /// Any JSON value, nested a few levels; strings include numeric ones, since both APIs send ids
 /// and int64 values as strings.

@@ -1,41 +1,73 @@
-//! "No import circles": inside the provider's library and inside the stand-in crate, the modules
-//! that refer to each other form a DAG. A parent re-exporting its children is fine; a child that
-//! imports from a parent which imports it back is a circle, and so are two siblings that import
-//! each other. Any path counts, not only `use` lines: `crate::…`, `super::…` and `self::…` in code.
+//! The house rules no compiler checks, as tests, over every crate of the workspace (the members
+//! that the root `Cargo.toml` lists: the provider, `crates/standin`, `crates/testkit`,
+//! `crates/bench`):
+//! - **No import circles.** Inside each crate the modules that refer to each other form a DAG. A
+//!   parent re-exporting its children is fine; a child that imports from a parent which imports
+//!   it back is a circle, and so are two siblings that import each other. Any path counts, not
+//!   only `use` lines: `crate::…`, `super::…` and `self::…` in code. Each source file is one node
+//!   (inline modules such as `mod tests { … }` belong to their file); `mod child;` declarations
+//!   are not edges (see `architecture/graph.rs`). A failure prints every circle found.
+//! - **No `.rs` file over 600 lines**: split a file into modules before it crosses the line.
+//! - **One module-file convention**: a module with children is `foo.rs` beside its folder
+//!   `foo/`, never `foo/mod.rs`.
 //!
-//! Each source file is one node (inline modules such as `mod tests { … }` belong to their file);
-//! `mod child;` declarations are not edges. A failure prints every circle found.
+//! Each rule is also run on synthetic input, so a checker that sees nothing cannot pass.
 
-use std::collections::{BTreeMap, BTreeSet};
+// A crate root finds its modules beside it, not in a folder of its name: the path says where.
+#[path = "architecture/graph.rs"]
+mod graph;
+
 use std::path::{Path, PathBuf};
 
-/// Circles on the Terraform side, being taken apart elsewhere (`Shared`/`Clients` move out of
-/// `src/provider.rs`; the integration resource's files). Listed so that any *new* circle fails
-/// now; delete each line once its circle is gone (the test then says so).
-const KNOWN_TERRAFORM_SIDE: &[&str] = &[];
+use graph::{cycles, modules};
 
-#[test]
-fn the_provider_library_has_no_import_circles() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    // src/main.rs and src/bin/ are other crates (the binaries), not modules of the library.
-    check(&root, &["main.rs", "bin"], KNOWN_TERRAFORM_SIDE);
+/// The longest a source file may be.
+const MAX_LINES: usize = 600;
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The workspace members, as the root `Cargo.toml` lists them (`members = [".", "crates/…"]`).
+fn members() -> Vec<String> {
+    let manifest = std::fs::read_to_string(workspace().join("Cargo.toml")).unwrap();
+    let list = manifest
+        .split_once("members = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list)
+        .expect("the root Cargo.toml lists its workspace members");
+    list.split(',')
+        .map(|m| m.trim().trim_matches('"').to_owned())
+        .filter(|m| !m.is_empty())
+        .collect()
 }
 
 #[test]
-fn the_standin_crate_has_no_import_circles() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/standin/src");
-    check(&root, &["main.rs"], &[]);
+fn every_crate_of_the_workspace_has_no_import_circles() {
+    let members = members();
+    assert_eq!(
+        members,
+        [".", "crates/standin", "crates/testkit", "crates/bench"],
+        "a new crate is checked as soon as it is a member; update this list with it"
+    );
+    for member in &members {
+        let src = workspace().join(member).join("src");
+        // A crate with a library: its tree is checked; `main.rs` beside it is another crate
+        // (the binary), which only uses the library. A binary-only crate: `main.rs` is the root.
+        let skip: &[&str] = if src.join("lib.rs").exists() {
+            &["main.rs"]
+        } else {
+            &[]
+        };
+        check(&src, skip);
+    }
 }
 
-/// The checker itself finds the circles it is there to find.
+/// The checker itself finds the circles it is there to find, in a `mod.rs` layout.
 #[test]
 fn the_checker_sees_circles_through_parents_and_siblings() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
+    let write = |path: &str, text: &str| write(dir.path(), path, text);
     write("lib.rs", "pub mod a;\npub mod b;\n");
     write(
         "a/mod.rs",
@@ -51,7 +83,37 @@ fn the_checker_sees_circles_through_parents_and_siblings() {
     assert_eq!(cycles, vec![vec!["a".to_owned(), "a::child".to_owned()]]);
 }
 
-fn check(root: &Path, skip: &[&str], known: &[&str]) {
+/// … and in a binary crate (`main.rs` as the root, like `crates/bench`), with `foo.rs` beside
+/// `foo/`: two siblings, and a child and the crate root.
+#[test]
+fn the_checker_sees_circles_in_a_binary_crate() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| write(dir.path(), path, text);
+    write(
+        "main.rs",
+        "mod report;\nmod run;\nfn main() { run::go(); }\npub fn shared() {}\n",
+    );
+    write(
+        "run.rs",
+        "mod step;\npub fn go() { crate::report::out(); step::s(); }\n",
+    );
+    write("run/step.rs", "pub fn s() { crate::shared(); }\n");
+    write(
+        "report.rs",
+        "use crate::run::go;\npub fn out() {}\nfn again() { go(); }\n",
+    );
+    let found = cycles(&modules(dir.path(), &[]));
+    assert!(
+        found.contains(&vec!["report".to_owned(), "run".to_owned()]),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|c| c.contains(&"run::step".to_owned())),
+        "the crate root and run::step: {found:?}"
+    );
+}
+
+fn check(root: &Path, skip: &[&str]) {
     let modules = modules(root, skip);
     assert!(
         modules.len() > 5,
@@ -68,358 +130,148 @@ fn check(root: &Path, skip: &[&str], known: &[&str]) {
     let found: Vec<String> = cycles(&modules)
         .iter()
         .map(|c| c.iter().map(name).collect::<Vec<_>>().join(" → "))
-        .collect();
-    for gone in known.iter().filter(|k| !found.iter().any(|f| f == *k)) {
-        eprintln!("note: the known circle `{gone}` is gone; delete it from the list");
-    }
-    let new: Vec<String> = found
-        .iter()
-        .filter(|f| !known.contains(&f.as_str()))
         .map(|c| format!("  {c} → (back to the first)"))
         .collect();
     assert!(
-        new.is_empty(),
+        found.is_empty(),
         "import circles under {}:\n{}",
         root.display(),
-        new.join("\n")
+        found.join("\n")
     );
 }
 
-/// Module path (`coupa::client`, `""` for the crate root) → the module paths it refers to.
-type Graph = BTreeMap<String, BTreeSet<String>>;
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let files = rust_files(workspace());
+    assert!(files.len() > 100, "only {} .rs files found", files.len());
+    let long = over_the_limit(&files);
+    assert!(
+        long.is_empty(),
+        "split these into modules (at most {MAX_LINES} lines a file):\n{}",
+        long.join("\n")
+    );
+}
 
-fn modules(root: &Path, skip: &[&str]) -> Graph {
-    let mut files = Vec::new();
-    collect(root, root, skip, &mut files);
-    let names: BTreeMap<String, PathBuf> = files
-        .into_iter()
-        .map(|f| (module_of(root, &f), f))
-        .collect();
-    let known: BTreeSet<String> = names.keys().cloned().collect();
-    names
+#[test]
+fn the_line_limit_sees_a_601_line_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/ok.rs", &"// line\n".repeat(MAX_LINES));
+    write(
+        dir.path(),
+        "src/deep/long.rs",
+        &"// line\n".repeat(MAX_LINES + 1),
+    );
+    write(dir.path(), "target/debug/built.rs", &"x\n".repeat(2000));
+    let long = over_the_limit(&rust_files(dir.path()));
+    assert_eq!(long.len(), 1, "{long:?}");
+    assert!(long[0].ends_with("long.rs: 601 lines"), "{long:?}");
+}
+
+#[test]
+fn modules_with_children_are_files_beside_their_folders() {
+    let found = mod_rs_files(&rust_files(workspace()));
+    assert!(
+        found.is_empty(),
+        "`foo/mod.rs` found; the workspace's convention is `foo.rs` beside `foo/`:\n{}",
+        found.join("\n")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a.rs", "mod b;\n");
+    write(dir.path(), "src/a/b.rs", "");
+    write(dir.path(), "src/c/mod.rs", "");
+    let synthetic = mod_rs_files(&rust_files(dir.path()));
+    assert_eq!(synthetic.len(), 1, "{synthetic:?}");
+    assert!(synthetic[0].ends_with("c/mod.rs"), "{synthetic:?}");
+}
+
+/// Every `.rs` file under `dir`, but in build output, VCS data and tools (`target`, `.git`,
+/// `.tools`).
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy();
+        if path.is_dir() {
+            if !matches!(name.as_ref(), "target" | ".git" | ".tools") {
+                out.extend(rust_files(&path));
+            }
+        } else if name.ends_with(".rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn over_the_limit(files: &[PathBuf]) -> Vec<String> {
+    files
         .iter()
-        .map(|(module, file)| {
-            let text = std::fs::read_to_string(file).unwrap();
-            let refs = references(module, &strip(&text), &known);
-            (module.clone(), refs)
+        .filter_map(|f| {
+            let lines = std::fs::read_to_string(f).unwrap().lines().count();
+            (lines > MAX_LINES).then(|| format!("{}: {lines} lines", f.display()))
         })
         .collect()
 }
 
-fn collect(root: &Path, dir: &Path, skip: &[&str], out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let rel = path
-            .strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
-        if skip.contains(&rel.as_str()) {
-            continue;
-        }
-        if path.is_dir() {
-            collect(root, &path, skip, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-fn module_of(root: &Path, file: &Path) -> String {
-    let rel = file.strip_prefix(root).unwrap().with_extension("");
-    let mut parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().to_string())
-        .collect();
-    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
-        parts.pop();
-    }
-    parts.join("::")
-}
-
-/// The text with comments, string and char literals blanked out (braces and all), so that
-/// neither a doc link nor a URL in a string counts as a reference, and braces can be counted.
-fn strip(text: &str) -> String {
-    let b: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(b.len());
-    let mut i = 0;
-    let at = |i: usize| b.get(i).copied().unwrap_or('\0');
-    while i < b.len() {
-        let c = b[i];
-        if c == '/' && at(i + 1) == '/' {
-            while i < b.len() && b[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && at(i + 1) == '*' {
-            let mut depth = 0;
-            while i < b.len() {
-                if b[i] == '/' && at(i + 1) == '*' {
-                    depth += 1;
-                    i += 2;
-                } else if b[i] == '*' && at(i + 1) == '/' {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-        } else if c == 'r' && matches!(at(i + 1), '"' | '#') && (i == 0 || !ident(b[i - 1])) {
-            // Raw string: r"…", r#"…"#, …
-            let mut j = i + 1;
-            let mut hashes = 0;
-            while at(j) == '#' {
-                hashes += 1;
-                j += 1;
-            }
-            if at(j) != '"' {
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            j += 1;
-            loop {
-                if j >= b.len() {
-                    break;
-                }
-                if b[j] == '"' && (1..=hashes).all(|k| at(j + k) == '#') {
-                    j += 1 + hashes;
-                    break;
-                }
-                j += 1;
-            }
-            out.push_str("\"\"");
-            i = j;
-        } else if c == '"' {
-            i += 1;
-            while i < b.len() && b[i] != '"' {
-                if b[i] == '\\' {
-                    i += 1;
-                }
-                i += 1;
-            }
-            i += 1;
-            out.push_str("\"\"");
-        } else if c == '\'' {
-            // A char literal ('x', '\n', '\u{7f}') or a lifetime ('a).
-            if at(i + 1) == '\\' {
-                let mut j = i + 2;
-                while j < b.len() && b[j] != '\'' {
-                    j += 1;
-                }
-                i = j + 1;
-                out.push_str("' '");
-            } else if at(i + 2) == '\'' {
-                i += 3;
-                out.push_str("' '");
-            } else {
-                out.push(c);
-                i += 1;
-            }
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
-    out
-}
-
-fn ident(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-/// The modules `module`'s file refers to, resolved to the longest known module path.
-fn references(module: &str, text: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    // The module each `{` opened (inline `mod x {`), so `super` inside `mod tests` is the file.
-    let mut scope: Vec<Option<String>> = Vec::new();
-    let here = |scope: &[Option<String>]| -> Vec<String> {
-        let mut path: Vec<String> = split(module);
-        path.extend(scope.iter().flatten().cloned());
-        path
-    };
-    let tokens = tokenize(text);
-    let mut i = 0;
-    while i < tokens.len() {
-        let t = tokens[i].as_str();
-        match t {
-            "{" => {
-                let inline = (i >= 2 && tokens[i - 2] == "mod").then(|| tokens[i - 1].clone());
-                scope.push(inline);
-            }
-            "}" => {
-                scope.pop();
-            }
-            "use" => {
-                let end = (i..tokens.len())
-                    .find(|&j| tokens[j] == ";")
-                    .unwrap_or(tokens.len());
-                for path in expand(&tokens[i + 1..end]) {
-                    if let Some(target) = resolve(&here(&scope), &path, known) {
-                        out.insert(target);
-                    }
-                }
-                i = end;
-            }
-            // A path from here (`crate::…`, `super::…`, `self::…`) or, as Rust 2018 reads
-            // `child::item`, from a child module of here.
-            first
-                if tokens.get(i + 1).map(String::as_str) == Some("::")
-                    && (i == 0 || tokens[i - 1] != "::")
-                    && (matches!(first, "crate" | "super" | "self")
-                        || known.contains(&child(&here(&scope), first))) =>
-            {
-                let mut path = vec![first.to_owned()];
-                let mut j = i + 1;
-                while tokens.get(j).map(String::as_str) == Some("::")
-                    && tokens.get(j + 1).is_some_and(|n| n.chars().all(ident))
-                {
-                    path.push(tokens[j + 1].clone());
-                    j += 2;
-                }
-                if let Some(target) = resolve(&here(&scope), &path, known) {
-                    out.insert(target);
-                }
-                i = j;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out.remove(module);
-    out
-}
-
-fn child(here: &[String], name: &str) -> String {
-    let mut path = here.to_vec();
-    path.push(name.to_owned());
-    path.join("::")
-}
-
-fn split(module: &str) -> Vec<String> {
-    module
-        .split("::")
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+fn mod_rs_files(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == "mod.rs"))
+        .map(|f| f.display().to_string())
         .collect()
 }
 
-fn tokenize(text: &str) -> Vec<String> {
+fn write(dir: &Path, path: &str, text: &str) {
+    let p = dir.join(path);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// Every member names its dependencies from the root's `[workspace.dependencies]`, so the four
+/// crates build one version of each.
+#[test]
+fn every_dependency_comes_from_the_workspace_table() {
+    let mut strays = Vec::new();
+    for member in members() {
+        let manifest = workspace().join(&member).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        strays.extend(
+            stray_dependencies(&text)
+                .into_iter()
+                .map(|line| format!("{}: {line}", manifest.display())),
+        );
+    }
+    assert!(
+        strays.is_empty(),
+        "give these a row in [workspace.dependencies] and name them with `workspace = true`:\n{}",
+        strays.join("\n")
+    );
+    let synthetic = "[package]\nname = \"x\"\n[dependencies]\n# why\na.workspace = true\nb = { workspace = true, features = [\"f\"] }\nc = \"1\"\n[dev-dependencies]\nd = { path = \"../d\" }\n[workspace.dependencies]\ne = \"1\"\n";
+    assert_eq!(
+        stray_dependencies(synthetic),
+        ["c = \"1\"", "d = { path = \"../d\" }"]
+    );
+}
+
+/// The lines of `[dependencies]`, `[dev-dependencies]` and `[build-dependencies]` that do not
+/// take their dependency from the workspace.
+fn stray_dependencies(manifest: &str) -> Vec<String> {
+    let mut section = "";
     let mut out = Vec::new();
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if ident(c) {
-            let start = i;
-            while i < chars.len() && ident(chars[i]) {
-                i += 1;
-            }
-            out.push(chars[start..i].iter().collect());
-        } else if c == ':' && chars.get(i + 1) == Some(&':') {
-            out.push("::".to_owned());
-            i += 2;
-        } else {
-            if !c.is_whitespace() {
-                out.push(c.to_string());
-            }
-            i += 1;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+        } else if matches!(
+            section,
+            "[dependencies]" | "[dev-dependencies]" | "[build-dependencies]"
+        ) && !line.is_empty()
+            && !line.starts_with('#')
+            && !line.contains(".workspace = true")
+            && !line.contains("workspace = true,")
+            && !line.contains("{ workspace = true }")
+        {
+            out.push(line.to_owned());
         }
     }
     out
-}
-
-/// The paths of a use tree: `super::{a, b::{c, d}}` → `super::a`, `super::b::c`, `super::b::d`.
-fn expand(tokens: &[String]) -> Vec<Vec<String>> {
-    fn tree(tokens: &[String], i: &mut usize, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
-        let mut path = prefix;
-        while *i < tokens.len() {
-            match tokens[*i].as_str() {
-                "::" => *i += 1,
-                "{" => {
-                    *i += 1;
-                    loop {
-                        tree(tokens, i, path.clone(), out);
-                        match tokens.get(*i).map(String::as_str) {
-                            Some(",") => *i += 1,
-                            Some("}") => {
-                                *i += 1;
-                                break;
-                            }
-                            _ => break,
-                        }
-                        if tokens.get(*i).map(String::as_str) == Some("}") {
-                            *i += 1;
-                            break;
-                        }
-                    }
-                    return;
-                }
-                "," | "}" => break,
-                "as" => *i += 2,
-                other => {
-                    path.push(other.to_owned());
-                    *i += 1;
-                }
-            }
-        }
-        out.push(path);
-    }
-    let mut out = Vec::new();
-    let mut i = 0;
-    tree(tokens, &mut i, Vec::new(), &mut out);
-    out
-}
-
-/// The module a path names or names an item of, or `None` for paths outside the crate.
-fn resolve(here: &[String], path: &[String], known: &BTreeSet<String>) -> Option<String> {
-    let first = path.first()?;
-    let (mut abs, mut rest): (Vec<String>, &[String]) = match first.as_str() {
-        "crate" => (Vec::new(), &path[1..]),
-        "self" | "super" => (here.to_vec(), &path[1..]),
-        // `use child::X;`: relative to here when `child` is a module below here.
-        name if known.contains(&child(here, name)) => (here.to_vec(), path),
-        _ => return None,
-    };
-    if path[0] == "super" {
-        abs.pop();
-        while rest.first().map(String::as_str) == Some("super") {
-            abs.pop();
-            rest = &rest[1..];
-        }
-    }
-    abs.extend(rest.iter().filter(|s| *s != "*" && *s != "self").cloned());
-    // Inline modules (`mod tests {}`) are part of their file: the longest known prefix wins.
-    (0..=abs.len())
-        .rev()
-        .map(|n| abs[..n].join("::"))
-        .find(|m| known.contains(m))
-}
-
-/// Every elementary circle's smallest representative, found by depth-first search from each
-/// module (the graphs are small).
-fn cycles(graph: &Graph) -> Vec<Vec<String>> {
-    let mut found: BTreeSet<Vec<String>> = BTreeSet::new();
-    for start in graph.keys() {
-        let mut stack = vec![(start.clone(), vec![start.clone()])];
-        while let Some((node, path)) = stack.pop() {
-            for next in graph.get(&node).into_iter().flatten() {
-                if next == start {
-                    // Keep each circle once, rotated to start at its smallest module.
-                    let min = path.iter().enumerate().min_by_key(|(_, m)| *m).unwrap().0;
-                    let mut c = path[min..].to_vec();
-                    c.extend_from_slice(&path[..min]);
-                    found.insert(c);
-                } else if next > start && !path.contains(next) && path.len() < 12 {
-                    let mut p = path.clone();
-                    p.push(next.clone());
-                    stack.push((next.clone(), p));
-                }
-            }
-        }
-    }
-    found.into_iter().collect()
 }

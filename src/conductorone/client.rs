@@ -1,10 +1,12 @@
 //! [`ConductorOne`], the client: one per set of credentials and server, cheap to clone. Every
 //! API call goes through [`ConductorOne::call`], which adds the bearer token and, when the API
-//! answers 401 (a token revoked or expired early), renews the token and tries exactly once more.
+//! answers 401 (a token revoked or expired early), renews the token and tries exactly once more
+//! (the auth floor's [`send_renewing_once`], with no grace: ConductorOne accepts a token at once).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Method;
@@ -13,6 +15,7 @@ use url::Url;
 use super::error::ApiError;
 use super::server::join;
 use super::token::{Auth, TokenSource};
+use crate::auth::{send_renewing_once, Bearer};
 use crate::http::{Body, HttpClient, Replay, Request, Response};
 use crate::secret::Secret;
 
@@ -28,24 +31,41 @@ struct Inner {
     http: HttpClient,
     base_url: Url,
     tokens: TokenSource,
+    env: ConfiguredEnv,
     /// One lock per integration being created (see [`ConductorOne::create_lock`]).
     creating: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+/// The environment variables configure read for a client (the test hooks that shape the sync
+/// wait, `sync::ENV_POLL_*`), by name: the process environment is read once, at configure, and
+/// nothing below reads it again.
+pub type ConfiguredEnv = BTreeMap<String, String>;
 
 impl ConductorOne {
     /// Makes no network call: the token is requested by the first API call. `base_url` is an
     /// http(s) URL, normally from [`base_url`].
     pub fn new(http: HttpClient, base_url: Url, auth: Auth) -> Self {
+        ConductorOne::configured(http, base_url, auth, ConfiguredEnv::new())
+    }
+
+    /// [`ConductorOne::new`], with the environment variables configure read for this client.
+    pub fn configured(http: HttpClient, base_url: Url, auth: Auth, env: ConfiguredEnv) -> Self {
         let tokens = TokenSource::new(http.clone(), &base_url, auth);
         ConductorOne {
             inner: Arc::new(Inner {
                 http,
                 base_url,
                 tokens,
+                env,
                 creating: Mutex::default(),
             }),
             finishing: false,
         }
+    }
+
+    /// A variable of the environment as configure read it.
+    pub fn configured_env(&self, name: &str) -> Option<String> {
+        self.inner.env.get(name).cloned()
     }
 
     pub fn base_url(&self) -> &Url {
@@ -95,52 +115,28 @@ impl ConductorOne {
         sent: &[&Secret],
         usable: Option<fn(&[u8]) -> bool>,
     ) -> Result<Response, (ApiError, Option<Response>)> {
-        let tokens = &self.inner.tokens;
-        let mut renewed = false;
-        loop {
-            let token = tokens.token().await.map_err(|e| (e.into(), None))?;
-            let mut bearer =
-                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    (
-                        ApiError::Invalid(
-                            "the access token contains characters that cannot go in an HTTP header"
-                                .into(),
-                        ),
-                        None,
-                    )
-                })?;
-            bearer.set_sensitive(true);
+        let http = &self.inner.http;
+        let finishing = self.finishing;
+        let send = |token: &Bearer| {
             let mut request = Request::new(method.clone(), url.clone())
                 .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .header(AUTHORIZATION, bearer)
+                .header(AUTHORIZATION, token.header())
                 .body(body.clone())
                 .replay(replay);
             request.check = usable;
-            request.despite_stop = self.finishing;
-            let resp = self
-                .inner
-                .http
-                .send(&request)
-                .await
-                .map_err(|e| (e.into(), None))?;
-            // A 401 means the request was not processed, so even a create may go again.
-            if resp.status == 401 && !renewed && tokens.can_renew() {
-                tracing::debug!(
-                    path = url.path(),
-                    "ConductorOne answered 401; renewing the token"
-                );
-                tokens.invalidate(&token).await;
-                renewed = true;
-                continue;
-            }
-            if resp.is_success() {
-                return Ok(resp);
-            }
-            // An error may echo the request, its bearer token included.
-            let mut scrubbed = sent.to_vec();
-            scrubbed.push(&token);
-            return Err((ApiError::from_status(&resp, &url, &scrubbed), Some(resp)));
+            request.despite_stop = finishing;
+            async move { http.send(&request).await.map_err(ApiError::from) }
+        };
+        let (resp, token) = send_renewing_once(&self.inner.tokens, Duration::ZERO, send)
+            .await
+            .map_err(|e| (e, None))?;
+        if resp.is_success() {
+            return Ok(resp);
         }
+        // An error may echo the request, its bearer token included.
+        let mut scrubbed = sent.to_vec();
+        scrubbed.push(token.secret());
+        Err((ApiError::from_status(&resp, &url, &scrubbed), Some(resp)))
     }
 
     /// The lock that creates of the integration `key` take in turn, so that two creates of the

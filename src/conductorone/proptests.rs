@@ -4,7 +4,6 @@
 //! with arbitrary values where the decoder looks.
 
 use proptest::prelude::*;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Map, Value};
 
 use super::endpoints::read_connector;
@@ -13,10 +12,10 @@ use super::model::{
     decode_connector_list, decode_connector_view, unix_seconds, Connector, ConnectorStatus,
     EnvConfig, ENV_CONFIG_TYPE,
 };
-use super::token::{lifetime, read_token_answer, schedule};
+use super::token::tests::{lifetime, read_token_answer, schedule};
 use crate::http::Response;
 use crate::secret::Secret;
-use crate::test_support::{arb_json, extreme_number_json, extreme_number_text};
+use crate::test_support::{arb_json, arb_secret, extreme_number_json, extreme_number_text};
 
 /// The keys the connector decoders look at, each given an arbitrary value (or left out).
 const CONNECTOR_KEYS: [&str; 17] = [
@@ -167,26 +166,12 @@ fn emit(c: &Connector) -> Value {
 }
 
 fn response(status: u16, body: Vec<u8>, json: bool) -> Response {
-    let mut headers = HeaderMap::new();
     let ct = if json {
         "application/json"
     } else {
         "text/html"
     };
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
-    Response {
-        status,
-        headers,
-        body,
-        request_id: None,
-        attempts: 1,
-        echo_guard: Vec::new(),
-    }
-}
-
-/// A secret-looking value: long enough to be scrubbed, unlikely to occur by chance.
-fn arb_secret() -> impl Strategy<Value = String> {
-    "[A-Za-z0-9_-]{12,40}".prop_map(|s| format!("zq{s}"))
+    crate::http::testing::response(status, body, ct)
 }
 
 /// A body that carries `secret` somewhere: as a JSON message, an OAuth description, inside HTML,
@@ -395,7 +380,7 @@ proptest! {
                     }
                     _ => prop_assert_eq!(got, std::time::Duration::from_secs(300)),
                 }
-                let start = std::time::Instant::now();
+                let start = tokio::time::Instant::now();
                 let (renew, expire) = schedule(start, got);
                 prop_assert!(start < renew && renew < expire && expire <= start + day);
             }

@@ -67,16 +67,16 @@ impl Default for Backoff {
 }
 
 impl Backoff {
-    /// The default, with what [`ENV_POLL_FIRST`] and [`ENV_POLL_MAX`] set; `Err` names the
-    /// variable whose value is not a duration.
-    pub fn from_env() -> Result<Backoff, String> {
-        let read = |name: &str, default: Duration| match std::env::var(name) {
-            Ok(text) => parse_duration(&text)
+    /// The default, with what [`ENV_POLL_FIRST`] and [`ENV_POLL_MAX`] set in `env` (read once,
+    /// at configure); `Err` names the variable whose value is not a duration.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Backoff, String> {
+        let read = |name: &str, default: Duration| match env(name) {
+            Some(text) => parse_duration(&text)
                 .filter(|d| !d.is_zero())
                 .ok_or_else(|| {
                     format!("{name}={text:?} is not a duration such as `1s` or `500ms`")
                 }),
-            Err(_) => Ok(default),
+            None => Ok(default),
         };
         let first = read(ENV_POLL_FIRST, POLL_FIRST)?;
         let max = read(ENV_POLL_MAX, POLL_MAX)?.max(first);

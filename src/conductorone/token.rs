@@ -2,16 +2,17 @@
 //!
 //! Three ways to authenticate (see [`Auth`]); two of them trade a credential for a short-lived
 //! bearer token at `POST /auth/v1/token`. The [`TokenSource`] keeps that token in the shared
-//! [`TokenCache`] and renews it a little before it expires, so a `terraform apply` touching many
-//! resources asks for one token, not one per call. The cache makes renewal single-flight
-//! (callers that arrive while a request is out share its result, its failure included) and
-//! keeps a still-valid token when its renewal fails.
+//! [`TokenCache`] of the auth floor ([`crate::auth`]) and renews it as [`TOKENS`] says, so a
+//! `terraform apply` touching many resources asks for one token, not one per call. The cache
+//! makes renewal single-flight (callers that arrive while a request is out share its result, its
+//! failure included) and keeps a still-valid token when its renewal fails. This file keeps only
+//! the grants and the wording of ConductorOne's refusals.
 
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -24,9 +25,13 @@ use url::Url;
 use super::credentials::{ClientId, ClientSecret};
 use super::error::TokenError;
 use super::server::{audience, join};
-use crate::http::{Body, HttpClient, Replay, Request, Response};
+use tokio::time::Instant;
+
+use crate::auth::{
+    Bearer, Lease, OddExpiresIn, Policy, Renewal, Source, TokenCache, MAX_EXPIRES_IN,
+};
+use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
 use crate::secret::{scrub, Secret};
-use crate::token_cache::{Lease, TokenCache};
 
 const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -37,13 +42,26 @@ const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
 /// within five minutes; two minutes each way also absorbs modest clock skew.
 const ASSERTION_SKEW: u64 = 120;
 
-/// Lifetime assumed when the token answer has no usable `expires_in`. Short on purpose: asking
-/// again too early costs one request, trusting a token too long costs a failed call.
-const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
-
-/// The longest lifetime taken at the answer's word: a longer `expires_in` (`1e20`, `u64::MAX`,
-/// more digits than any number type holds) counts as a day.
-const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
+/// How ConductorOne's token answers are read and its tokens renewed.
+///
+/// Renewal is early: a mint costs no shared budget, and a token must outlive every call it
+/// starts, retries included (tens of seconds). So the margin is a tenth of the lifetime, at least
+/// 30 s, and never more than half of it (a server handing out 20 s tokens should not get a
+/// request per API call); no ceiling, so a day-long token is renewed 2.4 h early.
+///
+/// An `expires_in` that is missing, under a second or no number of seconds gives the token 5
+/// minutes: ConductorOne documents no lifetime, so the answer is taken, and trusted only briefly.
+/// Asking again too early costs one request; trusting a token too long costs a failed call.
+pub const TOKENS: Policy = Policy {
+    default_lifetime: Duration::from_secs(300),
+    shortest_lifetime: Duration::from_secs(1),
+    odd_expires_in: OddExpiresIn::AssumeDefault,
+    renewal: Renewal {
+        longest_use: MAX_EXPIRES_IN,
+        margin_floor: Duration::from_secs(30),
+        margin_ceiling: Duration::MAX,
+    },
+};
 
 /// How the client authenticates.
 #[derive(Clone, Debug)]
@@ -82,7 +100,7 @@ pub struct TokenSource {
     audience: String,
     auth: Auth,
     /// One key: a client has one set of credentials.
-    cache: TokenCache<(), Secret, TokenError>,
+    cache: TokenCache<(), Bearer, TokenError>,
 }
 
 impl TokenSource {
@@ -114,31 +132,33 @@ impl TokenSource {
 
     /// A token valid for a while yet: the cached one, or a new one asked for once for all
     /// concurrent callers; when that fails, the current token while it has not expired.
-    pub async fn token(&self) -> Result<Secret, TokenError> {
+    pub async fn token(&self) -> Result<Bearer, TokenError> {
         if let Auth::AccessToken(token) = &self.auth {
-            return Ok(token.clone());
+            return Bearer::new(token.expose(), Instant::now()).map_err(|why| {
+                TokenError::Unreachable(Arc::new(HttpError::Setup(format!(
+                    "the static access token cannot be sent: {why}"
+                ))))
+            });
         }
         self.cache.get(&(), || self.request_token()).await
     }
 
     /// Forget `rejected` (the API answered 401 to it), so the next call asks for a new token.
     /// A token that was already replaced is left alone: parallel 401s renew only once.
-    pub async fn invalidate(&self, rejected: &Secret) {
+    pub async fn invalidate(&self, rejected: &Bearer) {
         self.cache.invalidate(&(), rejected).await;
     }
 
-    async fn request_token(&self) -> Result<Lease<Secret>, TokenError> {
+    async fn request_token(&self) -> Result<Lease<Bearer>, TokenError> {
         let assertion: Secret;
         let (form, sent): (Vec<(&str, &str)>, Vec<&Secret>) = match &self.auth {
             // `token` hands a fixed token out without asking for one; were this reached, the
             // fixed token would be the answer, renewed (that is, handed out again) next time.
             Auth::AccessToken(token) => {
-                let now = tokio::time::Instant::now();
-                return Ok(Lease {
-                    token: token.clone(),
-                    renew_at: now,
-                    expires_at: now,
-                });
+                let bearer = Bearer::new(token.expose(), Instant::now()).map_err(|why| {
+                    TokenError::Unreachable(Arc::new(HttpError::Setup(why.into())))
+                })?;
+                return Ok(TOKENS.lease(bearer, Duration::ZERO));
             }
             Auth::OidcExchange {
                 client_id,
@@ -173,7 +193,7 @@ impl TokenSource {
         &self,
         form: &[(&str, &str)],
         sent: &[&Secret],
-    ) -> Result<Lease<Secret>, TokenError> {
+    ) -> Result<Lease<Bearer>, TokenError> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
@@ -189,13 +209,28 @@ impl TokenSource {
             .send(&request)
             .await
             .map_err(|e| TokenError::Unreachable(Arc::new(e)))?;
-        let (value, lifetime) = read_token_answer(&response, sent)?;
-        let (renew_at, expires_at) = schedule(started, lifetime);
-        Ok(Lease {
-            token: value,
-            renew_at: tokio::time::Instant::from_std(renew_at),
-            expires_at: tokio::time::Instant::from_std(expires_at),
-        })
+        let (token, lifetime) = read_token_answer(&response, sent, started)?;
+        Ok(TOKENS.lease(token, lifetime))
+    }
+}
+
+impl Source for TokenSource {
+    type Error = TokenError;
+
+    fn service(&self) -> &'static str {
+        "ConductorOne"
+    }
+
+    async fn token(&self) -> Result<Bearer, TokenError> {
+        TokenSource::token(self).await
+    }
+
+    async fn forget(&self, rejected: &Bearer) {
+        self.invalidate(rejected).await;
+    }
+
+    fn renewable(&self) -> bool {
+        self.can_renew()
     }
 }
 
@@ -208,41 +243,17 @@ impl fmt::Debug for TokenSource {
     }
 }
 
-/// How long before expiry to renew: 10% of the lifetime but at least 30 s, and never more than
-/// half of it (a server handing out 20 s tokens should not get a request per API call).
-pub(crate) fn renew_margin(lifetime: Duration) -> Duration {
-    let part = |n: u32| lifetime.checked_div(n).unwrap_or_default();
-    part(10).max(Duration::from_secs(30)).min(part(2))
-}
-
-/// When a token obtained by a request sent at `started` is renewed, and when it expires. An
-/// instant past what the clock can count (never, in practice, with lifetimes of a day at most)
-/// falls back to `started`: the token serves the call at hand and the next one asks again.
-pub(crate) fn schedule(started: Instant, lifetime: Duration) -> (Instant, Instant) {
-    let at = |after: Duration| started.checked_add(after).unwrap_or(started);
-    (
-        at(lifetime.saturating_sub(renew_margin(lifetime))),
-        at(lifetime),
-    )
-}
-
 /// Whether a 2xx token answer holds a token (the HTTP layer asks once more for one that does not).
 fn token_answer_is_usable(body: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|json| {
-            json.get("access_token")?
-                .as_str()
-                .map(|t| !t.trim().is_empty())
-        })
-        .unwrap_or(false)
+    TOKENS.usable(body)
 }
 
 /// The token and its lifetime from a token endpoint answer, or why there is none.
 pub(crate) fn read_token_answer(
     resp: &Response,
     sent: &[&Secret],
-) -> Result<(Secret, Duration), TokenError> {
+    sent_at: Instant,
+) -> Result<(Bearer, Duration), TokenError> {
     let status = resp.status;
     let request_id = resp.request_id.clone();
     let body: Option<serde_json::Value> = serde_json::from_slice(&resp.body).ok();
@@ -279,38 +290,7 @@ pub(crate) fn read_token_answer(
             scrub(&resp.describe_unquoted(), sent)
         )));
     };
-    let token = match body.get("access_token") {
-        Some(serde_json::Value::String(t)) if !t.trim().is_empty() => Secret::new(t.trim()),
-        Some(serde_json::Value::String(_)) => {
-            return Err(unexpected("the access_token is empty".into()))
-        }
-        None | Some(serde_json::Value::Null) => {
-            return Err(unexpected("the answer has no access_token".into()))
-        }
-        Some(_) => return Err(unexpected("`$.access_token` is not a string".into())),
-    };
-    Ok((token, lifetime(body.get("expires_in"))))
-}
-
-/// The lifetime an `expires_in` (a JSON number or numeric string) gives: its seconds, at most
-/// [`MAX_LIFETIME`]; [`DEFAULT_LIFETIME`] when it is missing, under a second, negative, NaN, a
-/// word or any other JSON type.
-pub(crate) fn lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
-    let secs = match expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_f64(),
-        // A digit is required: Rust's float parser also takes `NaN`, `inf` and `infinity`. A
-        // string of digits too long for an `f64` ("1e400") parses as infinity: over a day.
-        Some(serde_json::Value::String(s)) if s.bytes().any(|b| b.is_ascii_digit()) => {
-            s.trim().parse::<f64>().ok()
-        }
-        _ => None,
-    };
-    match secs {
-        Some(secs) if secs >= 1.0 => {
-            Duration::try_from_secs_f64(secs).map_or(MAX_LIFETIME, |d| d.min(MAX_LIFETIME))
-        }
-        _ => DEFAULT_LIFETIME,
-    }
+    TOKENS.read(&body, sent_at).map_err(unexpected)
 }
 
 /// The claims of a client assertion.
@@ -383,4 +363,4 @@ fn unix_now() -> u64 {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

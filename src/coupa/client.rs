@@ -20,8 +20,9 @@ use url::Url;
 use super::domain::CoupaDomain;
 use super::error::{api_message, CoupaError, TokenError};
 use super::limiter::{Permit, RateLimiter};
-use super::token::{AccessToken, TokenKey, TokenSource};
-use crate::http::{HttpClient, HttpError, Request, Response};
+use super::token::{TokenKey, TokenSource};
+use crate::auth::{send_renewing_once, Bearer};
+use crate::http::{HttpClient, Request};
 use crate::secret::Secret;
 
 /// Knobs for speed and politeness. The defaults suit a real Coupa; benchmarks and tests change them.
@@ -158,7 +159,7 @@ impl Tenant {
         TokenKey::new(&self.base, &self.client_id, &self.secret, scopes)
     }
 
-    pub(crate) async fn token(&self, scopes: &[&str]) -> Result<AccessToken, TokenError> {
+    pub(crate) async fn token(&self, scopes: &[&str]) -> Result<Bearer, TokenError> {
         let s = &self.coupa.shared;
         s.tokens.get(&s.http, &s.limiter, &self.key(scopes)).await
     }
@@ -178,25 +179,29 @@ impl Tenant {
         usable: fn(&[u8]) -> bool,
     ) -> Result<(Value, Option<String>), CoupaError> {
         let s = &self.coupa.shared;
-        let key = self.key(&[scope]);
-        let mut token = s.tokens.get(&s.http, &s.limiter, &key).await?;
-        let mut resp = self.send_get(&url, &token, permit, usable).await?;
+        let tokens = s.tokens.for_key(&s.http, &s.limiter, self.key(&[scope]));
+        let mut first_permit = Some(permit);
+        let send = |token: &Bearer| {
+            let paid = first_permit.take();
+            let req = Request::new(Method::GET, url.clone())
+                // Without it Coupa answers XML.
+                .header(ACCEPT, HeaderValue::from_static("application/json"))
+                .header(AUTHORIZATION, token.header())
+                .check_body(usable);
+            async move {
+                let _paid_with = match paid {
+                    Some(permit) => permit,
+                    None => s.limiter.acquire().await,
+                };
+                s.http.send(&req).await.map_err(CoupaError::from)
+            }
+        };
+        let (resp, token) = send_renewing_once(&tokens, s.tuning.fresh_token_grace, send).await?;
         if resp.status == 401 {
-            let grace = s.tuning.fresh_token_grace;
-            if token.age() >= grace {
-                s.tokens.invalidate(&key, &token).await;
-            }
-            token = s.tokens.get(&s.http, &s.limiter, &key).await?;
-            tokio::time::sleep(grace.saturating_sub(token.age())).await;
-            resp = self
-                .send_get(&url, &token, s.limiter.acquire().await, usable)
-                .await?;
-            if resp.status == 401 {
-                return Err(CoupaError::Unauthorized {
-                    what,
-                    request_id: resp.request_id,
-                });
-            }
+            return Err(CoupaError::Unauthorized {
+                what,
+                request_id: resp.request_id,
+            });
         }
         let sensitive = [&self.secret, token.secret()];
         let snippet = || resp.snippet(&sensitive);
@@ -235,21 +240,6 @@ impl Tenant {
                 request_id,
             }),
         }
-    }
-
-    async fn send_get(
-        &self,
-        url: &Url,
-        token: &AccessToken,
-        _paid_with: Permit,
-        usable: fn(&[u8]) -> bool,
-    ) -> Result<Response, HttpError> {
-        let req = Request::new(Method::GET, url.clone())
-            // Without it Coupa answers XML.
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(AUTHORIZATION, token.bearer())
-            .check_body(usable);
-        self.coupa.shared.http.send(&req).await
     }
 }
 

@@ -6,16 +6,16 @@
 use tokio::time::Instant;
 
 use proptest::prelude::*;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Map, Value};
 
 use super::error::{api_message, TokenError};
 use super::model::{decode_page, Role, UserGroup};
 use super::paging::{Claim, OffsetPager, PAGE_SIZE};
-use super::token::{map_response, renew_after, MAX_EXPIRES_IN, SCOPES_READ_ONLY};
-use crate::http::Response;
+use super::token::{map_response, renew_after, SCOPES_READ_ONLY};
+use crate::auth::MAX_EXPIRES_IN;
+use crate::http::testing::response;
 use crate::secret::Secret;
-use crate::test_support::{arb_json, extreme_number_json, extreme_number_text};
+use crate::test_support::{arb_json, arb_secret, extreme_number_json, extreme_number_text};
 
 const RECORD_KEYS: [&str; 10] = [
     "id",
@@ -89,24 +89,6 @@ fn coupa_id(id: u64, style: u8) -> Value {
 fn extras() -> impl Strategy<Value = Map<String, Value>> {
     prop::collection::btree_map("x-[a-z]{1,8}", arb_json(), 0..3)
         .prop_map(|m| m.into_iter().collect())
-}
-
-fn response(status: u16, body: Vec<u8>, content_type: &'static str) -> Response {
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Response {
-        status,
-        headers,
-        body,
-        request_id: None,
-        attempts: 1,
-        echo_guard: Vec::new(),
-    }
-}
-
-/// A secret-looking value: long enough to be scrubbed, unlikely to occur by chance.
-fn arb_secret() -> impl Strategy<Value = String> {
-    "[A-Za-z0-9_-]{12,40}".prop_map(|s| format!("zq{s}"))
 }
 
 /// A body that carries `value` somewhere, in one of the shapes answers take.
@@ -245,7 +227,7 @@ proptest! {
         let sensitive = if is_secret { vec![Secret::new(value.clone())] } else { vec![] };
         let resp = response(status, body, ct);
         match map_response(&resp, &SCOPES_READ_ONLY, &sensitive, Instant::now()) {
-            Ok(token) => prop_assert_eq!(token.secret().expose(), value.as_str()),
+            Ok(token) => prop_assert_eq!(token.token.secret().expose(), value.as_str()),
             Err(e) => {
                 let text = e.to_string();
                 let html_page = shape % 6 == 4;
@@ -292,7 +274,7 @@ proptest! {
         let sent_at = Instant::now();
         match map_response(&resp, &SCOPES_READ_ONLY, &[], sent_at) {
             Ok(token) => {
-                let renew = token.renew_at().duration_since(sent_at);
+                let renew = token.renew_at.duration_since(sent_at);
                 prop_assert!(renew <= renew_after(MAX_EXPIRES_IN));
                 let secs = parsed.as_ref().and_then(|b| match &b["expires_in"] {
                     Value::Number(n) => n.as_f64(),

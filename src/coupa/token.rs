@@ -12,8 +12,9 @@
 //!
 //! Tokens last 24 h. Coupa recommends minting a new one every 20 h, and each mint is a request
 //! under the same rate limit as the API, so [`TokenSource`] keeps one token per key for the life
-//! of the process in the shared [`TokenCache`] (single flight, renew margin, a still-valid token
-//! kept when its renewal fails, 401 → renew once).
+//! of the process in the shared [`TokenCache`] of the auth floor ([`crate::auth`]: single
+//! flight, the renewal of [`TOKENS`], a still-valid token kept when its renewal fails, 401 →
+//! renew once). This file keeps only the grant and the wording of Coupa's refusals.
 
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
@@ -31,9 +32,9 @@ use url::Url;
 use super::domain::endpoint;
 use super::error::{api_message, TokenError};
 use super::limiter::RateLimiter;
+use crate::auth::{Bearer, Lease, OddExpiresIn, Policy, Renewal, Source, TokenCache};
 use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
 use crate::secret::{scrub, Secret};
-use crate::token_cache::{Lease, TokenCache};
 
 /// Listing user groups needs only this.
 pub const SCOPE_GROUPS: &str = "core.user_group.read";
@@ -71,14 +72,32 @@ pub const SCOPES_PROVISIONING: [&str; 11] = [
 /// Coupa's advice: treat a 24 h token as a 20 h one.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(20 * 3600);
 
-/// The longest `expires_in` taken at its word. Coupa's tokens last 24 h; a longer one (up to
-/// `1e308` seconds, or more digits than any number type holds) counts as a day, and
-/// [`renew_after`] then applies Coupa's 20 h advice.
-pub const MAX_EXPIRES_IN: Duration = Duration::from_secs(24 * 3600);
-
 /// Used when a token answer has no `expires_in`. Short enough to be safe, and long enough that the
 /// cache still saves nearly every request.
 const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(3600);
+
+/// How Coupa's token answers are read and its tokens renewed.
+///
+/// Renewal is late and rare on purpose: every mint is a request under the same rate limit as the
+/// API, and Coupa wants a fresh token to rest about 5 s before use. So a token is used for at most
+/// 20 h (Coupa's advice for its 24 h tokens), less a margin of a tenth of that, at most 5
+/// minutes: the margin covers the longest call a token starts (a page with its retries), and
+/// more would only mint more often. No floor: a token of seconds (a stand-in's) is still used for
+/// nine tenths of its life.
+///
+/// An `expires_in` that is no number of seconds refuses the answer: Coupa always sends one, so an
+/// answer without a usable one is not Coupa's (a proxy's, a garbled one), and the HTTP layer asks
+/// once more. Zero is a number: the token serves the call at hand and the next call asks again.
+pub const TOKENS: Policy = Policy {
+    default_lifetime: DEFAULT_EXPIRES_IN,
+    shortest_lifetime: Duration::ZERO,
+    odd_expires_in: OddExpiresIn::Refuse,
+    renewal: Renewal {
+        longest_use: MAX_TOKEN_LIFETIME,
+        margin_floor: Duration::ZERO,
+        margin_ceiling: Duration::from_secs(300),
+    },
+};
 
 /// What a cached token is for. Two callers with equal keys share one token.
 ///
@@ -115,68 +134,10 @@ impl TokenKey {
     }
 }
 
-/// A bearer token and when to replace it.
-#[derive(Clone, Debug)]
-pub struct AccessToken {
-    value: Secret,
-    /// `Bearer <value>`, marked sensitive so no layer prints it. Built when the answer is read,
-    /// so a token that cannot be sent in a header is refused there.
-    header: HeaderValue,
-    minted_at: Instant,
-    renew_at: Instant,
-    /// `minted_at` plus `expires_in`: until then the token serves when its renewal fails.
-    expires_at: Instant,
-}
-
-/// Two tokens are the same when their values are (what a 401 rejected is the value).
-impl PartialEq for AccessToken {
-    fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
-    }
-}
-
-impl AccessToken {
-    pub fn secret(&self) -> &Secret {
-        &self.value
-    }
-
-    /// Time since the token request was sent.
-    pub fn age(&self) -> Duration {
-        self.minted_at.elapsed()
-    }
-
-    /// The `Authorization` header value, marked sensitive so no layer prints it.
-    pub fn bearer(&self) -> HeaderValue {
-        self.header.clone()
-    }
-
-    /// When the cache stops handing this token out.
-    #[cfg(test)]
-    pub(crate) fn renew_at(&self) -> Instant {
-        self.renew_at
-    }
-
-    /// When the token stops working (from its `expires_in`, at most a day).
-    #[cfg(test)]
-    pub(crate) fn expires_at(&self) -> Instant {
-        self.expires_at
-    }
-
-    fn lease(self) -> Lease<AccessToken> {
-        Lease {
-            renew_at: self.renew_at,
-            expires_at: self.expires_at,
-            token: self,
-        }
-    }
-}
-
-/// How long a token with this `expires_in` is used: at most 20 h, minus a margin (a tenth of
-/// the lifetime, at most 5 minutes) so no request starts with a token about to expire.
+/// How long a token with this `expires_in` is used: at most 20 h, minus the margin (see
+/// [`TOKENS`]).
 pub fn renew_after(expires_in: Duration) -> Duration {
-    let lifetime = expires_in.min(MAX_TOKEN_LIFETIME);
-    let tenth = lifetime.checked_div(10).unwrap_or_default();
-    lifetime.saturating_sub(tenth.min(Duration::from_secs(300)))
+    TOKENS.renewal.renew_after(expires_in)
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, RFC 6749 §2.3.1. Without the URL-encoding, a
@@ -193,7 +154,7 @@ pub fn basic_credentials(client_id: &str, secret: &Secret) -> String {
 /// Every token the process holds, and a count of the token requests it sent.
 #[derive(Debug)]
 pub struct TokenSource {
-    cache: TokenCache<TokenKey, AccessToken, TokenError>,
+    cache: TokenCache<TokenKey, Bearer, TokenError>,
     requests: AtomicU64,
 }
 
@@ -214,23 +175,34 @@ impl TokenSource {
         http: &HttpClient,
         limiter: &RateLimiter,
         key: &TokenKey,
-    ) -> Result<AccessToken, TokenError> {
+    ) -> Result<Bearer, TokenError> {
         let minter = Minter {
             http,
             limiter,
             requests: &self.requests,
             key,
         };
-        self.cache
-            .get(key, || async {
-                minter.mint().await.map(AccessToken::lease)
-            })
-            .await
+        self.cache.get(key, || minter.mint()).await
+    }
+
+    /// The tokens of `key`, as an API call gets them (see [`crate::auth::send_renewing_once`]).
+    pub(crate) fn for_key<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        limiter: &'a RateLimiter,
+        key: TokenKey,
+    ) -> KeyTokens<'a> {
+        KeyTokens {
+            source: self,
+            http,
+            limiter,
+            key,
+        }
     }
 
     /// Forget `rejected` (an API call answered 401 with it), so the next `get` mints anew. A
     /// token another caller already replaced it with is left alone.
-    pub async fn invalidate(&self, key: &TokenKey, rejected: &AccessToken) {
+    pub async fn invalidate(&self, key: &TokenKey, rejected: &Bearer) {
         self.cache.invalidate(key, rejected).await;
     }
 
@@ -242,6 +214,30 @@ impl TokenSource {
     /// How often a failed renewal was answered with the still-valid current token.
     pub fn kept(&self) -> u64 {
         self.cache.kept()
+    }
+}
+
+/// One key's tokens: what an API call renews once on a 401.
+pub(crate) struct KeyTokens<'a> {
+    source: &'a TokenSource,
+    http: &'a HttpClient,
+    limiter: &'a RateLimiter,
+    key: TokenKey,
+}
+
+impl Source for KeyTokens<'_> {
+    type Error = TokenError;
+
+    fn service(&self) -> &'static str {
+        "Coupa"
+    }
+
+    async fn token(&self) -> Result<Bearer, TokenError> {
+        self.source.get(self.http, self.limiter, &self.key).await
+    }
+
+    async fn forget(&self, rejected: &Bearer) {
+        self.source.invalidate(&self.key, rejected).await;
     }
 }
 
@@ -262,7 +258,7 @@ enum Probe {
 }
 
 impl Minter<'_> {
-    async fn mint(&self) -> Result<AccessToken, TokenError> {
+    async fn mint(&self) -> Result<Lease<Bearer>, TokenError> {
         let scopes: Vec<&str> = self.key.scopes.iter().map(String::as_str).collect();
         match self.request(&scopes).await {
             Err(TokenError::InvalidScope { request_id, .. }) if scopes.len() > 1 => {
@@ -327,7 +323,7 @@ impl Minter<'_> {
     }
 
     /// One token request, its answer mapped.
-    async fn request(&self, scopes: &[&str]) -> Result<AccessToken, TokenError> {
+    async fn request(&self, scopes: &[&str]) -> Result<Lease<Bearer>, TokenError> {
         let _permit = self.limiter.acquire().await;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let sent_at = Instant::now();
@@ -385,7 +381,7 @@ pub(crate) fn map_response(
     scopes: &[&str],
     sensitive: &[Secret],
     sent_at: Instant,
-) -> Result<AccessToken, TokenError> {
+) -> Result<Lease<Bearer>, TokenError> {
     let request_id = resp.request_id.clone();
     let clean = |text: &str| scrub(text, &sensitive.iter().collect::<Vec<_>>());
     let json = serde_json::from_slice::<Value>(&resp.body)
@@ -440,67 +436,13 @@ pub(crate) fn map_response(
 
 /// Whether a 2xx token answer holds a token (the HTTP layer asks once more for one that does not).
 fn token_answer_is_usable(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .is_some_and(|json| parse_token(&json, Instant::now()).is_ok())
+    TOKENS.usable(body)
 }
 
-/// A success body: `access_token`, `token_type` bearer (any case; assumed when absent),
-/// `expires_in` as a number or numeric string. Extra fields (`scope`, `id_token`) are ignored.
-fn parse_token(body: &Value, sent_at: Instant) -> Result<AccessToken, String> {
-    let token = match body.get("access_token") {
-        None | Some(Value::Null) => "",
-        Some(Value::String(t)) => t.as_str(),
-        Some(_) => return Err("its `access_token` is not a string".into()),
-    };
-    if token.is_empty() {
-        return Err("it has no access_token".into());
-    }
-    if !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err("the access_token contains characters a bearer token cannot have".into());
-    }
-    match body.get("token_type").and_then(Value::as_str) {
-        Some(t) if !t.eq_ignore_ascii_case("bearer") => {
-            return Err(format!("its token_type is `{t}`, not bearer"))
-        }
-        _ => {}
-    }
-    let expires_in = match body.get("expires_in") {
-        None | Some(Value::Null) => DEFAULT_EXPIRES_IN,
-        Some(v) => expires_in_seconds(v)
-            .ok_or_else(|| format!("its expires_in `{v}` is not a number of seconds"))?,
-    };
-    let mut header = HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| "the access_token contains characters a bearer token cannot have")?;
-    header.set_sensitive(true);
-    Ok(AccessToken {
-        value: Secret::new(token),
-        header,
-        minted_at: sent_at,
-        // Past what the clock can count (never, in practice): not cached, asked for again.
-        renew_at: sent_at
-            .checked_add(renew_after(expires_in))
-            .unwrap_or(sent_at),
-        expires_at: sent_at.checked_add(expires_in).unwrap_or(sent_at),
-    })
-}
-
-/// `expires_in` as a JSON number or a numeric string, fractions kept, at most
-/// [`MAX_EXPIRES_IN`]. `None` for what is no number of seconds: a negative number, NaN, a word
-/// (`inf`), any other JSON type. Zero is a number: the token serves the call at hand and the
-/// next call asks for another.
-fn expires_in_seconds(v: &Value) -> Option<Duration> {
-    let secs = match v {
-        Value::Number(n) => n.as_f64()?,
-        // A digit is required: Rust's float parser also takes `NaN`, `inf` and `infinity`. A
-        // string of digits too long for an `f64` ("1e400") parses as infinity: over a day.
-        Value::String(s) if s.bytes().any(|b| b.is_ascii_digit()) => s.trim().parse().ok()?,
-        _ => return None,
-    };
-    if secs.is_nan() || secs < 0.0 {
-        return None;
-    }
-    Some(Duration::try_from_secs_f64(secs).map_or(MAX_EXPIRES_IN, |d| d.min(MAX_EXPIRES_IN)))
+/// A success body's token, scheduled by [`TOKENS`] (see [`Policy::read`]).
+fn parse_token(body: &Value, sent_at: Instant) -> Result<Lease<Bearer>, String> {
+    let (token, lifetime) = TOKENS.read(body, sent_at)?;
+    Ok(TOKENS.lease(token, lifetime))
 }
 
 #[cfg(test)]

@@ -1,22 +1,30 @@
-//! From the provider block and the environment to settings the API clients can use.
+//! The provider block's six settings as one table ([`SETTINGS`]), which drives the schema (and
+//! so the generated docs), the offline checks of `terraform validate`, and the resolution at
+//! configure; and from there to settings the API clients can use.
 //!
-//! Pure: the environment is passed in as a function, so every rule of precedence is unit-tested.
+//! Pure: the environment is passed in as a function, so every rule of precedence is unit-tested;
+//! configure reads the process environment once and hands it to [`resolve`] (and to the HTTP
+//! layer's and the sync wait's test hooks), and nothing later reads it again.
 //! Compatible with ConductorOne's own provider, so users can switch:
 //! - each attribute beats its environment variable; an empty environment variable counts as unset,
 //!   but an empty attribute is an error (it is almost always a variable that was not filled in);
 //! - the base URL comes from `tenant_domain`, else `server_url`, else the host in `client_id`;
-//! - auth is `CONDUCTORONE_ACCESS_TOKEN` (a static bearer token), else an OIDC token exchanged for
-//!   an access token, else the `client_id`/`client_secret` pair (signed JWT client assertion);
+//! - auth is `CONDUCTORONE_ACCESS_TOKEN` (a static bearer token, an environment variable only),
+//!   else an OIDC token exchanged for an access token, else the `client_id`/`client_secret` pair
+//!   (signed JWT client assertion);
 //! - every URL must be https, except loopback hosts where http is allowed.
 
+use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::Value;
 use url::Url;
 
 use crate::conductorone::{self, Auth, ClientId, ClientSecret};
 use crate::http::parse_endpoint;
 use crate::secret::Secret;
+use crate::tf::schema as s;
 
-/// The provider block as Terraform sends it. Keep identical to the schema in `provider.rs`.
+/// The provider block as Terraform sends it: one field per row of [`SETTINGS`], in its order
+/// (`tests/provider_methods.rs` holds the two to the schema).
 #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
 pub struct ProviderConfig {
     pub server_url: Value<String>,
@@ -40,6 +48,116 @@ pub const ENV_OIDC_TOKEN: [&str; 4] = [
     "TFC_WORKLOAD_IDENTITY_TOKEN_C1",
     "TFC_WORKLOAD_IDENTITY_TOKEN",
 ];
+
+/// One provider setting: an optional string attribute, the environment variables it falls back
+/// to in order, and how a value is checked.
+pub struct Setting {
+    pub attribute: &'static str,
+    pub env: &'static [&'static str],
+    pub sensitive: bool,
+    /// The description, without its last sentence, which names the environment variables.
+    pub about: &'static str,
+    /// The attribute in the provider block.
+    pub value: fn(&ProviderConfig) -> &Value<String>,
+    /// The format check of a value, for `terraform validate` (`None`: any non-empty value).
+    check: Option<fn(&str, Source) -> Option<SettingError>>,
+}
+
+impl Setting {
+    /// The description the schema and the docs show: `about` and the environment variables.
+    pub fn description(&self) -> String {
+        let vars: Vec<String> = self.env.iter().map(|v| format!("`{v}`")).collect();
+        match vars.as_slice() {
+            [one] => format!("{} Environment variable: {one}.", self.about),
+            many => format!(
+                "{} Environment variables, in order: {}.",
+                self.about,
+                many.join(", ")
+            ),
+        }
+    }
+
+    /// The value: the attribute, else the first environment variable set (see [`pick`]).
+    fn pick(
+        &self,
+        config: &ProviderConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+        errors: &mut Vec<SettingError>,
+    ) -> Option<(String, Source)> {
+        pick((self.value)(config), self.attribute, self.env, env, errors)
+    }
+}
+
+/// The six settings, in the schema's order.
+pub const SETTINGS: [Setting; 6] = [
+    Setting {
+        attribute: "server_url",
+        env: &[ENV_SERVER_URL],
+        sensitive: false,
+        about: "ConductorOne API address, such as `https://acme.conductor.one`. Must use `https`, except for loopback hosts (`127.0.0.1`, `::1`, `localhost`) where `http` is allowed for local stand-ins and proxies. Ignored when `tenant_domain` (or `CONDUCTORONE_TENANT_DOMAIN`) is set. Default: the host in `client_id` (`…@acme.conductor.one/spc` means `https://acme.conductor.one`).",
+        value: |c| &c.server_url,
+        check: Some(|v, src| parse_server(v, src).err()),
+    },
+    Setting {
+        attribute: "tenant_domain",
+        env: &[ENV_TENANT_DOMAIN],
+        sensitive: false,
+        about: "ConductorOne tenant, as a name (`acme`, meaning `https://acme.conductor.one`) or a host (`acme.conductor.one`, `acme.c1eu.ai`). Takes precedence over `server_url`. Default: unset (see `server_url`).",
+        value: |c| &c.tenant_domain,
+        check: Some(|v, src| parse_tenant(v, src).err()),
+    },
+    Setting {
+        attribute: "client_id",
+        env: &[ENV_CLIENT_ID],
+        sensitive: false,
+        about: "Client ID of a ConductorOne API credential or service principal, such as `swift-otter-12345@acme.conductor.one/spc`. With OIDC, the client ID of the workload federation trust (`…/wfe`). Not needed with `CONDUCTORONE_ACCESS_TOKEN`.",
+        value: |c| &c.client_id,
+        check: Some(|v, src| parse_client_id(v, src).err()),
+    },
+    Setting {
+        attribute: "client_secret",
+        env: &[ENV_CLIENT_SECRET],
+        sensitive: true,
+        about: "Client secret that goes with `client_id` (`secret-token:conductorone.com:v1:…`). It never leaves the provider: it signs a short-lived JWT client assertion instead. Ignored when an OIDC token or `CONDUCTORONE_ACCESS_TOKEN` is given. Provider settings are not written to the state, but a value passed through a variable is stored in saved plan files: prefer the environment variable, which keeps the secret out of configuration and plan files.",
+        value: |c| &c.client_secret,
+        check: Some(|v, src| parse_client_secret(v, src).err()),
+    },
+    Setting {
+        attribute: "oidc_token",
+        env: &ENV_OIDC_TOKEN,
+        sensitive: true,
+        about: "OIDC token (for example HCP Terraform workload identity) exchanged for a ConductorOne access token (RFC 8693). Takes precedence over `client_secret`; needs `client_id`. A static token in `CONDUCTORONE_ACCESS_TOKEN` takes precedence over everything. Like `client_secret`, not written to the state, but stored in saved plan files when passed through a variable.",
+        value: |c| &c.oidc_token,
+        check: None,
+    },
+    Setting {
+        attribute: "coupa_endpoint",
+        env: &[ENV_COUPA_ENDPOINT],
+        sensitive: false,
+        about: "Base URL that receives every Coupa request (token and API) instead of `https://<coupa_domain>`: for corporate proxies and local stand-ins. Same `https` rule as `server_url`. Default: unset, requests go to Coupa directly.",
+        value: |c| &c.coupa_endpoint,
+        check: Some(|v, src| parse_coupa_endpoint(v, src).err()),
+    },
+];
+
+/// The provider schema, from [`SETTINGS`].
+pub fn provider_schema() -> Schema {
+    s::schema(
+        "Manages ConductorOne's Coupa integration and lists a Coupa tenant's user groups and roles. Credentials come from the provider block or from environment variables; an attribute always beats its environment variable.",
+        SETTINGS
+            .iter()
+            .map(|setting| {
+                let attr = s::optional(AttributeType::String, &setting.description());
+                let attr = if setting.sensitive {
+                    s::sensitive(attr)
+                } else {
+                    attr
+                };
+                (setting.attribute, attr)
+            })
+            .collect(),
+    )
+}
 
 /// Everything configure needs to build the clients. Makes no network call to produce.
 pub struct Settings {
@@ -119,69 +237,12 @@ fn pick(
 pub fn check_attributes(config: &ProviderConfig) -> Vec<SettingError> {
     let mut errors = Vec::new();
     let none = |_: &str| None;
-    let set = |v: &Value<String>| matches!(v, Value::Value(_));
-    if set(&config.tenant_domain) {
-        if let Some((v, s)) = pick(
-            &config.tenant_domain,
-            "tenant_domain",
-            &[ENV_TENANT_DOMAIN],
-            &none,
-            &mut errors,
-        ) {
-            errors.extend(parse_tenant(&v, s).err());
+    for setting in &SETTINGS {
+        if !matches!((setting.value)(config), Value::Value(_)) {
+            continue;
         }
-    }
-    if set(&config.server_url) {
-        if let Some((v, s)) = pick(
-            &config.server_url,
-            "server_url",
-            &[ENV_SERVER_URL],
-            &none,
-            &mut errors,
-        ) {
-            errors.extend(parse_server(&v, s).err());
-        }
-    }
-    if set(&config.client_id) {
-        if let Some((v, s)) = pick(
-            &config.client_id,
-            "client_id",
-            &[ENV_CLIENT_ID],
-            &none,
-            &mut errors,
-        ) {
-            errors.extend(parse_client_id(&v, s).err());
-        }
-    }
-    if set(&config.client_secret) {
-        if let Some((v, s)) = pick(
-            &config.client_secret,
-            "client_secret",
-            &[ENV_CLIENT_SECRET],
-            &none,
-            &mut errors,
-        ) {
-            errors.extend(parse_client_secret(&v, s).err());
-        }
-    }
-    if set(&config.oidc_token) {
-        pick(
-            &config.oidc_token,
-            "oidc_token",
-            &ENV_OIDC_TOKEN,
-            &none,
-            &mut errors,
-        );
-    }
-    if set(&config.coupa_endpoint) {
-        if let Some((v, s)) = pick(
-            &config.coupa_endpoint,
-            "coupa_endpoint",
-            &[ENV_COUPA_ENDPOINT],
-            &none,
-            &mut errors,
-        ) {
-            errors.extend(parse_coupa_endpoint(&v, s).err());
+        if let Some((v, src)) = setting.pick(config, &none, &mut errors) {
+            errors.extend(setting.check.and_then(|check| check(&v, src)));
         }
     }
     errors
@@ -193,48 +254,9 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, Vec<SettingError>> {
     let mut errors = Vec::new();
-    let tenant = pick(
-        &config.tenant_domain,
-        "tenant_domain",
-        &[ENV_TENANT_DOMAIN],
-        env,
-        &mut errors,
-    );
-    let server = pick(
-        &config.server_url,
-        "server_url",
-        &[ENV_SERVER_URL],
-        env,
-        &mut errors,
-    );
-    let client_id_raw = pick(
-        &config.client_id,
-        "client_id",
-        &[ENV_CLIENT_ID],
-        env,
-        &mut errors,
-    );
-    let secret_raw = pick(
-        &config.client_secret,
-        "client_secret",
-        &[ENV_CLIENT_SECRET],
-        env,
-        &mut errors,
-    );
-    let oidc = pick(
-        &config.oidc_token,
-        "oidc_token",
-        &ENV_OIDC_TOKEN,
-        env,
-        &mut errors,
-    );
-    let coupa_raw = pick(
-        &config.coupa_endpoint,
-        "coupa_endpoint",
-        &[ENV_COUPA_ENDPOINT],
-        env,
-        &mut errors,
-    );
+    let [server, tenant, client_id_raw, secret_raw, oidc, coupa_raw] = SETTINGS
+        .each_ref()
+        .map(|setting| setting.pick(config, env, &mut errors));
     let access_token = env(ENV_ACCESS_TOKEN).filter(|v| !v.trim().is_empty());
 
     let client_id = client_id_raw.and_then(|(v, s)| keep(&mut errors, parse_client_id(&v, s)));

@@ -1,9 +1,11 @@
 //! `conductorone_coupa_integration`: a Coupa connector registered in ConductorOne, its
 //! credentials checked against Coupa before anything is written.
 //!
-//! Order of this file: state, schema, then the lifecycle (validate, plan, create, read, update,
-//! delete, import). The mapping between connectors and state lives in `convert`, the checks and
-//! plan rules in `plan`, the wait for ConductorOne's sync (`wait_for_sync`, `timeouts`) in `wait`.
+//! Order of this file: the resource type, then its `Resource` methods in lifecycle order (schema,
+//! validate, plan create/update/destroy, create, read, update, destroy, import), then the helpers
+//! they share. The state struct and its schema live side by side in `state`; the mapping between
+//! connectors and state in `convert`, the checks and plan rules in `plan`, the wait for
+//! ConductorOne's sync (`wait_for_sync`, `timeouts`) in `wait`.
 
 mod convert;
 mod create_report;

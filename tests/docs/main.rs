@@ -261,17 +261,13 @@ fn every_schema_attribute_is_documented() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// Which environment variables each provider attribute falls back to, from the constants the
-/// provider reads. A new provider attribute must be added here (and to its description).
+/// Which environment variables each provider attribute falls back to: the provider's settings
+/// table, which also writes the descriptions checked here.
 fn provider_env_vars() -> BTreeMap<&'static str, Vec<&'static str>> {
-    BTreeMap::from([
-        ("server_url", vec![settings::ENV_SERVER_URL]),
-        ("tenant_domain", vec![settings::ENV_TENANT_DOMAIN]),
-        ("client_id", vec![settings::ENV_CLIENT_ID]),
-        ("client_secret", vec![settings::ENV_CLIENT_SECRET]),
-        ("oidc_token", settings::ENV_OIDC_TOKEN.to_vec()),
-        ("coupa_endpoint", vec![settings::ENV_COUPA_ENDPOINT]),
-    ])
+    settings::SETTINGS
+        .iter()
+        .map(|setting| (setting.attribute, setting.env.to_vec()))
+        .collect()
 }
 
 #[test]

@@ -391,8 +391,6 @@ fn states_survive_terraform_msgpack_with_unknowns_and_nulls() {
 /// nothing. End to end with Terraform: tests/e2e/sync.rs.
 #[tokio::test]
 async fn a_failed_sync_wait_is_asked_again_by_the_next_plan() {
-    std::env::set_var("CONDUCTORONE_SYNC_POLL_FIRST", "100ms");
-    std::env::set_var("CONDUCTORONE_SYNC_POLL_MAX", "300ms");
     let standin = Standin::start();
     standin
         .c1_post(
@@ -400,7 +398,14 @@ async fn a_failed_sync_wait_is_asked_again_by_the_next_plan() {
             serde_json::json!({"sync_ms": 300, "sync_queue_ms": 100}),
         )
         .await;
-    let mut life = Lifecycle::start(&standin).await;
+    let mut life = Lifecycle::start_with_env(
+        &standin,
+        &[
+            ("CONDUCTORONE_SYNC_POLL_FIRST", "100ms"),
+            ("CONDUCTORONE_SYNC_POLL_MAX", "300ms"),
+        ],
+    )
+    .await;
     let waiting = State {
         wait_for_sync: Value::Value(true),
         ..config(&standin, "read_only")

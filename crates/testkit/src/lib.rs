@@ -15,6 +15,7 @@
 //! - [`tenant`]: expected values from the stand-in's own data (who holds which Coupa license).
 //! - [`version`]: which Terraform a test runs on (`make test` runs every end-to-end test on two),
 //!   and the record of what ran on each.
+//! - [`text`]: what the others need to read Terraform's output (its wrapped lines).
 //!
 //! The stand-ins themselves are the `conductorone-standin` crate, re-exported as [`Standin`].
 
@@ -26,6 +27,7 @@ pub mod rig;
 pub mod secrets;
 pub mod tenant;
 pub mod terraform;
+pub mod text;
 pub mod version;
 
 pub use group::{Ended, Group, Signal};
@@ -33,6 +35,7 @@ pub use lifecycle::{Lifecycle, Outcome};
 pub use rig::{Rig, COUPA_VARIABLES};
 pub use standin::{Options as StandinOptions, Standin};
 pub use terraform::{Run, Terraform, Workdir};
+pub use text::collapse;
 pub use version::Version;
 
 /// The Terraform CLI for this test binary's provider, or `None` (the test then returns early)
@@ -45,9 +48,4 @@ macro_rules! terraform {
     () => {
         $crate::Terraform::find(env!("CARGO_BIN_EXE_terraform-provider-conductorone"))
     };
-}
-
-/// Runs of whitespace as one space: Terraform wraps diagnostics at 78 columns.
-pub fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -110,9 +110,34 @@ impl Lifecycle {
             .ok()
     }
 
+    /// [`Lifecycle::start`], with `vars` over the process environment that configure reads.
+    pub async fn start_with_env(standin: &Standin, vars: &[(&str, &str)]) -> Lifecycle {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env = move |name: &str| {
+            vars.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| std::env::var(name).ok())
+        };
+        let provider = ConductorOneProvider::with_http_config(HttpConfig::new(""))
+            .with_env(std::sync::Arc::new(env));
+        Self::configure_provider(provider, Self::provider_config(standin))
+            .await
+            .ok()
+    }
+
     /// A provider with `http`'s timeouts and retries, configured with `config`.
     pub async fn configure(http: HttpConfig, config: ProviderConfig) -> Outcome<Lifecycle> {
-        let provider = ConductorOneProvider::with_http_config(http);
+        Self::configure_provider(ConductorOneProvider::with_http_config(http), config).await
+    }
+
+    async fn configure_provider(
+        provider: ConductorOneProvider,
+        config: ProviderConfig,
+    ) -> Outcome<Lifecycle> {
         let mut diags = Diagnostics::default();
         let configured = provider.configure(&mut diags, "1.0.3".into(), config).await;
         let shared = provider.shared().clone();

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::collapse;
+use crate::text::collapse;
 use crate::version::{record, Version};
 
 /// The provider source address used by all test configurations.

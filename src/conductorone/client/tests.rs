@@ -9,17 +9,11 @@ use standin::Standin;
 
 use super::*;
 use crate::conductorone::{ApiError, Auth, ClientId, ClientSecret, TokenError};
-use crate::http::{HttpConfig, RetryPolicy};
+use crate::http::testing::quick_http;
+use crate::http::HttpConfig;
 
 pub(crate) fn http() -> HttpClient {
-    let mut config = HttpConfig::new("c1-client-test");
-    config.retry = RetryPolicy {
-        max_attempts: 2,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(20),
-        max_total: Duration::from_secs(2),
-    };
-    HttpClient::new(config).unwrap()
+    quick_http(HttpConfig::new("c1-client-test"), 2)
 }
 
 pub(crate) fn credentials(standin: &Standin) -> Auth {
@@ -345,4 +339,31 @@ async fn oidc_exchange_form() {
             "client_id": standin.c1("wfe_client_id"),
         })
     );
+}
+
+/// The sync wait's pauses come from the environment configure read, handed to the client: no
+/// test sets a process variable, and nothing reads one after configure.
+#[test]
+fn the_sync_pauses_come_from_the_configured_environment() {
+    use crate::conductorone::sync::{Backoff, ENV_POLL_FIRST, ENV_POLL_MAX, POLL_MAX};
+    let client = |vars: &[(&str, &str)]| {
+        let env = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let auth = Auth::AccessToken(Secret::new("t"));
+        let url = Url::parse("http://127.0.0.1:9").unwrap();
+        ConductorOne::configured(http(), url, auth, env)
+    };
+    let backoff = |c: &ConductorOne| Backoff::from_env(&|name| c.configured_env(name));
+    assert_eq!(backoff(&client(&[])), Ok(Backoff::default()));
+    assert_eq!(
+        backoff(&client(&[(ENV_POLL_FIRST, "250ms")])),
+        Ok(Backoff {
+            first: Duration::from_millis(250),
+            max: POLL_MAX,
+        })
+    );
+    let err = backoff(&client(&[(ENV_POLL_MAX, "soon")])).unwrap_err();
+    assert!(err.contains(ENV_POLL_MAX), "{err}");
 }

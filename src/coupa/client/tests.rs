@@ -8,17 +8,11 @@ use standin::Standin;
 
 use super::*;
 use crate::coupa::SCOPE_GROUPS;
-use crate::http::{HttpConfig, RetryPolicy};
+use crate::http::testing::quick_http;
+use crate::http::HttpConfig;
 
 fn http() -> HttpClient {
-    let mut cfg = HttpConfig::new("coupa-tests");
-    cfg.retry = RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_total: Duration::from_secs(2),
-    };
-    HttpClient::new(cfg).unwrap()
+    quick_http(HttpConfig::new("coupa-tests"), 3)
 }
 
 fn tenant(standin: &Standin) -> Tenant {

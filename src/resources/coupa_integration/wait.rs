@@ -160,7 +160,7 @@ pub async fn wait(
         wrote_config,
     } = written;
     let allowed = limit(planned, op);
-    let backoff = Backoff::from_env().unwrap_or_else(|why| {
+    let backoff = Backoff::from_env(&|name| client.configured_env(name)).unwrap_or_else(|why| {
         tracing::warn!("{why}; using the default pauses between reads");
         Backoff::default()
     });

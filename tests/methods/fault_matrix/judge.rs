@@ -104,7 +104,7 @@ fn unclear(cell: &Cell, fault: Fault, diags: &Diagnostics) -> Option<String> {
                 BodyKind::CoupaToken if fault == Fault::MalformedJson => {
                     "not Coupa's OAuth2 answer"
                 }
-                BodyKind::CoupaToken => "`access_token` is not a string",
+                BodyKind::CoupaToken => "`$.access_token` is not a string",
                 BodyKind::C1Token if fault == Fault::MalformedJson => "the answer is not JSON",
                 BodyKind::C1Token => "`$.access_token` is not a string",
                 BodyKind::CoupaPage if fault == Fault::MalformedJson => "not JSON",

@@ -10,7 +10,8 @@ use standin::{Options, Standin};
 use super::*;
 use crate::coupa::model::{Role, UserGroup};
 use crate::coupa::{Coupa, CoupaDomain, TokenError, Tuning, SCOPE_GROUPS, SCOPE_ROLES};
-use crate::http::{HttpClient, HttpConfig, RetryPolicy};
+use crate::http::testing::quick_http;
+use crate::http::{HttpClient, HttpConfig};
 use crate::secret::Secret;
 
 /// An HTTP client whose retries are quick, so tests of retried statuses stay fast.
@@ -18,13 +19,7 @@ fn http_client() -> HttpClient {
     let mut cfg = HttpConfig::new("coupa-tests");
     cfg.connect_timeout = Duration::from_secs(2);
     cfg.attempt_timeout = Duration::from_secs(5);
-    cfg.retry = RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_total: Duration::from_secs(2),
-    };
-    HttpClient::new(cfg).unwrap()
+    quick_http(cfg, 3)
 }
 
 /// Stand-ins with `groups` user groups, answering after `latency_ms`.

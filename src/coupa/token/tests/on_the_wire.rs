@@ -10,7 +10,8 @@ use standin::Standin;
 
 use super::*;
 use crate::coupa::{Coupa, CoupaDomain, Tenant, Tuning, SCOPES_READ_ONLY};
-use crate::http::{HttpClient, HttpConfig, RetryPolicy};
+use crate::http::testing::quick_http;
+use crate::http::{HttpClient, HttpConfig};
 use crate::secret::MASK;
 
 const ID: &str = "client id:1";
@@ -31,13 +32,7 @@ fn http_client() -> HttpClient {
     let mut cfg = HttpConfig::new("coupa-tests");
     cfg.connect_timeout = Duration::from_secs(2);
     cfg.attempt_timeout = Duration::from_secs(5);
-    cfg.retry = RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_total: Duration::from_secs(2),
-    };
-    HttpClient::new(cfg).unwrap()
+    quick_http(cfg, 3)
 }
 
 fn url(standin: &Standin) -> Url {
@@ -430,7 +425,7 @@ async fn success_bodies() {
     let bad = [
         (
             json!({"access_token": "", "token_type": "bearer"}),
-            "no access_token",
+            "access_token is empty",
         ),
         (json!({"token_type": "bearer"}), "no access_token"),
         (

@@ -11,8 +11,8 @@
 //! - [`credentials`]: the client ID and the Ed25519 client secret, checked when configured.
 //! - [`server`]: which server to call, from tenant domain, server URL or client ID, and the
 //!   URLs on it.
-//! - [`token`]: the three ways to authenticate, and one access token per client over the shared
-//!   [`crate::token_cache`].
+//! - [`token`]: the three ways to authenticate (the grants), ConductorOne's token policy, and
+//!   one access token per client over the auth floor ([`crate::auth`]).
 //! - [`model`]: connector objects and their JSON.
 //! - [`client`]: [`ConductorOne`]; every call with its token, and 401 → renew once.
 //! - [`endpoints`]: the connector operations (methods of [`ConductorOne`]): get, list, update,

@@ -9,8 +9,8 @@
 //! - [`domain`]: `CoupaDomain::parse`, the allow-list of Coupa hosts, the normal form, and the
 //!   URLs on an instance.
 //! - [`limiter`]: the token bucket that keeps every request under Coupa's rate limit.
-//! - [`token`]: the scopes, OAuth2 client credentials, and the process-wide token source over
-//!   the shared [`crate::token_cache`].
+//! - [`token`]: the scopes, the OAuth2 client credentials grant, Coupa's token policy, and the
+//!   process-wide token source over the auth floor ([`crate::auth`]).
 //! - [`model`]: `UserGroup` and `Role`, decoded leniently from Coupa's hyphenated JSON.
 //! - [`client`]: `Coupa` (one per process, no network on creation) and `Tenant` (one instance
 //!   plus credentials); every call with its token, and 401 → renew once.
