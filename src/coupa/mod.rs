@@ -9,8 +9,10 @@
 //! - [`domain`]: `CoupaDomain::parse`, the allow-list of Coupa hosts, the normal form, and the
 //!   URLs on an instance.
 //! - [`limiter`]: the token bucket that keeps every request under Coupa's rate limit.
-//! - [`token`]: the scopes, OAuth2 client credentials, and the process-wide token source over
-//!   the shared [`crate::token_cache`].
+//! - [`scopes`]: the scopes each listing and each access mode asks for, as ConductorOne's
+//!   connector asks for them today.
+//! - [`token`]: OAuth2 client credentials, and the process-wide token source over the shared
+//!   [`crate::token_cache`].
 //! - [`model`]: `UserGroup` and `Role`, decoded leniently from Coupa's hyphenated JSON.
 //! - [`client`]: `Coupa` (one per process, no network on creation) and `Tenant` (one instance
 //!   plus credentials); every call with its token, and 401 → renew once.
@@ -38,6 +40,7 @@ pub mod error;
 pub mod limiter;
 pub mod model;
 pub mod paging;
+pub mod scopes;
 pub mod token;
 pub mod users;
 
@@ -48,5 +51,7 @@ pub use client::{Coupa, Tenant, Tuning};
 pub use domain::{Cloud, CoupaDomain, DomainError, TenantProblem};
 pub use error::{CoupaError, TokenError};
 pub use model::{Role, UserGroup};
-pub use token::{SCOPES_PROVISIONING, SCOPES_READ_ONLY, SCOPE_GROUPS, SCOPE_ROLES};
-pub use users::{License, LicenseUse, User, LICENSES, SCOPE_USERS};
+pub use scopes::{
+    SCOPES_PROVISIONING, SCOPES_READ_ONLY, SCOPE_GROUPS, SCOPE_ROLES, SCOPE_USERS, WHERE_TO_GRANT,
+};
+pub use users::{License, LicenseUse, User, LICENSES};

@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::error::CoupaError;
-use super::token::{SCOPE_GROUPS, SCOPE_ROLES};
+use super::scopes::{SCOPE_GROUPS, SCOPE_ROLES};
 
 /// A collection the directory lists, and how.
 pub(crate) trait Record: DeserializeOwned + Send + 'static {

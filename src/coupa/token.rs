@@ -1,4 +1,4 @@
-//! OAuth2 client credentials against Coupa, the scopes, and the process-wide token source.
+//! OAuth2 client credentials against Coupa, and the process-wide token source.
 //!
 //! One token request is `POST {base}/oauth2/token` with the form `grant_type=client_credentials`
 //! and `scope=<space-separated>`. The client authenticates with HTTP Basic, encoded as RFC 6749
@@ -34,39 +34,6 @@ use super::limiter::RateLimiter;
 use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
 use crate::secret::{scrub, Secret};
 use crate::token_cache::{Lease, TokenCache};
-
-/// Listing user groups needs only this.
-pub const SCOPE_GROUPS: &str = "core.user_group.read";
-/// Listing roles needs only this (Coupa files roles under "common" reference data).
-pub const SCOPE_ROLES: &str = "core.common.read";
-
-/// What ConductorOne's Coupa connector asks for in read-only mode.
-pub const SCOPES_READ_ONLY: [&str; 8] = [
-    "core.business_entity.read",
-    "core.common.read",
-    "core.user_group.read",
-    "core.user.read",
-    "email",
-    "login",
-    "openid",
-    "profile",
-];
-
-/// What ConductorOne's Coupa connector asks for when it also provisions: read-only plus writes to
-/// users and groups, and `offline_access`.
-pub const SCOPES_PROVISIONING: [&str; 11] = [
-    "core.business_entity.read",
-    "core.common.read",
-    "core.user_group.read",
-    "core.user.read",
-    "email",
-    "login",
-    "openid",
-    "profile",
-    "core.user_group.write",
-    "core.user.write",
-    "offline_access",
-];
 
 /// Coupa's advice: treat a 24 h token as a 20 h one.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(20 * 3600);

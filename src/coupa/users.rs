@@ -17,9 +17,7 @@ use super::client::Tenant;
 use super::error::CoupaError;
 use super::model::{self, Record};
 use super::paging;
-
-/// Reading users (and their license flags) needs only this.
-pub const SCOPE_USERS: &str = "core.user.read";
+use super::scopes::SCOPE_USERS;
 
 /// One of Coupa's license flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

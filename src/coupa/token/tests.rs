@@ -91,13 +91,6 @@ fn expires_in_extremes() {
     }
 }
 
-#[test]
-fn provisioning_scopes_are_read_only_plus_writes() {
-    assert_eq!(SCOPES_PROVISIONING[..8], SCOPES_READ_ONLY);
-    assert!(SCOPES_READ_ONLY.contains(&SCOPE_GROUPS));
-    assert!(SCOPES_READ_ONLY.contains(&SCOPE_ROLES));
-}
-
 /// A token works for its whole `expires_in` (at most a day): that long it is kept when its
 /// renewal fails, though renewal starts at `renew_after`.
 #[test]
