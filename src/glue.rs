@@ -48,7 +48,10 @@ pub fn check_not_blank(diags: &mut Diagnostics, attr: &'static str, v: &Value<St
 pub struct Blame {
     pub domain: &'static str,
     pub secret: &'static str,
+    /// Scopes are granted to the OAuth2 client in Coupa, so this is its `client_id`.
     pub scopes: &'static str,
+    /// Said after a missing scope (with a leading space), or `""`.
+    pub scope_hint: &'static str,
 }
 
 /// Report a failed Coupa token request as an error on the attribute that must change. The
@@ -63,11 +66,7 @@ pub fn report_token_error(diags: &mut Diagnostics, blame: &Blame, host: &str, e:
         TokenError::InvalidScope { .. } => (
             blame.scopes,
             "Coupa Client Lacks Required Scopes",
-            if blame.scopes == "access_mode" {
-                " If ConductorOne only needs to read, use `access_mode = \"read_only\"`."
-            } else {
-                ""
-            },
+            blame.scope_hint,
         ),
         TokenError::NotCoupa { .. } | TokenError::Unreachable(_) => (
             blame.domain,

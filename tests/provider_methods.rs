@@ -69,7 +69,6 @@ async fn resource_lifecycle_through_the_trait_methods() {
             "core.common.read",
             "core.user.read",
             "core.user_group.read",
-            "email",
             "login",
             "openid",
             "profile"
@@ -170,8 +169,8 @@ async fn plan_blames_the_attribute_that_must_change() {
         )
         .await
         .is_none());
-    assert_eq!(diags.errors[0].attribute, AttributePath::new("access_mode"));
-    for scope in ["core.user_group.write", "core.user.write", "offline_access"] {
+    assert_eq!(diags.errors[0].attribute, AttributePath::new("client_id"));
+    for scope in ["core.user_group.write", "core.user.write"] {
         assert!(
             diags.errors[0].detail.contains(scope),
             "{}",

@@ -18,6 +18,7 @@ pub const BLAME: Blame = Blame {
     domain: "coupa_domain",
     secret: "client_secret",
     scopes: "client_id",
+    scope_hint: "",
 };
 
 /// The input attributes of the listings of named things (groups, roles): the connection, and

@@ -355,11 +355,7 @@ impl CoupaIntegration {
             Err(e) => {
                 crate::glue::report_token_error(
                     diags,
-                    &crate::glue::Blame {
-                        domain: "coupa_domain",
-                        secret: "client_secret",
-                        scopes: "access_mode",
-                    },
+                    &plan::CREDENTIAL_BLAME,
                     &check.domain.host(),
                     &e,
                 );

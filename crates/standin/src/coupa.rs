@@ -3,7 +3,7 @@
 //! endpoint (§2) is in [`crate::coupa_auth`].
 
 use crate::control::{parse_body, ApiReply, Control, Ctx, Flavor};
-use crate::coupa_auth::{CoupaClient, Issuer, READ_ONLY_SCOPES, WRITE_SCOPES};
+use crate::coupa_auth::{CoupaClient, Issuer, OLDER_GUIDE_SCOPES, READ_ONLY_SCOPES, WRITE_SCOPES};
 use crate::coupa_doc::Doc;
 use crate::coupa_query::{self, Record};
 use crate::coupa_reply::{errors_body, json_doc, scopes_of, xml_errors, XML_TYPE};
@@ -103,11 +103,13 @@ impl Coupa {
                     client("no_common", no_common, true),
                     client("inactive", ro, false),
                     client("no_user", no_user, true),
+                    client("older_guide", scopes_of(OLDER_GUIDE_SCOPES), true),
                 ],
                 registered: Mutex::new(Vec::new()),
                 tokens: Mutex::new(HashMap::new()),
                 tokens_issued: Mutex::new(BTreeMap::new()),
                 token_ttl: AtomicU64::new(86_399),
+                invalid_client_status: AtomicU64::new(400),
             },
             tenant: RwLock::new(Arc::new(Tenant::with_users(groups, roles, users))),
             limit: Mutex::new(Limit {
@@ -366,15 +368,29 @@ impl Coupa {
                 #[serde(deny_unknown_fields)]
                 struct Config {
                     token_expires_in: Option<u64>,
+                    invalid_client_status: Option<u64>,
                 }
                 match parse_body::<Config>(req) {
                     Ok(c) => {
                         if let Some(t) = c.token_expires_in {
                             self.auth.token_ttl.store(t, Ordering::SeqCst);
                         }
+                        match c.invalid_client_status {
+                            None => {}
+                            Some(s @ (400 | 401)) => {
+                                self.auth.invalid_client_status.store(s, Ordering::SeqCst)
+                            }
+                            Some(_) => {
+                                return json(
+                                    400,
+                                    &json!({"error": "invalid_client_status: 400 or 401"}),
+                                )
+                            }
+                        }
                         json(
                             200,
-                            &json!({"token_expires_in": self.auth.token_ttl.load(Ordering::SeqCst)}),
+                            &json!({"token_expires_in": self.auth.token_ttl.load(Ordering::SeqCst),
+                                    "invalid_client_status": self.auth.invalid_client_status.load(Ordering::SeqCst)}),
                         )
                     }
                     Err(r) => *r,
@@ -492,7 +508,12 @@ mod tests {
         assert_eq!(full.label, "full");
         assert_eq!(full.client_id.len(), 32);
         assert_eq!(full.secret.len(), 64);
-        assert_eq!(full.scopes.len(), 11);
+        assert_eq!(full.scopes.len(), 9);
+        assert_eq!(c.auth.clients[1].scopes.len(), 7);
+        let older = &c.auth.clients[5];
+        assert_eq!(older.label, "older_guide");
+        assert!(full.scopes.iter().all(|s| older.scopes.contains(s)));
+        assert!(older.scopes.iter().any(|s| s == "email"));
         assert!(!c.auth.clients[2]
             .scopes
             .contains(&"core.common.read".to_string()));

@@ -20,7 +20,8 @@
 //!   `GET|POST /_standin/apps`;
 //! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant` (sizes: `groups`, `roles`,
 //!   `users`; the listing has every user's ID, `active`, `type` and licenses), `POST /_standin/config`
-//!   (`token_expires_in`), `GET /_standin/stats` (`sync_token_requests`: the token requests of
+//!   (`token_expires_in`; `invalid_client_status`, 400 as Coupa answers or 401 as rack-oauth2
+//!   would), `GET /_standin/stats` (`sync_token_requests`: the token requests of
 //!   ConductorOne's syncs, which stay out of the request log and the faults).
 //!
 //! ## Layout

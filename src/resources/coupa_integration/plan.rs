@@ -9,7 +9,7 @@ use tf_provider::Diagnostics;
 
 use super::state::{State, ACCESS_MODES};
 use crate::coupa::{CoupaDomain, SCOPES_PROVISIONING, SCOPES_READ_ONLY};
-use crate::glue::{check_domain, check_not_blank};
+use crate::glue::{check_domain, check_not_blank, Blame};
 use crate::secret::Secret;
 use crate::tf::diag;
 use crate::tf::value::known_str;
@@ -170,6 +170,15 @@ pub fn config_changes(prior: &State, planned: &State) -> bool {
 pub fn owners_change(prior: &State, planned: &State) -> bool {
     prior.user_ids != planned.user_ids
 }
+
+/// Where the credential check reports what Coupa refused. A missing scope is granted to the
+/// OAuth2 client in Coupa, so it is reported on `client_id`, as the data sources report it.
+pub const CREDENTIAL_BLAME: Blame = Blame {
+    domain: "coupa_domain",
+    secret: "client_secret",
+    scopes: "client_id",
+    scope_hint: " If ConductorOne only needs to read, use `access_mode = \"read_only\"`.",
+};
 
 /// What to ask Coupa, when it should be asked.
 pub struct CredentialCheck {

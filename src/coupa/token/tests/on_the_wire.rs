@@ -183,12 +183,12 @@ async fn request_shape() {
 
 #[tokio::test]
 async fn invalid_client_as_401_or_400() {
-    for status in [401, 400] {
-        // 401: the stand-in's own answer to a client it does not know; 400: a fault.
+    for status in [400, 401] {
+        // 400: Coupa's answer to a client it does not know; 401: rack-oauth2's, a knob.
         let standin = Standin::start();
-        if status == 400 {
+        if status == 401 {
             standin
-                .coupa_fault(oauth_error(400, "invalid_client"))
+                .coupa_post("config", json!({"invalid_client_status": 401}))
                 .await;
         }
         let err = tenant_at(url(&standin))
@@ -236,8 +236,8 @@ async fn invalid_scope_names_exactly_the_missing_scopes() {
     let seen = token_requests(&standin).await;
     assert_eq!(request_id.as_deref(), seen[0]["request_id"].as_str());
     // One request for the whole set, then one per requested scope.
-    assert_eq!(tenant.token_requests(), 1 + 8);
-    assert_eq!(seen.len(), 9);
+    assert_eq!(tenant.token_requests(), 1 + 7);
+    assert_eq!(seen.len(), 8);
     let msg = err.to_string();
     assert!(
         msg.contains("`core.user.read`") && !msg.contains("`email`"),
