@@ -135,6 +135,33 @@ async fn lists_every_seeded_group_and_role_in_id_order() {
         );
     }
 
+    // Roles came through Coupa's GraphQL endpoint in keyset pages; the stand-in, like Coupa's
+    // documentation, has no REST roles index, and nobody asked for one.
+    assert!(
+        log.iter().all(|r| r["path"] != "/api/roles"),
+        "REST roles asked"
+    );
+    let graphql: Vec<&str> = log
+        .iter()
+        .filter(|r| r["path"] == "/api/graphql" && r["status"] == 200)
+        .map(|r| r["graphql"].as_str().expect("the query is logged"))
+        .collect();
+    assert_eq!(graphql.len(), 2, "23 roles: one page, then an empty one");
+    assert!(
+        graphql[0].starts_with("query { roles(query: \"\") {"),
+        "{graphql:?}"
+    );
+    let last = want_ids(&want_roles).last().cloned().unwrap();
+    assert!(
+        graphql[1].starts_with(&format!("query {{ roles(query: \"id[gt]={last}\") {{")),
+        "{graphql:?}"
+    );
+    assert!(roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["system_role"].is_boolean()));
+
     // Reading again (a plan refreshes data sources) gives the same lists: nothing to change.
     assert_eq!(wd.plan().code, 0);
 }

@@ -5,8 +5,9 @@
 //! everyone) and the rate limiter (Coupa's limit is per instance, not per caller). Creating either
 //! makes no network call; the first request happens when a `Tenant` method needs one.
 //!
-//! Every API call goes through [`Tenant::get_json`]: a token for the call's scope, and on a 401
-//! one renewal (or, for a token too fresh for Coupa, one wait) and one more try.
+//! Every API call goes through [`Tenant::call_json`] (REST `GET`s and GraphQL `POST`s alike): a
+//! token for the call's scope, and on a 401 one renewal (or, for a token too fresh for Coupa, one
+//! wait) and one more try.
 
 use std::fmt;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use super::domain::CoupaDomain;
 use super::error::{api_message, CoupaError, TokenError};
 use super::limiter::{Permit, RateLimiter};
 use super::token::{AccessToken, TokenKey, TokenSource};
-use crate::http::{HttpClient, HttpError, Request, Response};
+use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
 use crate::secret::Secret;
 
 /// Knobs for speed and politeness. The defaults suit a real Coupa; benchmarks and tests change them.
@@ -163,12 +164,7 @@ impl Tenant {
         s.tokens.get(&s.http, &s.limiter, &self.key(scopes)).await
     }
 
-    /// `GET url` with a token for `scope`, the body decoded as JSON, with the answer's request ID.
-    ///
-    /// A 401 gets one more try: with a new token, or, when the token is younger than
-    /// `fresh_token_grace`, with the same one once it is old enough (a new token would only
-    /// restart Coupa's clock). The caller's `permit` pays for the first attempt. `usable` tells a
-    /// good 2xx body from a garbled one, which the HTTP layer asks for once more.
+    /// `GET url` with a token for `scope`: see [`Tenant::call_json`].
     pub(crate) async fn get_json(
         &self,
         url: Url,
@@ -177,10 +173,28 @@ impl Tenant {
         permit: Permit,
         usable: fn(&[u8]) -> bool,
     ) -> Result<(Value, Option<String>), CoupaError> {
+        self.call_json(Call::Get(url), what, scope, permit, usable)
+            .await
+    }
+
+    /// `call` with a token for `scope`, the body decoded as JSON, with the answer's request ID.
+    ///
+    /// A 401 gets one more try: with a new token, or, when the token is younger than
+    /// `fresh_token_grace`, with the same one once it is old enough (a new token would only
+    /// restart Coupa's clock). The caller's `permit` pays for the first attempt. `usable` tells a
+    /// good 2xx body from a garbled one, which the HTTP layer asks for once more.
+    pub(crate) async fn call_json(
+        &self,
+        call: Call,
+        what: &'static str,
+        scope: &'static str,
+        permit: Permit,
+        usable: fn(&[u8]) -> bool,
+    ) -> Result<(Value, Option<String>), CoupaError> {
         let s = &self.coupa.shared;
         let key = self.key(&[scope]);
         let mut token = s.tokens.get(&s.http, &s.limiter, &key).await?;
-        let mut resp = self.send_get(&url, &token, permit, usable).await?;
+        let mut resp = self.send(&call, &token, permit, usable).await?;
         if resp.status == 401 {
             let grace = s.tuning.fresh_token_grace;
             if token.age() >= grace {
@@ -189,7 +203,7 @@ impl Tenant {
             token = s.tokens.get(&s.http, &s.limiter, &key).await?;
             tokio::time::sleep(grace.saturating_sub(token.age())).await;
             resp = self
-                .send_get(&url, &token, s.limiter.acquire().await, usable)
+                .send(&call, &token, s.limiter.acquire().await, usable)
                 .await?;
             if resp.status == 401 {
                 return Err(CoupaError::Unauthorized {
@@ -237,20 +251,35 @@ impl Tenant {
         }
     }
 
-    async fn send_get(
+    async fn send(
         &self,
-        url: &Url,
+        call: &Call,
         token: &AccessToken,
         _paid_with: Permit,
         usable: fn(&[u8]) -> bool,
     ) -> Result<Response, HttpError> {
-        let req = Request::new(Method::GET, url.clone())
+        let req = match call {
+            Call::Get(url) => Request::new(Method::GET, url.clone()),
+            // A GraphQL query reads and changes nothing (Coupa's GraphQL has no mutations), so
+            // it may be sent again like a GET.
+            Call::Post(url, body) => Request::new(Method::POST, url.clone())
+                .body(Body::Json(body.clone()))
+                .replay(Replay::Safe),
+        };
+        let req = req
             // Without it Coupa answers XML.
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(AUTHORIZATION, token.bearer())
             .check_body(usable);
         self.coupa.shared.http.send(&req).await
     }
+}
+
+/// One API call: a REST `GET`, or a `POST` of a JSON body (a GraphQL query).
+#[derive(Clone, Debug)]
+pub(crate) enum Call {
+    Get(Url),
+    Post(Url, Vec<u8>),
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::client::Tenant;
 use super::error::CoupaError;
-use super::model::{Role, UserGroup};
+use super::model::UserGroup;
 use super::paging;
 
 impl Tenant {
@@ -12,17 +12,8 @@ impl Tenant {
         paging::list_offset(self).await
     }
 
-    /// Every role, sorted by id. Needs only `core.common.read`.
-    pub async fn roles(&self) -> Result<Vec<Role>, CoupaError> {
-        paging::list_offset(self).await
-    }
-
     /// The one-page-at-a-time baseline that benchmarks compare [`Tenant::user_groups`] with.
     pub async fn user_groups_sequential_keyset(&self) -> Result<Vec<UserGroup>, CoupaError> {
-        paging::list_keyset(self).await
-    }
-
-    pub async fn roles_sequential_keyset(&self) -> Result<Vec<Role>, CoupaError> {
         paging::list_keyset(self).await
     }
 }

@@ -37,9 +37,11 @@ pub mod client;
 pub mod domain;
 pub mod endpoints;
 pub mod error;
+pub mod graphql;
 pub mod limiter;
 pub mod model;
 pub mod paging;
+pub mod roles;
 pub mod scopes;
 pub mod token;
 pub mod users;
@@ -50,7 +52,8 @@ mod proptests;
 pub use client::{Coupa, Tenant, Tuning};
 pub use domain::{Cloud, CoupaDomain, DomainError, TenantProblem};
 pub use error::{CoupaError, TokenError};
-pub use model::{Role, UserGroup};
+pub use model::UserGroup;
+pub use roles::Role;
 pub use scopes::{
     SCOPES_PROVISIONING, SCOPES_READ_ONLY, SCOPE_GROUPS, SCOPE_ROLES, SCOPE_USERS, WHERE_TO_GRANT,
 };

@@ -11,12 +11,17 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::error::CoupaError;
-use super::scopes::{SCOPE_GROUPS, SCOPE_ROLES};
+use super::scopes::SCOPE_GROUPS;
 
-/// A collection the directory lists, and how.
-pub(crate) trait Record: DeserializeOwned + Send + 'static {
+/// A row of a listing, REST or GraphQL.
+pub(crate) trait Row: DeserializeOwned + Send + 'static {
     /// For messages: "user groups".
     const WHAT: &'static str;
+    fn id(&self) -> u64;
+}
+
+/// A collection listed through REST (`GET /api/<collection>`), and how.
+pub(crate) trait Record: Row {
     /// The collection under `/api/`.
     const PATH: &'static str;
     /// The `fields` projection (a JSON array), which keeps each page small: without it Coupa
@@ -26,7 +31,6 @@ pub(crate) trait Record: DeserializeOwned + Send + 'static {
     const SCOPE: &'static str;
     /// Filters every page request carries (`attr[op]=value`).
     const FILTERS: &'static [(&'static str, &'static str)] = &[];
-    fn id(&self) -> u64;
     /// Whether the row belongs in the listing. The server is asked to leave the others out
     /// ([`Record::FILTERS`]); this drops any that come anyway (a server that ignores the filter).
     fn listed(&self) -> bool {
@@ -55,52 +59,28 @@ pub struct UserGroup {
     pub kind: String,
 }
 
-impl Record for UserGroup {
+impl Row for UserGroup {
     const WHAT: &'static str = "user groups";
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Record for UserGroup {
     const PATH: &'static str = "user_groups";
     const FIELDS: &'static str =
         r#"["id","name","description","active","created-at","updated-at","type"]"#;
     const SCOPE: &'static str = SCOPE_GROUPS;
     /// Projects are not groups (coupa-api.md §4.2).
     const FILTERS: &'static [(&'static str, &'static str)] = &[("type[blank]", "true")];
-    fn id(&self) -> u64 {
-        self.id
-    }
     fn listed(&self) -> bool {
         self.kind.trim().is_empty()
     }
 }
 
-/// A Coupa role (`GET /api/roles`). Coupa exposes no permission list for roles.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Role {
-    #[serde(deserialize_with = "id")]
-    pub id: u64,
-    #[serde(default, deserialize_with = "text")]
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Admin: full access to everything.
-    #[serde(default, deserialize_with = "flag")]
-    pub omnipotent: bool,
-    /// Built in (Admin, User, Buyer…) rather than custom.
-    #[serde(default, rename = "system-role", deserialize_with = "flag")]
-    pub system_role: bool,
-}
-
-impl Record for Role {
-    const WHAT: &'static str = "roles";
-    const PATH: &'static str = "roles";
-    const FIELDS: &'static str = r#"["id","name","description","omnipotent","system-role"]"#;
-    const SCOPE: &'static str = SCOPE_ROLES;
-    fn id(&self) -> u64 {
-        self.id
-    }
-}
-
 /// One page: a JSON array of records. Anything else is a [`CoupaError::Decode`] that names the
 /// row and, when one field is to blame, its JSON path (`$[2].active`).
-pub(crate) fn decode_page<T: Record>(page: Value) -> Result<Vec<T>, CoupaError> {
+pub(crate) fn decode_page<T: Row>(page: Value) -> Result<Vec<T>, CoupaError> {
     let fail = |reason: String| CoupaError::Decode {
         what: T::WHAT,
         reason,
@@ -125,7 +105,7 @@ pub(crate) fn decode_page<T: Record>(page: Value) -> Result<Vec<T>, CoupaError> 
 
 /// The key of `row` whose value alone makes decoding fail, found by decoding it next to a valid
 /// id. Only runs on rows that fail, so its cost does not matter.
-fn culprit<T: Record>(row: &Value) -> Option<String> {
+fn culprit<T: Row>(row: &Value) -> Option<String> {
     let Value::Object(fields) = row else {
         return None;
     };
@@ -253,20 +233,6 @@ mod tests {
         let rows: Vec<UserGroup> = decode_page(page).unwrap();
         let listed: Vec<u64> = rows.iter().filter(|g| g.listed()).map(|g| g.id).collect();
         assert_eq!(listed, [1, 3]);
-    }
-
-    #[test]
-    fn roles_decode() {
-        let page = json!([
-            {"id": 2, "name": "Admin", "description": "Full system access", "omnipotent": true,
-             "system-role": true, "created-at": "2011-08-05T09:46:31-07:00"},
-            {"id": 10103, "name": "Split Accounting", "omnipotent": false, "system-role": null}
-        ]);
-        let roles: Vec<Role> = decode_page(page).unwrap();
-        assert!(roles[0].omnipotent && roles[0].system_role);
-        assert_eq!(roles[1].name, "Split Accounting");
-        assert!(!roles[1].omnipotent && !roles[1].system_role);
-        assert_eq!(roles[1].description, None);
     }
 
     #[test]

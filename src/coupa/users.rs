@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::client::Tenant;
 use super::error::CoupaError;
-use super::model::{self, Record};
+use super::model::{self, Record, Row};
 use super::paging;
 use super::scopes::SCOPE_USERS;
 
@@ -110,17 +110,20 @@ impl TryFrom<Map<String, Value>> for User {
     }
 }
 
-impl Record for User {
+impl Row for User {
     const WHAT: &'static str = "users";
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Record for User {
     const PATH: &'static str = "users";
     /// `type` too, to drop records that are not people should the filter be ignored.
     const FIELDS: &'static str = r#"["id","login","active","type","aic-user","analytics-user","category-planner-user","ccw-user","clm-advanced-user","contracts-user","expense-user","intake-user","inventory-user","invoicing-user","purchasing-user","risk-assess-user","sourcing-user","spend-guard-user","supply-chain-user","travel-user","treasury-user"]"#;
     const SCOPE: &'static str = SCOPE_USERS;
     /// People only (coupa-api.md §4.4).
     const FILTERS: &'static [(&'static str, &'static str)] = &[("type[blank]", "true")];
-    fn id(&self) -> u64 {
-        self.id
-    }
     fn listed(&self) -> bool {
         self.kind.trim().is_empty()
     }

@@ -1,4 +1,5 @@
-//! `conductorone_coupa_roles`: a Coupa tenant's roles, complete and sorted by id.
+//! `conductorone_coupa_roles`: a Coupa tenant's roles, complete and sorted by id, read through
+//! Coupa's GraphQL endpoint as ConductorOne's connector reads them.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -56,11 +57,11 @@ pub fn schema() -> Schema {
                 ("omnipotent", Bool),
                 ("system_role", Bool),
             ]),
-            "The roles that match the filter, sorted by numeric id; an empty list when nothing matches.\n\n- `id`: Coupa's numeric id of the role, as a string.\n- `name`: Name of the role.\n- `description`: Description of the role; empty when Coupa has none.\n- `omnipotent`: Whether the role grants full administrative access.\n- `system_role`: Whether the role is built into Coupa rather than custom.",
+            "The roles that match the filter, sorted by numeric id; an empty list when nothing matches.\n\n- `id`: Coupa's numeric id of the role, as a string.\n- `name`: Name of the role.\n- `description`: Description of the role; empty when Coupa has none.\n- `omnipotent`: Whether the role grants full administrative access; null when Coupa's GraphQL does not serve this field.\n- `system_role`: Whether the role is built into Coupa rather than custom; null when Coupa's GraphQL does not serve this field.",
         ),
     ));
     s::schema(
-        &format!("Lists the roles of a Coupa instance through Coupa's REST API (`GET /api/roles`), with the OAuth2 client credentials given here. The client needs the scope `{SCOPE_ROLES}`. Coupa does not expose role permissions."),
+        &format!("Lists the roles of a Coupa instance through Coupa's GraphQL endpoint (`POST /api/graphql`, `roles(query: \"id[gt]=…\")` pages, as ConductorOne's Coupa connector reads them; Coupa documents no REST roles index), with the OAuth2 client credentials given here. The client needs the scope `{SCOPE_ROLES}`. Coupa does not expose role permissions."),
         attributes,
     )
 }
@@ -80,8 +81,8 @@ fn to_element(r: CoupaRole) -> Role {
         id: Value::Value(r.id.to_string()),
         name: Value::Value(r.name),
         description: Value::Value(r.description.unwrap_or_default()),
-        omnipotent: Value::Value(r.omnipotent),
-        system_role: Value::Value(r.system_role),
+        omnipotent: r.omnipotent.map_or(Value::Null, Value::Value),
+        system_role: r.system_role.map_or(Value::Null, Value::Value),
     }
 }
 

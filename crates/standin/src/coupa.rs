@@ -1,6 +1,8 @@
-//! The Coupa stand-in: routing, the user group, role and user collections (reference §4) behind bearer
-//! and scope checks, the rate limit (§5), and the Coupa-only control endpoints. The token
-//! endpoint (§2) is in [`crate::coupa_auth`].
+//! The Coupa stand-in: routing, the REST user group and user collections (reference §4) and the
+//! GraphQL endpoint (§4.5, [`crate::coupa_graphql`]) behind bearer and scope checks, the rate
+//! limit (§5), and the Coupa-only control endpoints. The token endpoint (§2) is in
+//! [`crate::coupa_auth`]. There is no REST `/api/roles`: no Coupa source documents one, so it
+//! answers as any unknown path does; roles are read through GraphQL, as ConductorOne reads them.
 
 use crate::control::{parse_body, ApiReply, Control, Ctx, Flavor};
 use crate::coupa_auth::{CoupaClient, Issuer, OLDER_GUIDE_SCOPES, READ_ONLY_SCOPES, WRITE_SCOPES};
@@ -15,7 +17,7 @@ use hyper::{Method, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -37,6 +39,8 @@ pub struct Coupa {
     rate_limited: AtomicU64,
     /// Token requests of ConductorOne's syncs (see [`crate::c1_sync`]).
     pub(crate) sync_token_requests: AtomicU64,
+    /// Whether GraphQL serves a role's `omnipotent` and `systemRole` (undocumented; a knob).
+    graphql_role_flags: AtomicBool,
 }
 
 impl App for Coupa {
@@ -121,6 +125,7 @@ impl Coupa {
             }),
             rate_limited: AtomicU64::new(0),
             sync_token_requests: AtomicU64::new(0),
+            graphql_role_flags: AtomicBool::new(true),
         }
     }
 
@@ -136,11 +141,14 @@ impl Coupa {
             ))
             .note("no route");
         }
+        if req.path == "/api/graphql" {
+            return self.graphql(req);
+        }
         self.rest(req, ctx)
     }
 
-    /// `/api/…`: rate limit, bearer, scope, then the collection or the single object.
-    fn rest(&self, req: &Req, _ctx: &Ctx) -> ApiReply {
+    /// The rate limit, then the bearer token: the token's scopes, or the refusal.
+    fn authorize(&self, req: &Req) -> Result<Vec<String>, Box<ApiReply>> {
         {
             let mut l = self.limit.lock().unwrap();
             if l.enabled {
@@ -154,7 +162,7 @@ impl Coupa {
                             &wait.as_secs_f64().ceil().max(1.0).to_string(),
                         );
                     }
-                    return ApiReply::new(r).note("rate limited");
+                    return Err(Box::new(ApiReply::new(r).note("rate limited")));
                 }
             }
         }
@@ -173,17 +181,85 @@ impl Coupa {
             ApiReply::new(r).note(why)
         };
         let Some(token) = token else {
-            return unauthorized("no bearer token");
+            return Err(Box::new(unauthorized("no bearer token")));
         };
-        let scopes = {
-            let tokens = self.auth.tokens.lock().unwrap();
-            match tokens.get(&token) {
-                None => return unauthorized("unknown token"),
-                Some(t) if t.expires_at <= util::now_secs() => {
-                    return unauthorized("expired token")
-                }
-                Some(t) => (t.scopes.clone(), t.client_id.clone()),
+        let tokens = self.auth.tokens.lock().unwrap();
+        match tokens.get(&token) {
+            None => Err(Box::new(unauthorized("unknown token"))),
+            Some(t) if t.expires_at <= util::now_secs() => {
+                Err(Box::new(unauthorized("expired token")))
             }
+            Some(t) => Ok(t.scopes.clone()),
+        }
+    }
+
+    /// `POST /api/graphql`: one query, answered as Coupa's GraphQL answers (always JSON).
+    fn graphql(&self, req: &Req) -> ApiReply {
+        let scopes = match self.authorize(req) {
+            Ok(s) => s,
+            Err(r) => return *r,
+        };
+        if req.method != Method::POST {
+            return ApiReply::new(errors_body(405, "Method Not Allowed"))
+                .note("GraphQL needs POST");
+        }
+        let text = serde_json::from_slice::<Value>(&req.body)
+            .ok()
+            .and_then(|v| v.get("query").and_then(Value::as_str).map(str::to_owned));
+        let logged = vec![("graphql".to_string(), json!(text))];
+        let errors = |message: &str| {
+            let mut r = ApiReply::new(json_doc(
+                200,
+                &json!({"data": null, "errors": [{"message": message}]}).to_string(),
+            ))
+            .note(format!("GraphQL error: {message}"));
+            r.extra = logged.clone();
+            r
+        };
+        let Some(text) = text else {
+            return errors("No query string was present");
+        };
+        let set = match crate::coupa_graphql::parse(&text) {
+            Ok(s) => s,
+            Err(e) => return errors(&e),
+        };
+        for sel in &set {
+            if let Some(needed) = crate::coupa_graphql::scope_of(&sel.name) {
+                if !scopes.iter().any(|s| s == needed) {
+                    let mut r = ApiReply::new(errors_body(
+                        403,
+                        &format!("Access denied: token lacks scope {needed}"),
+                    ))
+                    .note(format!("missing scope {needed}"));
+                    r.extra = logged;
+                    return r;
+                }
+            }
+        }
+        let tenant = self.tenant.read().unwrap().clone();
+        let knobs = crate::coupa_graphql::Knobs {
+            role_flags: self.graphql_role_flags.load(Ordering::SeqCst),
+        };
+        match crate::coupa_graphql::run(&set, &tenant, knobs) {
+            Ok(data) => {
+                let n: usize = data
+                    .as_object()
+                    .map(|o| o.values().filter_map(Value::as_array).map(Vec::len).sum())
+                    .unwrap_or(0);
+                let mut r = ApiReply::new(json_doc(200, &json!({ "data": data }).to_string()))
+                    .note(format!("{n} items"));
+                r.extra = logged;
+                r
+            }
+            Err(e) => errors(&e),
+        }
+    }
+
+    /// `/api/…`: rate limit, bearer, scope, then the collection or the single object.
+    fn rest(&self, req: &Req, _ctx: &Ctx) -> ApiReply {
+        let scopes = match self.authorize(req) {
+            Ok(s) => s,
+            Err(r) => return *r,
         };
         let segs: Vec<&str> = req
             .path
@@ -198,7 +274,6 @@ impl Coupa {
         };
         let needed = match resource {
             "user_groups" => "core.user_group.read",
-            "roles" => "core.common.read",
             "users" => "core.user.read",
             _ => return ApiReply::new(errors_body(404, "Not Found")).note("no route"),
         };
@@ -206,7 +281,7 @@ impl Coupa {
             return ApiReply::new(errors_body(405, "Method Not Allowed"))
                 .note("stand-in serves GET only");
         }
-        if !scopes.0.iter().any(|s| s == needed) {
+        if !scopes.iter().any(|s| s == needed) {
             return ApiReply::new(errors_body(
                 403,
                 &format!("Access denied: token lacks scope {needed}"),
@@ -228,7 +303,7 @@ impl Coupa {
                 "user-groups",
                 "UserGroup",
             ),
-            "users" => serve(
+            _ => serve(
                 &tenant.user_records,
                 &tenant,
                 &pairs,
@@ -237,7 +312,6 @@ impl Coupa {
                 "users",
                 "User",
             ),
-            _ => serve(&tenant.roles, &tenant, &pairs, id, as_json, "roles", "Role"),
         };
         if !as_json {
             r.note = join(&r.note, "XML (no Accept: application/json)");
@@ -369,11 +443,15 @@ impl Coupa {
                 struct Config {
                     token_expires_in: Option<u64>,
                     invalid_client_status: Option<u64>,
+                    graphql_role_flags: Option<bool>,
                 }
                 match parse_body::<Config>(req) {
                     Ok(c) => {
                         if let Some(t) = c.token_expires_in {
                             self.auth.token_ttl.store(t, Ordering::SeqCst);
+                        }
+                        if let Some(f) = c.graphql_role_flags {
+                            self.graphql_role_flags.store(f, Ordering::SeqCst);
                         }
                         match c.invalid_client_status {
                             None => {}
@@ -390,7 +468,8 @@ impl Coupa {
                         json(
                             200,
                             &json!({"token_expires_in": self.auth.token_ttl.load(Ordering::SeqCst),
-                                    "invalid_client_status": self.auth.invalid_client_status.load(Ordering::SeqCst)}),
+                                    "invalid_client_status": self.auth.invalid_client_status.load(Ordering::SeqCst),
+                                    "graphql_role_flags": self.graphql_role_flags.load(Ordering::SeqCst)}),
                         )
                     }
                     Err(r) => *r,

@@ -45,7 +45,6 @@ pub struct CoupaClient {
 
 /// What an issued access token grants.
 pub(crate) struct Token {
-    pub client_id: String,
     pub scopes: Vec<String>,
     pub expires_at: i64,
 }
@@ -253,7 +252,6 @@ impl Issuer {
         self.tokens.lock().unwrap().insert(
             token.clone(),
             Token {
-                client_id: client.client_id.clone(),
                 scopes: scopes.clone(),
                 expires_at: util::now_secs() + ttl,
             },

@@ -21,7 +21,8 @@
 //! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant` (sizes: `groups`, `roles`,
 //!   `users`; the listing has every user's ID, `active`, `type` and licenses), `POST /_standin/config`
 //!   (`token_expires_in`; `invalid_client_status`, 400 as Coupa answers or 401 as rack-oauth2
-//!   would), `GET /_standin/stats` (`sync_token_requests`: the token requests of
+//!   would; `graphql_role_flags`, whether GraphQL serves a role's `omnipotent`/`systemRole`),
+//!   `GET /_standin/stats` (`sync_token_requests`: the token requests of
 //!   ConductorOne's syncs, which stay out of the request log and the faults).
 //!
 //! ## Layout
@@ -33,7 +34,8 @@
 //!   [`c1_sync`] (syncs that take time and really ask the Coupa stand-in for a token) over
 //!   [`c1_sync_state`] (their data and knobs),
 //!   [`c1_auth`], [`c1_model`], [`c1_control`].
-//! - Coupa: [`coupa`] (routes) over [`coupa_auth`], [`coupa_query`], [`coupa_seed`],
+//! - Coupa: [`coupa`] (routes) over [`coupa_auth`], [`coupa_graphql`] (`POST /api/graphql`),
+//!   [`coupa_query`], [`coupa_seed`],
 //!   [`coupa_users`] (the user directory and its license flags), [`coupa_doc`], [`ratelimit`].
 //! - [`tls`]: the `tls` mode's authority and certificate.
 //! - [`util`]: IDs, dates, forms.
@@ -49,6 +51,7 @@ mod control;
 mod coupa;
 mod coupa_auth;
 mod coupa_doc;
+mod coupa_graphql;
 mod coupa_query;
 mod coupa_reply;
 mod coupa_seed;
