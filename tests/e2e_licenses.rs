@@ -77,7 +77,7 @@ async fn counts_and_holders_match_the_tenant_for_both_settings() {
     rig.apply_and_converge();
 
     let counts = rows(&rig.wd.output("counts"));
-    assert_eq!(counts.len(), 17);
+    assert_eq!(counts.len(), 19);
     assert_eq!(counts, expected(&rig, true, false).await);
     assert!(
         counts.iter().all(|r| r.2.is_empty()),
@@ -95,19 +95,31 @@ async fn counts_and_holders_match_the_tenant_for_both_settings() {
         everyone.iter().zip(&active).any(|(e, a)| e.1 > a.1),
         "inactive people hold licenses, so the settings differ"
     );
-    let names: Vec<Value> = rig
+    // ConductorOne's IDs (four with underscores), names and the hyphenated flags read.
+    let mut shown: Vec<(String, String, String)> = rig
         .wd
         .output("counts")
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| l["name"].clone())
+        .map(|l| {
+            let text = |k: &str| l[k].as_str().expect(k).to_owned();
+            (text("id"), text("name"), text("flag"))
+        })
         .collect();
-    assert!(names.contains(&Value::from("Purchasing")), "{names:?}");
+    let mut want: Vec<(String, String, String)> = tenant::CONDUCTORONE_LICENSES
+        .iter()
+        .map(|(id, name, flag)| (id.to_string(), name.to_string(), flag.to_string()))
+        .collect();
+    want.sort();
+    let sorted_by_id = shown.windows(2).all(|w| w[0].0 < w[1].0);
+    assert!(sorted_by_id, "sorted by id: {shown:?}");
+    shown.sort();
+    assert_eq!(shown, want);
 
     // People only: the stand-in's API users are never counted, even where no person holds.
     assert!(!tenant::non_people(&rig.standin).await.is_empty());
-    let treasury = everyone.iter().find(|r| r.0 == "treasury-user").unwrap();
+    let treasury = everyone.iter().find(|r| r.0 == "treasury_user").unwrap();
     assert_eq!(treasury.1, 0);
 }
 

@@ -18,7 +18,7 @@
 //!   plus credentials); every call with its token, and 401 → renew once.
 //! - [`paging`]: paging through a collection: concurrent offset pages, or keyset pages.
 //! - [`endpoints`]: what a `Tenant` lists: user groups and roles.
-//! - [`users`]: `User` with its license flags, the 17 licenses, and who holds which.
+//! - [`users`]: `User` with its license flags, ConductorOne's 19 licenses, and who holds which.
 //!
 //! ```no_run
 //! # async fn demo(http: tfp_conductorone::http::HttpClient) -> anyhow::Result<()> {

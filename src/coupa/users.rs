@@ -4,7 +4,12 @@
 //! …; coupa-api.md §4.4), not an object of its own: who holds which license is found by reading
 //! every user. [`Tenant::users`] does that in one pass over `/api/users`, with the offset pager
 //! and rate limiter of the groups listing (see [`super::paging`]), asking only for the fields
-//! that matter (ID, login, active flag, `type`, the 17 flags), and [`license_use`] counts.
+//! that matter (ID, login, active flag, `type`, the 19 flags), and [`license_use`] counts.
+//!
+//! The licenses are ConductorOne's: the 19 its Coupa connector syncs, under the IDs and names
+//! ConductorOne shows, so a listing can be joined with what ConductorOne shows. Four of those IDs
+//! are spelled with underscores (`treasury_user`); the flag on a user is always hyphenated
+//! (`treasury-user`), and it is the flag that is read.
 //!
 //! `/api/users` also holds records that are not people (API users and others, whose `type` is not
 //! blank). They are asked to be left out (`type[blank]=true`, as ConductorOne's connector asks)
@@ -19,39 +24,59 @@ use super::model::{self, Record, Row};
 use super::paging;
 use super::scopes::SCOPE_USERS;
 
-/// One of Coupa's license flags.
+/// One of the licenses ConductorOne's Coupa connector syncs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct License {
-    /// The flag as Coupa's JSON spells it: `purchasing-user`.
+    /// The ID ConductorOne gives the license resource, which is what ConductorOne shows:
+    /// `purchasing-user`, or for four licenses with underscores, `treasury_user`.
     pub id: &'static str,
-    /// A label for people: `Purchasing`.
+    /// ConductorOne's name of it: `Purchasing`.
     pub name: &'static str,
+    /// The flag on a user in Coupa's JSON, always hyphenated: `treasury-user`.
+    pub flag: &'static str,
 }
 
-const fn license(id: &'static str, name: &'static str) -> License {
-    License { id, name }
+const fn license(id: &'static str, name: &'static str, flag: &'static str) -> License {
+    License { id, name, flag }
 }
 
-/// The 17 license flags of Coupa's R39 user schema, sorted by `id`. Coupa's element table spells
-/// a few with underscores (`treasury_user`); its JSON answers, and this list, use hyphens.
-pub const LICENSES: [License; 17] = [
-    license("aic-user", "AI Classification"),
-    license("analytics-user", "Analytics"),
-    license("category-planner-user", "Category Planner"),
-    license("ccw-user", "Contingent Workforce"),
-    license("clm-advanced-user", "CLM Advanced"),
-    license("contracts-user", "Contracts"),
-    license("expense-user", "Expense"),
-    license("intake-user", "Intake"),
-    license("inventory-user", "Inventory"),
-    license("invoicing-user", "Invoicing"),
-    license("purchasing-user", "Purchasing"),
-    license("risk-assess-user", "Risk Assess"),
-    license("sourcing-user", "Sourcing"),
-    license("spend-guard-user", "Spend Guard"),
-    license("supply-chain-user", "Supply Chain"),
-    license("travel-user", "Travel"),
-    license("treasury-user", "Treasury"),
+/// How many licenses ConductorOne's Coupa connector syncs.
+pub const LICENSE_COUNT: usize = 19;
+
+/// ConductorOne's license catalogue (baton-coupa `pkg/connector/licenses.go`, coupa-api.md §4.4),
+/// sorted by `id`: ConductorOne's IDs and names, and the flag each is read from.
+pub const LICENSES: [License; LICENSE_COUNT] = [
+    license("aic-user", "AI classification", "aic-user"),
+    license("analytics-user", "Analytics", "analytics-user"),
+    license(
+        "category_planner_user",
+        "Category Planner",
+        "category-planner-user",
+    ),
+    license(
+        "category_strategy_user",
+        "Category Strategy",
+        "category-strategy-user",
+    ),
+    license("ccw-user", "Contingent Workforce", "ccw-user"),
+    license("clm-advanced-user", "CLM Advanced", "clm-advanced-user"),
+    license("contracts-user", "Contracts", "contracts-user"),
+    license(
+        "coupa-navi-ai-agent-user",
+        "Navi AI Agent",
+        "coupa-navi-ai-agent-user",
+    ),
+    license("expense-user", "Expense", "expense-user"),
+    license("intake-user", "Intake", "intake-user"),
+    license("inventory-user", "Inventory", "inventory-user"),
+    license("invoicing_user", "Invoicing", "invoicing-user"),
+    license("purchasing-user", "Purchasing", "purchasing-user"),
+    license("risk-assess-user", "Risk Assess", "risk-assess-user"),
+    license("sourcing-user", "Sourcing", "sourcing-user"),
+    license("spend-guard-user", "Spend Guard", "spend-guard-user"),
+    license("supply-chain-user", "Supply Chain", "supply-chain-user"),
+    license("travel-user", "Travel", "travel-user"),
+    license("treasury_user", "Treasury", "treasury-user"),
 ];
 
 /// A Coupa user (`GET /api/users`), reduced to what licenses need.
@@ -68,11 +93,11 @@ pub struct User {
     /// Coupa's `type`: blank for a person; `ApiUser` and others for records that are not people.
     pub kind: String,
     /// Whether the user holds each license of [`LICENSES`], in that order.
-    pub licenses: [bool; 17],
+    pub licenses: [bool; LICENSE_COUNT],
 }
 
 impl User {
-    /// Whether the user holds `license` (an `id` of [`LICENSES`]).
+    /// Whether the user holds `license` (an `id` of [`LICENSES`], as ConductorOne shows it).
     pub fn holds(&self, license: &str) -> bool {
         LICENSES
             .iter()
@@ -92,11 +117,11 @@ impl TryFrom<Map<String, Value>> for User {
             Some(v) => model::id(v.clone()).map_err(|e| e.to_string())?,
             None => return Err("missing field `id`".into()),
         };
-        let mut licenses = [false; 17];
+        let mut licenses = [false; LICENSE_COUNT];
         for (held, l) in licenses.iter_mut().zip(&LICENSES) {
-            let value = match row.get(l.id) {
+            let value = match row.get(l.flag) {
                 Some(v) => v.clone(),
-                None => take(&l.id.replace('-', "_")),
+                None => take(&l.flag.replace('-', "_")),
             };
             *held = flag(value)?;
         }
@@ -120,7 +145,7 @@ impl Row for User {
 impl Record for User {
     const PATH: &'static str = "users";
     /// `type` too, to drop records that are not people should the filter be ignored.
-    const FIELDS: &'static str = r#"["id","login","active","type","aic-user","analytics-user","category-planner-user","ccw-user","clm-advanced-user","contracts-user","expense-user","intake-user","inventory-user","invoicing-user","purchasing-user","risk-assess-user","sourcing-user","spend-guard-user","supply-chain-user","travel-user","treasury-user"]"#;
+    const FIELDS: &'static str = r#"["id","login","active","type","aic-user","analytics-user","category-planner-user","category-strategy-user","ccw-user","clm-advanced-user","contracts-user","coupa-navi-ai-agent-user","expense-user","intake-user","inventory-user","invoicing-user","purchasing-user","risk-assess-user","sourcing-user","spend-guard-user","supply-chain-user","travel-user","treasury-user"]"#;
     const SCOPE: &'static str = SCOPE_USERS;
     /// People only (coupa-api.md §4.4).
     const FILTERS: &'static [(&'static str, &'static str)] = &[("type[blank]", "true")];
@@ -146,7 +171,7 @@ pub struct LicenseUse {
     pub holders: Vec<u64>,
 }
 
-/// For each of the 17 licenses, in [`LICENSES`] order (by `id`), the users who hold it: all of
+/// For each of the 19 licenses, in [`LICENSES`] order (by `id`), the users who hold it: all of
 /// `users`, or only the active ones. A license nobody holds is there with no holder.
 pub fn license_use(users: &[User], active_only: bool) -> Vec<LicenseUse> {
     let counted: Vec<&User> = users

@@ -89,7 +89,7 @@ fn listing(out: &mut String, n: &str, l: &Value) {
          `type[blank]=true`)"
     };
     let answer = if users {
-        " The licenses' `read` asks for the ID, login, active flag, `type` and the 17 license flags \
+        " The licenses' `read` asks for the ID, login, active flag, `type` and the 19 license flags \
          of each user (`fields`), with `include_users = true` and `active_users_only = false`, so \
          the answer names every holder of every license; the bench checks it against the \
          stand-in's directory (each license's holders, by count and by sum of IDs) and counts the \

@@ -135,8 +135,10 @@ fn license_digest(state: &coupa_licenses::State) -> Value {
             .filter_map(|id| id.as_ref_option()?.parse().ok())
             .collect();
         holders.extend(ids.iter().copied());
-        let id = l.id.as_ref_option().cloned().unwrap_or_default();
-        licenses.insert(id, (ids.len() as u64, ids.iter().sum::<u64>()));
+        // Keyed by the Coupa flag, which the stand-in's directory names (the `id` is
+        // ConductorOne's).
+        let flag = l.flag.as_ref_option().cloned().unwrap_or_default();
+        licenses.insert(flag, (ids.len() as u64, ids.iter().sum::<u64>()));
     }
     json!({ "licenses": licenses, "distinct_holders": holders.len() })
 }

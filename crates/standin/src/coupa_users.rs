@@ -1,5 +1,5 @@
-//! The Coupa user directory (reference §4.4): what `/api/users` serves. People carry Coupa's 17
-//! license flags (hyphenated booleans such as `purchasing-user`); some people are inactive; and the
+//! The Coupa user directory (reference §4.4): what `/api/users` serves. People carry the 19
+//! license flags ConductorOne's connector reads (hyphenated booleans such as `purchasing-user`); some people are inactive; and the
 //! collection also holds records that are not people (`type` not blank: API users and the like),
 //! which a client must ask to leave out (`type[blank]=true`) or drop itself.
 //!
@@ -16,8 +16,9 @@ use crate::coupa_seed::DEFAULT_USERS;
 use crate::coupa_seed::{Rng, Tenant, User, DAY, EPOCH, FIRST, LAST, USER_POOL};
 use crate::util::coupa_datetime;
 
-/// The license flags as Coupa's JSON spells them, in the order of the reference (§4.4).
-pub const LICENSES: [&str; 17] = [
+/// The license flags as Coupa's JSON spells them: the 17 of the R39 user schema in the order of
+/// the reference (§4.4), then the two more of ConductorOne's catalogue.
+pub const LICENSES: [&str; 19] = [
     "purchasing-user",
     "expense-user",
     "sourcing-user",
@@ -35,6 +36,8 @@ pub const LICENSES: [&str; 17] = [
     "aic-user",
     "category-planner-user",
     "intake-user",
+    "category-strategy-user",
+    "coupa-navi-ai-agent-user",
 ];
 
 /// Per mille of people holding each license of [`LICENSES`]: zero for `risk-assess-user`,
@@ -42,6 +45,10 @@ pub const LICENSES: [&str; 17] = [
 const SHARE: [u64; 17] = [
     720, 580, 140, 70, 110, 90, 40, 30, 20, 50, 0, 60, 0, 220, 15, 0, 80,
 ];
+
+/// Per mille of people holding the last two licenses of [`LICENSES`], drawn from a stream of
+/// their own so that the other flags of every person stay what they were before these two came.
+const LATER_SHARE: [u64; 2] = [30, 45];
 
 /// Bits of the licenses that records which are not people hold: purchasing, expense and
 /// treasury (held by no person).
@@ -84,12 +91,25 @@ fn draw_person(rng: &mut Rng) -> (bool, u32) {
     (active, bits)
 }
 
+/// The bits of the last two licenses: 2 draws from `rng`, whatever the outcome.
+fn draw_later(rng: &mut Rng) -> u32 {
+    let mut bits = 0;
+    for (i, share) in LATER_SHARE.iter().enumerate() {
+        if rng.below(1000) < *share {
+            bits |= 1 << (SHARE.len() + i);
+        }
+    }
+    bits
+}
+
 /// `n` people (at least one): Coupa Support (id 1), then people with ids from 101 up, with gaps.
 pub fn people(n: usize) -> Vec<User> {
     // The stream that made the users of the first seeds, so that they do not change.
     let mut rng = Rng::new(0xC0FA_0001);
     let mut flags = Rng::new(0xC0FA_0004);
+    let mut later = Rng::new(0xC0FA_0005);
     let (_, support_bits) = draw_person(&mut flags);
+    let support_bits = support_bits | draw_later(&mut later);
     let mut out = Vec::with_capacity(n.max(1));
     out.push(User {
         id: 1,
@@ -114,6 +134,7 @@ pub fn people(n: usize) -> Vec<User> {
         let employee_number = (rng.below(3) > 0).then(|| format!("E{:05}", 1000 + i));
         let updated_at = created + rng.below(300) as i64 * DAY;
         let (active, licenses) = draw_person(&mut flags);
+        let licenses = licenses | draw_later(&mut later);
         out.push(User {
             id,
             login: format!("{}{}{}", &f[..1].to_lowercase(), l.to_lowercase(), i),
@@ -195,6 +216,8 @@ impl Record for User {
         "aic_user",
         "category_planner_user",
         "intake_user",
+        "category_strategy_user",
+        "coupa_navi_ai_agent_user",
     ];
 
     fn id(&self) -> i64 {
