@@ -315,3 +315,67 @@ async fn invalid_domains_fail_validate_without_any_request() {
         "validation made a request"
     );
 }
+
+/// Projects appear only with `include_projects = true`, each typed `Project`, among the groups
+/// by id (whose `type` is null); without it the list has groups only and asks Coupa to leave
+/// projects out.
+#[tokio::test]
+async fn projects_appear_only_with_include_projects_and_are_typed() {
+    let Some(rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let standin = &rig.standin;
+    let wd = &rig.wd;
+    let config = |include: &str| {
+        format!(
+            "{COUPA_VARIABLES}\ndata \"conductorone_coupa_groups\" \"g\" {{\n  coupa_domain  = \"{DOMAIN}\"\n  client_id     = var.coupa_client_id\n  client_secret = var.coupa_client_secret\n  {include}\n}}\n\noutput \"groups\" {{\n  value = data.conductorone_coupa_groups.g.groups\n}}\n"
+        )
+    };
+    let groups = seeded(standin, "groups").await;
+    let projects = seeded(standin, "projects").await;
+    assert!(!projects.is_empty());
+    let mut want: Vec<(u64, Value)> = groups
+        .iter()
+        .map(|g| (g["id"].as_u64().unwrap(), Value::Null))
+        .chain(
+            projects
+                .iter()
+                .map(|p| (p["id"].as_u64().unwrap(), Value::from("Project"))),
+        )
+        .collect();
+    want.sort_by_key(|(id, _)| *id);
+    let typed = |out: &Value| -> Vec<(u64, Value)> {
+        out.as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["id"].as_str().unwrap().parse().unwrap(),
+                    g["type"].clone(),
+                )
+            })
+            .collect()
+    };
+
+    wd.write_main(&config("include_projects = true"));
+    apply_ok(wd);
+    assert_eq!(typed(&wd.output("groups")), want);
+    let log = standin.coupa_requests().await;
+    let pages: Vec<&Value> = log
+        .iter()
+        .filter(|r| r["path"] == "/api/user_groups")
+        .collect();
+    assert!(!pages.is_empty());
+    for r in pages {
+        let q = r["query"].as_str().unwrap();
+        assert!(!q.contains("type%5Bblank%5D"), "no type filter: {q}");
+    }
+    assert_eq!(wd.plan().code, 0);
+
+    standin.clear_logs().await;
+    wd.write_main(&config(""));
+    apply_ok(wd);
+    let only_groups: Vec<(u64, Value)> = want.into_iter().filter(|(_, t)| t.is_null()).collect();
+    assert_eq!(typed(&wd.output("groups")), only_groups);
+    assert_eq!(only_groups.len(), groups.len());
+}

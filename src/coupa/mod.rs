@@ -13,12 +13,18 @@
 //!   connector asks for them today.
 //! - [`token`]: OAuth2 client credentials, and the process-wide token source over the shared
 //!   [`crate::token_cache`].
-//! - [`model`]: `UserGroup` and `Role`, decoded leniently from Coupa's hyphenated JSON.
+//! - [`model`]: how a row of any listing is decoded, leniently, from Coupa's hyphenated JSON.
 //! - [`client`]: `Coupa` (one per process, no network on creation) and `Tenant` (one instance
-//!   plus credentials); every call with its token, and 401 → renew once.
-//! - [`paging`]: paging through a collection: concurrent offset pages, or keyset pages.
-//! - [`endpoints`]: what a `Tenant` lists: user groups and roles.
-//! - [`users`]: `User` with its license flags, ConductorOne's 19 licenses, and who holds which.
+//!   plus credentials); every call (REST `GET`, GraphQL `POST`) with its token, and 401 → renew
+//!   once.
+//! - [`paging`]: paging through a REST collection: concurrent offset pages, or keyset pages.
+//! - [`graphql`]: Coupa's GraphQL endpoint: safely built queries, `errors` on 200, keyset pages.
+//!
+//! One file per collection, each with its row type and what a `Tenant` lists of it:
+//! - [`groups`]: `UserGroup`, with or without projects (REST, offset pages).
+//! - [`roles`]: `Role` (GraphQL, as ConductorOne reads roles).
+//! - [`users`]: `User` with its license flags, ConductorOne's 19 licenses, and who holds which
+//!   (REST, offset pages).
 //!
 //! ```no_run
 //! # async fn demo(http: tfp_conductorone::http::HttpClient) -> anyhow::Result<()> {
@@ -35,9 +41,9 @@
 
 pub mod client;
 pub mod domain;
-pub mod endpoints;
 pub mod error;
 pub mod graphql;
+pub mod groups;
 pub mod limiter;
 pub mod model;
 pub mod paging;
@@ -52,7 +58,7 @@ mod proptests;
 pub use client::{Coupa, Tenant, Tuning};
 pub use domain::{Cloud, CoupaDomain, DomainError, TenantProblem};
 pub use error::{CoupaError, TokenError};
-pub use model::UserGroup;
+pub use groups::UserGroup;
 pub use roles::Role;
 pub use scopes::{
     SCOPES_PROVISIONING, SCOPES_READ_ONLY, SCOPE_GROUPS, SCOPE_ROLES, SCOPE_USERS, WHERE_TO_GRANT,

@@ -10,7 +10,8 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Map, Value};
 
 use super::error::{api_message, TokenError};
-use super::model::{decode_page, UserGroup};
+use super::groups::UserGroup;
+use super::model::decode_page;
 use super::paging::{Claim, OffsetPager, PAGE_SIZE};
 use super::roles::Role;
 use super::scopes::SCOPES_READ_ONLY;

@@ -1,7 +1,7 @@
 //! Page assembly (pure); listing against the Coupa stand-in in `on_the_wire`.
 
 use super::*;
-use crate::coupa::model::UserGroup;
+use crate::coupa::groups::UserGroup;
 use crate::coupa::users::User;
 
 mod on_the_wire;

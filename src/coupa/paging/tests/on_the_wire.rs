@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use standin::{Options, Standin};
 
 use super::*;
-use crate::coupa::model::UserGroup;
+use crate::coupa::groups::UserGroup;
 use crate::coupa::{Coupa, CoupaDomain, TokenError, Tuning, SCOPE_GROUPS};
 use crate::http::{HttpClient, HttpConfig, RetryPolicy};
 use crate::secret::Secret;
