@@ -4,9 +4,10 @@
 use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
-use crate::coupa::{CoupaDomain, CoupaError, TokenError};
+use crate::coupa::{CoupaDomain, CoupaError, Credentials, TokenError};
+use crate::secret::Secret;
 use crate::tf::diag;
-use crate::tf::value::{string, Known};
+use crate::tf::value::{known_str, string, Known};
 
 /// Check a `coupa_domain` attribute offline. Unknown and null values pass (null is Terraform's
 /// business for required attributes).
@@ -21,6 +22,22 @@ pub fn check_domain(diags: &mut Diagnostics, attr: &'static str, v: &Value<Strin
             );
         }
     }
+}
+
+/// The Coupa credentials of a configuration, made once here, where the values come in from
+/// Terraform: the domain parsed, the secret wrapped in [`Secret`]. `None` while any of the three
+/// is unknown or null, or the domain does not parse (validation reports that, on `coupa_domain`).
+pub fn coupa_credentials(
+    domain: &Value<String>,
+    client_id: &Value<String>,
+    secret: &Value<String>,
+) -> Option<Credentials> {
+    let domain = CoupaDomain::parse(known_str(domain)?).ok()?;
+    Some(Credentials::new(
+        domain,
+        known_str(client_id)?,
+        Secret::new(known_str(secret)?),
+    ))
 }
 
 /// Check that a string attribute, when known, is not empty or blank.

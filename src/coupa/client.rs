@@ -18,12 +18,11 @@ use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
-use super::domain::CoupaDomain;
+use super::credentials::Credentials;
 use super::error::{api_message, CoupaError, TokenError};
 use super::limiter::{Permit, RateLimiter};
 use super::token::{AccessToken, TokenKey, TokenSource};
 use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
-use crate::secret::Secret;
 
 /// Knobs for speed and politeness. The defaults suit a real Coupa; benchmarks and tests change them.
 #[derive(Clone, Debug)]
@@ -97,18 +96,17 @@ impl Coupa {
         }
     }
 
-    /// One Coupa instance, reached with these credentials. No network call.
-    pub fn tenant(&self, domain: &CoupaDomain, client_id: &str, secret: &Secret) -> Tenant {
+    /// The Coupa instance of `credentials`, reached with them. No network call.
+    pub fn tenant(&self, credentials: &Credentials) -> Tenant {
         let base = self
             .shared
             .endpoint_override
             .clone()
-            .unwrap_or_else(|| domain.base_url());
+            .unwrap_or_else(|| credentials.domain().base_url());
         Tenant {
             coupa: self.clone(),
             base,
-            client_id: client_id.to_owned(),
-            secret: secret.clone(),
+            credentials: credentials.clone(),
         }
     }
 
@@ -127,8 +125,7 @@ impl Coupa {
 pub struct Tenant {
     coupa: Coupa,
     base: Url,
-    client_id: String,
-    secret: Secret,
+    credentials: Credentials,
 }
 
 impl Tenant {
@@ -156,7 +153,7 @@ impl Tenant {
     }
 
     fn key(&self, scopes: &[&str]) -> TokenKey {
-        TokenKey::new(&self.base, &self.client_id, &self.secret, scopes)
+        TokenKey::new(&self.base, &self.credentials, scopes)
     }
 
     pub(crate) async fn token(&self, scopes: &[&str]) -> Result<AccessToken, TokenError> {
@@ -212,7 +209,7 @@ impl Tenant {
                 });
             }
         }
-        let sensitive = [&self.secret, token.secret()];
+        let sensitive = [self.credentials.secret(), token.secret()];
         let snippet = || resp.snippet(&sensitive);
         let message = || api_message(&resp, &sensitive);
         let request_id = resp.request_id.clone();

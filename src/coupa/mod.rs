@@ -8,6 +8,8 @@
 //! - [`error`]: `TokenError`, `CoupaError`, and the wording of Coupa's error answers.
 //! - [`domain`]: `CoupaDomain::parse`, the allow-list of Coupa hosts, the normal form, and the
 //!   URLs on an instance.
+//! - [`credentials`]: `Credentials`, the instance and OAuth2 client as one value, made once at
+//!   the Terraform boundary.
 //! - [`limiter`]: the token bucket that keeps every request under Coupa's rate limit.
 //! - [`scopes`]: the scopes each listing and each access mode asks for, as ConductorOne's
 //!   connector asks for them today.
@@ -28,18 +30,20 @@
 //!
 //! ```no_run
 //! # async fn demo(http: tfp_conductorone::http::HttpClient) -> anyhow::Result<()> {
-//! use tfp_conductorone::coupa::{Coupa, CoupaDomain, SCOPES_READ_ONLY};
+//! use tfp_conductorone::coupa::{Coupa, CoupaDomain, Credentials, SCOPES_READ_ONLY};
 //! use tfp_conductorone::secret::Secret;
 //!
 //! let coupa = Coupa::new(http, None);
 //! let domain = CoupaDomain::parse("https://acme.coupahost.com/session/new")?;
-//! let tenant = coupa.tenant(&domain, "client-id", &Secret::new("client-secret"));
+//! let credentials = Credentials::new(domain, "client-id", Secret::new("client-secret"));
+//! let tenant = coupa.tenant(&credentials);
 //! tenant.check_credentials(&SCOPES_READ_ONLY).await?;
 //! let groups = tenant.user_groups().await?;
 //! # Ok(()) }
 //! ```
 
 pub mod client;
+pub mod credentials;
 pub mod domain;
 pub mod error;
 pub mod graphql;
@@ -56,6 +60,7 @@ pub mod users;
 mod proptests;
 
 pub use client::{Coupa, Tenant, Tuning};
+pub use credentials::Credentials;
 pub use domain::{Cloud, CoupaDomain, DomainError, TenantProblem};
 pub use error::{CoupaError, TokenError};
 pub use groups::UserGroup;

@@ -28,6 +28,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
+use super::credentials::Credentials;
 use super::domain::endpoint;
 use super::error::{api_message, TokenError};
 use super::limiter::RateLimiter;
@@ -49,19 +50,19 @@ const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(3600);
 
 /// What a cached token is for. Two callers with equal keys share one token.
 ///
-/// Besides base URL, client ID and the sorted scope set, the key holds the secret, so a wrong
-/// secret never reuses a token that the right one minted (`check_credentials` must check).
+/// Besides base URL and the sorted scope set, the key holds the whole [`Credentials`] value,
+/// secret included, so a wrong secret never reuses a token that the right one minted
+/// (`check_credentials` must check).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TokenKey {
     base: Url,
-    client_id: String,
-    secret: Secret,
+    credentials: Credentials,
     scopes: Vec<String>,
 }
 
 impl TokenKey {
     /// Scopes may be given in any order, repeated, or several to a string (`"email login"`).
-    pub fn new(base: &Url, client_id: &str, secret: &Secret, scopes: &[&str]) -> Self {
+    pub fn new(base: &Url, credentials: &Credentials, scopes: &[&str]) -> Self {
         let mut scopes: Vec<String> = scopes
             .iter()
             .flat_map(|s| s.split_whitespace())
@@ -71,8 +72,7 @@ impl TokenKey {
         scopes.dedup();
         TokenKey {
             base: base.clone(),
-            client_id: client_id.to_owned(),
-            secret: secret.clone(),
+            credentials: credentials.clone(),
             scopes,
         }
     }
@@ -314,13 +314,15 @@ impl Minter<'_> {
             form.append_pair("scope", &scopes.join(" "));
         }
         // Base64 is always a valid header value; the error is for form's sake.
-        let mut auth =
-            HeaderValue::from_str(&basic_credentials(&self.key.client_id, &self.key.secret))
-                .map_err(|_| {
-                    TokenError::Unreachable(Arc::new(HttpError::Setup(
-                        "the Basic credentials are not a valid header value".into(),
-                    )))
-                })?;
+        let mut auth = HeaderValue::from_str(&basic_credentials(
+            self.key.credentials.client_id(),
+            self.key.credentials.secret(),
+        ))
+        .map_err(|_| {
+            TokenError::Unreachable(Arc::new(HttpError::Setup(
+                "the Basic credentials are not a valid header value".into(),
+            )))
+        })?;
         auth.set_sensitive(true);
         Ok(Request::new(Method::POST, url)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
@@ -334,11 +336,14 @@ impl Minter<'_> {
     /// The forms in which an answer could echo the secret: plain, URL-encoded, and inside the
     /// Basic credentials.
     fn sensitive(&self) -> [Secret; 3] {
-        let secret = self.key.secret.expose();
+        let secret = self.key.credentials.secret().expose();
         let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-        let basic = basic_credentials(&self.key.client_id, &self.key.secret);
+        let basic = basic_credentials(
+            self.key.credentials.client_id(),
+            self.key.credentials.secret(),
+        );
         [
-            self.key.secret.clone(),
+            self.key.credentials.secret().clone(),
             Secret::new(encoded),
             Secret::new(basic.trim_start_matches("Basic ").to_owned()),
         ]

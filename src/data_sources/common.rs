@@ -8,8 +8,7 @@ use tf_provider::Diagnostics;
 
 use crate::clients::Shared;
 use crate::coupa::{CoupaDomain, Tenant};
-use crate::glue::{check_domain, check_not_blank, Blame};
-use crate::secret::Secret;
+use crate::glue::{check_domain, check_not_blank, coupa_credentials, Blame};
 use crate::tf::value::known_str;
 use crate::tf::{diag, schema as s};
 
@@ -164,12 +163,8 @@ fn tenant(diags: &mut Diagnostics, shared: &Shared, i: &Inputs) -> Option<(Tenan
     if !diags.errors.is_empty() {
         return None;
     }
-    let domain = CoupaDomain::parse(known_str(i.domain)?).ok()?;
+    let credentials = coupa_credentials(i.domain, i.client_id, i.secret)?;
     let clients = shared.get(diags)?;
-    let tenant = clients.coupa.tenant(
-        &domain,
-        known_str(i.client_id)?,
-        &Secret::new(known_str(i.secret)?),
-    );
-    Some((tenant, domain))
+    let tenant = clients.coupa.tenant(&credentials);
+    Some((tenant, credentials.domain().clone()))
 }

@@ -347,16 +347,14 @@ impl CoupaIntegration {
             return Some(false);
         };
         let clients = self.shared.get(diags)?;
-        let tenant = clients
-            .coupa
-            .tenant(&check.domain, &check.client_id, &check.secret);
+        let tenant = clients.coupa.tenant(&check.credentials);
         match tenant.check_credentials(check.scopes).await {
             Ok(()) => Some(true),
             Err(e) => {
                 crate::glue::report_token_error(
                     diags,
                     &plan::CREDENTIAL_BLAME,
-                    &check.domain.host(),
+                    &check.credentials.domain().host(),
                     &e,
                 );
                 None

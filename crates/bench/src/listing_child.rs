@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tf_provider::value::{Value as TfValue, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics, Provider};
 
-use tfp_conductorone::coupa::CoupaDomain;
+use tfp_conductorone::coupa::{CoupaDomain, Credentials};
 use tfp_conductorone::data_sources::coupa_groups::{self, CoupaGroups};
 use tfp_conductorone::data_sources::coupa_licenses::{self, CoupaLicenses};
 use tfp_conductorone::provider::settings::ProviderConfig;
@@ -110,9 +110,8 @@ async fn child_listing(mode: &str) -> anyhow::Result<(Duration, Value)> {
                 .get(&mut diags)
                 .context("provider not configured")?;
             let domain = CoupaDomain::parse(DOMAIN)?;
-            let tenant = clients
-                .coupa
-                .tenant(&domain, &client_id, &Secret::new(secret));
+            let credentials = Credentials::new(domain, client_id, Secret::new(secret));
+            let tenant = clients.coupa.tenant(&credentials);
             let start = Instant::now();
             let groups = tenant.user_groups_sequential_keyset().await?;
             Ok((start.elapsed(), json!({ "rows": groups.len() })))

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::*;
 use crate::coupa::model::decode_page;
-use crate::coupa::{Coupa, CoupaDomain, Tuning};
+use crate::coupa::{Coupa, CoupaDomain, Credentials, Tuning};
 use crate::http::{HttpClient, HttpConfig, RetryPolicy};
 use crate::secret::Secret;
 
@@ -54,11 +54,11 @@ fn tenant(standin: &Standin, client: &str) -> Tenant {
     let base = Url::parse(&standin.coupa_url()).unwrap();
     let coupa = Coupa::with_tuning(http_client(), Some(base), tuning);
     let domain = CoupaDomain::parse("acme.coupahost.com").unwrap();
-    coupa.tenant(
-        &domain,
-        &standin.coupa_client(client, "client_id"),
-        &Secret::new(standin.coupa_client(client, "client_secret")),
-    )
+    coupa.tenant(&Credentials::new(
+        domain,
+        standin.coupa_client(client, "client_id"),
+        Secret::new(standin.coupa_client(client, "client_secret")),
+    ))
 }
 
 async fn graphql_requests(standin: &Standin) -> Vec<Value> {

@@ -9,7 +9,7 @@ use standin::{Options, Standin};
 
 use super::*;
 use crate::coupa::groups::UserGroup;
-use crate::coupa::{Coupa, CoupaDomain, TokenError, Tuning, SCOPE_GROUPS};
+use crate::coupa::{Coupa, CoupaDomain, Credentials, TokenError, Tuning, SCOPE_GROUPS};
 use crate::http::{HttpClient, HttpConfig, RetryPolicy};
 use crate::secret::Secret;
 
@@ -45,11 +45,11 @@ fn tenant_with_secret(standin: &Standin, tuning: Tuning, secret: Option<&str>) -
         || standin.coupa_client("full", "client_secret"),
         str::to_owned,
     );
-    coupa.tenant(
-        &domain,
-        &standin.coupa_client("full", "client_id"),
-        &Secret::new(secret),
-    )
+    coupa.tenant(&Credentials::new(
+        domain,
+        standin.coupa_client("full", "client_id"),
+        Secret::new(secret),
+    ))
 }
 
 fn tenant_for(standin: &Standin, tuning: Tuning) -> Tenant {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use standin::Standin;
 
 use super::*;
-use crate::coupa::{Coupa, CoupaDomain, Tenant, Tuning, SCOPES_READ_ONLY};
+use crate::coupa::{Coupa, CoupaDomain, Credentials, Tenant, Tuning, SCOPES_READ_ONLY};
 use crate::http::{HttpClient, HttpConfig, RetryPolicy};
 use crate::secret::MASK;
 
@@ -47,7 +47,7 @@ fn url(standin: &Standin) -> Url {
 fn tenant_at(base: Url) -> Tenant {
     let coupa = Coupa::with_tuning(http_client(), Some(base), tuning());
     let domain = CoupaDomain::parse("acme.coupahost.com").unwrap();
-    coupa.tenant(&domain, ID, &Secret::new(SECRET))
+    coupa.tenant(&Credentials::new(domain, ID, Secret::new(SECRET)))
 }
 
 /// Registers (or changes) the OAuth2 client `ID` with `secret` and `scopes` in the stand-in.
@@ -530,8 +530,8 @@ async fn keys_separate_scopes_and_secrets() {
     let standin = granting(&["a", "b"]).await;
     let coupa = Coupa::with_tuning(http_client(), Some(url(&standin)), tuning());
     let domain = CoupaDomain::parse("acme.coupahost.com").unwrap();
-    let right = coupa.tenant(&domain, ID, &Secret::new(SECRET));
-    let wrong = coupa.tenant(&domain, ID, &Secret::new("another-secret"));
+    let right = coupa.tenant(&Credentials::new(domain.clone(), ID, Secret::new(SECRET)));
+    let wrong = coupa.tenant(&Credentials::new(domain, ID, Secret::new("another-secret")));
     right.check_credentials(&["a"]).await.unwrap();
     right.check_credentials(&["b"]).await.unwrap();
     // The secret rotated: the new one must not be served the old one's token.
@@ -566,7 +566,9 @@ async fn invalidate_only_drops_the_rejected_token() {
     let http = http_client();
     let limiter = RateLimiter::new(100.0, 10);
     let cache = TokenSource::default();
-    let key = TokenKey::new(&url(&standin), ID, &Secret::new(SECRET), &["a"]);
+    let domain = CoupaDomain::parse("acme.coupahost.com").unwrap();
+    let credentials = Credentials::new(domain, ID, Secret::new(SECRET));
+    let key = TokenKey::new(&url(&standin), &credentials, &["a"]);
     let first = cache.get(&http, &limiter, &key).await.unwrap();
     cache.invalidate(&key, &first).await;
     let second = cache.get(&http, &limiter, &key).await.unwrap();
