@@ -19,6 +19,7 @@ use crate::conductorone::ConductorOne;
 use crate::coupa::Coupa;
 use crate::data_sources::{
     coupa_groups::CoupaGroups, coupa_licenses::CoupaLicenses, coupa_roles::CoupaRoles,
+    coupa_users::CoupaUsers,
 };
 use crate::http::{user_agent, HttpClient, HttpConfig};
 use crate::resources::coupa_integration::CoupaIntegration;
@@ -60,7 +61,7 @@ impl Default for ConductorOneProvider {
 pub fn provider_schema() -> Schema {
     use AttributeType::String as Str;
     s::schema(
-        "Manages ConductorOne's Coupa integration and lists a Coupa tenant's user groups and roles. Credentials come from the provider block or from environment variables; an attribute always beats its environment variable.",
+        "Manages ConductorOne's Coupa integration and lists a Coupa tenant's user groups, roles, licenses and users as ConductorOne's Coupa connector reads them. Credentials come from the provider block or from environment variables; an attribute always beats its environment variable.",
         vec![
             ("server_url", s::optional(Str,
                 "ConductorOne API address, such as `https://acme.conductor.one`. Must use `https`, except for loopback hosts (`127.0.0.1`, `::1`, `localhost`) where `http` is allowed for local stand-ins and proxies. Ignored when `tenant_domain` (or `CONDUCTORONE_TENANT_DOMAIN`) is set. Default: the host in `client_id` (`…@acme.conductor.one/spc` means `https://acme.conductor.one`). Environment variable: `CONDUCTORONE_SERVER_URL`.")),
@@ -171,7 +172,8 @@ impl Provider for ConductorOneProvider {
         Some(map! {
             "coupa_groups" => CoupaGroups::new(self.shared.clone()),
             "coupa_roles" => CoupaRoles::new(self.shared.clone()),
-            "coupa_licenses" => CoupaLicenses::new(self.shared.clone())
+            "coupa_licenses" => CoupaLicenses::new(self.shared.clone()),
+            "coupa_users" => CoupaUsers::new(self.shared.clone())
         })
     }
 }

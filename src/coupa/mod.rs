@@ -68,4 +68,4 @@ pub use roles::Role;
 pub use scopes::{
     SCOPES_PROVISIONING, SCOPES_READ_ONLY, SCOPE_GROUPS, SCOPE_ROLES, SCOPE_USERS, WHERE_TO_GRANT,
 };
-pub use users::{License, LicenseUse, User, LICENSES};
+pub use users::{License, LicenseUse, Memberships, User, LICENSES};

@@ -15,6 +15,8 @@
 //! blank). They are asked to be left out (`type[blank]=true`, as ConductorOne's connector asks)
 //! and dropped if they come anyway, so a license held only by an integration is not counted.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -79,21 +81,30 @@ pub const LICENSES: [License; LICENSE_COUNT] = [
     license("treasury_user", "Treasury", "treasury-user"),
 ];
 
-/// A Coupa user (`GET /api/users`), reduced to what licenses need.
+/// A Coupa user (`GET /api/users`), reduced to what the listings need: who it is, its license
+/// flags, and the roles and user groups it is in.
 ///
 /// Decoded as leniently as groups and roles (a flag may be null, a string or 0/1; a flag spelled
-/// with underscores counts when the hyphenated key is absent). The ID is the one field that must
-/// be there.
+/// with underscores counts when the hyphenated key is absent; a missing or null association is
+/// empty). The ID is the one field that must be there.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "Map<String, Value>")]
 pub struct User {
     pub id: u64,
     pub login: String,
+    pub email: String,
+    pub fullname: String,
     pub active: bool,
     /// Coupa's `type`: blank for a person; `ApiUser` and others for records that are not people.
     pub kind: String,
+    /// Coupa's `api-user` and `supplier-user` flags: records that are not people either.
+    pub api_or_supplier: bool,
     /// Whether the user holds each license of [`LICENSES`], in that order.
     pub licenses: [bool; LICENSE_COUNT],
+    /// IDs of the user's roles, ascending.
+    pub role_ids: Vec<u64>,
+    /// IDs of the user groups (and projects) the user is in, ascending.
+    pub group_ids: Vec<u64>,
 }
 
 impl User {
@@ -125,14 +136,44 @@ impl TryFrom<Map<String, Value>> for User {
             };
             *held = flag(value)?;
         }
+        let api_or_supplier = flag(take("api-user"))? || flag(take("supplier-user"))?;
+        let user_groups = match row.get("user-groups") {
+            Some(v) => v.clone(),
+            None => take("user_groups"),
+        };
         Ok(User {
             id,
             login: text(take("login"))?,
+            email: text(take("email"))?,
+            fullname: text(take("fullname"))?,
             active: flag(take("active"))?,
             kind: text(take("type"))?,
+            api_or_supplier,
             licenses,
+            role_ids: ids_of(take("roles"))?,
+            group_ids: ids_of(user_groups)?,
         })
     }
+}
+
+/// The ids of an embedded association (`[{"id": 2, …}, …]`), ascending, each once; null is
+/// none.
+fn ids_of(v: Value) -> Result<Vec<u64>, String> {
+    let items = match v {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items,
+        _ => return Err("an association is not a list".into()),
+    };
+    let mut ids = items
+        .into_iter()
+        .map(|item| match item.get("id") {
+            Some(id) => model::id(id.clone()).map_err(|e| e.to_string()),
+            None => Err("an associated record has no `id`".into()),
+        })
+        .collect::<Result<Vec<u64>, String>>()?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 impl Row for User {
@@ -144,19 +185,57 @@ impl Row for User {
 
 impl Record for User {
     const PATH: &'static str = "users";
-    /// `type` too, to drop records that are not people should the filter be ignored.
-    const FIELDS: &'static str = r#"["id","login","active","type","aic-user","analytics-user","category-planner-user","category-strategy-user","ccw-user","clm-advanced-user","contracts-user","coupa-navi-ai-agent-user","expense-user","intake-user","inventory-user","invoicing-user","purchasing-user","risk-assess-user","sourcing-user","spend-guard-user","supply-chain-user","travel-user","treasury-user"]"#;
+    /// `type`, `api-user` and `supplier-user` too, to drop records that are not people should the
+    /// filter be ignored; the roles and groups as ids only.
+    const FIELDS: &'static str = r#"["id","login","active","type","aic-user","analytics-user","category-planner-user","category-strategy-user","ccw-user","clm-advanced-user","contracts-user","coupa-navi-ai-agent-user","expense-user","intake-user","inventory-user","invoicing-user","purchasing-user","risk-assess-user","sourcing-user","spend-guard-user","supply-chain-user","travel-user","treasury-user","email","fullname","api-user","supplier-user",{"roles":["id"]},{"user-groups":["id"]}]"#;
     const SCOPE: &'static str = SCOPE_USERS;
     /// People only (coupa-api.md §4.4).
     const FILTERS: &'static [(&'static str, &'static str)] = &[("type[blank]", "true")];
     fn listed(&self) -> bool {
-        self.kind.trim().is_empty()
+        self.kind.trim().is_empty() && !self.api_or_supplier
+    }
+}
+
+/// Who is in each user group and holds each role, from one pass over the users: group or role
+/// id → people's IDs, ascending. Every person counts, active or not (as ConductorOne's grants
+/// do); records that are not people never do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Memberships {
+    pub groups: BTreeMap<u64, Vec<u64>>,
+    pub roles: BTreeMap<u64, Vec<u64>>,
+}
+
+impl Memberships {
+    pub fn of(users: &[User]) -> Memberships {
+        let mut m = Memberships::default();
+        let mut people: Vec<&User> = users.iter().filter(|u| u.listed()).collect();
+        people.sort_by_key(|u| u.id);
+        people.dedup_by_key(|u| u.id);
+        for u in people {
+            for g in &u.group_ids {
+                m.groups.entry(*g).or_default().push(u.id);
+            }
+            for r in &u.role_ids {
+                m.roles.entry(*r).or_default().push(u.id);
+            }
+        }
+        m
+    }
+
+    /// The members of group `id`, ascending (none when nobody is in it).
+    pub fn of_group(&self, id: u64) -> &[u64] {
+        self.groups.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The holders of role `id`, ascending.
+    pub fn of_role(&self, id: u64) -> &[u64] {
+        self.roles.get(&id).map_or(&[], Vec::as_slice)
     }
 }
 
 impl Tenant {
     /// Every person of the user directory (records that are not people left out), sorted by id,
-    /// with their license flags. Needs only `core.user.read`. One pass, paced like
+    /// with their license flags, roles and groups. Needs only `core.user.read`. One pass, paced like
     /// [`Tenant::user_groups`].
     pub async fn users(&self) -> Result<Vec<User>, CoupaError> {
         paging::list_offset(self).await

@@ -34,13 +34,13 @@ pub struct Coupa {
     pub ctl: Control,
     /// The OAuth2 clients and the tokens issued to them.
     pub auth: Issuer,
-    tenant: RwLock<Arc<Tenant>>,
+    pub(crate) tenant: RwLock<Arc<Tenant>>,
     limit: Mutex<Limit>,
     rate_limited: AtomicU64,
     /// Token requests of ConductorOne's syncs (see [`crate::c1_sync`]).
     pub(crate) sync_token_requests: AtomicU64,
     /// Whether GraphQL serves a role's `omnipotent` and `systemRole` (undocumented; a knob).
-    graphql_role_flags: AtomicBool,
+    pub(crate) graphql_role_flags: AtomicBool,
 }
 
 impl App for Coupa {
@@ -148,7 +148,7 @@ impl Coupa {
     }
 
     /// The rate limit, then the bearer token: the token's scopes, or the refusal.
-    fn authorize(&self, req: &Req) -> Result<Vec<String>, Box<ApiReply>> {
+    pub(crate) fn authorize(&self, req: &Req) -> Result<Vec<String>, Box<ApiReply>> {
         {
             let mut l = self.limit.lock().unwrap();
             if l.enabled {
@@ -190,68 +190,6 @@ impl Coupa {
                 Err(Box::new(unauthorized("expired token")))
             }
             Some(t) => Ok(t.scopes.clone()),
-        }
-    }
-
-    /// `POST /api/graphql`: one query, answered as Coupa's GraphQL answers (always JSON).
-    fn graphql(&self, req: &Req) -> ApiReply {
-        let scopes = match self.authorize(req) {
-            Ok(s) => s,
-            Err(r) => return *r,
-        };
-        if req.method != Method::POST {
-            return ApiReply::new(errors_body(405, "Method Not Allowed"))
-                .note("GraphQL needs POST");
-        }
-        let text = serde_json::from_slice::<Value>(&req.body)
-            .ok()
-            .and_then(|v| v.get("query").and_then(Value::as_str).map(str::to_owned));
-        let logged = vec![("graphql".to_string(), json!(text))];
-        let errors = |message: &str| {
-            let mut r = ApiReply::new(json_doc(
-                200,
-                &json!({"data": null, "errors": [{"message": message}]}).to_string(),
-            ))
-            .note(format!("GraphQL error: {message}"));
-            r.extra = logged.clone();
-            r
-        };
-        let Some(text) = text else {
-            return errors("No query string was present");
-        };
-        let set = match crate::coupa_graphql::parse(&text) {
-            Ok(s) => s,
-            Err(e) => return errors(&e),
-        };
-        for sel in &set {
-            if let Some(needed) = crate::coupa_graphql::scope_of(&sel.name) {
-                if !scopes.iter().any(|s| s == needed) {
-                    let mut r = ApiReply::new(errors_body(
-                        403,
-                        &format!("Access denied: token lacks scope {needed}"),
-                    ))
-                    .note(format!("missing scope {needed}"));
-                    r.extra = logged;
-                    return r;
-                }
-            }
-        }
-        let tenant = self.tenant.read().unwrap().clone();
-        let knobs = crate::coupa_graphql::Knobs {
-            role_flags: self.graphql_role_flags.load(Ordering::SeqCst),
-        };
-        match crate::coupa_graphql::run(&set, &tenant, knobs) {
-            Ok(data) => {
-                let n: usize = data
-                    .as_object()
-                    .map(|o| o.values().filter_map(Value::as_array).map(Vec::len).sum())
-                    .unwrap_or(0);
-                let mut r = ApiReply::new(json_doc(200, &json!({ "data": data }).to_string()))
-                    .note(format!("{n} items"));
-                r.extra = logged;
-                r
-            }
-            Err(e) => errors(&e),
         }
     }
 
@@ -380,8 +318,15 @@ impl Coupa {
                 let rows = |gs: &[Group]| -> Vec<Value> {
                     gs.iter()
                         .map(|g| {
-                            json!({"id": g.id, "name": g.name, "active": g.active,
-                                   "created_at": util::coupa_datetime(g.created_at)})
+                            let users: Vec<i64> = g
+                                .users
+                                .iter()
+                                .filter_map(|&i| t.users.get(i))
+                                .map(|u| u.id)
+                                .collect();
+                            json!({"id": g.id, "name": g.name, "active": g.active, "type": g.kind,
+                                   "created_at": util::coupa_datetime(g.created_at),
+                                   "users": users})
                         })
                         .collect()
                 };
@@ -391,7 +336,8 @@ impl Coupa {
                     .iter()
                     .map(|r| json!({"id": r.id, "name": r.name, "system_role": r.system_role}))
                     .collect();
-                let users = |us: &[User]| -> Vec<Value> { us.iter().map(user_row).collect() };
+                let users =
+                    |us: &[User]| -> Vec<Value> { us.iter().map(|u| user_row(u, &t)).collect() };
                 json(
                     200,
                     &json!({"groups": groups, "projects": projects, "roles": roles,
@@ -494,9 +440,24 @@ impl Coupa {
     }
 }
 
-/// A user as `GET /_standin/tenant` lists it: what tests need to compute license counts.
-fn user_row(u: &User) -> Value {
+/// A user as `GET /_standin/tenant` lists it: what tests need to compute license counts,
+/// memberships and the users listing.
+fn user_row(u: &User, t: &Tenant) -> Value {
+    let role_ids: Vec<i64> = u
+        .roles
+        .iter()
+        .filter_map(|&i| t.roles.get(i))
+        .map(|r| r.id)
+        .collect();
+    let group_ids: Vec<i64> = u
+        .user_groups
+        .iter()
+        .filter_map(|&i| t.user_groups.get(i))
+        .map(|g| g.id)
+        .collect();
     json!({"id": u.id, "login": u.login, "active": u.active, "type": u.kind,
+           "email": u.email, "fullname": format!("{} {}", u.firstname, u.lastname),
+           "role_ids": role_ids, "group_ids": group_ids,
            "licenses": crate::coupa_users::license_names(u.licenses)})
 }
 

@@ -9,10 +9,16 @@
 //! are refused. Whether Coupa serves a role's `omnipotent` and `systemRole` through GraphQL is not
 //! documented: by default it does; the knob `graphql_role_flags = false` makes them unknown fields.
 
+use crate::control::ApiReply;
+use crate::coupa::Coupa;
 use crate::coupa_query::{self, Record, Val};
+use crate::coupa_reply::{errors_body, json_doc};
 use crate::coupa_seed::{Group, Role, Tenant, User};
+use crate::server::Req;
 use crate::util::{self, coupa_datetime};
+use hyper::Method;
 use serde_json::{json, Map, Value};
+use std::sync::atomic::Ordering;
 
 /// One selected field, with its sub-selection.
 #[derive(Debug, PartialEq)]
@@ -336,6 +342,70 @@ pub fn run(set: &[Selection], t: &Tenant, k: Knobs) -> Result<Value, String> {
         data.insert(sel.name.clone(), rows);
     }
     Ok(Value::Object(data))
+}
+
+impl Coupa {
+    /// `POST /api/graphql`: one query, answered as Coupa's GraphQL answers (always JSON).
+    pub(crate) fn graphql(&self, req: &Req) -> ApiReply {
+        let scopes = match self.authorize(req) {
+            Ok(s) => s,
+            Err(r) => return *r,
+        };
+        if req.method != Method::POST {
+            return ApiReply::new(errors_body(405, "Method Not Allowed"))
+                .note("GraphQL needs POST");
+        }
+        let text = serde_json::from_slice::<Value>(&req.body)
+            .ok()
+            .and_then(|v| v.get("query").and_then(Value::as_str).map(str::to_owned));
+        let logged = vec![("graphql".to_string(), json!(text))];
+        let errors = |message: &str| {
+            let mut r = ApiReply::new(json_doc(
+                200,
+                &json!({"data": null, "errors": [{"message": message}]}).to_string(),
+            ))
+            .note(format!("GraphQL error: {message}"));
+            r.extra = logged.clone();
+            r
+        };
+        let Some(text) = text else {
+            return errors("No query string was present");
+        };
+        let set = match parse(&text) {
+            Ok(s) => s,
+            Err(e) => return errors(&e),
+        };
+        for sel in &set {
+            if let Some(needed) = scope_of(&sel.name) {
+                if !scopes.iter().any(|s| s == needed) {
+                    let mut r = ApiReply::new(errors_body(
+                        403,
+                        &format!("Access denied: token lacks scope {needed}"),
+                    ))
+                    .note(format!("missing scope {needed}"));
+                    r.extra = logged;
+                    return r;
+                }
+            }
+        }
+        let tenant = self.tenant.read().unwrap().clone();
+        let knobs = Knobs {
+            role_flags: self.graphql_role_flags.load(Ordering::SeqCst),
+        };
+        match run(&set, &tenant, knobs) {
+            Ok(data) => {
+                let n: usize = data
+                    .as_object()
+                    .map(|o| o.values().filter_map(Value::as_array).map(Vec::len).sum())
+                    .unwrap_or(0);
+                let mut r = ApiReply::new(json_doc(200, &json!({ "data": data }).to_string()))
+                    .note(format!("{n} items"));
+                r.extra = logged;
+                r
+            }
+            Err(e) => errors(&e),
+        }
+    }
 }
 
 #[cfg(test)]

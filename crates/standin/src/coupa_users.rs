@@ -123,6 +123,8 @@ pub fn people(n: usize) -> Vec<User> {
         active: true,
         kind: None,
         licenses: support_bits,
+        roles: Vec::new(),
+        user_groups: Vec::new(),
     });
     let mut id = 100;
     for i in 0..n.saturating_sub(1) {
@@ -147,6 +149,8 @@ pub fn people(n: usize) -> Vec<User> {
             active,
             kind: None,
             licenses,
+            roles: Vec::new(),
+            user_groups: Vec::new(),
         });
     }
     out
@@ -248,9 +252,33 @@ impl Record for User {
         })
     }
 
-    /// The user as `/api/users` shows it (without its `roles` and `user-groups`, which the
-    /// stand-in does not model for users).
-    fn doc(&self, _tenant: &Tenant, _shallow: bool) -> Doc {
+    /// The user as `/api/users` shows it, its `roles` and `user-groups` embedded (only their
+    /// ids when `shallow`), as Coupa embeds associations.
+    fn doc(&self, tenant: &Tenant, shallow: bool) -> Doc {
+        let roles = self
+            .roles
+            .iter()
+            .filter_map(|&i| tenant.roles.get(i))
+            .map(|r| {
+                if shallow {
+                    Doc::obj(vec![("id", Doc::Int(r.id))])
+                } else {
+                    r.doc(tenant, true)
+                }
+            })
+            .collect();
+        let groups = self
+            .user_groups
+            .iter()
+            .filter_map(|&i| tenant.user_groups.get(i))
+            .map(|g| {
+                if shallow {
+                    Doc::obj(vec![("id", Doc::Int(g.id))])
+                } else {
+                    g.doc(tenant, true)
+                }
+            })
+            .collect();
         let mut fields = vec![
             ("id", Doc::Int(self.id)),
             ("created-at", Doc::Time(coupa_datetime(self.created_at))),
@@ -275,6 +303,8 @@ impl Record for User {
         for (i, flag) in LICENSES.iter().enumerate() {
             fields.push((flag, Doc::Bool(self.licenses & (1 << i) != 0)));
         }
+        fields.push(("roles", Doc::Arr(roles)));
+        fields.push(("user-groups", Doc::Arr(groups)));
         Doc::obj(fields)
     }
 }
@@ -409,6 +439,66 @@ mod tests {
         assert_eq!(
             license_names(1 | 1 << 12),
             ["purchasing-user", "treasury-user"]
+        );
+    }
+
+    #[test]
+    fn memberships_agree_with_the_groups_and_roles_are_granted() {
+        let t = Tenant::generate(137, 23);
+        for (gi, g) in t.user_groups.iter().enumerate() {
+            for &ui in &g.users {
+                assert!(
+                    t.users[ui].user_groups.contains(&gi),
+                    "{} in {}",
+                    t.users[ui].id,
+                    g.id
+                );
+            }
+        }
+        for u in &t.users {
+            for &gi in &u.user_groups {
+                let idx = t.users.iter().position(|x| x.id == u.id).unwrap();
+                assert!(t.user_groups[gi].users.contains(&idx));
+            }
+        }
+        let holders = |rid: i64| {
+            t.users
+                .iter()
+                .filter(|u| u.roles.iter().any(|&i| t.roles[i].id == rid))
+                .count()
+        };
+        assert!(
+            holders(3) > 100 && holders(2) > 0 && holders(2) < 30,
+            "User and Admin"
+        );
+        assert!(t
+            .non_people
+            .iter()
+            .all(|u| u.roles.len() == 1 && t.roles[u.roles[0]].id == 2));
+        let q = parse::<User>(&pairs(
+            "fields=%5B%22id%22%2C%7B%22roles%22%3A%5B%22id%22%5D%7D%2C%7B%22user-groups%22%3A%5B%22id%22%5D%7D%5D",
+        ))
+        .unwrap();
+        let someone = t.users.iter().find(|u| !u.user_groups.is_empty()).unwrap();
+        let doc = render(someone, &t, &q).to_json();
+        let roles: Vec<String> = someone
+            .roles
+            .iter()
+            .map(|&i| format!("{{\"id\":{}}}", t.roles[i].id))
+            .collect();
+        let groups: Vec<String> = someone
+            .user_groups
+            .iter()
+            .map(|&i| format!("{{\"id\":{}}}", t.user_groups[i].id))
+            .collect();
+        assert_eq!(
+            doc,
+            format!(
+                "{{\"id\":{},\"roles\":[{}],\"user-groups\":[{}]}}",
+                someone.id,
+                roles.join(","),
+                groups.join(",")
+            )
         );
     }
 }

@@ -105,3 +105,85 @@ fn as_array(v: &Value) -> &[Value] {
     v.as_array()
         .unwrap_or_else(|| panic!("expected an array in the tenant listing, got {v}"))
 }
+
+/// One person of the stand-in's tenant as `conductorone_coupa_users` must list them: `id`,
+/// `login`, `email`, `fullname`, `active`, `role_ids`, `group_ids` (numeric order, as strings)
+/// and `license_ids` (ConductorOne's IDs, sorted), as a JSON object like Terraform's output.
+pub async fn people(standin: &Standin, active_only: bool) -> Vec<Value> {
+    let tenant = standin.coupa_get("tenant").await;
+    let strings = |v: &Value| -> Vec<String> {
+        let mut ids: Vec<u64> = as_array(v)
+            .iter()
+            .map(|i| i.as_u64().expect("an id"))
+            .collect();
+        ids.sort_unstable();
+        ids.iter().map(u64::to_string).collect()
+    };
+    let mut out: Vec<(u64, Value)> = as_array(&tenant["users"])
+        .iter()
+        .filter(|u| !active_only || u["active"] == true)
+        .map(|u| {
+            let mut licenses: Vec<&str> = as_array(&u["licenses"])
+                .iter()
+                .map(|f| conductorone_license_id(f.as_str().expect("license flag")))
+                .collect();
+            licenses.sort_unstable();
+            let id = u["id"].as_u64().expect("numeric user ID");
+            let row = serde_json::json!({
+                "id": id.to_string(), "login": u["login"], "email": u["email"],
+                "fullname": u["fullname"], "active": u["active"],
+                "role_ids": strings(&u["role_ids"]), "group_ids": strings(&u["group_ids"]),
+                "license_ids": licenses,
+            });
+            (id, row)
+        })
+        .collect();
+    out.sort_by_key(|(id, _)| *id);
+    out.into_iter().map(|(_, row)| row).collect()
+}
+
+/// Members of each user group and project, from the groups' own `users` in the stand-in's data:
+/// group id → people's IDs as strings, in numeric order.
+pub async fn group_members(standin: &Standin) -> BTreeMap<u64, Vec<String>> {
+    let tenant = standin.coupa_get("tenant").await;
+    as_array(&tenant["groups"])
+        .iter()
+        .chain(as_array(&tenant["projects"]))
+        .map(|g| {
+            let mut ids: Vec<u64> = as_array(&g["users"])
+                .iter()
+                .map(|i| i.as_u64().expect("an id"))
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            (
+                g["id"].as_u64().expect("a group id"),
+                ids.iter().map(u64::to_string).collect(),
+            )
+        })
+        .collect()
+}
+
+/// Holders of each role among the stand-in's people (active or not; records that are not people
+/// never): role id → people's IDs as strings, in numeric order. Every role is a key.
+pub async fn role_holders(standin: &Standin) -> BTreeMap<u64, Vec<String>> {
+    let tenant = standin.coupa_get("tenant").await;
+    let mut out: BTreeMap<u64, Vec<u64>> = as_array(&tenant["roles"])
+        .iter()
+        .map(|r| (r["id"].as_u64().expect("a role id"), Vec::new()))
+        .collect();
+    for u in as_array(&tenant["users"]) {
+        for r in as_array(&u["role_ids"]) {
+            let id = u["id"].as_u64().expect("numeric user ID");
+            out.get_mut(&r.as_u64().expect("a role id"))
+                .expect("a known role")
+                .push(id);
+        }
+    }
+    out.into_iter()
+        .map(|(r, mut ids)| {
+            ids.sort_unstable();
+            (r, ids.iter().map(u64::to_string).collect())
+        })
+        .collect()
+}

@@ -23,10 +23,21 @@ fn the_nineteen_licenses_are_conductorones_sorted_and_requested() {
     for l in LICENSES {
         assert_eq!(l.flag, l.id.replace('_', "-"), "{}", l.id);
     }
-    let fields: Vec<String> = serde_json::from_str(User::FIELDS).unwrap();
+    let fields: Vec<serde_json::Value> = serde_json::from_str(User::FIELDS).unwrap();
     assert_eq!(fields[..4], ["id", "login", "active", "type"]);
     let flags: Vec<&str> = LICENSES.iter().map(|l| l.flag).collect();
-    assert_eq!(fields[4..], flags);
+    assert_eq!(fields[4..23], flags);
+    assert_eq!(
+        fields[23..],
+        [
+            json!("email"),
+            json!("fullname"),
+            json!("api-user"),
+            json!("supplier-user"),
+            json!({"roles": ["id"]}),
+            json!({"user-groups": ["id"]})
+        ]
+    );
     assert!(crate::coupa::SCOPES_READ_ONLY.contains(&SCOPE_USERS));
     let purchasing = LICENSES.iter().find(|l| l.id == "purchasing-user");
     assert_eq!(purchasing.map(|l| l.name), Some("Purchasing"));
@@ -92,9 +103,14 @@ fn user(id: u64, active: bool, kind: &str, held: &[&str]) -> User {
     User {
         id,
         login: format!("u{id}"),
+        email: String::new(),
+        fullname: String::new(),
         active,
         kind: kind.into(),
+        api_or_supplier: false,
         licenses,
+        role_ids: Vec::new(),
+        group_ids: Vec::new(),
     }
 }
 
@@ -132,4 +148,45 @@ fn license_use_counts_people_per_license() {
     );
     assert!(holders(&all, "risk-assess-user").is_empty());
     assert!(license_use(&[], true).iter().all(|u| u.holders.is_empty()));
+}
+
+#[test]
+fn users_carry_their_roles_and_groups_and_memberships_count_people_only() {
+    let page = json!([
+        {"id": 101, "login": "jdoe", "email": "j@example.com", "fullname": "Jane Doe",
+         "active": false, "roles": [{"id": 3}, {"id": "2"}], "user-groups": [{"id": 12}]},
+        {"id": 5, "type": "ApiUser", "roles": [{"id": 2}], "user-groups": [{"id": 12}]},
+        {"id": 7, "api-user": true, "roles": [{"id": 2}]},
+        {"id": 8, "supplier-user": "true", "user_groups": [{"id": 12}]},
+        {"id": 99, "roles": null, "user_groups": [{"id": 12}, {"id": 12}]}
+    ]);
+    let users: Vec<User> = decode_page(page).unwrap();
+    assert_eq!(users[0].role_ids, [2, 3]);
+    assert_eq!(users[0].group_ids, [12]);
+    assert_eq!(
+        (users[0].email.as_str(), users[0].fullname.as_str()),
+        ("j@example.com", "Jane Doe")
+    );
+    assert_eq!(users[4].group_ids, [12], "underscores, each once");
+    assert!(users[4].role_ids.is_empty());
+    assert!(!users[1].listed() && !users[2].listed() && !users[3].listed());
+    let m = Memberships::of(&users);
+    assert_eq!(
+        m.of_group(12),
+        [99, 101],
+        "people only, inactive too, by id"
+    );
+    assert_eq!(m.of_role(2), [101]);
+    assert!(m.of_role(4).is_empty());
+    for (page, want) in [
+        (json!([{"id": 1, "roles": {"id": 2}}]), "not a list"),
+        (json!([{"id": 1, "roles": [{"name": "x"}]}]), "no `id`"),
+        (
+            json!([{"id": 1, "user-groups": [{"id": -1}]}]),
+            "not a whole number",
+        ),
+    ] {
+        let err = decode_page::<User>(page).unwrap_err().to_string();
+        assert!(err.contains(want), "{err}");
+    }
 }
