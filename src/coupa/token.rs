@@ -50,14 +50,40 @@ const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(3600);
 
 /// What a cached token is for. Two callers with equal keys share one token.
 ///
-/// Besides base URL and the sorted scope set, the key holds the whole [`Credentials`] value,
-/// secret included, so a wrong secret never reuses a token that the right one minted
-/// (`check_credentials` must check).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// The key holds the [`Credentials`] value; two keys are equal when base URL, client ID, secret
+/// and sorted scope set are, so a wrong secret never reuses a token that the right one minted
+/// (`check_credentials` must check). The domain is not compared: the base URL is where the
+/// token is minted (the domain's, or the endpoint override shared by every domain).
+#[derive(Clone, Debug)]
 pub struct TokenKey {
     base: Url,
     credentials: Credentials,
     scopes: Vec<String>,
+}
+
+impl TokenKey {
+    fn compared(&self) -> (&Url, &str, &Secret, &[String]) {
+        (
+            &self.base,
+            self.credentials.client_id(),
+            self.credentials.secret(),
+            &self.scopes,
+        )
+    }
+}
+
+impl PartialEq for TokenKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.compared() == other.compared()
+    }
+}
+
+impl Eq for TokenKey {}
+
+impl std::hash::Hash for TokenKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.compared().hash(state);
+    }
 }
 
 impl TokenKey {

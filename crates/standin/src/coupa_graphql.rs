@@ -2,7 +2,8 @@
 //! queries ConductorOne's connector and the provider send. Collections `userGroups`, `roles` and
 //! `users` take a `query:` string, a REST query string run by the same engine as REST
 //! ([`crate::coupa_query`]: a leading `&` tolerated, pages of 50, id ascending); fields are
-//! camel-case (`systemRole`), ids JSON numbers; `users { … }` nests in a user group.
+//! camel-case (`systemRole`), ids JSON numbers; `users { … }` nests in a user group, `roles { … }`
+//! and `userGroups { … }` in a user.
 //!
 //! Answers are always JSON. A query that cannot run is HTTP 200 with
 //! `{"data": null, "errors": [{"message": "…"}]}`, worded as graphql-ruby words them. Mutations
@@ -238,15 +239,41 @@ trait Typed: Record {
         }
         self.attr(&attr).map(val_json)
     }
-    fn association<'t>(&self, _field: &str, _t: &'t Tenant) -> Option<Vec<&'t User>> {
+    /// An association with its sub-selection rendered, or `None` when the type has none by
+    /// that name.
+    fn association(
+        &self,
+        _field: &str,
+        _sub: &[Selection],
+        _t: &Tenant,
+        _k: Knobs,
+    ) -> Option<Result<Value, String>> {
         None
     }
 }
 
+fn render_all<'a, R: Typed + 'a>(
+    rows: impl Iterator<Item = &'a R>,
+    sub: &[Selection],
+    t: &Tenant,
+    k: Knobs,
+) -> Result<Value, String> {
+    rows.map(|r| render(r, sub, t, k))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::Array)
+}
+
 impl Typed for Group {
     const TYPE: &'static str = "UserGroup";
-    fn association<'t>(&self, field: &str, t: &'t Tenant) -> Option<Vec<&'t User>> {
-        (field == "users").then(|| self.users.iter().filter_map(|&i| t.users.get(i)).collect())
+    fn association(
+        &self,
+        field: &str,
+        sub: &[Selection],
+        t: &Tenant,
+        k: Knobs,
+    ) -> Option<Result<Value, String>> {
+        (field == "users")
+            .then(|| render_all(self.users.iter().filter_map(|&i| t.users.get(i)), sub, t, k))
     }
 }
 
@@ -265,6 +292,31 @@ impl Typed for Role {
 
 impl Typed for User {
     const TYPE: &'static str = "User";
+    fn association(
+        &self,
+        field: &str,
+        sub: &[Selection],
+        t: &Tenant,
+        k: Knobs,
+    ) -> Option<Result<Value, String>> {
+        match field {
+            "roles" => Some(render_all(
+                self.roles.iter().filter_map(|&i| t.roles.get(i)),
+                sub,
+                t,
+                k,
+            )),
+            "userGroups" => Some(render_all(
+                self.user_groups
+                    .iter()
+                    .filter_map(|&i| t.user_groups.get(i)),
+                sub,
+                t,
+                k,
+            )),
+            _ => None,
+        }
+    }
 }
 
 fn render<R: Typed>(r: &R, fields: &[Selection], t: &Tenant, k: Knobs) -> Result<Value, String> {
@@ -273,15 +325,7 @@ fn render<R: Typed>(r: &R, fields: &[Selection], t: &Tenant, k: Knobs) -> Result
         let value = if f.fields.is_empty() {
             r.scalar(&f.name, k)
         } else {
-            r.association(&f.name, t)
-                .map(|users| {
-                    users
-                        .into_iter()
-                        .map(|u| render(u, &f.fields, t, k))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map(Value::Array)
-                })
-                .transpose()?
+            r.association(&f.name, &f.fields, t, k).transpose()?
         };
         let Some(value) = value else {
             return Err(format!(
@@ -409,92 +453,4 @@ impl Coupa {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ON: Knobs = Knobs { role_flags: true };
-
-    fn answer(t: &Tenant, q: &str) -> Result<Value, String> {
-        run(&parse(q)?, t, ON)
-    }
-
-    #[test]
-    fn the_connectors_and_the_providers_queries() {
-        let t = Tenant::generate(137, 23);
-        let roles = answer(
-            &t,
-            r#"query getRoles { roles(query: "") { id name description } }"#,
-        )
-        .unwrap();
-        let rows = roles["roles"].as_array().unwrap();
-        assert_eq!(rows.len(), 23);
-        assert_eq!(
-            rows[0],
-            json!({"id": 2, "name": "Admin", "description": t.roles[0].description})
-        );
-        let next = answer(
-            &t,
-            r#"{ roles(query: "id[gt]=4") { id omnipotent systemRole } }"#,
-        )
-        .unwrap();
-        assert_eq!(next["roles"][0]["id"], t.roles[3].id);
-        assert_eq!(next["roles"][0]["systemRole"], false);
-        let groups = answer(
-            &t,
-            r#"{ userGroups(query: "&id[gt]=0") { id name users { id } } }"#,
-        )
-        .unwrap();
-        let rows = groups["userGroups"].as_array().unwrap();
-        assert_eq!(rows.len(), 50, "pages of 50");
-        assert!(
-            rows.iter()
-                .any(|g| g["name"].as_str().unwrap().starts_with("Project")),
-            "no type filter"
-        );
-        assert_eq!(
-            rows[0]["users"].as_array().unwrap().len(),
-            t.user_groups[0].users.len()
-        );
-        let people = answer(
-            &t,
-            r#"{ users(query: "&type[blank]=true") { id email fullname active } }"#,
-        )
-        .unwrap();
-        let ids: Vec<i64> = people["users"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["id"].as_i64().unwrap())
-            .collect();
-        assert_eq!(
-            ids,
-            t.users.iter().take(50).map(|u| u.id).collect::<Vec<_>>()
-        );
-    }
-
-    #[test]
-    fn errors_are_graphql_ruby_shaped() {
-        let t = Tenant::generate(3, 5);
-        let err = |q: &str| answer(&t, q).unwrap_err();
-        assert_eq!(
-            err(r#"{ roles(query: "") { id permissions } }"#),
-            "Field 'permissions' doesn't exist on type 'Role'"
-        );
-        assert_eq!(
-            err(r#"{ groups { id } }"#),
-            "Field 'groups' doesn't exist on type 'Query'"
-        );
-        assert!(err(r#"mutation { x }"#).contains("Mutations"));
-        assert!(err(r#"{ roles(query: "nope=1") { id } }"#).contains("Unknown attribute"));
-        assert!(err(r#"{ roles(query: "x) { id }"#).contains("Unterminated"));
-        let off = Knobs { role_flags: false };
-        let q = parse(r#"{ roles(query: "") { id systemRole } }"#).unwrap();
-        assert_eq!(
-            run(&q, &t, off).unwrap_err(),
-            "Field 'systemRole' doesn't exist on type 'Role'"
-        );
-        // A string literal holds exactly its text: an escaped quote does not end it.
-        let q = parse(r#"{ roles(query: "name=A\"b") { id } }"#).unwrap();
-        assert_eq!(q[0].args[0].1, "name=A\"b");
-    }
-}
+mod tests;

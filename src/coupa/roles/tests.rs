@@ -185,3 +185,42 @@ async fn a_missing_core_common_read_is_named() {
         "{err:?}"
     );
 }
+
+/// The stand-in, like Coupa's documentation, has no REST roles index: `/api/roles` answers as a
+/// path Coupa does not have, with a token that may read roles.
+#[tokio::test]
+async fn the_stand_in_has_no_rest_roles_index() {
+    let standin = Standin::start();
+    let base = standin.coupa_url();
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{base}/oauth2/token"))
+        .basic_auth(
+            standin.coupa_client("read_only", "client_id"),
+            Some(standin.coupa_client("read_only", "client_secret")),
+        )
+        .form(&[("grant_type", "client_credentials"), ("scope", SCOPE_ROLES)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap().to_owned();
+    let get = |path: &'static str| {
+        let (http, base, bearer) = (http.clone(), base.clone(), bearer.clone());
+        async move {
+            let r = http
+                .get(format!("{base}{path}"))
+                .bearer_auth(bearer)
+                .header("accept", "application/json")
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let roles = get("/api/roles").await;
+    assert_eq!(roles, get("/api/no_such_collection").await);
+    assert_eq!(roles.0, 404);
+}

@@ -107,3 +107,41 @@ fn a_token_expires_after_its_expires_in_at_most_a_day() {
     assert_eq!(expiry(json!(0)), Duration::ZERO);
     assert_eq!(expiry(Value::Null), DEFAULT_EXPIRES_IN);
 }
+
+/// Keys compare base URL, client ID, secret and the scope set; not the domain, which the base
+/// URL already is (or which an endpoint override sends to the same server).
+#[test]
+fn token_keys_compare_what_the_token_is_minted_with() {
+    use crate::coupa::{CoupaDomain, Credentials};
+    let base = Url::parse("http://127.0.0.1:9/").unwrap();
+    let creds = |domain: &str, secret: &str| {
+        Credentials::new(
+            CoupaDomain::parse(domain).unwrap(),
+            "cid",
+            Secret::new(secret),
+        )
+    };
+    let a = TokenKey::new(&base, &creds("a.coupahost.com", "s"), &["x", "y"]);
+    let b = TokenKey::new(&base, &creds("b.coupahost.com", "s"), &["y x"]);
+    assert_eq!(a, b);
+    let hash = |k: &TokenKey| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        k.hash(&mut h);
+        h.finish()
+    };
+    assert_eq!(hash(&a), hash(&b));
+    assert_ne!(
+        a,
+        TokenKey::new(&base, &creds("a.coupahost.com", "t"), &["x", "y"])
+    );
+    assert_ne!(
+        a,
+        TokenKey::new(&base, &creds("a.coupahost.com", "s"), &["x"])
+    );
+    let other = Url::parse("http://127.0.0.1:10/").unwrap();
+    assert_ne!(
+        a,
+        TokenKey::new(&other, &creds("a.coupahost.com", "s"), &["x", "y"])
+    );
+}
