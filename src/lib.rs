@@ -31,9 +31,10 @@
 //! - [`token_cache`]: the one token cache under both clients: single flight, renew margin, a
 //!   valid token kept when its renewal fails, and the invalidation behind 401 → renew once.
 //!
-//! Both clients have the same file map (`error`, `credentials`/`token`, `model`, `client`,
-//! `endpoints`, with `mod.rs` only declaring and re-exporting), and imports inside each point one
-//! way (`tests/architecture.rs` checks that no module circle exists).
+//! Both clients have the same floor of files (`error`, `credentials`, `token`, `model`, `client`,
+//! with `mod.rs` only declaring and re-exporting); above it ConductorOne has `endpoints`, Coupa
+//! one file per collection (`groups`, `roles`, `users`). Imports inside each point one way
+//! (`tests/architecture.rs` checks that no module circle exists).
 //!
 //! **Shared HTTP layer**, which knows nothing of Coupa or ConductorOne:
 //! - [`http`]: timeouts, retries with backoff and `Retry-After`, no redirects, body limits,

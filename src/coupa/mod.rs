@@ -4,7 +4,8 @@
 //! [`crate::secret`].
 //!
 //! ## Layout
-//! The same map as [`crate::conductorone`]; each file imports only the ones above it here.
+//! The floor is the map of [`crate::conductorone`] (error, credentials, token, model, client);
+//! each file imports only the ones above it here.
 //! - [`error`]: `TokenError`, `CoupaError`, and the wording of Coupa's error answers.
 //! - [`domain`]: `CoupaDomain::parse`, the allow-list of Coupa hosts, the normal form, and the
 //!   URLs on an instance.
