@@ -4,3 +4,4 @@ mod common;
 pub mod coupa_groups;
 pub mod coupa_licenses;
 pub mod coupa_roles;
+pub mod coupa_users;

@@ -4,10 +4,11 @@
 use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
-use crate::coupa::{CoupaDomain, CoupaError, TokenError};
+use crate::coupa::{CoupaDomain, CoupaError, Credentials, TokenError};
 use crate::http::HttpError;
+use crate::secret::Secret;
 use crate::tf::diag;
-use crate::tf::value::{string, Known};
+use crate::tf::value::{known_str, string, Known};
 
 /// Check a `coupa_domain` attribute offline. Unknown and null values pass (null is Terraform's
 /// business for required attributes).
@@ -22,6 +23,22 @@ pub fn check_domain(diags: &mut Diagnostics, attr: &'static str, v: &Value<Strin
             );
         }
     }
+}
+
+/// The Coupa credentials of a configuration, made once here, where the values come in from
+/// Terraform: the domain parsed, the secret wrapped in [`Secret`]. `None` while any of the three
+/// is unknown or null, or the domain does not parse (validation reports that, on `coupa_domain`).
+pub fn coupa_credentials(
+    domain: &Value<String>,
+    client_id: &Value<String>,
+    secret: &Value<String>,
+) -> Option<Credentials> {
+    let domain = CoupaDomain::parse(known_str(domain)?).ok()?;
+    Some(Credentials::new(
+        domain,
+        known_str(client_id)?,
+        Secret::new(known_str(secret)?),
+    ))
 }
 
 /// Check that a string attribute, when known, is not empty or blank.
@@ -49,7 +66,10 @@ pub fn check_not_blank(diags: &mut Diagnostics, attr: &'static str, v: &Value<St
 pub struct Blame {
     pub domain: &'static str,
     pub secret: &'static str,
+    /// Scopes are granted to the OAuth2 client in Coupa, so this is its `client_id`.
     pub scopes: &'static str,
+    /// Said after a missing scope (with a leading space), or `""`.
+    pub scope_hint: &'static str,
 }
 
 /// Report a failed Coupa token request as an error on the attribute that must change. The
@@ -69,11 +89,7 @@ pub fn report_token_error(diags: &mut Diagnostics, blame: &Blame, host: &str, e:
         TokenError::InvalidScope { .. } => (
             blame.scopes,
             "Coupa Client Lacks Required Scopes",
-            if blame.scopes == "access_mode" {
-                " If ConductorOne only needs to read, use `access_mode = \"read_only\"`."
-            } else {
-                ""
-            },
+            blame.scope_hint,
         ),
         TokenError::NotCoupa { .. } | TokenError::Unreachable(_) => (
             blame.domain,

@@ -12,7 +12,9 @@
 //!   builds the clients.
 //! - [`resources::coupa_integration`]: `conductorone_coupa_integration`, the connector lifecycle.
 //! - [`data_sources::coupa_groups`], [`data_sources::coupa_roles`],
-//!   [`data_sources::coupa_licenses`]: list a Coupa tenant (licenses: who holds which flag).
+//!   [`data_sources::coupa_licenses`], [`data_sources::coupa_users`]: list a Coupa tenant as
+//!   ConductorOne's connector reads it (licenses: who holds which; users: each person's roles,
+//!   groups and licenses; groups and roles optionally with their members).
 //! - [`tf`]: our small kit over `tf-provider`: attribute builders, validators, diagnostics.
 //! - [`glue`]: what the resource and the data sources share: Coupa input checks, and Coupa
 //!   failures turned into diagnostics on the attribute that must change.
@@ -20,15 +22,17 @@
 //! **API clients**, which know nothing of Terraform:
 //! - [`clients`]: the clients of one plugin process, shared by every resource and data source
 //!   through a handle the provider fills at configure time.
-//! - [`coupa`]: domain rules, OAuth2 client credentials, paged listing of user groups, roles and
-//!   users (with their license flags) under Coupa's rate limit.
+//! - [`coupa`]: domain rules, OAuth2 client credentials, paged listing of user groups (REST),
+//!   roles (GraphQL) and users (REST, with their license flags, roles and groups) under Coupa's
+//!   rate limit, one file per collection.
 //! - [`conductorone`]: credentials (client ID, Ed25519 key, OIDC), server URL derivation, one
 //!   access token per client, the connector endpoints, creates exactly once (`create`: no
 //!   second connector for a Coupa client, a lost answer adopted), and the bounded wait for a connector's
 //!   sync (`conductorone::sync`).
 //!
-//! Both clients have the same file map (`error`, `credentials`/`token`, `model`, `client`,
-//! `endpoints`, with the module file only declaring and re-exporting), and imports inside each
+//! Both clients have the same floor of files (`error`, `credentials`, `token`, `model`, `client`,
+//! with the module file only declaring and re-exporting); above it ConductorOne has `endpoints`
+//! and `create`, Coupa one file per collection (`groups`, `roles`, `users`). Imports inside each
 //! point one way (`tests/architecture.rs` checks that no module circle exists).
 //!
 //! **The auth floor**, under both clients and above the HTTP layer:

@@ -21,6 +21,7 @@ use crate::conductorone::{sync, ConductorOne};
 use crate::coupa::Coupa;
 use crate::data_sources::{
     coupa_groups::CoupaGroups, coupa_licenses::CoupaLicenses, coupa_roles::CoupaRoles,
+    coupa_users::CoupaUsers,
 };
 use crate::http::{user_agent, HttpClient, HttpConfig};
 use crate::resources::coupa_integration::CoupaIntegration;
@@ -182,7 +183,8 @@ impl Provider for ConductorOneProvider {
         Some(map! {
             "coupa_groups" => CoupaGroups::new(self.shared.clone()),
             "coupa_roles" => CoupaRoles::new(self.shared.clone()),
-            "coupa_licenses" => CoupaLicenses::new(self.shared.clone())
+            "coupa_licenses" => CoupaLicenses::new(self.shared.clone()),
+            "coupa_users" => CoupaUsers::new(self.shared.clone())
         })
     }
 }

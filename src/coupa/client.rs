@@ -5,8 +5,9 @@
 //! everyone) and the rate limiter (Coupa's limit is per instance, not per caller). Creating either
 //! makes no network call; the first request happens when a `Tenant` method needs one.
 //!
-//! Every API call goes through [`Tenant::get_json`]: a token for the call's scope, and on a 401
-//! one renewal (or, for a token too fresh for Coupa, one wait) and one more try.
+//! Every API call goes through [`Tenant::call_json`] (REST `GET`s and GraphQL `POST`s alike): a
+//! token for the call's scope, and on a 401 one renewal (or, for a token too fresh for Coupa, one
+//! wait) and one more try.
 
 use std::fmt;
 use std::sync::Arc;
@@ -17,13 +18,12 @@ use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
-use super::domain::CoupaDomain;
+use super::credentials::Credentials;
 use super::error::{api_message, CoupaError, TokenError};
 use super::limiter::{Permit, RateLimiter};
 use super::token::{TokenKey, TokenSource};
 use crate::auth::{send_renewing_once, Bearer};
-use crate::http::{HttpClient, Request};
-use crate::secret::Secret;
+use crate::http::{Body, HttpClient, Replay, Request};
 
 /// Knobs for speed and politeness. The defaults suit a real Coupa; benchmarks and tests change them.
 #[derive(Clone, Debug)]
@@ -97,18 +97,17 @@ impl Coupa {
         }
     }
 
-    /// One Coupa instance, reached with these credentials. No network call.
-    pub fn tenant(&self, domain: &CoupaDomain, client_id: &str, secret: &Secret) -> Tenant {
+    /// The Coupa instance of `credentials`, reached with them. No network call.
+    pub fn tenant(&self, credentials: &Credentials) -> Tenant {
         let base = self
             .shared
             .endpoint_override
             .clone()
-            .unwrap_or_else(|| domain.base_url());
+            .unwrap_or_else(|| credentials.domain().base_url());
         Tenant {
             coupa: self.clone(),
             base,
-            client_id: client_id.to_owned(),
-            secret: secret.clone(),
+            credentials: credentials.clone(),
         }
     }
 
@@ -127,8 +126,7 @@ impl Coupa {
 pub struct Tenant {
     coupa: Coupa,
     base: Url,
-    client_id: String,
-    secret: Secret,
+    credentials: Credentials,
 }
 
 impl Tenant {
@@ -156,7 +154,7 @@ impl Tenant {
     }
 
     fn key(&self, scopes: &[&str]) -> TokenKey {
-        TokenKey::new(&self.base, &self.client_id, &self.secret, scopes)
+        TokenKey::new(&self.base, &self.credentials, scopes)
     }
 
     pub(crate) async fn token(&self, scopes: &[&str]) -> Result<Bearer, TokenError> {
@@ -164,15 +162,28 @@ impl Tenant {
         s.tokens.get(&s.http, &s.limiter, &self.key(scopes)).await
     }
 
-    /// `GET url` with a token for `scope`, the body decoded as JSON, with the answer's request ID.
+    /// `GET url` with a token for `scope`: see [`Tenant::call_json`].
+    pub(crate) async fn get_json(
+        &self,
+        url: Url,
+        what: &'static str,
+        scope: &'static str,
+        permit: Permit,
+        usable: fn(&[u8]) -> bool,
+    ) -> Result<(Value, Option<String>), CoupaError> {
+        self.call_json(Call::Get(url), what, scope, permit, usable)
+            .await
+    }
+
+    /// `call` with a token for `scope`, the body decoded as JSON, with the answer's request ID.
     ///
     /// A 401 gets one more try: with a new token, or, when the token is younger than
     /// `fresh_token_grace`, with the same one once it is old enough (a new token would only
     /// restart Coupa's clock). The caller's `permit` pays for the first attempt. `usable` tells a
     /// good 2xx body from a garbled one, which the HTTP layer asks for once more.
-    pub(crate) async fn get_json(
+    pub(crate) async fn call_json(
         &self,
-        url: Url,
+        call: Call,
         what: &'static str,
         scope: &'static str,
         permit: Permit,
@@ -183,11 +194,18 @@ impl Tenant {
         let mut first_permit = Some(permit);
         let send = |token: &Bearer| {
             let paid = first_permit.take();
-            let req = Request::new(Method::GET, url.clone())
-                // Without it Coupa answers XML.
-                .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .header(AUTHORIZATION, token.header())
-                .check_body(usable);
+            let req = match &call {
+                Call::Get(url) => Request::new(Method::GET, url.clone()),
+                // A GraphQL query reads and changes nothing (Coupa's GraphQL has no mutations),
+                // so it may be sent again like a GET.
+                Call::Post(url, body) => Request::new(Method::POST, url.clone())
+                    .body(Body::Json(body.clone()))
+                    .replay(Replay::Safe),
+            }
+            // Without it Coupa answers XML.
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(AUTHORIZATION, token.header())
+            .check_body(usable);
             async move {
                 let _paid_with = match paid {
                     Some(permit) => permit,
@@ -203,7 +221,7 @@ impl Tenant {
                 request_id: resp.request_id,
             });
         }
-        let sensitive = [&self.secret, token.secret()];
+        let sensitive = [self.credentials.secret(), token.secret()];
         let snippet = || resp.snippet(&sensitive);
         let message = || api_message(&resp, &sensitive);
         let request_id = resp.request_id.clone();
@@ -241,6 +259,13 @@ impl Tenant {
             }),
         }
     }
+}
+
+/// One API call: a REST `GET`, or a `POST` of a JSON body (a GraphQL query).
+#[derive(Clone, Debug)]
+pub(crate) enum Call {
+    Get(Url),
+    Post(Url, Vec<u8>),
 }
 
 #[cfg(test)]

@@ -144,6 +144,16 @@ pub enum CoupaError {
         request_id: Option<String>,
     },
 
+    /// Coupa's GraphQL endpoint answered with `errors` (on HTTP 200, as GraphQL does).
+    #[error("Coupa's GraphQL endpoint refused the {what} query: {message}{}", rid(.request_id))]
+    Graphql {
+        what: &'static str,
+        /// The `message` of each error, joined (scrubbed: it never holds the secret, which is
+        /// not sent to the GraphQL endpoint).
+        message: String,
+        request_id: Option<String>,
+    },
+
     /// JSON that does not have the expected shape.
     #[error("Coupa's {what} answer could not be read: {reason}{}", rid(.request_id))]
     Decode {

@@ -30,7 +30,7 @@ use super::client::Tenant;
 use super::domain::endpoint;
 use super::error::CoupaError;
 use super::limiter::Permit;
-use super::model::{decode_page, Record};
+use super::model::{decode_page, Record, Row};
 
 /// Coupa's maximum (and default) page size.
 pub(crate) const PAGE_SIZE: usize = 50;
@@ -310,7 +310,7 @@ pub(crate) async fn list_keyset<T: Record>(tenant: &Tenant) -> Result<Vec<T>, Co
         let permit = tenant.limiter().acquire().await;
         let page = fetch_page::<T>(tenant, PageAt::After(after), permit).await?;
         let full = page.len() >= PAGE_SIZE;
-        let last = page.iter().map(Record::id).max();
+        let last = page.iter().map(Row::id).max();
         rows.extend(page.into_iter().map(|r| (r.id(), r)));
         match last {
             Some(last) if full && after.is_none_or(|a| last > a) => after = Some(last),

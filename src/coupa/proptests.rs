@@ -9,9 +9,12 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::error::{api_message, TokenError};
-use super::model::{decode_page, Role, UserGroup};
+use super::groups::UserGroup;
+use super::model::decode_page;
 use super::paging::{Claim, OffsetPager, PAGE_SIZE};
-use super::token::{map_response, renew_after, SCOPES_READ_ONLY};
+use super::roles::Role;
+use super::scopes::SCOPES_READ_ONLY;
+use super::token::{map_response, renew_after};
 use crate::auth::MAX_EXPIRES_IN;
 use crate::http::testing::response;
 use crate::secret::Secret;
@@ -71,8 +74,8 @@ fn arb_role() -> impl Strategy<Value = Role> {
             id,
             name,
             description,
-            omnipotent,
-            system_role,
+            omnipotent: Some(omnipotent),
+            system_role: Some(system_role),
         })
 }
 
@@ -182,7 +185,11 @@ proptest! {
                 row.insert("name".into(), json!(r.name));
                 row.insert("description".into(), json!(r.description));
                 row.insert("omnipotent".into(), json!(r.omnipotent));
-                row.insert("system-role".into(), json!(r.system_role));
+                // GraphQL's spelling, or REST's.
+                let key = if style % 2 == 0 { "systemRole" } else { "system-role" };
+                row.remove("systemRole");
+                row.remove("system-role");
+                row.insert(key.into(), json!(r.system_role));
                 Value::Object(row)
             })
             .collect();

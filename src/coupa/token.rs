@@ -1,4 +1,4 @@
-//! OAuth2 client credentials against Coupa, the scopes, and the process-wide token source.
+//! OAuth2 client credentials against Coupa, and the process-wide token source.
 //!
 //! One token request is `POST {base}/oauth2/token` with the form `grant_type=client_credentials`
 //! and `scope=<space-separated>`. The client authenticates with HTTP Basic, encoded as RFC 6749
@@ -29,45 +29,13 @@ use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
+use super::credentials::Credentials;
 use super::domain::endpoint;
 use super::error::{api_message, TokenError};
 use super::limiter::RateLimiter;
 use crate::auth::{Bearer, Lease, OddExpiresIn, Policy, Renewal, Source, TokenCache};
 use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
 use crate::secret::{scrub, Secret};
-
-/// Listing user groups needs only this.
-pub const SCOPE_GROUPS: &str = "core.user_group.read";
-/// Listing roles needs only this (Coupa files roles under "common" reference data).
-pub const SCOPE_ROLES: &str = "core.common.read";
-
-/// What ConductorOne's Coupa connector asks for in read-only mode.
-pub const SCOPES_READ_ONLY: [&str; 8] = [
-    "core.business_entity.read",
-    "core.common.read",
-    "core.user_group.read",
-    "core.user.read",
-    "email",
-    "login",
-    "openid",
-    "profile",
-];
-
-/// What ConductorOne's Coupa connector asks for when it also provisions: read-only plus writes to
-/// users and groups, and `offline_access`.
-pub const SCOPES_PROVISIONING: [&str; 11] = [
-    "core.business_entity.read",
-    "core.common.read",
-    "core.user_group.read",
-    "core.user.read",
-    "email",
-    "login",
-    "openid",
-    "profile",
-    "core.user_group.write",
-    "core.user.write",
-    "offline_access",
-];
 
 /// Coupa's advice: treat a 24 h token as a 20 h one.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(20 * 3600);
@@ -101,19 +69,45 @@ pub const TOKENS: Policy = Policy {
 
 /// What a cached token is for. Two callers with equal keys share one token.
 ///
-/// Besides base URL, client ID and the sorted scope set, the key holds the secret, so a wrong
-/// secret never reuses a token that the right one minted (`check_credentials` must check).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// The key holds the [`Credentials`] value; two keys are equal when base URL, client ID, secret
+/// and sorted scope set are, so a wrong secret never reuses a token that the right one minted
+/// (`check_credentials` must check). The domain is not compared: the base URL is where the
+/// token is minted (the domain's, or the endpoint override shared by every domain).
+#[derive(Clone, Debug)]
 pub struct TokenKey {
     base: Url,
-    client_id: String,
-    secret: Secret,
+    credentials: Credentials,
     scopes: Vec<String>,
 }
 
 impl TokenKey {
+    fn compared(&self) -> (&Url, &str, &Secret, &[String]) {
+        (
+            &self.base,
+            self.credentials.client_id(),
+            self.credentials.secret(),
+            &self.scopes,
+        )
+    }
+}
+
+impl PartialEq for TokenKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.compared() == other.compared()
+    }
+}
+
+impl Eq for TokenKey {}
+
+impl std::hash::Hash for TokenKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.compared().hash(state);
+    }
+}
+
+impl TokenKey {
     /// Scopes may be given in any order, repeated, or several to a string (`"email login"`).
-    pub fn new(base: &Url, client_id: &str, secret: &Secret, scopes: &[&str]) -> Self {
+    pub fn new(base: &Url, credentials: &Credentials, scopes: &[&str]) -> Self {
         let mut scopes: Vec<String> = scopes
             .iter()
             .flat_map(|s| s.split_whitespace())
@@ -123,8 +117,7 @@ impl TokenKey {
         scopes.dedup();
         TokenKey {
             base: base.clone(),
-            client_id: client_id.to_owned(),
-            secret: secret.clone(),
+            credentials: credentials.clone(),
             scopes,
         }
     }
@@ -343,13 +336,15 @@ impl Minter<'_> {
             form.append_pair("scope", &scopes.join(" "));
         }
         // Base64 is always a valid header value; the error is for form's sake.
-        let mut auth =
-            HeaderValue::from_str(&basic_credentials(&self.key.client_id, &self.key.secret))
-                .map_err(|_| {
-                    TokenError::Unreachable(Arc::new(HttpError::Setup(
-                        "the Basic credentials are not a valid header value".into(),
-                    )))
-                })?;
+        let mut auth = HeaderValue::from_str(&basic_credentials(
+            self.key.credentials.client_id(),
+            self.key.credentials.secret(),
+        ))
+        .map_err(|_| {
+            TokenError::Unreachable(Arc::new(HttpError::Setup(
+                "the Basic credentials are not a valid header value".into(),
+            )))
+        })?;
         auth.set_sensitive(true);
         Ok(Request::new(Method::POST, url)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
@@ -363,11 +358,14 @@ impl Minter<'_> {
     /// The forms in which an answer could echo the secret: plain, URL-encoded, and inside the
     /// Basic credentials.
     fn sensitive(&self) -> [Secret; 3] {
-        let secret = self.key.secret.expose();
+        let secret = self.key.credentials.secret().expose();
         let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-        let basic = basic_credentials(&self.key.client_id, &self.key.secret);
+        let basic = basic_credentials(
+            self.key.credentials.client_id(),
+            self.key.credentials.secret(),
+        );
         [
-            self.key.secret.clone(),
+            self.key.credentials.secret().clone(),
             Secret::new(encoded),
             Secret::new(basic.trim_start_matches("Basic ").to_owned()),
         ]

@@ -7,9 +7,8 @@ use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
 use crate::clients::Shared;
-use crate::coupa::{CoupaDomain, Tenant};
-use crate::glue::{check_domain, check_not_blank, Blame};
-use crate::secret::Secret;
+use crate::coupa::{CoupaDomain, Memberships, Tenant, SCOPE_USERS};
+use crate::glue::{check_domain, check_not_blank, coupa_credentials, Blame};
 use crate::tf::value::known_str;
 use crate::tf::{diag, schema as s};
 
@@ -18,6 +17,7 @@ pub const BLAME: Blame = Blame {
     domain: "coupa_domain",
     secret: "client_secret",
     scopes: "client_id",
+    scope_hint: "",
 };
 
 /// The input attributes of the listings of named things (groups, roles): the connection, and
@@ -87,6 +87,62 @@ impl Named for crate::coupa::Role {
     }
 }
 
+/// The `include_members` argument of the groups and roles listings.
+pub fn include_members_attribute(what: &str) -> (&'static str, Attribute) {
+    (
+        "include_members",
+        s::optional(
+            AttributeType::Bool,
+            &format!("Whether to fill each {what}'s `user_ids` with its members: every person in it, active or not (as ConductorOne's grants are), never an API or supplier record. They come from one more pass over Coupa's users (`GET /api/users`, the same one `conductorone_coupa_users` makes, not one query per {what}), so the OAuth2 client then also needs the scope `{SCOPE_USERS}`. Default: `false`, `user_ids` is empty."),
+        ),
+    )
+}
+
+/// The listed rows with, when asked for, the members of each (from [`Memberships`]).
+pub struct WithMembers<T> {
+    pub row: T,
+    pub user_ids: Vec<u64>,
+}
+
+impl<T: Named> Named for WithMembers<T> {
+    fn name(&self) -> &str {
+        self.row.name()
+    }
+}
+
+/// `rows`, and when `include` their members from one pass over the users, fetched beside them.
+pub async fn with_members<T, F>(
+    tenant: &Tenant,
+    include: bool,
+    rows: F,
+    members_of: fn(&Memberships, &T) -> Vec<u64>,
+) -> Result<Vec<WithMembers<T>>, crate::coupa::CoupaError>
+where
+    F: std::future::Future<Output = Result<Vec<T>, crate::coupa::CoupaError>>,
+{
+    let (rows, members) = if include {
+        let (rows, users) = tokio::join!(rows, tenant.users());
+        (rows?, Some(Memberships::of(&users?)))
+    } else {
+        (rows.await?, None)
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| WithMembers {
+            user_ids: members
+                .as_ref()
+                .map(|m| members_of(m, &row))
+                .unwrap_or_default(),
+            row,
+        })
+        .collect())
+}
+
+/// Coupa user IDs as Terraform strings.
+pub fn id_strings(ids: &[u64]) -> Value<Vec<Value<String>>> {
+    Value::Value(ids.iter().map(|id| Value::Value(id.to_string())).collect())
+}
+
 /// Read a listing: the tenant from the inputs, every row from `fetch`, failures reported on the
 /// attribute that must change, and only the rows whose name matches `name_regex`. Returns the
 /// rows and the `id` of the data source (`<host>/<collection>`).
@@ -137,6 +193,16 @@ where
 
 /// The compiled `name_regex`, `Some(None)` when unset, `None` after reporting an error.
 pub fn compile_regex(diags: &mut Diagnostics, v: &Value<String>) -> Option<Option<Regex>> {
+    compile_regex_of(diags, "name_regex", v)
+}
+
+/// The compiled regular expression of attribute `attr`, `Some(None)` when unset, `None` after
+/// reporting an error on `attr`.
+pub fn compile_regex_of(
+    diags: &mut Diagnostics,
+    attr: &'static str,
+    v: &Value<String>,
+) -> Option<Option<Regex>> {
     let Some(text) = known_str(v) else {
         return Some(None);
     };
@@ -145,11 +211,11 @@ pub fn compile_regex(diags: &mut Diagnostics, v: &Value<String>) -> Option<Optio
         Err(e) => {
             diag::attr_error(
                 diags,
-                "name_regex",
+                attr,
                 "Invalid Regular Expression",
                 match e {
-                    regex::Error::CompiledTooBig(limit) => format!("`name_regex` compiles to more than {limit} bytes, the limit. Simplify it: fewer or smaller repetitions (`{{n}}`), or a plain prefix such as `^AP `."),
-                    e => format!("`name_regex` is not a valid regular expression. Write it in Rust `regex` syntax (https://docs.rs/regex/latest/regex/#syntax), which has no look-around and no backreferences; escape a literal `(`, `[`, `.` or `\\` with `\\`.\n\n{e}"),
+                    regex::Error::CompiledTooBig(limit) => format!("`{attr}` compiles to more than {limit} bytes, the limit. Simplify it: fewer or smaller repetitions (`{{n}}`), or a plain prefix such as `^AP `."),
+                    e => format!("`{attr}` is not a valid regular expression. Write it in Rust `regex` syntax (https://docs.rs/regex/latest/regex/#syntax), which has no look-around and no backreferences; escape a literal `(`, `[`, `.` or `\\` with `\\`.\n\n{e}"),
                 },
             );
             None
@@ -163,12 +229,8 @@ fn tenant(diags: &mut Diagnostics, shared: &Shared, i: &Inputs) -> Option<(Tenan
     if !diags.errors.is_empty() {
         return None;
     }
-    let domain = CoupaDomain::parse(known_str(i.domain)?).ok()?;
+    let credentials = coupa_credentials(i.domain, i.client_id, i.secret)?;
     let clients = shared.get(diags)?;
-    let tenant = clients.coupa.tenant(
-        &domain,
-        known_str(i.client_id)?,
-        &Secret::new(known_str(i.secret)?),
-    );
-    Some((tenant, domain))
+    let tenant = clients.coupa.tenant(&credentials);
+    Some((tenant, credentials.domain().clone()))
 }

@@ -1,4 +1,5 @@
-//! `conductorone_coupa_groups`: a Coupa tenant's user groups, complete and sorted by id.
+//! `conductorone_coupa_groups`: a Coupa tenant's user groups (and, when asked, its projects, which
+//! ConductorOne's connector syncs as groups too), complete, typed and sorted by id.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,11 @@ pub struct State {
     pub client_secret: Value<String>,
     pub name_regex: Value<String>,
     pub active: Value<bool>,
+    /// New in 0.2: absent from older states.
+    #[serde(default)]
+    pub include_projects: Value<bool>,
+    #[serde(default)]
+    pub include_members: Value<bool>,
     pub groups: Value<Vec<Group>>,
 }
 
@@ -33,6 +39,12 @@ pub struct Group {
     pub active: Value<bool>,
     pub created_at: Value<String>,
     pub updated_at: Value<String>,
+    /// Coupa's `type`: null for a group, `Project` for a project. Absent from older states.
+    #[serde(default, rename = "type")]
+    pub kind: Value<String>,
+    /// Absent from older states.
+    #[serde(default)]
+    pub user_ids: Value<Vec<Value<String>>>,
 }
 
 impl State {
@@ -57,6 +69,14 @@ pub fn schema() -> Schema {
         ),
     ));
     attributes.push((
+        "include_projects",
+        s::optional(
+            Bool,
+            "Whether to list Coupa's projects too. Coupa keeps projects in the same collection as user groups (their `type` is `Project`), and ConductorOne's Coupa connector reads that collection without a `type` filter, so what ConductorOne syncs as groups includes them. Default: `false`, user groups only (Coupa is asked `type[blank]=true`).",
+        ),
+    ));
+    attributes.push(common::include_members_attribute("group"));
+    attributes.push((
         "groups",
         s::computed(
             s::object_list(&[
@@ -66,8 +86,10 @@ pub fn schema() -> Schema {
                 ("active", Bool),
                 ("created_at", Str),
                 ("updated_at", Str),
+                ("type", Str),
+                ("user_ids", AttributeType::List(Box::new(Str))),
             ]),
-            "The user groups that match the filters, sorted by numeric id; an empty list when nothing matches.\n\n- `id`: Coupa's numeric id of the group, as a string.\n- `name`: Name of the group.\n- `description`: Description of the group; empty when Coupa has none.\n- `active`: Whether the group is active.\n- `created_at`: Creation time as Coupa reports it (ISO 8601 with offset, such as `2023-02-01T10:00:00-08:00`); null when Coupa omits it.\n- `updated_at`: Time of the last change, in the same format; null when Coupa omits it.",
+            "The user groups (and projects, with `include_projects = true`) that match the filters, sorted by numeric id; an empty list when nothing matches.\n\n- `id`: Coupa's numeric id of the group, as a string.\n- `name`: Name of the group.\n- `description`: Description of the group; empty when Coupa has none.\n- `active`: Whether the group is active.\n- `created_at`: Creation time as Coupa reports it (ISO 8601 with offset, such as `2023-02-01T10:00:00-08:00`); null when Coupa omits it.\n- `updated_at`: Time of the last change, in the same format; null when Coupa omits it.\n- `type`: Coupa's `type` of the entry: null for a user group, `Project` for a project (only with `include_projects = true`).\n- `user_ids`: With `include_members = true`, the Coupa user IDs of its members as strings, in ascending numeric order; empty otherwise.",
         ),
     ));
     s::schema(
@@ -86,12 +108,16 @@ impl CoupaGroups {
     }
 }
 
-fn to_element(g: UserGroup) -> Group {
+fn to_element(m: common::WithMembers<UserGroup>) -> Group {
+    let g = m.row;
+    let kind = opt_string(g.kind().map(str::to_owned));
     Group {
         id: Value::Value(g.id.to_string()),
         name: Value::Value(g.name),
         description: Value::Value(g.description.unwrap_or_default()),
         active: Value::Value(g.active),
+        kind,
+        user_ids: common::id_strings(&m.user_ids),
         created_at: opt_string(g.created_at),
         updated_at: opt_string(g.updated_at),
     }
@@ -117,18 +143,32 @@ impl DataSource for CoupaGroups {
         c: State,
         _meta: ValueEmpty,
     ) -> Option<State> {
+        let with_projects = c.include_projects.as_ref_option().copied().unwrap_or(false);
+        let with_members = c.include_members.as_ref_option().copied().unwrap_or(false);
         let (groups, id) = common::list(
             diags,
             &self.shared,
             &c.inputs(),
             ("User Groups", "user_groups"),
-            |tenant| async move { tenant.user_groups().await },
+            |tenant| async move {
+                let rows = async {
+                    if with_projects {
+                        tenant.user_groups_and_projects().await
+                    } else {
+                        tenant.user_groups().await
+                    }
+                };
+                common::with_members(&tenant, with_members, rows, |m, g: &UserGroup| {
+                    m.of_group(g.id).to_vec()
+                })
+                .await
+            },
         )
         .await?;
         let active = c.active.as_ref_option().copied();
         let groups = groups
             .into_iter()
-            .filter(|g| active.is_none_or(|a| g.active == a))
+            .filter(|g| active.is_none_or(|a| g.row.active == a))
             .map(to_element)
             .collect();
         Some(State {

@@ -1,4 +1,5 @@
-//! `conductorone_coupa_licenses`: the 17 Coupa licenses, how many people hold each, and who.
+//! `conductorone_coupa_licenses`: the 19 Coupa licenses ConductorOne syncs, under ConductorOne's
+//! IDs and names, how many people hold each, and who.
 //!
 //! The third kind of resource ConductorOne's Coupa connector syncs, beside groups and roles. In
 //! Coupa a license is a flag on each user, so this reads every person once
@@ -33,6 +34,7 @@ pub struct State {
 pub struct License {
     pub id: Value<String>,
     pub name: Value<String>,
+    pub flag: Value<String>,
     pub user_count: Value<i64>,
     pub user_ids: Value<Vec<Value<String>>>,
 }
@@ -71,14 +73,15 @@ pub fn schema() -> Schema {
             s::object_list(&[
                 ("id", Str),
                 ("name", Str),
+                ("flag", Str),
                 ("user_count", Number),
                 ("user_ids", List(Box::new(Str))),
             ]),
-            "The 17 Coupa licenses, sorted by `id`, each present even when nobody holds it. Only people count: records of `/api/users` whose `type` is not blank (API users and others) are left out.\n\n- `id`: The license flag as Coupa's JSON spells it, such as `purchasing-user`.\n- `name`: A human label, such as `Purchasing`.\n- `user_count`: How many users hold it (active ones only unless `active_users_only` is `false`).\n- `user_ids`: Their Coupa user IDs as strings, in ascending numeric order; empty unless `include_users` is `true`.",
+            "The 19 licenses ConductorOne's Coupa connector syncs, sorted by `id`, each present even when nobody holds it. Only people count: records of `/api/users` whose `type` is not blank (API users and others) are left out.\n\n- `id`: The license's ID as ConductorOne shows it (the ID of ConductorOne's license resource), such as `purchasing-user`; four are spelled with underscores: `category_planner_user`, `category_strategy_user`, `invoicing_user`, `treasury_user`. Use it to join with what ConductorOne shows.\n- `name`: ConductorOne's name of the license, such as `Purchasing`.\n- `flag`: The flag on a Coupa user that says who holds it, always hyphenated as Coupa's JSON spells it, such as `treasury-user`.\n- `user_count`: How many users hold it (active ones only unless `active_users_only` is `false`).\n- `user_ids`: Their Coupa user IDs as strings, in ascending numeric order; empty unless `include_users` is `true`.",
         ),
     ));
     s::schema(
-        &format!("Lists the licenses of a Coupa instance and who holds them. In Coupa a license is a flag on each user (`purchasing-user`, `expense-user`, …), so this reads every user through Coupa's REST API (`GET /api/users`, 50 per request, paced under Coupa's rate limit), with the OAuth2 client credentials given here. The client needs the scope `{SCOPE_USERS}`."),
+        &format!("Lists the licenses of a Coupa instance as ConductorOne's Coupa connector syncs them (its 19 licenses, under ConductorOne's IDs and names), and who holds them. In Coupa a license is a flag on each user (`purchasing-user`, `treasury-user`, …), so this reads every user through Coupa's REST API (`GET /api/users`, 50 per request, paced under Coupa's rate limit), with the OAuth2 client credentials given here. The client needs the scope `{SCOPE_USERS}`."),
         attributes,
     )
 }
@@ -105,6 +108,7 @@ fn to_element(u: LicenseUse, include_users: bool) -> License {
     License {
         id: Value::Value(u.license.id.to_owned()),
         name: Value::Value(u.license.name.to_owned()),
+        flag: Value::Value(u.license.flag.to_owned()),
         user_count: Value::Value(i64::try_from(u.holders.len()).unwrap_or(i64::MAX)),
         user_ids: Value::Value(user_ids),
     }

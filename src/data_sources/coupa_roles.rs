@@ -1,4 +1,5 @@
-//! `conductorone_coupa_roles`: a Coupa tenant's roles, complete and sorted by id.
+//! `conductorone_coupa_roles`: a Coupa tenant's roles, complete and sorted by id, read through
+//! Coupa's GraphQL endpoint as ConductorOne's connector reads them.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,9 @@ pub struct State {
     pub client_id: Value<String>,
     pub client_secret: Value<String>,
     pub name_regex: Value<String>,
+    /// New in 0.2: absent from older states.
+    #[serde(default)]
+    pub include_members: Value<bool>,
     pub roles: Value<Vec<Role>>,
 }
 
@@ -30,6 +34,9 @@ pub struct Role {
     pub description: Value<String>,
     pub omnipotent: Value<bool>,
     pub system_role: Value<bool>,
+    /// Absent from older states.
+    #[serde(default)]
+    pub user_ids: Value<Vec<Value<String>>>,
 }
 
 impl State {
@@ -46,6 +53,7 @@ impl State {
 pub fn schema() -> Schema {
     use AttributeType::{Bool, String as Str};
     let mut attributes = common::input_attributes(SCOPE_ROLES);
+    attributes.push(common::include_members_attribute("role"));
     attributes.push((
         "roles",
         s::computed(
@@ -55,12 +63,13 @@ pub fn schema() -> Schema {
                 ("description", Str),
                 ("omnipotent", Bool),
                 ("system_role", Bool),
+                ("user_ids", AttributeType::List(Box::new(Str))),
             ]),
-            "The roles that match the filter, sorted by numeric id; an empty list when nothing matches.\n\n- `id`: Coupa's numeric id of the role, as a string.\n- `name`: Name of the role.\n- `description`: Description of the role; empty when Coupa has none.\n- `omnipotent`: Whether the role grants full administrative access.\n- `system_role`: Whether the role is built into Coupa rather than custom.",
+            "The roles that match the filter, sorted by numeric id; an empty list when nothing matches.\n\n- `id`: Coupa's numeric id of the role, as a string.\n- `name`: Name of the role.\n- `description`: Description of the role; empty when Coupa has none.\n- `omnipotent`: Whether the role grants full administrative access; null when Coupa's GraphQL does not serve this field.\n- `system_role`: Whether the role is built into Coupa rather than custom; null when Coupa's GraphQL does not serve this field.\n- `user_ids`: With `include_members = true`, the Coupa user IDs of the people who hold it as strings, in ascending numeric order; empty otherwise.",
         ),
     ));
     s::schema(
-        &format!("Lists the roles of a Coupa instance through Coupa's REST API (`GET /api/roles`), with the OAuth2 client credentials given here. The client needs the scope `{SCOPE_ROLES}`. Coupa does not expose role permissions."),
+        &format!("Lists the roles of a Coupa instance through Coupa's GraphQL endpoint (`POST /api/graphql`, `roles(query: \"id[gt]=…\")` pages, as ConductorOne's Coupa connector reads them; Coupa documents no REST roles index), with the OAuth2 client credentials given here. The client needs the scope `{SCOPE_ROLES}`. Coupa does not expose role permissions."),
         attributes,
     )
 }
@@ -75,13 +84,15 @@ impl CoupaRoles {
     }
 }
 
-fn to_element(r: CoupaRole) -> Role {
+fn to_element(m: common::WithMembers<CoupaRole>) -> Role {
+    let r = m.row;
     Role {
+        user_ids: common::id_strings(&m.user_ids),
         id: Value::Value(r.id.to_string()),
         name: Value::Value(r.name),
         description: Value::Value(r.description.unwrap_or_default()),
-        omnipotent: Value::Value(r.omnipotent),
-        system_role: Value::Value(r.system_role),
+        omnipotent: r.omnipotent.map_or(Value::Null, Value::Value),
+        system_role: r.system_role.map_or(Value::Null, Value::Value),
     }
 }
 
@@ -105,12 +116,19 @@ impl DataSource for CoupaRoles {
         c: State,
         _meta: ValueEmpty,
     ) -> Option<State> {
+        let with_members = c.include_members.as_ref_option().copied().unwrap_or(false);
         let (roles, id) = common::list(
             diags,
             &self.shared,
             &c.inputs(),
             ("Roles", "roles"),
-            |tenant| async move { tenant.roles().await },
+            |tenant| async move {
+                let with_members = with_members;
+                common::with_members(&tenant, with_members, tenant.roles(), |m, r: &CoupaRole| {
+                    m.of_role(r.id).to_vec()
+                })
+                .await
+            },
         )
         .await?;
         let roles = roles.into_iter().map(to_element).collect();

@@ -24,7 +24,7 @@ use crate::secret::Secret;
 use crate::tf::schema as s;
 
 /// The provider block as Terraform sends it: one field per row of [`SETTINGS`], in its order
-/// (`tests/provider_methods.rs` holds the two to the schema).
+/// (`tests/methods/provider.rs` holds the two to the schema).
 #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
 pub struct ProviderConfig {
     pub server_url: Value<String>,
@@ -143,7 +143,7 @@ pub const SETTINGS: [Setting; 6] = [
 /// The provider schema, from [`SETTINGS`].
 pub fn provider_schema() -> Schema {
     s::schema(
-        "Manages ConductorOne's Coupa integration and lists a Coupa tenant's user groups and roles. Credentials come from the provider block or from environment variables; an attribute always beats its environment variable.",
+        "Manages ConductorOne's Coupa integration and lists a Coupa tenant's user groups, roles, licenses and users as ConductorOne's Coupa connector reads them. Credentials come from the provider block or from environment variables; an attribute always beats its environment variable.",
         SETTINGS
             .iter()
             .map(|setting| {

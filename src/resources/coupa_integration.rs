@@ -395,20 +395,14 @@ impl CoupaIntegration {
             return Some(false);
         };
         let clients = self.shared.get(diags)?;
-        let tenant = clients
-            .coupa
-            .tenant(&check.domain, &check.client_id, &check.secret);
+        let tenant = clients.coupa.tenant(&check.credentials);
         match tenant.check_credentials(check.scopes).await {
             Ok(()) => Some(true),
             Err(e) => {
                 crate::glue::report_token_error(
                     diags,
-                    &crate::glue::Blame {
-                        domain: "coupa_domain",
-                        secret: "client_secret",
-                        scopes: "access_mode",
-                    },
-                    &check.domain.host(),
+                    &plan::CREDENTIAL_BLAME,
+                    &check.credentials.domain().host(),
                     &e,
                 );
                 None

@@ -1,4 +1,5 @@
-//! The bad-input rows of `conductorone_coupa_licenses`: each invalid argument is refused with one
+//! The bad-input rows of `conductorone_coupa_licenses` and `conductorone_coupa_users` (the two
+//! data sources that read Coupa's users): each invalid argument is refused with one
 //! actionable error on the attribute that must change, and values known only at apply time pass,
 //! all without a single request. One table drives two tests: through the provider's `validate`
 //! ([`Lifecycle`]), and through `terraform validate` (Terraform 1.0.3, [`Rig`]).
@@ -12,14 +13,28 @@ use tf_provider::AttributePath;
 
 use testkit::lifecycle::s;
 use testkit::{terraform, Lifecycle, Rig, Standin, COUPA_VARIABLES};
+use tf_provider::{DataSource, Diagnostics};
+use tfp_conductorone::clients::Shared;
 use tfp_conductorone::data_sources::coupa_licenses::State;
+use tfp_conductorone::data_sources::coupa_users::{self, CoupaUsers};
 
-/// One row: an argument, its value, and the error expected (`None`: no error).
+/// One row: an argument, its value, and the error expected (`None`: no error). Rows whose name
+/// starts with `users_` are about `conductorone_coupa_users`, the others about the licenses.
 struct Row {
     name: &'static str,
     attr: &'static str,
     value: Input,
     expect: Option<(&'static str, &'static [&'static str])>,
+}
+
+impl Row {
+    fn data_source(&self) -> &'static str {
+        if self.name.starts_with("users_") {
+            "conductorone_coupa_users"
+        } else {
+            "conductorone_coupa_licenses"
+        }
+    }
 }
 
 enum Input {
@@ -99,7 +114,71 @@ fn rows() -> Vec<Row> {
         row("secret_unknown", "client_secret", Unknown, None),
         row("include_unknown", "include_users", Unknown, None),
         row("active_unknown", "active_users_only", Unknown, None),
+        row(
+            "users_login_regex_unclosed",
+            "login_regex",
+            Text("(unclosed"),
+            Some(("Invalid Regular Expression", &["login_regex", "regex"])),
+        ),
+        row(
+            "users_login_regex_lookahead",
+            "login_regex",
+            Text("^(?=j)"),
+            Some(("Invalid Regular Expression", &["look-around"])),
+        ),
+        row(
+            "users_login_regex_too_big",
+            "login_regex",
+            Text("(\\w{1000}){1000}"),
+            Some((
+                "Invalid Regular Expression",
+                &["compiles to more than", "Simplify"],
+            )),
+        ),
+        row(
+            "users_domain_http",
+            "coupa_domain",
+            Text("http://acme.coupahost.com"),
+            Some((domain, &["https://"])),
+        ),
+        row(
+            "users_client_id_empty",
+            "client_id",
+            Text(""),
+            Some(("Empty Value", &["client_id", "variable"])),
+        ),
+        row(
+            "users_secret_spaces",
+            "client_secret",
+            Text(" s3cret-coupa-value-0001"),
+            Some(("Leading or Trailing Spaces", &["trimspace"])),
+        ),
+        row("users_login_regex_unknown", "login_regex", Unknown, None),
+        row("users_active_unknown", "active_only", Unknown, None),
     ]
+}
+
+/// The users data source's configuration for a `users_` row.
+fn users_state(standin: &Standin, row: &Row) -> coupa_users::State {
+    let mut st = coupa_users::State {
+        coupa_domain: s("acme.coupahost.com"),
+        client_id: s(&standin.coupa_client("read_only", "client_id")),
+        client_secret: s(&standin.coupa_client("read_only", "client_secret")),
+        ..Default::default()
+    };
+    let text = match row.value {
+        Input::Text(t) => Value::Value(t.to_owned()),
+        Input::Unknown => Value::Unknown,
+    };
+    match row.attr {
+        "coupa_domain" => st.coupa_domain = text,
+        "client_id" => st.client_id = text,
+        "client_secret" => st.client_secret = text,
+        "login_regex" => st.login_regex = text,
+        "active_only" => st.active_only = Value::Unknown,
+        other => panic!("no argument {other}"),
+    }
+    st
 }
 
 /// A valid configuration with the row's value in place.
@@ -137,8 +216,17 @@ async fn rows_through_the_provider_methods() {
     let standin = Standin::start();
     let life = Lifecycle::start(&standin).await;
     let mut failures = Vec::new();
+    let users = CoupaUsers::new(Shared::default());
     for row in rows() {
-        let diags = life.validate_licenses(state(&standin, &row)).await;
+        let diags = if row.data_source() == "conductorone_coupa_users" {
+            let mut diags = Diagnostics::default();
+            users
+                .validate(&mut diags, users_state(&standin, &row))
+                .await;
+            diags
+        } else {
+            life.validate_licenses(state(&standin, &row)).await
+        };
         let errors: Vec<_> = diags.errors.iter().collect();
         let problem = match (row.expect, errors.as_slice()) {
             (None, []) => None,
@@ -203,7 +291,8 @@ fn block(row: &Row) -> String {
     }
     let body: String = args.iter().map(|(a, v)| format!("  {a} = {v}\n")).collect();
     format!(
-        "data \"conductorone_coupa_licenses\" \"{}\" {{\n{body}}}\n",
+        "data \"{}\" \"{}\" {{\n{body}}}\n",
+        row.data_source(),
         row.name
     )
 }
@@ -225,7 +314,7 @@ async fn rows_through_terraform_validate() {
     run.assert_failed("validate");
     let mut failures = Vec::new();
     for row in &rows {
-        let blocks = run.errors_about(&format!("data.conductorone_coupa_licenses.{}", row.name));
+        let blocks = run.errors_about(&format!("data.{}.{}", row.data_source(), row.name));
         let problem = match (row.expect, blocks.as_slice()) {
             (None, []) => None,
             (None, found) => Some(format!("unexpected {}", found[0])),

@@ -135,6 +135,33 @@ async fn lists_every_seeded_group_and_role_in_id_order() {
         );
     }
 
+    // Roles came through Coupa's GraphQL endpoint in keyset pages; the stand-in, like Coupa's
+    // documentation, has no REST roles index, and nobody asked for one.
+    assert!(
+        log.iter().all(|r| r["path"] != "/api/roles"),
+        "REST roles asked"
+    );
+    let graphql: Vec<&str> = log
+        .iter()
+        .filter(|r| r["path"] == "/api/graphql" && r["status"] == 200)
+        .map(|r| r["graphql"].as_str().expect("the query is logged"))
+        .collect();
+    assert_eq!(graphql.len(), 2, "23 roles: one page, then an empty one");
+    assert!(
+        graphql[0].starts_with("query { roles(query: \"\") {"),
+        "{graphql:?}"
+    );
+    let last = want_ids(&want_roles).last().cloned().unwrap();
+    assert!(
+        graphql[1].starts_with(&format!("query {{ roles(query: \"id[gt]={last}\") {{")),
+        "{graphql:?}"
+    );
+    assert!(roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["system_role"].is_boolean()));
+
     // Reading again (a plan refreshes data sources) gives the same lists: nothing to change.
     assert_eq!(wd.plan().code, 0);
 }
@@ -234,16 +261,16 @@ async fn missing_scope_fails_the_roles_listing_naming_the_scope() {
         "{out}"
     );
     assert!(out.contains("core.common.read"), "{out}");
-    assert!(
-        !run.errors_about("data.conductorone_coupa_roles.r")
-            .is_empty(),
+    assert_eq!(
+        run.errors_about("data.conductorone_coupa_roles.r").len(),
+        1,
         "{out}"
     );
-    // The groups listing, which needs only core.user_group.read, is not what failed (newer
-    // Terraforms name it in their progress lines, so look at the diagnostics only).
-    assert_eq!(
-        run.errors_about("data.conductorone_coupa_groups.g"),
-        Vec::<String>::new(),
+    // The groups listing, which needs only core.user_group.read, is not what failed (Terraform
+    // 1.11 names it in its progress lines, so the errors are what is compared).
+    assert!(
+        run.errors_about("data.conductorone_coupa_groups.g")
+            .is_empty(),
         "{out}"
     );
 }
@@ -296,4 +323,68 @@ async fn invalid_domains_fail_validate_without_any_request() {
         standin.c1_requests().await.is_empty(),
         "validation made a request"
     );
+}
+
+/// Projects appear only with `include_projects = true`, each typed `Project`, among the groups
+/// by id (whose `type` is null); without it the list has groups only and asks Coupa to leave
+/// projects out.
+#[tokio::test]
+async fn projects_appear_only_with_include_projects_and_are_typed() {
+    let Some(rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let standin = &rig.standin;
+    let wd = &rig.wd;
+    let config = |include: &str| {
+        format!(
+            "{COUPA_VARIABLES}\ndata \"conductorone_coupa_groups\" \"g\" {{\n  coupa_domain  = \"{DOMAIN}\"\n  client_id     = var.coupa_client_id\n  client_secret = var.coupa_client_secret\n  {include}\n}}\n\noutput \"groups\" {{\n  value = data.conductorone_coupa_groups.g.groups\n}}\n"
+        )
+    };
+    let groups = seeded(standin, "groups").await;
+    let projects = seeded(standin, "projects").await;
+    assert!(!projects.is_empty());
+    let mut want: Vec<(u64, Value)> = groups
+        .iter()
+        .map(|g| (g["id"].as_u64().unwrap(), Value::Null))
+        .chain(
+            projects
+                .iter()
+                .map(|p| (p["id"].as_u64().unwrap(), Value::from("Project"))),
+        )
+        .collect();
+    want.sort_by_key(|(id, _)| *id);
+    let typed = |out: &Value| -> Vec<(u64, Value)> {
+        out.as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["id"].as_str().unwrap().parse().unwrap(),
+                    g["type"].clone(),
+                )
+            })
+            .collect()
+    };
+
+    wd.write_main(&config("include_projects = true"));
+    apply_ok(wd);
+    assert_eq!(typed(&wd.output("groups")), want);
+    let log = standin.coupa_requests().await;
+    let pages: Vec<&Value> = log
+        .iter()
+        .filter(|r| r["path"] == "/api/user_groups")
+        .collect();
+    assert!(!pages.is_empty());
+    for r in pages {
+        let q = r["query"].as_str().unwrap();
+        assert!(!q.contains("type%5Bblank%5D"), "no type filter: {q}");
+    }
+    assert_eq!(wd.plan().code, 0);
+
+    standin.clear_logs().await;
+    wd.write_main(&config(""));
+    apply_ok(wd);
+    let only_groups: Vec<(u64, Value)> = want.into_iter().filter(|(_, t)| t.is_null()).collect();
+    assert_eq!(typed(&wd.output("groups")), only_groups);
+    assert_eq!(only_groups.len(), groups.len());
 }

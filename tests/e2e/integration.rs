@@ -23,8 +23,8 @@ mod update;
 use testkit::{terraform, Rig, COUPA_VARIABLES};
 
 const ADDR: &str = "conductorone_coupa_integration.x";
-const READ_ONLY_SCOPES: &str = "core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile";
-const PROVISIONING_SCOPES: &str = "core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile core.user_group.write core.user.write offline_access";
+const READ_ONLY_SCOPES: &str = "core.business_entity.read core.common.read core.user_group.read core.user.read login openid profile";
+const PROVISIONING_SCOPES: &str = "core.business_entity.read core.common.read core.user_group.read core.user.read login openid profile core.user_group.write core.user.write";
 /// What a user pastes from the browser; ConductorOne must receive `acme.coupahost.com`.
 const PASTED: &str = "https://ACME.coupahost.com/session/new";
 /// A secret no Coupa client has.

@@ -237,16 +237,14 @@ fn schema_marks_secrets_sensitive_and_describes_every_attribute() {
             blocks.push((name.clone(), &s["block"]));
         }
     }
-    assert_eq!(
-        blocks.len(),
-        5,
-        "provider, one resource, three data sources"
-    );
-    assert_eq!(
-        ours["data_source_schemas"]["conductorone_coupa_licenses"]["block"]["attributes"]
-            ["client_secret"]["sensitive"],
-        true
-    );
+    assert_eq!(blocks.len(), 6, "provider, one resource, four data sources");
+    for ds in ["conductorone_coupa_licenses", "conductorone_coupa_users"] {
+        assert_eq!(
+            ours["data_source_schemas"][ds]["block"]["attributes"]["client_secret"]["sensitive"],
+            true,
+            "{ds}"
+        );
+    }
     for (name, block) in blocks {
         assert_eq!(block["description_kind"], "markdown", "{name}");
         for (attr, a) in block["attributes"].as_object().unwrap() {

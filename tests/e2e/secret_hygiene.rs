@@ -66,10 +66,22 @@ data "conductorone_coupa_groups" "g" {
 }
 
 data "conductorone_coupa_roles" "r" {
+  coupa_domain    = "acme.coupahost.com"
+  client_id       = var.coupa_client_id
+  client_secret   = var.coupa_client_secret
+  name_regex      = "^Admin$"
+  include_members = true
+}
+
+data "conductorone_coupa_users" "u" {
   coupa_domain  = "acme.coupahost.com"
   client_id     = var.coupa_client_id
   client_secret = var.coupa_client_secret
-  name_regex    = "^Admin$"
+  login_regex   = "^j"
+}
+
+output "users" {
+  value = data.conductorone_coupa_users.u.users[*].login
 }
 
 output "groups" {

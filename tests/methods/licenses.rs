@@ -65,7 +65,7 @@ async fn licenses_count_people_in_one_pass_for_both_settings() {
         .ok();
     assert_eq!(defaults.id, s("acme.coupahost.com/licenses"));
     let rows = license_rows(&defaults);
-    assert_eq!(rows.len(), 17);
+    assert_eq!(rows.len(), 19);
     assert_eq!(rows, expected_rows(&standin, true, false).await);
     assert!(
         rows.iter().any(|r| r.1 == 0),
@@ -84,7 +84,7 @@ async fn licenses_count_people_in_one_pass_for_both_settings() {
         .iter()
         .map(|l| l.name.as_ref_option().cloned().unwrap_or_default())
         .collect();
-    assert_eq!(names[0], "AI Classification");
+    assert_eq!(names[0], "AI classification");
     assert!(names.contains(&"Purchasing".to_owned()));
 
     // One pass over the people: pages of 50 with the projection and the filter, one scope.
@@ -131,12 +131,13 @@ async fn licenses_count_people_in_one_pass_for_both_settings() {
             .any(|(a, b)| a.1 > b.1),
         "inactive people hold licenses too"
     );
-    // The stand-in's API users hold treasury-user, which no person holds: not counted.
+    // The stand-in's API users hold treasury_user (flag treasury-user), which no person holds:
+    // not counted.
     assert!(!testkit::tenant::non_people(&standin).await.is_empty());
     assert_eq!(
         all_rows
             .iter()
-            .find(|r| r.0 == "treasury-user")
+            .find(|r| r.0 == "treasury_user")
             .map(|r| r.1),
         Some(0)
     );
@@ -191,7 +192,8 @@ async fn licenses_errors_name_the_scope_and_drop_what_is_not_a_person() {
     let held: Vec<_> = rows.iter().filter(|r| r.1 > 0).collect();
     assert_eq!(
         held,
-        [&("treasury-user".to_owned(), 1, vec!["6".to_owned()])]
+        [&("treasury_user".to_owned(), 1, vec!["6".to_owned()])],
+        "ConductorOne's ID, read from the hyphenated flag"
     );
 }
 

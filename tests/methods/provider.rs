@@ -10,7 +10,7 @@ use tf_provider::{AttributePath, DataSource, Diagnostics, Resource};
 
 use testkit::lifecycle::s;
 use testkit::{Lifecycle, Standin};
-use tfp_conductorone::data_sources::{coupa_groups, coupa_licenses, coupa_roles};
+use tfp_conductorone::data_sources::{coupa_groups, coupa_licenses, coupa_roles, coupa_users};
 use tfp_conductorone::provider::provider_schema;
 use tfp_conductorone::provider::settings::ProviderConfig;
 use tfp_conductorone::provider::ConductorOneProvider;
@@ -69,7 +69,6 @@ async fn resource_lifecycle_through_the_trait_methods() {
             "core.common.read",
             "core.user.read",
             "core.user_group.read",
-            "email",
             "login",
             "openid",
             "profile"
@@ -175,8 +174,8 @@ async fn plan_blames_the_attribute_that_must_change() {
         )
         .await
         .is_none());
-    assert_eq!(diags.errors[0].attribute, AttributePath::new("access_mode"));
-    for scope in ["core.user_group.write", "core.user.write", "offline_access"] {
+    assert_eq!(diags.errors[0].attribute, AttributePath::new("client_id"));
+    for scope in ["core.user_group.write", "core.user.write"] {
         assert!(
             diags.errors[0].detail.contains(scope),
             "{}",
@@ -344,6 +343,10 @@ fn every_state_struct_matches_its_schema() {
         keys(&coupa_licenses::State::default()),
         schema_keys(&coupa_licenses::schema())
     );
+    assert_eq!(
+        keys(&coupa_users::State::default()),
+        schema_keys(&coupa_users::schema())
+    );
     let element_keys = |schema: &tf_provider::schema::Schema, attr: &str| -> BTreeSet<String> {
         match &schema.block.attributes[attr].attr_type {
             tf_provider::schema::AttributeType::List(inner) => match inner.as_ref() {
@@ -366,6 +369,10 @@ fn every_state_struct_matches_its_schema() {
     assert_eq!(
         keys(&coupa_licenses::License::default()),
         element_keys(&coupa_licenses::schema(), "licenses")
+    );
+    assert_eq!(
+        keys(&coupa_users::User::default()),
+        element_keys(&coupa_users::schema(), "users")
     );
 }
 

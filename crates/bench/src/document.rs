@@ -89,11 +89,12 @@ fn listing(out: &mut String, n: &str, l: &Value) {
          `type[blank]=true`)"
     };
     let answer = if users {
-        " The licenses' `read` asks for the ID, login, active flag, `type` and the 17 license flags \
-         of each user (`fields`), with `include_users = true` and `active_users_only = false`, so \
-         the answer names every holder of every license; the bench checks it against the \
-         stand-in's directory (each license's holders, by count and by sum of IDs) and counts the \
-         run's rows as all the stand-in's people only when it matches."
+        " The users' `read` asks for the ID, login, email, full name, active flag, `type`, the 19 \
+         license flags and the ids of the roles and user groups of each user (`fields`), with \
+         `active_only = false`, so the answer names every person with every license; the bench \
+         checks it against the stand-in's directory (the people and the sum of their IDs, and each \
+         license's holders by count and by sum of IDs) and counts the run's rows as all the \
+         stand-in's people only when it matches."
     } else {
         ""
     };
@@ -180,6 +181,26 @@ fn listing(out: &mut String, n: &str, l: &Value) {
              ConductorOne's own Coupa connector) is `Tenant::user_groups_sequential_keyset`, through \
              the same client and stand-in in the same run: {:.2} s.\n\n",
             f(&l["sequential"]["seconds"]),
+        ));
+    }
+    let m = &l["with_members"];
+    if m.is_object() {
+        out.push_str(&format!(
+            "**With `include_members = true`** (one more run in the same stand-in): the groups' \
+             `read` also reads every user once ({records} records of `/api/users`, {upages} pages of \
+             50 with the empty one), beside the groups and under the same limiter, to fill each \
+             group's `user_ids` (not one query per group): {secs:.2} s, {pages} requests answered, \
+             {n429} 429s, {failed} failed, peak {rss:.1} MiB; {cost:+.2} s ({ratio:.3}×) over the \
+             median of the plain listing above.\n\n",
+            records = u(&m["user_records"]),
+            upages = u(&m["user_pages_needed"]),
+            secs = f(&m["seconds"]),
+            pages = u(&m["page_requests"]),
+            n429 = u(&m["http_429"]),
+            failed = u(&m["failed_requests"]),
+            rss = f(&m["peak_rss_kib"]) / 1024.0,
+            cost = f(&l["members_cost_seconds"]),
+            ratio = f(&l["members_cost_ratio"]),
         ));
     }
 }

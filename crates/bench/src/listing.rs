@@ -32,7 +32,7 @@ const PAGE: u64 = 50;
 pub enum Listed {
     /// `data "conductorone_coupa_groups"` over `/api/user_groups`.
     Groups,
-    /// `data "conductorone_coupa_licenses"` over `/api/users` (people only).
+    /// `data "conductorone_coupa_users"` over `/api/users` (people only).
     Users,
 }
 
@@ -56,7 +56,7 @@ impl Listed {
     pub fn data_source(self) -> &'static str {
         match self {
             Listed::Groups => "conductorone_coupa_groups",
-            Listed::Users => "conductorone_coupa_licenses",
+            Listed::Users => "conductorone_coupa_users",
         }
     }
 
@@ -177,7 +177,7 @@ pub async fn measure(runs: usize, listed: Listed) -> anyhow::Result<Value> {
     let standin = Standin::start(listed.standin_options(rows))?;
     let expected = match listed {
         Listed::Groups => None,
-        Listed::Users => Some(expected_licenses(&standin).await?),
+        Listed::Users => Some(expected_users(&standin).await?),
     };
     let noun = listed.noun();
     let mut concurrent = Vec::new();
@@ -199,7 +199,7 @@ pub async fn measure(runs: usize, listed: Listed) -> anyhow::Result<Value> {
         concurrent.push(run);
         limit = Some(lim);
     }
-    let sequential = match listed {
+    let (sequential, with_members) = match listed {
         Listed::Groups => {
             let (run, lim) = one_run(&standin, "keyset", None).await?;
             limit.get_or_insert(lim);
@@ -207,9 +207,14 @@ pub async fn measure(runs: usize, listed: Listed) -> anyhow::Result<Value> {
                 "  sequential id[gt] pager: {:.2} s, {} groups, {} x 429",
                 run.secs, run.rows, run.rate_limited
             );
-            Some(run)
+            let (members, _) = one_run(&standin, "members", None).await?;
+            eprintln!(
+                "  with include_members: {:.2} s, {} groups, {} requests, {} x 429",
+                members.secs, members.rows, members.page_requests, members.rate_limited
+            );
+            (Some(run), Some(members))
         }
-        Listed::Users => None,
+        Listed::Users => (None, None),
     };
     let limit = limit.context("no listing run")?;
 
@@ -222,6 +227,7 @@ pub async fn measure(runs: usize, listed: Listed) -> anyhow::Result<Value> {
     let all_complete = concurrent
         .iter()
         .chain(sequential.as_ref())
+        .chain(with_members.as_ref())
         .all(|r| r.rows == ROWS);
     let mut out = json!({
         "what": noun,
@@ -253,48 +259,74 @@ pub async fn measure(runs: usize, listed: Listed) -> anyhow::Result<Value> {
         out["sequential"] = seq.to_json(limit);
         out["speedup_vs_sequential"] = json!(seq.secs / median);
     }
+    if let Some(m) = with_members {
+        let users = standin.coupa_get("tenant").await?;
+        let records = users["users"].as_array().map_or(0, Vec::len)
+            + users["non_people"].as_array().map_or(0, Vec::len);
+        out["with_members"] = m.to_json(limit);
+        out["with_members"]["user_records"] = json!(records);
+        out["with_members"]["user_pages_needed"] = json!(pages_needed(records as u64));
+        out["members_cost_seconds"] = json!(m.secs - median);
+        out["members_cost_ratio"] = json!(m.secs / median);
+    }
     Ok(out)
 }
 
-/// For each license, `(holders, sum of their IDs)` among the stand-in's people, active or not:
-/// what a `read` that saw every person must answer.
-type LicenseDigest = BTreeMap<String, (u64, u64)>;
-
-async fn expected_licenses(standin: &Standin) -> anyhow::Result<(LicenseDigest, u64)> {
-    let tenant = standin.coupa_get("tenant").await?;
-    let people = tenant["users"].as_array().context("the stand-in's users")?;
-    let mut digest = LicenseDigest::new();
-    for l in tenant["licenses"].as_array().into_iter().flatten() {
-        digest.insert(l.as_str().unwrap_or_default().to_owned(), (0, 0));
-    }
-    for p in people {
-        let id = p["id"].as_u64().context("a user's id")?;
-        for l in p["licenses"].as_array().into_iter().flatten() {
-            let e = digest.entry(l.as_str().unwrap_or_default().to_owned());
-            let (n, sum) = e.or_default();
-            *n += 1;
-            *sum += id;
-        }
-    }
-    Ok((digest, people.len() as u64))
+/// What a `read` of the users data source that saw every person must answer (see the child's
+/// `users_digest`): the people, the sum of their IDs, and each held license's `(holders, sum of
+/// their IDs)`, sorted by value.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct UsersDigest {
+    people: u64,
+    id_sum: u64,
+    licenses: Vec<(u64, u64)>,
 }
 
-/// The rows a users run listed: all the stand-in's people when the answer's licenses (holders
-/// and their IDs) are exactly the stand-in's, else only the distinct holders it named.
-fn users_listed(report: &Value, (expected, people): &(LicenseDigest, u64)) -> u64 {
-    let got: Option<LicenseDigest> = serde_json::from_value(report["licenses"].clone()).ok();
+async fn expected_users(standin: &Standin) -> anyhow::Result<(UsersDigest, u64)> {
+    let tenant = standin.coupa_get("tenant").await?;
+    let people = tenant["users"].as_array().context("the stand-in's users")?;
+    let mut per_flag: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut id_sum = 0;
+    for p in people {
+        let id = p["id"].as_u64().context("a user's id")?;
+        id_sum += id;
+        for l in p["licenses"].as_array().into_iter().flatten() {
+            let e = per_flag
+                .entry(l.as_str().unwrap_or_default().to_owned())
+                .or_default();
+            e.0 += 1;
+            e.1 += id;
+        }
+    }
+    let mut licenses: Vec<(u64, u64)> = per_flag.into_values().collect();
+    licenses.sort_unstable();
+    let n = people.len() as u64;
+    Ok((
+        UsersDigest {
+            people: n,
+            id_sum,
+            licenses,
+        },
+        n,
+    ))
+}
+
+/// The rows a users run listed: all the stand-in's people when the answer (people, their IDs,
+/// their licenses) is exactly the stand-in's, else only the people it named.
+fn users_listed(report: &Value, (expected, people): &(UsersDigest, u64)) -> u64 {
+    let got: Option<UsersDigest> = serde_json::from_value(report.clone()).ok();
     if got.as_ref() == Some(expected) {
         *people
     } else {
-        eprintln!("  the licenses' answer differs from the stand-in's directory");
-        report["distinct_holders"].as_u64().unwrap_or(0)
+        eprintln!("  the users' answer differs from the stand-in's directory");
+        report["people"].as_u64().unwrap_or(0).min(*people)
     }
 }
 
 async fn one_run(
     standin: &Standin,
     mode: &str,
-    expected: Option<&(LicenseDigest, u64)>,
+    expected: Option<&(UsersDigest, u64)>,
 ) -> anyhow::Result<(Run, Limit)> {
     // A full bucket on the stand-in's side, as after a quiet spell, and an empty log.
     let set = standin.coupa_post("rate_limit", json!({})).await?;
@@ -395,19 +427,21 @@ mod tests {
             (10, Options::default().users)
         );
         assert!(users.coupa_rate_limit && users.latency_ms == LATENCY_MS);
-        assert_eq!(Listed::Users.data_source(), "conductorone_coupa_licenses");
+        assert_eq!(Listed::Users.data_source(), "conductorone_coupa_users");
     }
 
     #[test]
-    fn users_count_as_listed_only_when_every_license_is_right() {
-        let expected: LicenseDigest = [("a".to_owned(), (2, 205)), ("b".to_owned(), (0, 0))]
-            .into_iter()
-            .collect();
-        let truth = (expected, 10_000);
-        let right = json!({"licenses": {"a": [2, 205], "b": [0, 0]}, "distinct_holders": 2});
-        assert_eq!(users_listed(&right, &truth), 10_000);
-        let missed = json!({"licenses": {"a": [1, 101], "b": [0, 0]}, "distinct_holders": 1});
-        assert_eq!(users_listed(&missed, &truth), 1);
+    fn users_count_as_listed_only_when_the_answer_is_the_directory() {
+        let expected = UsersDigest {
+            people: 3,
+            id_sum: 306,
+            licenses: vec![(0, 0), (2, 205)],
+        };
+        let truth = (expected, 3);
+        let right = json!({"people": 3, "id_sum": 306, "licenses": [[0, 0], [2, 205]]});
+        assert_eq!(users_listed(&right, &truth), 3);
+        let missed = json!({"people": 2, "id_sum": 205, "licenses": [[0, 0], [2, 205]]});
+        assert_eq!(users_listed(&missed, &truth), 2);
         assert_eq!(users_listed(&json!({}), &truth), 0);
     }
 }

@@ -1,8 +1,9 @@
 //! The child process of a listing run (`provider-bench --child-listing MODE`): one listing, then
 //! one JSON line on stdout, with the runtime shape of a plugin process.
 //!
-//! `MODE`: `offset` (the groups data source's `read`), `users` (the licenses data source's `read`,
-//! which reads every user), `keyset` (the sequential `id[gt]` pager over groups, the baseline).
+//! `MODE`: `offset` (the groups data source's `read`), `members` (the same with
+//! `include_members = true`, which also reads every user), `users` (the users data source's
+//! `read`, every person), `keyset` (the sequential `id[gt]` pager over groups, the baseline).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -13,9 +14,9 @@ use serde_json::{json, Value};
 use tf_provider::value::{Value as TfValue, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics, Provider};
 
-use tfp_conductorone::coupa::CoupaDomain;
+use tfp_conductorone::coupa::{CoupaDomain, Credentials};
 use tfp_conductorone::data_sources::coupa_groups::{self, CoupaGroups};
-use tfp_conductorone::data_sources::coupa_licenses::{self, CoupaLicenses};
+use tfp_conductorone::data_sources::coupa_users::{self, CoupaUsers};
 use tfp_conductorone::provider::settings::ProviderConfig;
 use tfp_conductorone::provider::ConductorOneProvider;
 use tfp_conductorone::secret::Secret;
@@ -77,32 +78,36 @@ async fn child_listing(mode: &str) -> anyhow::Result<(Duration, Value)> {
     let client_id = env("BENCH_COUPA_CLIENT_ID")?;
     let secret = env("BENCH_COUPA_CLIENT_SECRET")?;
     match mode {
-        "offset" => {
+        "offset" | "members" => {
             let data_source = CoupaGroups::new(provider.shared().clone());
             let input = coupa_groups::State {
                 coupa_domain: TfValue::Value(DOMAIN.into()),
                 client_id: TfValue::Value(client_id),
                 client_secret: TfValue::Value(secret),
+                include_members: TfValue::Value(mode == "members"),
                 ..Default::default()
             };
             let (elapsed, state) = timed_read(&data_source, &mut diags, input).await?;
-            let rows = state.groups.as_ref_option().map_or(0, Vec::len);
-            Ok((elapsed, json!({ "rows": rows })))
+            let groups = state.groups.as_ref_option().map_or(&[][..], Vec::as_slice);
+            let members: usize = groups
+                .iter()
+                .map(|g| g.user_ids.as_ref_option().map_or(0, Vec::len))
+                .sum();
+            Ok((elapsed, json!({ "rows": groups.len(), "members": members })))
         }
         "users" => {
-            // Every holder of every license in the answer, inactive users included: the most a
-            // `read` of this data source puts in the state.
-            let data_source = CoupaLicenses::new(provider.shared().clone());
-            let input = coupa_licenses::State {
+            // Everyone, inactive people included: the most a `read` of this data source puts in
+            // the state.
+            let data_source = CoupaUsers::new(provider.shared().clone());
+            let input = coupa_users::State {
                 coupa_domain: TfValue::Value(DOMAIN.into()),
                 client_id: TfValue::Value(client_id),
                 client_secret: TfValue::Value(secret),
-                include_users: TfValue::Value(true),
-                active_users_only: TfValue::Value(false),
+                active_only: TfValue::Value(false),
                 ..Default::default()
             };
             let (elapsed, state) = timed_read(&data_source, &mut diags, input).await?;
-            Ok((elapsed, license_digest(&state)))
+            Ok((elapsed, users_digest(&state)))
         }
         "keyset" => {
             let clients = provider
@@ -110,9 +115,8 @@ async fn child_listing(mode: &str) -> anyhow::Result<(Duration, Value)> {
                 .get(&mut diags)
                 .context("provider not configured")?;
             let domain = CoupaDomain::parse(DOMAIN)?;
-            let tenant = clients
-                .coupa
-                .tenant(&domain, &client_id, &Secret::new(secret));
+            let credentials = Credentials::new(domain, client_id, Secret::new(secret));
+            let tenant = clients.coupa.tenant(&credentials);
             let start = Instant::now();
             let groups = tenant.user_groups_sequential_keyset().await?;
             Ok((start.elapsed(), json!({ "rows": groups.len() })))
@@ -121,24 +125,28 @@ async fn child_listing(mode: &str) -> anyhow::Result<(Duration, Value)> {
     }
 }
 
-/// For each license of the answer, `[holders, sum of their IDs]`, and the distinct holders: what
-/// the bench checks against the stand-in's directory.
-fn license_digest(state: &coupa_licenses::State) -> Value {
-    let mut licenses = BTreeMap::new();
-    let mut holders = BTreeSet::new();
-    for l in state.licenses.as_ref_option().into_iter().flatten() {
-        let ids: Vec<u64> = l
-            .user_ids
-            .as_ref_option()
-            .into_iter()
-            .flatten()
-            .filter_map(|id| id.as_ref_option()?.parse().ok())
-            .collect();
-        holders.extend(ids.iter().copied());
-        let id = l.id.as_ref_option().cloned().unwrap_or_default();
-        licenses.insert(id, (ids.len() as u64, ids.iter().sum::<u64>()));
+/// What the bench checks against the stand-in's directory: how many people, the sum of their
+/// IDs, and for each license `[holders, sum of their IDs]`, sorted by value (the answer names
+/// licenses by ConductorOne's IDs, the directory by Coupa's flags; the values must match).
+fn users_digest(state: &coupa_users::State) -> Value {
+    let mut licenses: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut ids = BTreeSet::new();
+    for u in state.users.as_ref_option().into_iter().flatten() {
+        let Some(id) = u.id.as_ref_option().and_then(|i| i.parse::<u64>().ok()) else {
+            continue;
+        };
+        ids.insert(id);
+        for l in u.license_ids.as_ref_option().into_iter().flatten() {
+            let e = licenses
+                .entry(l.as_ref_option().cloned().unwrap_or_default())
+                .or_default();
+            e.0 += 1;
+            e.1 += id;
+        }
     }
-    json!({ "licenses": licenses, "distinct_holders": holders.len() })
+    let mut per_license: Vec<(u64, u64)> = licenses.into_values().filter(|v| v.0 > 0).collect();
+    per_license.sort_unstable();
+    json!({ "people": ids.len(), "id_sum": ids.iter().sum::<u64>(), "licenses": per_license })
 }
 
 fn summaries(diags: &Diagnostics) -> String {

@@ -320,6 +320,26 @@ fn listing_rows(rows: &mut Vec<Row>, n: &str, l: &Value) {
             .target(format!("≥ {SPEEDUP_MIN}×"), speedup >= SPEEDUP_MIN),
         );
     }
+    let m = &l["with_members"];
+    if m.is_object() {
+        rows.push(
+            row(
+                format!(
+                    "{n} With `include_members = true` (one run): time, and cost over the plain median"
+                ),
+                format!(
+                    "{:.2} s ({:+.2} s, {:.3}×)",
+                    f(&m["seconds"]),
+                    f(&l["members_cost_seconds"]),
+                    f(&l["members_cost_ratio"])
+                ),
+            )
+            .target(
+                "0 429, 0 failed",
+                u(&m["http_429"]) == 0 && u(&m["failed_requests"]) == 0,
+            ),
+        );
+    }
     rows.push(
         row(
             format!("{n} Peak RSS of the listing process"),

@@ -1,10 +1,13 @@
-//! The Coupa stand-in: routing, the user group, role and user collections (reference §4) behind bearer
-//! and scope checks, the rate limit (§5), and the Coupa-only control endpoints. The token
-//! endpoint (§2) is in [`auth`]; queries in [`query`], the seeded tenant in [`seed`] and [`users`],
-//! documents in [`doc`] and [`reply`], the rate limit in [`ratelimit`].
+//! The Coupa stand-in: routing, the REST user group and user collections (reference §4) and the
+//! GraphQL endpoint (§4.5, [`graphql`]) behind bearer and scope checks, the rate limit (§5), and
+//! the Coupa-only control endpoints. The token endpoint (§2) is in [`auth`]; queries in [`query`],
+//! the seeded tenant in [`seed`] and [`users`], documents in [`doc`] and [`reply`], the rate limit
+//! in [`ratelimit`]. There is no REST `/api/roles`: no Coupa source documents one, so it answers
+//! as any unknown path does; roles are read through GraphQL, as ConductorOne reads them.
 
 pub mod auth;
 pub mod doc;
+pub mod graphql;
 pub mod query;
 pub mod ratelimit;
 pub mod reply;
@@ -12,7 +15,7 @@ pub mod seed;
 pub mod users;
 
 use crate::control::{parse_body, ApiReply, Control, Ctx, Flavor};
-use crate::coupa::auth::{CoupaClient, Issuer, READ_ONLY_SCOPES, WRITE_SCOPES};
+use crate::coupa::auth::{CoupaClient, Issuer, OLDER_GUIDE_SCOPES, READ_ONLY_SCOPES, WRITE_SCOPES};
 use crate::coupa::doc::Doc;
 use crate::coupa::query::Record;
 use crate::coupa::ratelimit::Bucket;
@@ -24,7 +27,7 @@ use hyper::{Method, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -41,11 +44,13 @@ pub struct Coupa {
     pub ctl: Control,
     /// The OAuth2 clients and the tokens issued to them.
     pub auth: Issuer,
-    tenant: RwLock<Arc<Tenant>>,
+    pub(crate) tenant: RwLock<Arc<Tenant>>,
     limit: Mutex<Limit>,
     rate_limited: AtomicU64,
     /// Token requests of ConductorOne's syncs (see [`crate::conductorone::sync`]).
     pub(crate) sync_token_requests: AtomicU64,
+    /// Whether GraphQL serves a role's `omnipotent` and `systemRole` (undocumented; a knob).
+    pub(crate) graphql_role_flags: AtomicBool,
 }
 
 impl App for Coupa {
@@ -112,11 +117,13 @@ impl Coupa {
                     client("no_common", no_common, true),
                     client("inactive", ro, false),
                     client("no_user", no_user, true),
+                    client("older_guide", scopes_of(OLDER_GUIDE_SCOPES), true),
                 ],
                 registered: Mutex::new(Vec::new()),
                 tokens: Mutex::new(HashMap::new()),
                 tokens_issued: Mutex::new(BTreeMap::new()),
                 token_ttl: AtomicU64::new(86_399),
+                invalid_client_status: AtomicU64::new(400),
             },
             tenant: RwLock::new(Arc::new(Tenant::with_users(groups, roles, users))),
             limit: Mutex::new(Limit {
@@ -128,6 +135,7 @@ impl Coupa {
             }),
             rate_limited: AtomicU64::new(0),
             sync_token_requests: AtomicU64::new(0),
+            graphql_role_flags: AtomicBool::new(true),
         }
     }
 
@@ -143,11 +151,14 @@ impl Coupa {
             ))
             .note("no route");
         }
+        if req.path == "/api/graphql" {
+            return self.graphql(req);
+        }
         self.rest(req, ctx)
     }
 
-    /// `/api/…`: rate limit, bearer, scope, then the collection or the single object.
-    fn rest(&self, req: &Req, _ctx: &Ctx) -> ApiReply {
+    /// The rate limit, then the bearer token: the token's scopes, or the refusal.
+    pub(crate) fn authorize(&self, req: &Req) -> Result<Vec<String>, Box<ApiReply>> {
         {
             let mut l = self.limit.lock().unwrap();
             if l.enabled {
@@ -161,7 +172,7 @@ impl Coupa {
                             &wait.as_secs_f64().ceil().max(1.0).to_string(),
                         );
                     }
-                    return ApiReply::new(r).note("rate limited");
+                    return Err(Box::new(ApiReply::new(r).note("rate limited")));
                 }
             }
         }
@@ -180,17 +191,23 @@ impl Coupa {
             ApiReply::new(r).note(why)
         };
         let Some(token) = token else {
-            return unauthorized("no bearer token");
+            return Err(Box::new(unauthorized("no bearer token")));
         };
-        let scopes = {
-            let tokens = self.auth.tokens.lock().unwrap();
-            match tokens.get(&token) {
-                None => return unauthorized("unknown token"),
-                Some(t) if t.expires_at <= util::now_secs() => {
-                    return unauthorized("expired token")
-                }
-                Some(t) => (t.scopes.clone(), t.client_id.clone()),
+        let tokens = self.auth.tokens.lock().unwrap();
+        match tokens.get(&token) {
+            None => Err(Box::new(unauthorized("unknown token"))),
+            Some(t) if t.expires_at <= util::now_secs() => {
+                Err(Box::new(unauthorized("expired token")))
             }
+            Some(t) => Ok(t.scopes.clone()),
+        }
+    }
+
+    /// `/api/…`: rate limit, bearer, scope, then the collection or the single object.
+    fn rest(&self, req: &Req, _ctx: &Ctx) -> ApiReply {
+        let scopes = match self.authorize(req) {
+            Ok(s) => s,
+            Err(r) => return *r,
         };
         let segs: Vec<&str> = req
             .path
@@ -205,7 +222,6 @@ impl Coupa {
         };
         let needed = match resource {
             "user_groups" => "core.user_group.read",
-            "roles" => "core.common.read",
             "users" => "core.user.read",
             _ => return ApiReply::new(errors_body(404, "Not Found")).note("no route"),
         };
@@ -213,7 +229,7 @@ impl Coupa {
             return ApiReply::new(errors_body(405, "Method Not Allowed"))
                 .note("stand-in serves GET only");
         }
-        if !scopes.0.iter().any(|s| s == needed) {
+        if !scopes.iter().any(|s| s == needed) {
             return ApiReply::new(errors_body(
                 403,
                 &format!("Access denied: token lacks scope {needed}"),
@@ -235,7 +251,7 @@ impl Coupa {
                 "user-groups",
                 "UserGroup",
             ),
-            "users" => serve(
+            _ => serve(
                 &tenant.user_records,
                 &tenant,
                 &pairs,
@@ -244,7 +260,6 @@ impl Coupa {
                 "users",
                 "User",
             ),
-            _ => serve(&tenant.roles, &tenant, &pairs, id, as_json, "roles", "Role"),
         };
         if !as_json {
             r.note = join(&r.note, "XML (no Accept: application/json)");
@@ -313,8 +328,15 @@ impl Coupa {
                 let rows = |gs: &[Group]| -> Vec<Value> {
                     gs.iter()
                         .map(|g| {
-                            json!({"id": g.id, "name": g.name, "active": g.active,
-                                   "created_at": util::coupa_datetime(g.created_at)})
+                            let users: Vec<i64> = g
+                                .users
+                                .iter()
+                                .filter_map(|&i| t.users.get(i))
+                                .map(|u| u.id)
+                                .collect();
+                            json!({"id": g.id, "name": g.name, "active": g.active, "type": g.kind,
+                                   "created_at": util::coupa_datetime(g.created_at),
+                                   "users": users})
                         })
                         .collect()
                 };
@@ -324,7 +346,8 @@ impl Coupa {
                     .iter()
                     .map(|r| json!({"id": r.id, "name": r.name, "system_role": r.system_role}))
                     .collect();
-                let users = |us: &[User]| -> Vec<Value> { us.iter().map(user_row).collect() };
+                let users =
+                    |us: &[User]| -> Vec<Value> { us.iter().map(|u| user_row(u, &t)).collect() };
                 json(
                     200,
                     &json!({"groups": groups, "projects": projects, "roles": roles,
@@ -375,15 +398,34 @@ impl Coupa {
                 #[serde(deny_unknown_fields)]
                 struct Config {
                     token_expires_in: Option<u64>,
+                    invalid_client_status: Option<u64>,
+                    graphql_role_flags: Option<bool>,
                 }
                 match parse_body::<Config>(req) {
                     Ok(c) => {
                         if let Some(t) = c.token_expires_in {
                             self.auth.token_ttl.store(t, Ordering::SeqCst);
                         }
+                        if let Some(f) = c.graphql_role_flags {
+                            self.graphql_role_flags.store(f, Ordering::SeqCst);
+                        }
+                        match c.invalid_client_status {
+                            None => {}
+                            Some(s @ (400 | 401)) => {
+                                self.auth.invalid_client_status.store(s, Ordering::SeqCst)
+                            }
+                            Some(_) => {
+                                return json(
+                                    400,
+                                    &json!({"error": "invalid_client_status: 400 or 401"}),
+                                )
+                            }
+                        }
                         json(
                             200,
-                            &json!({"token_expires_in": self.auth.token_ttl.load(Ordering::SeqCst)}),
+                            &json!({"token_expires_in": self.auth.token_ttl.load(Ordering::SeqCst),
+                                    "invalid_client_status": self.auth.invalid_client_status.load(Ordering::SeqCst),
+                                    "graphql_role_flags": self.graphql_role_flags.load(Ordering::SeqCst)}),
                         )
                     }
                     Err(r) => *r,
@@ -408,9 +450,24 @@ impl Coupa {
     }
 }
 
-/// A user as `GET /_standin/tenant` lists it: what tests need to compute license counts.
-fn user_row(u: &User) -> Value {
+/// A user as `GET /_standin/tenant` lists it: what tests need to compute license counts,
+/// memberships and the users listing.
+fn user_row(u: &User, t: &Tenant) -> Value {
+    let role_ids: Vec<i64> = u
+        .roles
+        .iter()
+        .filter_map(|&i| t.roles.get(i))
+        .map(|r| r.id)
+        .collect();
+    let group_ids: Vec<i64> = u
+        .user_groups
+        .iter()
+        .filter_map(|&i| t.user_groups.get(i))
+        .map(|g| g.id)
+        .collect();
     json!({"id": u.id, "login": u.login, "active": u.active, "type": u.kind,
+           "email": u.email, "fullname": format!("{} {}", u.firstname, u.lastname),
+           "role_ids": role_ids, "group_ids": group_ids,
            "licenses": crate::coupa::users::license_names(u.licenses)})
 }
 
@@ -501,7 +558,12 @@ mod tests {
         assert_eq!(full.label, "full");
         assert_eq!(full.client_id.len(), 32);
         assert_eq!(full.secret.len(), 64);
-        assert_eq!(full.scopes.len(), 11);
+        assert_eq!(full.scopes.len(), 9);
+        assert_eq!(c.auth.clients[1].scopes.len(), 7);
+        let older = &c.auth.clients[5];
+        assert_eq!(older.label, "older_guide");
+        assert!(full.scopes.iter().all(|s| older.scopes.contains(s)));
+        assert!(older.scopes.iter().any(|s| s == "email"));
         assert!(!c.auth.clients[2]
             .scopes
             .contains(&"core.common.read".to_string()));

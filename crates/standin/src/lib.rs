@@ -30,7 +30,9 @@
 //!   connector list; see `conductorone::knobs`);
 //! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant` (sizes: `groups`, `roles`,
 //!   `users`; the listing has every user's ID, `active`, `type` and licenses), `POST /_standin/config`
-//!   (`token_expires_in`), `GET /_standin/stats` (`sync_token_requests`: the token requests of
+//!   (`token_expires_in`; `invalid_client_status`, 400 as Coupa answers or 401 as rack-oauth2
+//!   would; `graphql_role_flags`, whether GraphQL serves a role's `omnipotent`/`systemRole`),
+//!   `GET /_standin/stats` (`sync_token_requests`: the token requests of
 //!   ConductorOne's syncs, which stay out of the request log and the faults).
 //!
 //! ## Layout
@@ -42,7 +44,7 @@
 //!   endpoints), `sync` (syncs that take time and really ask the Coupa stand-in for a token) over
 //!   `sync_state` (their data and knobs), `auth`, `model`, `control`, `knobs` (slow creates,
 //!   503s, page size).
-//! - Coupa: [`coupa`] (routes) over `coupa/`: `auth`, `query`, `seed`, `users` (the user
+//! - Coupa: [`coupa`] (routes) over `coupa/`: `auth`, `graphql` (`POST /api/graphql`), `query`, `seed`, `users` (the user
 //!   directory and its license flags), `doc`, `reply`, `ratelimit`.
 //! - [`tls`]: the `tls` mode's authority and certificate.
 //! - [`util`]: IDs, dates, forms.

@@ -15,3 +15,16 @@ data "conductorone_coupa_groups" "approvers" {
 output "approver_group_names" {
   value = [for g in data.conductorone_coupa_groups.approvers.groups : g.name]
 }
+
+# What ConductorOne syncs as groups: user groups and Coupa's projects, each with its `type`.
+data "conductorone_coupa_groups" "as_conductorone_sees_them" {
+  coupa_domain  = "acme.coupahost.com"
+  client_id     = "0123456789abcdef0123456789abcdef"
+  client_secret = var.coupa_client_secret
+
+  include_projects = true
+}
+
+output "project_names" {
+  value = [for g in data.conductorone_coupa_groups.as_conductorone_sees_them.groups : g.name if g.type == "Project"]
+}

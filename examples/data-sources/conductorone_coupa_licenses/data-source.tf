@@ -20,3 +20,9 @@ output "licenses_in_use" {
 output "purchasing_users" {
   value = one([for l in data.conductorone_coupa_licenses.all.licenses : l.user_ids if l.id == "purchasing-user"])
 }
+
+# IDs are ConductorOne's (four with underscores): the Treasury license is `treasury_user`, read
+# from the `treasury-user` flag on each Coupa user.
+output "treasury_users" {
+  value = one([for l in data.conductorone_coupa_licenses.all.licenses : l.user_ids if l.id == "treasury_user"])
+}

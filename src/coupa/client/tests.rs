@@ -7,9 +7,10 @@ use serde_json::json;
 use standin::Standin;
 
 use super::*;
-use crate::coupa::SCOPE_GROUPS;
+use crate::coupa::{CoupaDomain, SCOPE_GROUPS};
 use crate::http::testing::quick_http;
 use crate::http::HttpConfig;
+use crate::secret::Secret;
 
 fn http() -> HttpClient {
     quick_http(HttpConfig::new("coupa-tests"), 3)
@@ -28,11 +29,11 @@ fn tenant(standin: &Standin) -> Tenant {
         tuning,
     );
     let domain = CoupaDomain::parse("acme.coupahost.com").unwrap();
-    coupa.tenant(
-        &domain,
-        &standin.coupa_client("full", "client_id"),
-        &Secret::new(standin.coupa_client("full", "client_secret")),
-    )
+    coupa.tenant(&Credentials::new(
+        domain,
+        standin.coupa_client("full", "client_id"),
+        Secret::new(standin.coupa_client("full", "client_secret")),
+    ))
 }
 
 /// The statuses the stand-in answered token requests with.

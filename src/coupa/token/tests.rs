@@ -83,13 +83,6 @@ fn expires_in_extremes() {
     }
 }
 
-#[test]
-fn provisioning_scopes_are_read_only_plus_writes() {
-    assert_eq!(SCOPES_PROVISIONING[..8], SCOPES_READ_ONLY);
-    assert!(SCOPES_READ_ONLY.contains(&SCOPE_GROUPS));
-    assert!(SCOPES_READ_ONLY.contains(&SCOPE_ROLES));
-}
-
 /// A token works for its whole `expires_in` (at most a day): that long it is kept when its
 /// renewal fails, though renewal starts at `renew_after`.
 #[test]
@@ -105,4 +98,42 @@ fn a_token_expires_after_its_expires_in_at_most_a_day() {
     assert_eq!(expiry(json!(1e20)), MAX_EXPIRES_IN);
     assert_eq!(expiry(json!(0)), Duration::ZERO);
     assert_eq!(expiry(Value::Null), DEFAULT_EXPIRES_IN);
+}
+
+/// Keys compare base URL, client ID, secret and the scope set; not the domain, which the base
+/// URL already is (or which an endpoint override sends to the same server).
+#[test]
+fn token_keys_compare_what_the_token_is_minted_with() {
+    use crate::coupa::{CoupaDomain, Credentials};
+    let base = Url::parse("http://127.0.0.1:9/").unwrap();
+    let creds = |domain: &str, secret: &str| {
+        Credentials::new(
+            CoupaDomain::parse(domain).unwrap(),
+            "cid",
+            Secret::new(secret),
+        )
+    };
+    let a = TokenKey::new(&base, &creds("a.coupahost.com", "s"), &["x", "y"]);
+    let b = TokenKey::new(&base, &creds("b.coupahost.com", "s"), &["y x"]);
+    assert_eq!(a, b);
+    let hash = |k: &TokenKey| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        k.hash(&mut h);
+        h.finish()
+    };
+    assert_eq!(hash(&a), hash(&b));
+    assert_ne!(
+        a,
+        TokenKey::new(&base, &creds("a.coupahost.com", "t"), &["x", "y"])
+    );
+    assert_ne!(
+        a,
+        TokenKey::new(&base, &creds("a.coupahost.com", "s"), &["x"])
+    );
+    let other = Url::parse("http://127.0.0.1:10/").unwrap();
+    assert_ne!(
+        a,
+        TokenKey::new(&other, &creds("a.coupahost.com", "s"), &["x", "y"])
+    );
 }

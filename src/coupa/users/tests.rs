@@ -3,16 +3,41 @@ use crate::coupa::model::decode_page;
 use serde_json::json;
 
 #[test]
-fn the_seventeen_licenses_are_sorted_and_requested() {
+fn the_nineteen_licenses_are_conductorones_sorted_and_requested() {
     let ids: Vec<&str> = LICENSES.iter().map(|l| l.id).collect();
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(ids, sorted, "sorted by id, each once");
-    assert!(ids.iter().all(|i| i.ends_with("-user") && !i.contains('_')));
-    let fields: Vec<String> = serde_json::from_str(User::FIELDS).unwrap();
+    assert_eq!(ids.len(), 19);
+    let underscored: Vec<&str> = ids.iter().copied().filter(|i| i.contains('_')).collect();
+    assert_eq!(
+        underscored,
+        [
+            "category_planner_user",
+            "category_strategy_user",
+            "invoicing_user",
+            "treasury_user"
+        ]
+    );
+    for l in LICENSES {
+        assert_eq!(l.flag, l.id.replace('_', "-"), "{}", l.id);
+    }
+    let fields: Vec<serde_json::Value> = serde_json::from_str(User::FIELDS).unwrap();
     assert_eq!(fields[..4], ["id", "login", "active", "type"]);
-    assert_eq!(fields[4..], ids);
+    let flags: Vec<&str> = LICENSES.iter().map(|l| l.flag).collect();
+    assert_eq!(fields[4..23], flags);
+    assert_eq!(
+        fields[23..],
+        [
+            json!("email"),
+            json!("fullname"),
+            json!("api-user"),
+            json!("supplier-user"),
+            json!({"roles": ["id"]}),
+            json!({"user-groups": ["id"]})
+        ]
+    );
     assert!(crate::coupa::SCOPES_READ_ONLY.contains(&SCOPE_USERS));
     let purchasing = LICENSES.iter().find(|l| l.id == "purchasing-user");
     assert_eq!(purchasing.map(|l| l.name), Some("Purchasing"));
@@ -41,13 +66,13 @@ fn users_decode_flags_leniently() {
             "aic-user",
             "expense-user",
             "purchasing-user",
-            "treasury-user"
+            "treasury_user"
         ]
     );
     assert!(u.listed());
     let v = &users[1];
     assert_eq!((v.id, v.login.as_str(), v.active), (102, "", false));
-    assert!(!v.holds("treasury-user"), "the hyphenated key wins");
+    assert!(!v.holds("treasury_user"), "the hyphenated key wins");
     assert!(!users[2].listed(), "an API user is not a person");
     assert_eq!(users[2].login, "42");
 }
@@ -71,16 +96,21 @@ fn bad_user_rows_name_the_field() {
 }
 
 fn user(id: u64, active: bool, kind: &str, held: &[&str]) -> User {
-    let mut licenses = [false; 17];
+    let mut licenses = [false; LICENSE_COUNT];
     for (flag, l) in licenses.iter_mut().zip(&LICENSES) {
         *flag = held.contains(&l.id);
     }
     User {
         id,
         login: format!("u{id}"),
+        email: String::new(),
+        fullname: String::new(),
         active,
         kind: kind.into(),
+        api_or_supplier: false,
         licenses,
+        role_ids: Vec::new(),
+        group_ids: Vec::new(),
     }
 }
 
@@ -90,11 +120,11 @@ fn license_use_counts_people_per_license() {
         user(1000, true, "", &["purchasing-user", "expense-user"]),
         user(99, true, "", &["purchasing-user"]),
         user(150, false, "", &["purchasing-user", "intake-user"]),
-        user(7, true, "ApiUser", &["purchasing-user", "treasury-user"]),
+        user(7, true, "ApiUser", &["purchasing-user", "treasury_user"]),
     ];
     let all = license_use(&users, false);
     let active = license_use(&users, true);
-    assert_eq!(all.len(), 17);
+    assert_eq!(all.len(), 19);
     let ids: Vec<&str> = all.iter().map(|u| u.license.id).collect();
     let want: Vec<&str> = LICENSES.iter().map(|l| l.id).collect();
     assert_eq!(ids, want);
@@ -113,9 +143,50 @@ fn license_use_counts_people_per_license() {
     assert_eq!(holders(&all, "intake-user"), [150]);
     assert!(holders(&active, "intake-user").is_empty());
     assert!(
-        holders(&all, "treasury-user").is_empty(),
+        holders(&all, "treasury_user").is_empty(),
         "an API user is not counted"
     );
     assert!(holders(&all, "risk-assess-user").is_empty());
     assert!(license_use(&[], true).iter().all(|u| u.holders.is_empty()));
+}
+
+#[test]
+fn users_carry_their_roles_and_groups_and_memberships_count_people_only() {
+    let page = json!([
+        {"id": 101, "login": "jdoe", "email": "j@example.com", "fullname": "Jane Doe",
+         "active": false, "roles": [{"id": 3}, {"id": "2"}], "user-groups": [{"id": 12}]},
+        {"id": 5, "type": "ApiUser", "roles": [{"id": 2}], "user-groups": [{"id": 12}]},
+        {"id": 7, "api-user": true, "roles": [{"id": 2}]},
+        {"id": 8, "supplier-user": "true", "user_groups": [{"id": 12}]},
+        {"id": 99, "roles": null, "user_groups": [{"id": 12}, {"id": 12}]}
+    ]);
+    let users: Vec<User> = decode_page(page).unwrap();
+    assert_eq!(users[0].role_ids, [2, 3]);
+    assert_eq!(users[0].group_ids, [12]);
+    assert_eq!(
+        (users[0].email.as_str(), users[0].fullname.as_str()),
+        ("j@example.com", "Jane Doe")
+    );
+    assert_eq!(users[4].group_ids, [12], "underscores, each once");
+    assert!(users[4].role_ids.is_empty());
+    assert!(!users[1].listed() && !users[2].listed() && !users[3].listed());
+    let m = Memberships::of(&users);
+    assert_eq!(
+        m.of_group(12),
+        [99, 101],
+        "people only, inactive too, by id"
+    );
+    assert_eq!(m.of_role(2), [101]);
+    assert!(m.of_role(4).is_empty());
+    for (page, want) in [
+        (json!([{"id": 1, "roles": {"id": 2}}]), "not a list"),
+        (json!([{"id": 1, "roles": [{"name": "x"}]}]), "no `id`"),
+        (
+            json!([{"id": 1, "user-groups": [{"id": -1}]}]),
+            "not a whole number",
+        ),
+    ] {
+        let err = decode_page::<User>(page).unwrap_err().to_string();
+        assert!(err.contains(want), "{err}");
+    }
 }

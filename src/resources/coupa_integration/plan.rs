@@ -8,9 +8,8 @@ use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
 use super::state::{State, ACCESS_MODES};
-use crate::coupa::{CoupaDomain, SCOPES_PROVISIONING, SCOPES_READ_ONLY};
-use crate::glue::{check_domain, check_not_blank};
-use crate::secret::Secret;
+use crate::coupa::{CoupaDomain, Credentials, SCOPES_PROVISIONING, SCOPES_READ_ONLY};
+use crate::glue::{check_domain, check_not_blank, coupa_credentials, Blame};
 use crate::tf::diag;
 use crate::tf::value::known_str;
 
@@ -171,11 +170,18 @@ pub fn owners_change(prior: &State, planned: &State) -> bool {
     prior.user_ids != planned.user_ids
 }
 
+/// Where the credential check reports what Coupa refused. A missing scope is granted to the
+/// OAuth2 client in Coupa, so it is reported on `client_id`, as the data sources report it.
+pub const CREDENTIAL_BLAME: Blame = Blame {
+    domain: "coupa_domain",
+    secret: "client_secret",
+    scopes: "client_id",
+    scope_hint: " If ConductorOne only needs to read, use `access_mode = \"read_only\"`.",
+};
+
 /// What to ask Coupa, when it should be asked.
 pub struct CredentialCheck {
-    pub domain: CoupaDomain,
-    pub client_id: String,
-    pub secret: Secret,
+    pub credentials: Credentials,
     pub scopes: &'static [&'static str],
 }
 
@@ -194,7 +200,6 @@ pub fn credential_check(planned: &State, prior: Option<&State>) -> Option<Creden
             return None;
         }
     }
-    let domain = CoupaDomain::parse(known_str(&planned.coupa_domain)?).ok()?;
     let scopes: &'static [&'static str] = match known_str(&planned.access_mode) {
         Some("provisioning") => &SCOPES_PROVISIONING,
         Some(_) => &SCOPES_READ_ONLY,
@@ -202,9 +207,11 @@ pub fn credential_check(planned: &State, prior: Option<&State>) -> Option<Creden
         None => &SCOPES_READ_ONLY,
     };
     Some(CredentialCheck {
-        domain,
-        client_id: known_str(&planned.client_id)?.to_owned(),
-        secret: Secret::new(known_str(&planned.client_secret)?),
+        credentials: coupa_credentials(
+            &planned.coupa_domain,
+            &planned.client_id,
+            &planned.client_secret,
+        )?,
         scopes,
     })
 }

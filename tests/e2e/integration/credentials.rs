@@ -33,7 +33,7 @@ async fn wrong_secret_fails_the_plan_on_client_secret_and_creates_nothing() {
     assert_eq!(tokens.len(), 2, "one per command:\n{}", describe(&tokens));
     assert!(tokens
         .iter()
-        .all(|t| t["status"] == 401 && t["note"] == "wrong client_secret"));
+        .all(|t| t["status"] == 400 && t["note"] == "wrong client_secret"));
     let c1 = rig.standin.c1_requests().await;
     assert!(
         !c1.iter()
@@ -46,14 +46,17 @@ async fn wrong_secret_fails_the_plan_on_client_secret_and_creates_nothing() {
 }
 
 #[tokio::test]
-async fn provisioning_with_a_read_only_client_fails_the_plan_on_access_mode_naming_missing_scopes()
-{
+async fn provisioning_with_a_read_only_client_fails_the_plan_on_client_id_naming_missing_scopes() {
     let Some(rig) = rig() else { return };
     rig.write(&body(PASTED, &["access_mode   = \"provisioning\""]));
 
     let apply = rig.apply();
-    let block = apply.assert_error_on(ADDR, "Coupa Client Lacks Required Scopes", "access_mode");
-    for scope in ["core.user_group.write", "core.user.write", "offline_access"] {
+    let block = apply.assert_error_on(ADDR, "Coupa Client Lacks Required Scopes", "client_id");
+    assert!(
+        block.contains("Setup > Integrations > OAuth2/OpenID Connect Clients"),
+        "says where to add them:\n{block}"
+    );
+    for scope in ["core.user_group.write", "core.user.write"] {
         assert!(
             block.contains(&format!("`{scope}`")),
             "{scope} not named:\n{block}"
@@ -68,6 +71,56 @@ async fn provisioning_with_a_read_only_client_fails_the_plan_on_access_mode_nami
     assert!(block.contains("access_mode = \"read_only\""), "{block}");
     assert!(rig.c1_writes().await.is_empty());
     assert!(rig.standin.connectors().await.is_empty());
+}
+
+/// A client granted exactly what today's ConductorOne guide says (7 scopes read-only, 9 with
+/// provisioning) plans and applies in its mode, and so does one set up per the older guide (a
+/// superset, with `email` and `offline_access`); the check asks for exactly the mode's set.
+#[tokio::test]
+async fn todays_exact_scopes_and_the_older_guides_superset_pass_in_each_mode() {
+    for (client, mode, scopes) in [
+        ("read_only", "read_only", READ_ONLY_SCOPES),
+        ("full", "provisioning", PROVISIONING_SCOPES),
+        ("older_guide", "read_only", READ_ONLY_SCOPES),
+        ("older_guide", "provisioning", PROVISIONING_SCOPES),
+    ] {
+        let Some(mut rig) = rig() else { return };
+        rig.use_coupa_client(client);
+        let (client_id, _) = rig.coupa_credentials(client);
+        rig.write(&body(PASTED, &[&format!("access_mode   = \"{mode}\"")]));
+        rig.apply_and_converge_saying("1 added, 0 changed, 0 destroyed");
+        let tokens = rig.coupa_tokens().await;
+        assert!(!tokens.is_empty(), "{client}/{mode}: Coupa was asked");
+        assert_token_requests(
+            &format!("{client}/{mode}"),
+            &tokens,
+            tokens.len(),
+            &client_id,
+            scopes,
+        );
+        assert_eq!(rig.values(ADDR)["access_mode"], mode);
+    }
+}
+
+#[tokio::test]
+async fn a_client_without_core_user_read_fails_the_plan_on_client_id_naming_it() {
+    let Some(mut rig) = rig() else { return };
+    rig.use_coupa_client("no_user");
+    rig.write(&body(PASTED, &[]));
+    let block = rig
+        .plan()
+        .assert_error_on(ADDR, "Coupa Client Lacks Required Scopes", "client_id");
+    assert!(block.contains("`core.user.read`"), "{block}");
+    for granted in READ_ONLY_SCOPES
+        .split(' ')
+        .filter(|s| *s != "core.user.read")
+    {
+        assert!(
+            !block.contains(&format!("`{granted}`")),
+            "{granted} is granted but named:\n{block}"
+        );
+    }
+    assert!(rig.c1_writes().await.is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ impl Cell {
         match self.op {
             Op::Plan => ("POST", "/oauth2/token".into()),
             Op::Groups => ("GET", "/api/user_groups".into()),
-            Op::Roles => ("GET", "/api/roles".into()),
+            Op::Roles => ("POST", "/api/graphql".into()),
             Op::CreateRefused | Op::CreateLost => {
                 ("POST", format!("/api/v1/apps/{app}/connectors/create"))
             }
@@ -122,6 +122,13 @@ impl Cell {
                     (BodyKind::CoupaPage, false) => {
                         json!([{"id": {"n": 1}, "name": ["x"], "active": "maybe"}]).to_string()
                     }
+                    (BodyKind::CoupaGraphql, true) => {
+                        r#"{"data": {"roles": [{"id": 1, "name": "Admin""#.to_owned()
+                    }
+                    (BodyKind::CoupaGraphql, false) => {
+                        json!({"data": {"roles": [{"id": {"n": 1}, "name": ["x"], "omnipotent": "maybe"}]}})
+                            .to_string()
+                    }
                     (BodyKind::C1Connector, true) => {
                         r#"{"connectorView": {"connector": {"id": "2x"#.to_owned()
                     }
@@ -134,7 +141,9 @@ impl Cell {
                 set(&mut f, "status", json!(200));
                 set(&mut f, "body", json!(body));
                 let ct = match self.op.body_kind() {
-                    BodyKind::CoupaToken | BodyKind::CoupaPage => "application/json; charset=utf-8",
+                    BodyKind::CoupaToken | BodyKind::CoupaPage | BodyKind::CoupaGraphql => {
+                        "application/json; charset=utf-8"
+                    }
                     _ => "application/json",
                 };
                 set(&mut f, "content_type", json!(ct));

@@ -107,8 +107,10 @@ fn unclear(cell: &Cell, fault: Fault, diags: &Diagnostics) -> Option<String> {
                 BodyKind::CoupaToken => "`$.access_token` is not a string",
                 BodyKind::C1Token if fault == Fault::MalformedJson => "the answer is not JSON",
                 BodyKind::C1Token => "`$.access_token` is not a string",
-                BodyKind::CoupaPage if fault == Fault::MalformedJson => "not JSON",
-                BodyKind::CoupaPage => "(`$[0].",
+                BodyKind::CoupaPage | BodyKind::CoupaGraphql if fault == Fault::MalformedJson => {
+                    "not JSON"
+                }
+                BodyKind::CoupaPage | BodyKind::CoupaGraphql => "(`$[0].",
                 BodyKind::C1Connector if fault == Fault::MalformedJson => "not JSON",
                 BodyKind::C1Connector => "`$.connectorView.connector.userIds`",
                 BodyKind::C1Empty if fault == Fault::MalformedJson => "not JSON",

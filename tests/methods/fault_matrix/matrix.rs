@@ -57,7 +57,8 @@ impl Op {
     pub fn body_kind(self) -> BodyKind {
         match self {
             Op::Plan => BodyKind::CoupaToken,
-            Op::Groups | Op::Roles => BodyKind::CoupaPage,
+            Op::Groups => BodyKind::CoupaPage,
+            Op::Roles => BodyKind::CoupaGraphql,
             Op::C1Token => BodyKind::C1Token,
             Op::Delete => BodyKind::C1Empty,
             _ => BodyKind::C1Connector,
@@ -68,6 +69,8 @@ impl Op {
 pub enum BodyKind {
     CoupaToken,
     CoupaPage,
+    /// A page of Coupa's GraphQL endpoint: `{"data": {"roles": […]}}`.
+    CoupaGraphql,
     C1Token,
     C1Connector,
     C1Empty,

@@ -1,9 +1,11 @@
 //! Coupa's OAuth2 token endpoint (reference §2): client credentials with the client
 //! authenticated by HTTP Basic or by form fields, scopes checked against the client's grants.
 //!
-//! Errors mimic rack-oauth2, the library Coupa's OAuth endpoints match: `invalid_client` is a 401
-//! with a `WWW-Authenticate: Basic` challenge, every other error a 400. The descriptions are
-//! rack-oauth2's own texts.
+//! Errors: Coupa answers `invalid_client` with 400 (ConductorOne's connector: "Coupa returns
+//! invalid_client on a 400 regardless of cause", reference §3.1), every other error with 400 too.
+//! rack-oauth2's own shape, a 401 with a `WWW-Authenticate: Basic` challenge, stays as a knob
+//! (`POST /_standin/config {"invalid_client_status": 401}`). The descriptions are rack-oauth2's
+//! texts.
 
 use crate::control::ApiReply;
 use crate::coupa::reply::{errors_body, json_doc, scopes_of};
@@ -16,9 +18,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+/// What today's ConductorOne guide tells an admin to grant for read-only (reference §3.1): 7.
 pub const READ_ONLY_SCOPES: &str =
-    "core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile";
-pub const WRITE_SCOPES: &str = "core.user_group.write core.user.write offline_access";
+    "core.business_entity.read core.common.read core.user_group.read core.user.read login openid profile";
+/// And on top for read-write (provisioning): 9 in all.
+pub const WRITE_SCOPES: &str = "core.user_group.write core.user.write";
+/// What the older ConductorOne guide told an admin to grant (reference §3): a superset of both.
+pub const OLDER_GUIDE_SCOPES: &str = "core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile core.business_entity.write core.common.write core.user_group.write core.user.write offline_access";
 
 const INVALID_CLIENT: &str = "The client identifier provided is invalid, the client failed to authenticate, the client did not include its credentials, provided multiple client credentials, or used unsupported credentials type.";
 const INVALID_SCOPE: &str =
@@ -39,19 +45,19 @@ pub struct CoupaClient {
 
 /// What an issued access token grants.
 pub(crate) struct Token {
-    pub client_id: String,
     pub scopes: Vec<String>,
     pub expires_at: i64,
 }
 
 fn oauth_error(status: u16, error: &str, description: &str) -> Response<OutBody> {
+    let challenge = error == "invalid_client" && status == 401;
     let mut r = json_doc(
         status,
         &json!({"error": error, "error_description": description}).to_string(),
     );
     set_header(&mut r, "cache-control", "no-store");
     set_header(&mut r, "pragma", "no-cache");
-    if error == "invalid_client" {
+    if challenge {
         set_header(
             &mut r,
             "www-authenticate",
@@ -111,6 +117,9 @@ pub struct Issuer {
     pub(crate) tokens: Mutex<HashMap<String, Token>>,
     pub(crate) tokens_issued: Mutex<BTreeMap<String, u64>>,
     pub(crate) token_ttl: AtomicU64,
+    /// The status of an `invalid_client` answer: 400 as Coupa answers, or 401 (rack-oauth2's
+    /// shape, with its `WWW-Authenticate: Basic` challenge).
+    pub(crate) invalid_client_status: AtomicU64,
 }
 
 impl Issuer {
@@ -189,8 +198,16 @@ impl Issuer {
                 )
             }
         }
-        let invalid_client =
-            |why: &str| done(oauth_error(401, "invalid_client", INVALID_CLIENT), why);
+        let invalid_client_status = match self.invalid_client_status.load(Ordering::SeqCst) {
+            401 => 401,
+            _ => 400,
+        };
+        let invalid_client = |why: &str| {
+            done(
+                oauth_error(invalid_client_status, "invalid_client", INVALID_CLIENT),
+                why,
+            )
+        };
         let (id, secret) = match (&basic, field("client_secret")) {
             (Some(Err(why)), _) => return invalid_client(why),
             (Some(Ok(_)), Some(_)) => {
@@ -236,7 +253,6 @@ impl Issuer {
         self.tokens.lock().unwrap().insert(
             token.clone(),
             Token {
-                client_id: client.client_id.clone(),
                 scopes: scopes.clone(),
                 expires_at: util::now_secs() + ttl,
             },

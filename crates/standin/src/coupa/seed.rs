@@ -49,6 +49,11 @@ pub struct User {
     pub kind: Option<String>,
     /// The license flags this user holds: bit `i` is [`crate::coupa::users::LICENSES`]`[i]`.
     pub licenses: u32,
+    /// Indexes into [`Tenant::roles`]: the roles the user holds, ascending by role id.
+    pub roles: Vec<usize>,
+    /// Indexes into [`Tenant::user_groups`] (groups and projects): the ones whose `users`
+    /// name this user, ascending by id. Filled from the groups, so the two always agree.
+    pub user_groups: Vec<usize>,
 }
 
 impl User {
@@ -332,6 +337,30 @@ fn projects(groups: &[Group]) -> Vec<Group> {
         .collect()
 }
 
+/// The roles a user holds, decided by a hash of the user's and the role's ids (so a larger
+/// tenant's users keep their roles, and no other stream of the seed moves): most people hold
+/// `User`, some `Buyer`, a few `Admin` and custom roles; a record that is not a person holds
+/// `Admin` (integrations usually do), which a client must not count as a person's grant.
+fn role_grants(u: &User, roles: &[Role], not_a_person: bool) -> Vec<usize> {
+    roles
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            let per_mille = match r.id {
+                2 if not_a_person => 1000,
+                _ if not_a_person => 0,
+                2 => 30,
+                3 => 850,
+                4 => 150,
+                _ => 60,
+            };
+            let mut h = Rng::new((u.id as u64) << 32 ^ r.id as u64 ^ 0xC0FA_0006);
+            h.below(1000) < per_mille
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 impl Tenant {
     /// A tenant of `groups_n` user groups (projects come on top) and `roles_n` roles, whose user
     /// directory holds `users` (people) and `non_people`. The users are made by
@@ -346,13 +375,33 @@ impl Tenant {
         let projects = projects(&groups);
         let mut user_groups: Vec<Group> = groups.iter().chain(&projects).cloned().collect();
         user_groups.sort_by_key(|g| g.id);
+        let roles = roles(roles_n);
+        let mut users = users;
+        let mut non_people = non_people;
+        // Memberships as each user sees them, from the groups' own `users`.
+        for (gi, g) in user_groups.iter().enumerate() {
+            for &ui in &g.users {
+                if let Some(u) = users.get_mut(ui) {
+                    if !u.user_groups.contains(&gi) {
+                        u.user_groups.push(gi);
+                    }
+                }
+            }
+        }
+        for u in users.iter_mut() {
+            u.user_groups.sort_unstable();
+            u.roles = role_grants(u, &roles, false);
+        }
+        for u in non_people.iter_mut() {
+            u.roles = role_grants(u, &roles, true);
+        }
         let mut user_records: Vec<User> = users.iter().chain(&non_people).cloned().collect();
         user_records.sort_by_key(|u| u.id);
         Tenant {
             groups,
             projects,
             user_groups,
-            roles: roles(roles_n),
+            roles,
             users,
             non_people,
             user_records,

@@ -1,5 +1,5 @@
-//! The Coupa user directory (reference §4.4): what `/api/users` serves. People carry Coupa's 17
-//! license flags (hyphenated booleans such as `purchasing-user`); some people are inactive; and the
+//! The Coupa user directory (reference §4.4): what `/api/users` serves. People carry the 19
+//! license flags ConductorOne's connector reads (hyphenated booleans such as `purchasing-user`); some people are inactive; and the
 //! collection also holds records that are not people (`type` not blank: API users and the like),
 //! which a client must ask to leave out (`type[blank]=true`) or drop itself.
 //!
@@ -16,8 +16,9 @@ use crate::coupa::seed::DEFAULT_USERS;
 use crate::coupa::seed::{Rng, Tenant, User, DAY, EPOCH, FIRST, LAST, USER_POOL};
 use crate::util::coupa_datetime;
 
-/// The license flags as Coupa's JSON spells them, in the order of the reference (§4.4).
-pub const LICENSES: [&str; 17] = [
+/// The license flags as Coupa's JSON spells them: the 17 of the R39 user schema in the order of
+/// the reference (§4.4), then the two more of ConductorOne's catalogue.
+pub const LICENSES: [&str; 19] = [
     "purchasing-user",
     "expense-user",
     "sourcing-user",
@@ -35,6 +36,8 @@ pub const LICENSES: [&str; 17] = [
     "aic-user",
     "category-planner-user",
     "intake-user",
+    "category-strategy-user",
+    "coupa-navi-ai-agent-user",
 ];
 
 /// Per mille of people holding each license of [`LICENSES`]: zero for `risk-assess-user`,
@@ -42,6 +45,10 @@ pub const LICENSES: [&str; 17] = [
 const SHARE: [u64; 17] = [
     720, 580, 140, 70, 110, 90, 40, 30, 20, 50, 0, 60, 0, 220, 15, 0, 80,
 ];
+
+/// Per mille of people holding the last two licenses of [`LICENSES`], drawn from a stream of
+/// their own so that the other flags of every person stay what they were before these two came.
+const LATER_SHARE: [u64; 2] = [30, 45];
 
 /// Bits of the licenses that records which are not people hold: purchasing, expense and
 /// treasury (held by no person).
@@ -84,12 +91,25 @@ fn draw_person(rng: &mut Rng) -> (bool, u32) {
     (active, bits)
 }
 
+/// The bits of the last two licenses: 2 draws from `rng`, whatever the outcome.
+fn draw_later(rng: &mut Rng) -> u32 {
+    let mut bits = 0;
+    for (i, share) in LATER_SHARE.iter().enumerate() {
+        if rng.below(1000) < *share {
+            bits |= 1 << (SHARE.len() + i);
+        }
+    }
+    bits
+}
+
 /// `n` people (at least one): Coupa Support (id 1), then people with ids from 101 up, with gaps.
 pub fn people(n: usize) -> Vec<User> {
     // The stream that made the users of the first seeds, so that they do not change.
     let mut rng = Rng::new(0xC0FA_0001);
     let mut flags = Rng::new(0xC0FA_0004);
+    let mut later = Rng::new(0xC0FA_0005);
     let (_, support_bits) = draw_person(&mut flags);
+    let support_bits = support_bits | draw_later(&mut later);
     let mut out = Vec::with_capacity(n.max(1));
     out.push(User {
         id: 1,
@@ -103,6 +123,8 @@ pub fn people(n: usize) -> Vec<User> {
         active: true,
         kind: None,
         licenses: support_bits,
+        roles: Vec::new(),
+        user_groups: Vec::new(),
     });
     let mut id = 100;
     for i in 0..n.saturating_sub(1) {
@@ -114,6 +136,7 @@ pub fn people(n: usize) -> Vec<User> {
         let employee_number = (rng.below(3) > 0).then(|| format!("E{:05}", 1000 + i));
         let updated_at = created + rng.below(300) as i64 * DAY;
         let (active, licenses) = draw_person(&mut flags);
+        let licenses = licenses | draw_later(&mut later);
         out.push(User {
             id,
             login: format!("{}{}{}", &f[..1].to_lowercase(), l.to_lowercase(), i),
@@ -126,6 +149,8 @@ pub fn people(n: usize) -> Vec<User> {
             active,
             kind: None,
             licenses,
+            roles: Vec::new(),
+            user_groups: Vec::new(),
         });
     }
     out
@@ -195,6 +220,8 @@ impl Record for User {
         "aic_user",
         "category_planner_user",
         "intake_user",
+        "category_strategy_user",
+        "coupa_navi_ai_agent_user",
     ];
 
     fn id(&self) -> i64 {
@@ -225,9 +252,33 @@ impl Record for User {
         })
     }
 
-    /// The user as `/api/users` shows it (without its `roles` and `user-groups`, which the
-    /// stand-in does not model for users).
-    fn doc(&self, _tenant: &Tenant, _shallow: bool) -> Doc {
+    /// The user as `/api/users` shows it, its `roles` and `user-groups` embedded (only their
+    /// ids when `shallow`), as Coupa embeds associations.
+    fn doc(&self, tenant: &Tenant, shallow: bool) -> Doc {
+        let roles = self
+            .roles
+            .iter()
+            .filter_map(|&i| tenant.roles.get(i))
+            .map(|r| {
+                if shallow {
+                    Doc::obj(vec![("id", Doc::Int(r.id))])
+                } else {
+                    r.doc(tenant, true)
+                }
+            })
+            .collect();
+        let groups = self
+            .user_groups
+            .iter()
+            .filter_map(|&i| tenant.user_groups.get(i))
+            .map(|g| {
+                if shallow {
+                    Doc::obj(vec![("id", Doc::Int(g.id))])
+                } else {
+                    g.doc(tenant, true)
+                }
+            })
+            .collect();
         let mut fields = vec![
             ("id", Doc::Int(self.id)),
             ("created-at", Doc::Time(coupa_datetime(self.created_at))),
@@ -252,6 +303,8 @@ impl Record for User {
         for (i, flag) in LICENSES.iter().enumerate() {
             fields.push((flag, Doc::Bool(self.licenses & (1 << i) != 0)));
         }
+        fields.push(("roles", Doc::Arr(roles)));
+        fields.push(("user-groups", Doc::Arr(groups)));
         Doc::obj(fields)
     }
 }
@@ -386,6 +439,66 @@ mod tests {
         assert_eq!(
             license_names(1 | 1 << 12),
             ["purchasing-user", "treasury-user"]
+        );
+    }
+
+    #[test]
+    fn memberships_agree_with_the_groups_and_roles_are_granted() {
+        let t = Tenant::generate(137, 23);
+        for (gi, g) in t.user_groups.iter().enumerate() {
+            for &ui in &g.users {
+                assert!(
+                    t.users[ui].user_groups.contains(&gi),
+                    "{} in {}",
+                    t.users[ui].id,
+                    g.id
+                );
+            }
+        }
+        for u in &t.users {
+            for &gi in &u.user_groups {
+                let idx = t.users.iter().position(|x| x.id == u.id).unwrap();
+                assert!(t.user_groups[gi].users.contains(&idx));
+            }
+        }
+        let holders = |rid: i64| {
+            t.users
+                .iter()
+                .filter(|u| u.roles.iter().any(|&i| t.roles[i].id == rid))
+                .count()
+        };
+        assert!(
+            holders(3) > 100 && holders(2) > 0 && holders(2) < 30,
+            "User and Admin"
+        );
+        assert!(t
+            .non_people
+            .iter()
+            .all(|u| u.roles.len() == 1 && t.roles[u.roles[0]].id == 2));
+        let q = parse::<User>(&pairs(
+            "fields=%5B%22id%22%2C%7B%22roles%22%3A%5B%22id%22%5D%7D%2C%7B%22user-groups%22%3A%5B%22id%22%5D%7D%5D",
+        ))
+        .unwrap();
+        let someone = t.users.iter().find(|u| !u.user_groups.is_empty()).unwrap();
+        let doc = render(someone, &t, &q).to_json();
+        let roles: Vec<String> = someone
+            .roles
+            .iter()
+            .map(|&i| format!("{{\"id\":{}}}", t.roles[i].id))
+            .collect();
+        let groups: Vec<String> = someone
+            .user_groups
+            .iter()
+            .map(|&i| format!("{{\"id\":{}}}", t.user_groups[i].id))
+            .collect();
+        assert_eq!(
+            doc,
+            format!(
+                "{{\"id\":{},\"roles\":[{}],\"user-groups\":[{}]}}",
+                someone.id,
+                roles.join(","),
+                groups.join(",")
+            )
         );
     }
 }

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use standin::{Options, Standin};
 
 use super::*;
-use crate::coupa::model::{Role, UserGroup};
-use crate::coupa::{Coupa, CoupaDomain, TokenError, Tuning, SCOPE_GROUPS, SCOPE_ROLES};
+use crate::coupa::groups::UserGroup;
+use crate::coupa::{Coupa, CoupaDomain, Credentials, TokenError, Tuning, SCOPE_GROUPS};
 use crate::http::testing::quick_http;
 use crate::http::{HttpClient, HttpConfig};
 use crate::secret::Secret;
@@ -40,11 +40,11 @@ fn tenant_with_secret(standin: &Standin, tuning: Tuning, secret: Option<&str>) -
         || standin.coupa_client("full", "client_secret"),
         str::to_owned,
     );
-    coupa.tenant(
-        &domain,
-        &standin.coupa_client("full", "client_id"),
-        &Secret::new(secret),
-    )
+    coupa.tenant(&Credentials::new(
+        domain,
+        standin.coupa_client("full", "client_id"),
+        Secret::new(secret),
+    ))
 }
 
 fn tenant_for(standin: &Standin, tuning: Tuning) -> Tenant {
@@ -158,29 +158,6 @@ async fn keyset_lists_the_same_one_page_at_a_time() {
 }
 
 #[tokio::test]
-async fn roles_list_with_their_own_fields_and_scope() {
-    // Ids as numbers or numeric strings, as Coupa's may come: a page the stand-in is told to send.
-    let roles = json!([
-        {"id": 4, "name": "Buyer", "omnipotent": false, "system-role": true},
-        {"id": "2", "name": "Admin", "description": "Full access", "omnipotent": true, "system-role": true},
-        {"id": 10103, "name": "Split Accounting", "system-role": false, "created-at": "x"},
-    ]);
-    let standin = standin(10, 0);
-    standin
-        .coupa_fault(json!({"path_prefix": "/api/roles", "status": 200, "body": roles}))
-        .await;
-    let tenant = tenant_for(&standin, fast());
-    let got = tenant.roles().await.unwrap();
-    assert_eq!(got.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 4, 10103]);
-    assert!(got[0].omnipotent && got[0].system_role);
-    let page = &requests_to(&standin, "/api/roles").await[0];
-    assert_eq!(param(page, "fields").as_deref(), Some(Role::FIELDS));
-    assert!(minted_scopes(&standin)
-        .await
-        .contains(&SCOPE_ROLES.to_owned()));
-}
-
-#[tokio::test]
 async fn a_401_mints_a_new_token_once() {
     let standin = standin(10, 0);
     // The first token is turned away, once.
@@ -270,15 +247,6 @@ async fn api_errors_are_typed() {
         let err = tenant.user_groups().await.unwrap_err();
         assert!(expected(&err), "{status}: {err:?}");
     }
-    let standin = standin(1, 0);
-    standin
-        .coupa_fault(
-            json!({"path_prefix": "/api/roles", "status": 403, "count": 100,
-                            "body": {"errors": ["no"]}}),
-        )
-        .await;
-    let err = tenant_for(&standin, fast()).roles().await.unwrap_err();
-    assert!(err.to_string().contains("`core.common.read`"), "{err}");
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use standin::Standin;
 
 use super::*;
-use crate::coupa::{Coupa, CoupaDomain, Tenant, Tuning, SCOPES_READ_ONLY};
+use crate::coupa::{Coupa, CoupaDomain, Credentials, Tenant, Tuning, SCOPES_READ_ONLY};
 use crate::http::testing::quick_http;
 use crate::http::{HttpClient, HttpConfig};
 use crate::secret::MASK;
@@ -42,7 +42,7 @@ fn url(standin: &Standin) -> Url {
 fn tenant_at(base: Url) -> Tenant {
     let coupa = Coupa::with_tuning(http_client(), Some(base), tuning());
     let domain = CoupaDomain::parse("acme.coupahost.com").unwrap();
-    coupa.tenant(&domain, ID, &Secret::new(SECRET))
+    coupa.tenant(&Credentials::new(domain, ID, Secret::new(SECRET)))
 }
 
 /// Registers (or changes) the OAuth2 client `ID` with `secret` and `scopes` in the stand-in.
@@ -178,12 +178,12 @@ async fn request_shape() {
 
 #[tokio::test]
 async fn invalid_client_as_401_or_400() {
-    for status in [401, 400] {
-        // 401: the stand-in's own answer to a client it does not know; 400: a fault.
+    for status in [400, 401] {
+        // 400: Coupa's answer to a client it does not know; 401: rack-oauth2's, a knob.
         let standin = Standin::start();
-        if status == 400 {
+        if status == 401 {
             standin
-                .coupa_fault(oauth_error(400, "invalid_client"))
+                .coupa_post("config", json!({"invalid_client_status": 401}))
                 .await;
         }
         let err = tenant_at(url(&standin))
@@ -231,8 +231,8 @@ async fn invalid_scope_names_exactly_the_missing_scopes() {
     let seen = token_requests(&standin).await;
     assert_eq!(request_id.as_deref(), seen[0]["request_id"].as_str());
     // One request for the whole set, then one per requested scope.
-    assert_eq!(tenant.token_requests(), 1 + 8);
-    assert_eq!(seen.len(), 9);
+    assert_eq!(tenant.token_requests(), 1 + 7);
+    assert_eq!(seen.len(), 8);
     let msg = err.to_string();
     assert!(
         msg.contains("`core.user.read`") && !msg.contains("`email`"),
@@ -525,8 +525,8 @@ async fn keys_separate_scopes_and_secrets() {
     let standin = granting(&["a", "b"]).await;
     let coupa = Coupa::with_tuning(http_client(), Some(url(&standin)), tuning());
     let domain = CoupaDomain::parse("acme.coupahost.com").unwrap();
-    let right = coupa.tenant(&domain, ID, &Secret::new(SECRET));
-    let wrong = coupa.tenant(&domain, ID, &Secret::new("another-secret"));
+    let right = coupa.tenant(&Credentials::new(domain.clone(), ID, Secret::new(SECRET)));
+    let wrong = coupa.tenant(&Credentials::new(domain, ID, Secret::new("another-secret")));
     right.check_credentials(&["a"]).await.unwrap();
     right.check_credentials(&["b"]).await.unwrap();
     // The secret rotated: the new one must not be served the old one's token.
@@ -561,7 +561,9 @@ async fn invalidate_only_drops_the_rejected_token() {
     let http = http_client();
     let limiter = RateLimiter::new(100.0, 10);
     let cache = TokenSource::default();
-    let key = TokenKey::new(&url(&standin), ID, &Secret::new(SECRET), &["a"]);
+    let domain = CoupaDomain::parse("acme.coupahost.com").unwrap();
+    let credentials = Credentials::new(domain, ID, Secret::new(SECRET));
+    let key = TokenKey::new(&url(&standin), &credentials, &["a"]);
     let first = cache.get(&http, &limiter, &key).await.unwrap();
     cache.invalidate(&key, &first).await;
     let second = cache.get(&http, &limiter, &key).await.unwrap();

@@ -1,0 +1,170 @@
+//! `conductorone_coupa_users`: the people of a Coupa tenant as ConductorOne's connector reads
+//! them, each with the roles, user groups and licenses it holds.
+//!
+//! One pass over `/api/users` ([`crate::coupa::Tenant::users`]: offset pages under the shared
+//! rate limiter, a `fields` projection), people only: records whose `type` is not blank, and API
+//! and supplier records, are left out, as ConductorOne's connector asks `type[blank]=true`.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeType, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{DataSource, Diagnostics};
+
+use super::common;
+use crate::clients::Shared;
+use crate::coupa::{User as CoupaUser, LICENSES, SCOPE_USERS};
+use crate::tf::schema as s;
+
+/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
+#[derive(Serialize, Deserialize, Default, Clone)]
+pub struct State {
+    pub id: Value<String>,
+    pub coupa_domain: Value<String>,
+    pub client_id: Value<String>,
+    pub client_secret: Value<String>,
+    pub active_only: Value<bool>,
+    pub login_regex: Value<String>,
+    pub users: Value<Vec<User>>,
+}
+
+/// One element of `users`.
+#[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq)]
+pub struct User {
+    pub id: Value<String>,
+    pub login: Value<String>,
+    pub email: Value<String>,
+    pub fullname: Value<String>,
+    pub active: Value<bool>,
+    pub role_ids: Value<Vec<Value<String>>>,
+    pub group_ids: Value<Vec<Value<String>>>,
+    pub license_ids: Value<Vec<Value<String>>>,
+}
+
+impl State {
+    fn inputs(&self) -> common::Inputs<'_> {
+        common::Inputs {
+            domain: &self.coupa_domain,
+            client_id: &self.client_id,
+            secret: &self.client_secret,
+            name_regex: common::NO_NAME_REGEX,
+        }
+    }
+}
+
+pub fn schema() -> Schema {
+    use AttributeType::{Bool, List, String as Str};
+    let strings = || List(Box::new(Str));
+    let mut attributes = common::connection_attributes(SCOPE_USERS);
+    attributes.push((
+        "active_only",
+        s::optional(
+            Bool,
+            "Whether to list only active people (`true`), or inactive ones too (`false`). Default: `true`.",
+        ),
+    ));
+    attributes.push((
+        "login_regex",
+        s::optional(
+            Str,
+            "Keep only people whose login matches this regular expression ([Rust `regex` syntax](https://docs.rs/regex/latest/regex/#syntax), unanchored: use `^…$` for a whole-login match). Default: unset, everyone.",
+        ),
+    ));
+    attributes.push((
+        "users",
+        s::computed(
+            s::object_list(&[
+                ("id", Str),
+                ("login", Str),
+                ("email", Str),
+                ("fullname", Str),
+                ("active", Bool),
+                ("role_ids", strings()),
+                ("group_ids", strings()),
+                ("license_ids", strings()),
+            ]),
+            "The people that match the filters, sorted by numeric id; an empty list when nothing matches. People only: records of `/api/users` whose `type` is not blank (API users and others), and API and supplier users, are left out, as ConductorOne's connector leaves them out.\n\n- `id`: Coupa's numeric id of the user, as a string.\n- `login`: The user's Coupa login.\n- `email`: The user's email address; empty when Coupa has none.\n- `fullname`: The user's full name; empty when Coupa has none.\n- `active`: Whether the user is active.\n- `role_ids`: Coupa ids of the roles the user holds, as strings, in ascending numeric order (see `conductorone_coupa_roles`).\n- `group_ids`: Coupa ids of the user groups the user is in, projects included, as strings, in ascending numeric order (see `conductorone_coupa_groups`).\n- `license_ids`: The licenses the user holds, under the IDs ConductorOne shows (see `conductorone_coupa_licenses`), sorted.",
+        ),
+    ));
+    s::schema(
+        &format!("Lists the people of a Coupa instance with the roles, user groups and licenses each holds, as ConductorOne's Coupa connector syncs them: one pass through Coupa's REST API (`GET /api/users`, 50 per request, paced under Coupa's rate limit), with the OAuth2 client credentials given here. The client needs the scope `{SCOPE_USERS}`."),
+        attributes,
+    )
+}
+
+pub struct CoupaUsers {
+    shared: Shared,
+}
+
+impl CoupaUsers {
+    pub fn new(shared: Shared) -> Self {
+        CoupaUsers { shared }
+    }
+}
+
+fn strings(ids: impl IntoIterator<Item = String>) -> Value<Vec<Value<String>>> {
+    Value::Value(ids.into_iter().map(Value::Value).collect())
+}
+
+fn to_element(u: CoupaUser) -> User {
+    let licenses = LICENSES
+        .iter()
+        .zip(u.licenses)
+        .filter(|(_, held)| *held)
+        .map(|(l, _)| l.id.to_owned());
+    User {
+        id: Value::Value(u.id.to_string()),
+        login: Value::Value(u.login),
+        email: Value::Value(u.email),
+        fullname: Value::Value(u.fullname),
+        active: Value::Value(u.active),
+        role_ids: strings(u.role_ids.iter().map(u64::to_string)),
+        group_ids: strings(u.group_ids.iter().map(u64::to_string)),
+        license_ids: strings(licenses),
+    }
+}
+
+#[async_trait]
+impl DataSource for CoupaUsers {
+    type State<'a> = State;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
+        common::check_inputs(diags, &c.inputs());
+        common::compile_regex_of(diags, "login_regex", &c.login_regex);
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        c: State,
+        _meta: ValueEmpty,
+    ) -> Option<State> {
+        let regex = common::compile_regex_of(diags, "login_regex", &c.login_regex)?;
+        let active_only = c.active_only.as_ref_option().copied().unwrap_or(true);
+        let (users, id) = common::read(
+            diags,
+            &self.shared,
+            &c.inputs(),
+            ("Users", "users"),
+            |tenant| async move { tenant.users().await },
+        )
+        .await?;
+        let users = users
+            .into_iter()
+            .filter(|u| u.active || !active_only)
+            .filter(|u| regex.as_ref().is_none_or(|re| re.is_match(&u.login)))
+            .map(to_element)
+            .collect();
+        Some(State {
+            id: Value::Value(id),
+            users: Value::Value(users),
+            ..c
+        })
+    }
+}
