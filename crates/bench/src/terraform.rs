@@ -1,7 +1,8 @@
 //! Figure 3: the work behind one Terraform command, with the real Terraform CLI.
 //!
 //! A configuration of 100 `conductorone_coupa_integration` resources (credential checks on) and
-//! both data sources, all with one Coupa OAuth2 client, against the stand-ins with 20 ms latency per
+//! both data sources, all with one Coupa OAuth2 client (each integration on its own Coupa
+//! instance: a second connector for one Coupa client in one app is refused), against the stand-ins with 20 ms latency per
 //! request. After one `terraform apply`, `terraform plan` (which refreshes everything) is run
 //! several times, each with empty stand-in logs, and the logs are counted: ConductorOne reads per
 //! integration, token requests of both APIs. One more plan runs with `TF_LOG=trace` to count the
@@ -138,7 +139,9 @@ variable "coupa_client_secret" {{
 resource "conductorone_coupa_integration" "coupa" {{
   count                = {INTEGRATIONS}
   app_id               = var.app_id
-  coupa_domain         = "acme.coupahost.com"
+  # One Coupa instance per integration: the provider refuses a second connector for the same
+  # Coupa client in one app. All share one OAuth2 client (the stand-in serves every domain).
+  coupa_domain         = "acme${{count.index}}.coupahost.com"
   client_id            = var.coupa_client_id
   client_secret        = var.coupa_client_secret
   validate_credentials = true
