@@ -88,7 +88,8 @@ fn page_call(base: &Url, field: &str, filter: &str, selection: &str) -> Result<C
 }
 
 /// What a GraphQL answer says: `data.<field>` as an array, or why not. `Err(Some(messages))`
-/// when the answer has `errors`; `Err(None)` when it has no such array.
+/// when the answer has `errors`; `Err(None)` when it has no such array. A `data.<field>` of
+/// `null` without `errors` is an empty page, the last: GraphQL's way of saying a list has nothing.
 pub(crate) fn rows_of(answer: &Value, field: &str) -> Result<Value, Option<String>> {
     if let Some(errors) = answer.get("errors").and_then(Value::as_array) {
         if !errors.is_empty() {
@@ -104,6 +105,7 @@ pub(crate) fn rows_of(answer: &Value, field: &str) -> Result<Value, Option<Strin
     }
     match answer.get("data").and_then(|d| d.get(field)) {
         Some(rows @ Value::Array(_)) => Ok(rows.clone()),
+        Some(Value::Null) => Ok(Value::Array(Vec::new())),
         _ => Err(None),
     }
 }
@@ -249,6 +251,12 @@ mod tests {
         let both = json!({"data": {"roles": []}, "errors": [{"message": "partial"}]});
         assert_eq!(rows_of(&both, "roles").unwrap_err().unwrap(), "partial");
         assert_eq!(rows_of(&json!({"data": {}}), "roles"), Err(None));
+        assert_eq!(rows_of(&json!({"data": null}), "roles"), Err(None));
+        assert_eq!(
+            rows_of(&json!({"data": {"roles": null}}), "roles").unwrap(),
+            json!([]),
+            "a null list without errors is an empty page"
+        );
         assert_eq!(
             rows_of(&json!({"errors": [], "data": {"roles": {}}}), "roles"),
             Err(None)

@@ -224,3 +224,18 @@ async fn the_stand_in_has_no_rest_roles_index() {
     assert_eq!(roles, get("/api/no_such_collection").await);
     assert_eq!(roles.0, 404);
 }
+
+/// A `data.roles` of null without `errors` is an empty page, the last (GraphQL's empty list).
+#[tokio::test]
+async fn a_null_roles_list_is_the_last_page() {
+    let standin = Standin::start();
+    standin
+        .coupa_fault(
+            json!({"path_prefix": "/api/graphql", "status": 200, "count": 1,
+            "body": {"data": {"roles": null}}}),
+        )
+        .await;
+    let roles = tenant(&standin, "read_only").roles().await.unwrap();
+    assert!(roles.is_empty(), "{roles:?}");
+    assert_eq!(graphql_requests(&standin).await.len(), 1);
+}
