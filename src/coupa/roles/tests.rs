@@ -239,3 +239,35 @@ async fn a_null_roles_list_is_the_last_page() {
     assert!(roles.is_empty(), "{roles:?}");
     assert_eq!(graphql_requests(&standin).await.len(), 1);
 }
+
+/// GraphQL `errors` reach messages scrubbed of the client secret and the bearer token, and cut
+/// to 300 characters, as REST error messages are.
+#[tokio::test]
+async fn graphql_errors_are_scrubbed_and_capped() {
+    let standin = Standin::start();
+    let t = tenant(&standin, "read_only");
+    let token = t.token(&[SCOPE_ROLES]).await.unwrap();
+    let secret = standin.coupa_client("read_only", "client_secret");
+    let echo = format!(
+        "bad token {} for secret {secret} {}",
+        token.secret().expose(),
+        "z".repeat(600)
+    );
+    standin
+        .coupa_fault(
+            json!({"path_prefix": "/api/graphql", "status": 200, "count": 100,
+            "body": {"data": null, "errors": [{"message": echo}]}}),
+        )
+        .await;
+    let err = t.roles().await.unwrap_err();
+    let CoupaError::Graphql { message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.starts_with("bad token <redacted> for secret <redacted> zzz"),
+        "{message}"
+    );
+    assert!(message.chars().count() <= 300, "{}", message.len());
+    let shown = err.to_string();
+    assert!(!shown.contains(&secret) && !shown.contains(token.secret().expose()));
+}
