@@ -76,7 +76,10 @@ fn scope_message(missing: &[String], exact: bool) -> String {
         .map(|s| format!("`{s}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let fix = "add them to the client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients), or change the scopes requested";
+    // What the provider asks for is fixed by what it does (a data source, an access mode), so the
+    // fix is on the client in Coupa; the integration adds its own hint where one helps.
+    let fix =
+        "add them to the client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients)";
     if exact {
         format!(
             "the Coupa OAuth2 client is not granted these scopes: {list} (invalid_scope); {fix}"

@@ -17,7 +17,7 @@ pub const BLAME: Blame = Blame {
     domain: "coupa_domain",
     secret: "client_secret",
     scopes: "client_id",
-    scope_hint: "",
+    read_only_hint: false,
 };
 
 /// The input attributes of the listings of named things (groups, roles): the connection, and
