@@ -67,6 +67,7 @@ pub use error::{CoupaError, TokenError};
 pub use groups::UserGroup;
 pub use roles::Role;
 pub use scopes::{
-    SCOPES_PROVISIONING, SCOPES_READ_ONLY, SCOPE_GROUPS, SCOPE_ROLES, SCOPE_USERS, WHERE_TO_GRANT,
+    is_write_scope, SCOPES_PROVISIONING, SCOPES_READ_ONLY, SCOPE_GROUPS, SCOPE_ROLES, SCOPE_USERS,
+    WHERE_TO_GRANT,
 };
 pub use users::{License, LicenseUse, Memberships, User, LICENSES};

@@ -4,7 +4,7 @@
 use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
-use crate::coupa::{CoupaDomain, CoupaError, Credentials, TokenError};
+use crate::coupa::{is_write_scope, CoupaDomain, CoupaError, Credentials, TokenError};
 use crate::http::HttpError;
 use crate::secret::Secret;
 use crate::tf::diag;
@@ -68,8 +68,20 @@ pub struct Blame {
     pub secret: &'static str,
     /// Scopes are granted to the OAuth2 client in Coupa, so this is its `client_id`.
     pub scopes: &'static str,
-    /// Said after a missing scope (with a leading space), or `""`.
-    pub scope_hint: &'static str,
+    /// Whether a client that lacks only write scopes is told it could use read-only access: true
+    /// for the integration in `provisioning` mode, the only caller that could ask for less.
+    pub read_only_hint: bool,
+}
+
+/// What to add after a missing-scope error: for a `read_only_hint` blame whose client lacks
+/// write scopes only, that `access_mode = "read_only"` would do; else nothing.
+fn scope_hint(blame: &Blame, missing: &[String]) -> &'static str {
+    let only_writes = !missing.is_empty() && missing.iter().all(|s| is_write_scope(s));
+    if blame.read_only_hint && only_writes {
+        " If ConductorOne only needs to read, use `access_mode = \"read_only\"`."
+    } else {
+        ""
+    }
 }
 
 /// Report a failed Coupa token request as an error on the attribute that must change. The
@@ -86,10 +98,10 @@ pub fn report_token_error(diags: &mut Diagnostics, blame: &Blame, host: &str, e:
             "Coupa Rejected the Client Credentials",
             "",
         ),
-        TokenError::InvalidScope { .. } => (
+        TokenError::InvalidScope { missing, .. } => (
             blame.scopes,
             "Coupa Client Lacks Required Scopes",
-            blame.scope_hint,
+            scope_hint(blame, missing),
         ),
         TokenError::NotCoupa { .. } | TokenError::Unreachable(_) => (
             blame.domain,
@@ -145,4 +157,56 @@ fn report_interrupted(diags: &mut Diagnostics, host: &str, e: &dyn std::fmt::Dis
         "Interrupted",
         format!("Coupa at {host}: {e}. Run the command again when you are ready."),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detail(blame: &Blame, missing: &[&str]) -> String {
+        let mut diags = Diagnostics::default();
+        let e = TokenError::InvalidScope {
+            missing: missing.iter().map(|s| s.to_string()).collect(),
+            exact: true,
+            request_id: None,
+        };
+        report_token_error(&mut diags, blame, "acme.coupahost.com", &e);
+        diags.errors[0].detail.to_string()
+    }
+
+    #[test]
+    fn the_read_only_hint_comes_only_for_missing_writes_in_provisioning() {
+        let provisioning = Blame {
+            domain: "coupa_domain",
+            secret: "client_secret",
+            scopes: "client_id",
+            read_only_hint: true,
+        };
+        let listing = Blame {
+            read_only_hint: false,
+            ..provisioning
+        };
+        let hint = "access_mode = \"read_only\"";
+        let writes = ["core.user.write", "core.user_group.write"];
+        assert!(detail(&provisioning, &writes).contains(hint));
+        assert!(detail(&provisioning, &["core.user.write"]).contains(hint));
+        for missing in [
+            &["core.user.read"][..],
+            &["core.user.write", "core.user.read"],
+        ] {
+            assert!(
+                !detail(&provisioning, missing).contains(hint),
+                "{missing:?}"
+            );
+        }
+        for blame in [&provisioning, &listing] {
+            let d = detail(blame, &["core.user.read"]);
+            assert!(
+                d.contains("`core.user.read`") && d.contains("Setup > Integrations"),
+                "{d}"
+            );
+            assert!(!d.contains("change the scopes requested"), "{d}");
+        }
+        assert!(!detail(&listing, &writes).contains(hint));
+    }
 }

@@ -19,7 +19,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::credentials::Credentials;
-use super::error::{api_message, CoupaError, TokenError};
+use super::error::{api_message, scrub_json, CoupaError, TokenError};
 use super::limiter::{Permit, RateLimiter};
 use super::token::{TokenKey, TokenSource};
 use crate::auth::{send_renewing_once, Bearer};
@@ -226,8 +226,15 @@ impl Tenant {
         let message = || api_message(&resp, &sensitive);
         let request_id = resp.request_id.clone();
         match resp.status {
-            200..=299 => match serde_json::from_slice(&resp.body) {
-                Ok(json) => Ok((json, request_id)),
+            200..=299 => match serde_json::from_slice::<Value>(&resp.body) {
+                Ok(mut json) => {
+                    // GraphQL reports failures in `errors` on a 200, and their text reaches
+                    // messages: scrubbed here, where the secret and the token are known.
+                    if let Some(errors) = json.get_mut("errors") {
+                        scrub_json(errors, &sensitive);
+                    }
+                    Ok((json, request_id))
+                }
                 Err(_) => Err(CoupaError::NotJson {
                     what,
                     status: resp.status,

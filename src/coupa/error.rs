@@ -76,7 +76,10 @@ fn scope_message(missing: &[String], exact: bool) -> String {
         .map(|s| format!("`{s}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let fix = "add them to the client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients), or change the scopes requested";
+    // What the provider asks for is fixed by what it does (a data source, an access mode), so the
+    // fix is on the client in Coupa; the integration adds its own hint where one helps.
+    let fix =
+        "add them to the client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients)";
     if exact {
         format!(
             "the Coupa OAuth2 client is not granted these scopes: {list} (invalid_scope); {fix}"
@@ -148,8 +151,8 @@ pub enum CoupaError {
     #[error("Coupa's GraphQL endpoint refused the {what} query: {message}{}", rid(.request_id))]
     Graphql {
         what: &'static str,
-        /// The `message` of each error, joined (scrubbed: it never holds the secret, which is
-        /// not sent to the GraphQL endpoint).
+        /// The `message` of each error, joined, scrubbed of the client secret and the bearer
+        /// token (Coupa could echo either) and cut to 300 characters, as [`api_message`] is.
         message: String,
         request_id: Option<String>,
     },
@@ -182,9 +185,27 @@ pub(crate) fn api_message(resp: &Response, sensitive: &[&Secret]) -> String {
             .map(|t| format!("an HTML page titled {t:?}"))
             .unwrap_or_else(|| resp.snippet(sensitive)),
     };
-    let text = scrub(&text, sensitive);
+    for_message(&text, sensitive)
+}
+
+/// Text a server sent, made fit for a message: scrubbed of `sensitive`, cut to 300 characters,
+/// its whitespace runs made single spaces.
+pub(crate) fn for_message(text: &str, sensitive: &[&Secret]) -> String {
+    let text = scrub(text, sensitive);
     let text: String = text.chars().take(300).collect();
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Every string in `value` scrubbed of `sensitive`, in place (keys too are left as they are:
+/// only values carry what a server echoes).
+pub(crate) fn scrub_json(value: &mut serde_json::Value, sensitive: &[&Secret]) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => *s = scrub(s, sensitive),
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub_json(v, sensitive)),
+        Value::Object(fields) => fields.values_mut().for_each(|v| scrub_json(v, sensitive)),
+        _ => {}
+    }
 }
 
 fn json_message(json: &serde_json::Value) -> Option<String> {
@@ -276,6 +297,21 @@ mod tests {
         assert_eq!(m("plain   words"), "plain words");
         assert_eq!(m(""), "");
         assert_eq!(m(r#"{"unrelated":1}"#), r#"{"unrelated":1}"#);
+    }
+
+    #[test]
+    fn messages_and_json_are_scrubbed_and_capped() {
+        let secret = Secret::new("s3cr3t-value");
+        let long = format!("s3cr3t-value {}", "x".repeat(1000));
+        let m = for_message(&long, &[&secret]);
+        assert!(
+            m.starts_with("<redacted> x") && m.chars().count() <= 300,
+            "{m}"
+        );
+        let mut v = serde_json::json!({"errors": [{"message": "bad s3cr3t-value", "path": ["s3cr3t-value", 1]}]});
+        scrub_json(&mut v, &[&secret]);
+        assert!(!v.to_string().contains("s3cr3t"), "{v}");
+        assert_eq!(v["errors"][0]["message"], "bad <redacted>");
     }
 
     #[test]

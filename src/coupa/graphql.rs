@@ -20,7 +20,7 @@ use url::Url;
 
 use super::client::{Call, Tenant};
 use super::domain::endpoint;
-use super::error::CoupaError;
+use super::error::{for_message, CoupaError};
 use super::model::{decode_page, Row};
 
 /// A collection read through GraphQL.
@@ -88,7 +88,10 @@ fn page_call(base: &Url, field: &str, filter: &str, selection: &str) -> Result<C
 }
 
 /// What a GraphQL answer says: `data.<field>` as an array, or why not. `Err(Some(messages))`
-/// when the answer has `errors`; `Err(None)` when it has no such array.
+/// when the answer has `errors` (joined and cut to 300 characters like a REST error's message;
+/// [`Tenant::call_json`] has scrubbed them); `Err(None)` when it has no such array. A
+/// `data.<field>` of `null` without `errors` is an empty page, the last: GraphQL's way of saying
+/// a list has nothing.
 pub(crate) fn rows_of(answer: &Value, field: &str) -> Result<Value, Option<String>> {
     if let Some(errors) = answer.get("errors").and_then(Value::as_array) {
         if !errors.is_empty() {
@@ -99,11 +102,12 @@ pub(crate) fn rows_of(answer: &Value, field: &str) -> Result<Value, Option<Strin
                     None => e.to_string(),
                 })
                 .collect();
-            return Err(Some(messages.join("; ")));
+            return Err(Some(for_message(&messages.join("; "), &[])));
         }
     }
     match answer.get("data").and_then(|d| d.get(field)) {
         Some(rows @ Value::Array(_)) => Ok(rows.clone()),
+        Some(Value::Null) => Ok(Value::Array(Vec::new())),
         _ => Err(None),
     }
 }
@@ -249,6 +253,16 @@ mod tests {
         let both = json!({"data": {"roles": []}, "errors": [{"message": "partial"}]});
         assert_eq!(rows_of(&both, "roles").unwrap_err().unwrap(), "partial");
         assert_eq!(rows_of(&json!({"data": {}}), "roles"), Err(None));
+        assert_eq!(rows_of(&json!({"data": null}), "roles"), Err(None));
+        assert_eq!(
+            rows_of(&json!({"data": {"roles": null}}), "roles").unwrap(),
+            json!([]),
+            "a null list without errors is an empty page"
+        );
+        let long = json!({"errors": [{"message": format!("bad\n  {}", "y".repeat(900))}]});
+        let message = rows_of(&long, "roles").unwrap_err().unwrap();
+        assert!(message.starts_with("bad yyy"), "{message}");
+        assert!(message.chars().count() <= 300, "capped like REST messages");
         assert_eq!(
             rows_of(&json!({"errors": [], "data": {"roles": {}}}), "roles"),
             Err(None)

@@ -6,8 +6,10 @@
 //!
 //! `omnipotent` and `systemRole` are fields of Coupa's Role schema, but ConductorOne's queries ask
 //! only `id name description`, so whether GraphQL serves the two flags is not proven. They are
-//! asked for; when Coupa answers that such a field does not exist, the roles are listed again
-//! with the proven fields only, and the flags are unknown (`None`).
+//! asked for; when Coupa refuses that query in any way that is about the query (GraphQL
+//! `errors`, whatever their wording, or an HTTP 400 or 422), the roles are listed again with the
+//! proven fields only, and the flags are unknown (`None`). Auth and scope failures (401, 403),
+//! rate limits, server errors and unreachable hosts are not about the fields and fail as they are.
 
 use serde::Deserialize;
 
@@ -61,18 +63,24 @@ pub(crate) const SELECTION: &str = "id name description omnipotent systemRole";
 /// What ConductorOne's connector asks for, proven to work.
 pub(crate) const PROVEN_SELECTION: &str = "id name description";
 
-/// Whether a GraphQL error says one of the two flags is not a field of Coupa's Role type.
-fn flags_unknown(message: &str) -> bool {
-    ["omnipotent", "systemRole"]
-        .iter()
-        .any(|f| message.contains(&format!("'{f}'")) || message.contains(&format!("\"{f}\"")))
+/// Whether Coupa's refusal of the query with the flags may be about the query itself (an
+/// unknown field, however worded), so that the proven fields are worth asking for.
+fn refused_the_query(err: &CoupaError) -> bool {
+    matches!(
+        err,
+        CoupaError::Graphql { .. }
+            | CoupaError::Unexpected {
+                status: 400 | 422,
+                ..
+            }
+    )
 }
 
 impl Tenant {
     /// Every role, sorted by id. Needs only `core.common.read`.
     pub async fn roles(&self) -> Result<Vec<Role>, CoupaError> {
         match graphql::list_keyset(self, SELECTION, "").await {
-            Err(CoupaError::Graphql { message, .. }) if flags_unknown(&message) => {
+            Err(err) if refused_the_query(&err) => {
                 graphql::list_keyset(self, PROVEN_SELECTION, "").await
             }
             other => other,

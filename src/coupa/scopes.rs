@@ -39,6 +39,12 @@ pub const SCOPES_PROVISIONING: [&str; 9] = [
     "core.user.write",
 ];
 
+/// Whether `scope` is one that only provisioning asks for (a write to users or groups): a
+/// client that lacks only such scopes can still serve ConductorOne read-only.
+pub fn is_write_scope(scope: &str) -> bool {
+    SCOPES_PROVISIONING.contains(&scope) && !SCOPES_READ_ONLY.contains(&scope)
+}
+
 /// Where a Coupa admin adds a scope to an OAuth2 client, for messages.
 pub const WHERE_TO_GRANT: &str = "Setup > Integrations > OAuth2/OpenID Connect Clients";
 
@@ -56,6 +62,8 @@ mod tests {
         for listing in [SCOPE_GROUPS, SCOPE_ROLES, SCOPE_USERS] {
             assert!(SCOPES_READ_ONLY.contains(&listing), "{listing}");
         }
+        assert!(is_write_scope("core.user.write") && is_write_scope("core.user_group.write"));
+        assert!(!is_write_scope("core.user.read") && !is_write_scope("email"));
         for retired in ["email", "offline_access"] {
             assert!(!SCOPES_PROVISIONING.contains(&retired), "{retired}");
         }

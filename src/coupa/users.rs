@@ -14,6 +14,8 @@
 //! `/api/users` also holds records that are not people (API users and others, whose `type` is not
 //! blank). They are asked to be left out (`type[blank]=true`, as ConductorOne's connector asks)
 //! and dropped if they come anyway, so a license held only by an integration is not counted.
+//! `type` is the only test, as it is ConductorOne's (coupa-api.md §4.5): a person whose
+//! `api-user` or `supplier-user` flag is set is still a person, listed and counted.
 
 use std::collections::BTreeMap;
 
@@ -96,9 +98,9 @@ pub struct User {
     pub fullname: String,
     pub active: bool,
     /// Coupa's `type`: blank for a person; `ApiUser` and others for records that are not people.
+    /// The only test of a person, as in ConductorOne's connector (`api-user` and
+    /// `supplier-user` flags do not count).
     pub kind: String,
-    /// Coupa's `api-user` and `supplier-user` flags: records that are not people either.
-    pub api_or_supplier: bool,
     /// Whether the user holds each license of [`LICENSES`], in that order.
     pub licenses: [bool; LICENSE_COUNT],
     /// IDs of the user's roles, ascending.
@@ -136,7 +138,6 @@ impl TryFrom<Map<String, Value>> for User {
             };
             *held = flag(value)?;
         }
-        let api_or_supplier = flag(take("api-user"))? || flag(take("supplier-user"))?;
         let user_groups = match row.get("user-groups") {
             Some(v) => v.clone(),
             None => take("user_groups"),
@@ -148,7 +149,6 @@ impl TryFrom<Map<String, Value>> for User {
             fullname: text(take("fullname"))?,
             active: flag(take("active"))?,
             kind: text(take("type"))?,
-            api_or_supplier,
             licenses,
             role_ids: ids_of(take("roles"))?,
             group_ids: ids_of(user_groups)?,
@@ -185,14 +185,14 @@ impl Row for User {
 
 impl Record for User {
     const PATH: &'static str = "users";
-    /// `type`, `api-user` and `supplier-user` too, to drop records that are not people should the
-    /// filter be ignored; the roles and groups as ids only.
-    const FIELDS: &'static str = r#"["id","login","active","type","aic-user","analytics-user","category-planner-user","category-strategy-user","ccw-user","clm-advanced-user","contracts-user","coupa-navi-ai-agent-user","expense-user","intake-user","inventory-user","invoicing-user","purchasing-user","risk-assess-user","sourcing-user","spend-guard-user","supply-chain-user","travel-user","treasury-user","email","fullname","api-user","supplier-user",{"roles":["id"]},{"user-groups":["id"]}]"#;
+    /// `type` too, to drop records that are not people should the filter be ignored; the roles
+    /// and groups as ids only.
+    const FIELDS: &'static str = r#"["id","login","active","type","aic-user","analytics-user","category-planner-user","category-strategy-user","ccw-user","clm-advanced-user","contracts-user","coupa-navi-ai-agent-user","expense-user","intake-user","inventory-user","invoicing-user","purchasing-user","risk-assess-user","sourcing-user","spend-guard-user","supply-chain-user","travel-user","treasury-user","email","fullname",{"roles":["id"]},{"user-groups":["id"]}]"#;
     const SCOPE: &'static str = SCOPE_USERS;
     /// People only (coupa-api.md §4.4).
     const FILTERS: &'static [(&'static str, &'static str)] = &[("type[blank]", "true")];
     fn listed(&self) -> bool {
-        self.kind.trim().is_empty() && !self.api_or_supplier
+        self.kind.trim().is_empty()
     }
 }
 

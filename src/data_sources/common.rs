@@ -17,7 +17,7 @@ pub const BLAME: Blame = Blame {
     domain: "coupa_domain",
     secret: "client_secret",
     scopes: "client_id",
-    scope_hint: "",
+    read_only_hint: false,
 };
 
 /// The input attributes of the listings of named things (groups, roles): the connection, and
@@ -93,7 +93,7 @@ pub fn include_members_attribute(what: &str) -> (&'static str, Attribute) {
         "include_members",
         s::optional(
             AttributeType::Bool,
-            &format!("Whether to fill each {what}'s `user_ids` with its members: every person in it, active or not (as ConductorOne's grants are), never an API or supplier record. They come from one more pass over Coupa's users (`GET /api/users`, the same one `conductorone_coupa_users` makes, not one query per {what}), so the OAuth2 client then also needs the scope `{SCOPE_USERS}`. Default: `false`, `user_ids` is empty."),
+            &format!("Whether to fill each {what}'s `user_ids` with its members: every person in it (a user whose `type` is blank, whatever its `api-user` or `supplier-user` flag says), active or not (as ConductorOne's grants are), never a record whose `type` is not blank. They come from one more pass over Coupa's users (`GET /api/users`, the same one `conductorone_coupa_users` makes, not one query per {what}), so the OAuth2 client then also needs the scope `{SCOPE_USERS}`. Default: `false`, `user_ids` is empty."),
         ),
     )
 }

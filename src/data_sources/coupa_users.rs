@@ -2,8 +2,9 @@
 //! them, each with the roles, user groups and licenses it holds.
 //!
 //! One pass over `/api/users` ([`crate::coupa::Tenant::users`]: offset pages under the shared
-//! rate limiter, a `fields` projection), people only: records whose `type` is not blank, and API
-//! and supplier records, are left out, as ConductorOne's connector asks `type[blank]=true`.
+//! rate limiter, a `fields` projection), people only: records whose `type` is not blank are left
+//! out, as ConductorOne's connector asks `type[blank]=true` (the `api-user` and `supplier-user`
+//! flags do not count).
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -83,7 +84,7 @@ pub fn schema() -> Schema {
                 ("group_ids", strings()),
                 ("license_ids", strings()),
             ]),
-            "The people that match the filters, sorted by numeric id; an empty list when nothing matches. People only: records of `/api/users` whose `type` is not blank (API users and others), and API and supplier users, are left out, as ConductorOne's connector leaves them out.\n\n- `id`: Coupa's numeric id of the user, as a string.\n- `login`: The user's Coupa login.\n- `email`: The user's email address; empty when Coupa has none.\n- `fullname`: The user's full name; empty when Coupa has none.\n- `active`: Whether the user is active.\n- `role_ids`: Coupa ids of the roles the user holds, as strings, in ascending numeric order (see `conductorone_coupa_roles`).\n- `group_ids`: Coupa ids of the user groups the user is in, projects included, as strings, in ascending numeric order (see `conductorone_coupa_groups`).\n- `license_ids`: The licenses the user holds, under the IDs ConductorOne shows (see `conductorone_coupa_licenses`), sorted.",
+            "The people that match the filters, sorted by numeric id; an empty list when nothing matches. People only, as ConductorOne's connector reads them: records of `/api/users` whose `type` is not blank (API users and others) are left out; a person (blank `type`) is listed even when Coupa's `api-user` or `supplier-user` flag is set on them.\n\n- `id`: Coupa's numeric id of the user, as a string.\n- `login`: The user's Coupa login.\n- `email`: The user's email address; empty when Coupa has none.\n- `fullname`: The user's full name; empty when Coupa has none.\n- `active`: Whether the user is active.\n- `role_ids`: Coupa ids of the roles the user holds, as strings, in ascending numeric order (see `conductorone_coupa_roles`).\n- `group_ids`: Coupa ids of the user groups the user is in, projects included, as strings, in ascending numeric order (see `conductorone_coupa_groups`).\n- `license_ids`: The licenses the user holds, under the IDs ConductorOne shows (see `conductorone_coupa_licenses`), sorted.",
         ),
     ));
     s::schema(

@@ -401,7 +401,7 @@ impl CoupaIntegration {
             Err(e) => {
                 crate::glue::report_token_error(
                     diags,
-                    &plan::CREDENTIAL_BLAME,
+                    &check.blame,
                     &check.credentials.domain().host(),
                     &e,
                 );

@@ -23,6 +23,8 @@ use base64::Engine as _;
 use regex::Regex;
 use serde_json::{json, Value};
 
+mod graphql_echo;
+
 use testkit::secrets::Needles;
 use testkit::{terraform, Rig, Run};
 
@@ -348,6 +350,9 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
         error_lines(&run)
     );
     st.rig.standin.clear_faults().await;
+
+    // ...and Coupa's GraphQL `errors` (on a 200) echoing the Coupa client secret.
+    graphql_echo::coupa_graphql_errors_are_masked(&mut st).await;
 
     // 7. Destroy.
     st.rig.auth_with_client_secret();

@@ -328,12 +328,7 @@ impl Coupa {
                 let rows = |gs: &[Group]| -> Vec<Value> {
                     gs.iter()
                         .map(|g| {
-                            let users: Vec<i64> = g
-                                .users
-                                .iter()
-                                .filter_map(|&i| t.users.get(i))
-                                .map(|u| u.id)
-                                .collect();
+                            let users: Vec<i64> = g.members(&t).iter().map(|u| u.id).collect();
                             json!({"id": g.id, "name": g.name, "active": g.active, "type": g.kind,
                                    "created_at": util::coupa_datetime(g.created_at),
                                    "users": users})

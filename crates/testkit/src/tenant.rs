@@ -77,8 +77,7 @@ pub async fn license_holders(
         .iter()
         .map(|(id, _, _)| (id.to_string(), Vec::new()))
         .collect();
-    for user in as_array(&tenant["users"]) {
-        assert!(user["type"].is_null(), "`users` lists people: {user}");
+    for user in persons(&tenant) {
         if active_only && user["active"] != true {
             continue;
         }
@@ -101,6 +100,16 @@ pub async fn non_people(standin: &Standin) -> Vec<Value> {
     as_array(&standin.coupa_get("tenant").await["non_people"]).to_vec()
 }
 
+/// The people among every user record of the stand-in (`users` and `non_people` alike): the
+/// records whose `type` is blank, which is the one test ConductorOne's connector applies
+/// (coupa-api.md §3.1, §4.5); `api-user` and `supplier-user` flags do not count.
+fn persons(tenant: &Value) -> impl Iterator<Item = &Value> {
+    as_array(&tenant["users"])
+        .iter()
+        .chain(as_array(&tenant["non_people"]))
+        .filter(|u| u["type"].as_str().is_none_or(|t| t.trim().is_empty()))
+}
+
 fn as_array(v: &Value) -> &[Value] {
     v.as_array()
         .unwrap_or_else(|| panic!("expected an array in the tenant listing, got {v}"))
@@ -119,8 +128,7 @@ pub async fn people(standin: &Standin, active_only: bool) -> Vec<Value> {
         ids.sort_unstable();
         ids.iter().map(u64::to_string).collect()
     };
-    let mut out: Vec<(u64, Value)> = as_array(&tenant["users"])
-        .iter()
+    let mut out: Vec<(u64, Value)> = persons(&tenant)
         .filter(|u| !active_only || u["active"] == true)
         .map(|u| {
             let mut licenses: Vec<&str> = as_array(&u["licenses"])
@@ -143,9 +151,14 @@ pub async fn people(standin: &Standin, active_only: bool) -> Vec<Value> {
 }
 
 /// Members of each user group and project, from the groups' own `users` in the stand-in's data:
-/// group id → people's IDs as strings, in numeric order.
+/// group id → people's IDs as strings, in numeric order. A group's `users` may name records that
+/// are not people; a person is a record whose `type` is blank (coupa-api.md §4.5), whatever its
+/// other flags, so that is the only test.
 pub async fn group_members(standin: &Standin) -> BTreeMap<u64, Vec<String>> {
     let tenant = standin.coupa_get("tenant").await;
+    let people: std::collections::BTreeSet<u64> = persons(&tenant)
+        .map(|u| u["id"].as_u64().expect("numeric user ID"))
+        .collect();
     as_array(&tenant["groups"])
         .iter()
         .chain(as_array(&tenant["projects"]))
@@ -153,6 +166,7 @@ pub async fn group_members(standin: &Standin) -> BTreeMap<u64, Vec<String>> {
             let mut ids: Vec<u64> = as_array(&g["users"])
                 .iter()
                 .map(|i| i.as_u64().expect("an id"))
+                .filter(|i| people.contains(i))
                 .collect();
             ids.sort_unstable();
             ids.dedup();
@@ -172,7 +186,7 @@ pub async fn role_holders(standin: &Standin) -> BTreeMap<u64, Vec<String>> {
         .iter()
         .map(|r| (r["id"].as_u64().expect("a role id"), Vec::new()))
         .collect();
-    for u in as_array(&tenant["users"]) {
+    for u in persons(&tenant) {
         for r in as_array(&u["role_ids"]) {
             let id = u["id"].as_u64().expect("numeric user ID");
             out.get_mut(&r.as_u64().expect("a role id"))

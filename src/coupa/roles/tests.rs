@@ -27,10 +27,6 @@ fn roles_decode_from_graphql_and_rest_spellings() {
     assert_eq!(roles[1].id, 10103);
     assert_eq!(roles[1].system_role, Some(false));
     assert_eq!((roles[2].omnipotent, roles[2].system_role), (None, None));
-    assert!(flags_unknown(
-        "Field 'systemRole' doesn't exist on type 'Role'"
-    ));
-    assert!(!flags_unknown("Field 'name' doesn't exist on type 'Role'"));
 }
 
 fn http_client() -> HttpClient {
@@ -223,4 +219,118 @@ async fn the_stand_in_has_no_rest_roles_index() {
     let roles = get("/api/roles").await;
     assert_eq!(roles, get("/api/no_such_collection").await);
     assert_eq!(roles.0, 404);
+}
+
+/// A `data.roles` of null without `errors` is an empty page, the last (GraphQL's empty list).
+#[tokio::test]
+async fn a_null_roles_list_is_the_last_page() {
+    let standin = Standin::start();
+    standin
+        .coupa_fault(
+            json!({"path_prefix": "/api/graphql", "status": 200, "count": 1,
+            "body": {"data": {"roles": null}}}),
+        )
+        .await;
+    let roles = tenant(&standin, "read_only").roles().await.unwrap();
+    assert!(roles.is_empty(), "{roles:?}");
+    assert_eq!(graphql_requests(&standin).await.len(), 1);
+}
+
+/// GraphQL `errors` reach messages scrubbed of the client secret and the bearer token, and cut
+/// to 300 characters, as REST error messages are.
+#[tokio::test]
+async fn graphql_errors_are_scrubbed_and_capped() {
+    let standin = Standin::start();
+    let t = tenant(&standin, "read_only");
+    let token = t.token(&[SCOPE_ROLES]).await.unwrap();
+    let secret = standin.coupa_client("read_only", "client_secret");
+    let echo = format!(
+        "bad token {} for secret {secret} {}",
+        token.secret().expose(),
+        "z".repeat(600)
+    );
+    standin
+        .coupa_fault(
+            json!({"path_prefix": "/api/graphql", "status": 200, "count": 100,
+            "body": {"data": null, "errors": [{"message": echo}]}}),
+        )
+        .await;
+    let err = t.roles().await.unwrap_err();
+    let CoupaError::Graphql { message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.starts_with("bad token <redacted> for secret <redacted> zzz"),
+        "{message}"
+    );
+    assert!(message.chars().count() <= 300, "{}", message.len());
+    let shown = err.to_string();
+    assert!(!shown.contains(&secret) && !shown.contains(token.secret().expose()));
+}
+
+/// The first query asks for the unproven flags; any GraphQL error or an HTTP 400/422 to it lists
+/// the roles again with the proven fields, whatever the message says.
+#[tokio::test]
+async fn any_graphql_error_or_400_422_to_the_flags_query_falls_back() {
+    let bodies = [
+        (
+            200,
+            json!({"data": null, "errors": [{"message": "Field not accessible"}]}),
+        ),
+        (400, json!({"errors": ["Bad request"]})),
+        (422, json!({"errors": {"base": ["unprocessable"]}})),
+    ];
+    for (status, body) in bodies {
+        let standin = Standin::start();
+        standin
+            .coupa_fault(
+                json!({"path_prefix": "/api/graphql", "status": status, "count": 1,
+                "body": body}),
+            )
+            .await;
+        let roles = tenant(&standin, "read_only").roles().await.unwrap();
+        assert_eq!(roles.len(), 23, "HTTP {status}");
+        assert!(
+            roles.iter().all(|r| r.omnipotent.is_none()),
+            "HTTP {status}"
+        );
+        // The stand-in logs no query text for an answer it faulted: the first one.
+        let queries: Vec<String> = graphql_requests(&standin)
+            .await
+            .iter()
+            .map(|p| p["graphql"].as_str().unwrap_or("faulted").to_owned())
+            .collect();
+        assert_eq!(
+            queries.len(),
+            3,
+            "the refused query, then two pages: {queries:?}"
+        );
+        assert_eq!(queries[0], "faulted");
+        assert!(queries[1..]
+            .iter()
+            .all(|q| q.contains(&format!("{{ {PROVEN_SELECTION} }}"))));
+    }
+    // Real auth and scope errors still fail, without a second listing.
+    for status in [401, 403] {
+        let standin = Standin::start();
+        standin
+            .coupa_fault(
+                json!({"path_prefix": "/api/graphql", "status": status, "count": 100,
+                "body": {"errors": ["no"]}}),
+            )
+            .await;
+        let err = tenant(&standin, "read_only").roles().await.unwrap_err();
+        assert!(
+            matches!(
+                (status, &err),
+                (401, CoupaError::Unauthorized { .. }) | (403, CoupaError::MissingScope { .. })
+            ),
+            "HTTP {status}: {err:?}"
+        );
+        let requests = graphql_requests(&standin).await;
+        assert!(
+            requests.iter().all(|p| p["graphql"].is_null()),
+            "no second listing: {requests:?}"
+        );
+    }
 }

@@ -32,8 +32,6 @@ fn the_nineteen_licenses_are_conductorones_sorted_and_requested() {
         [
             json!("email"),
             json!("fullname"),
-            json!("api-user"),
-            json!("supplier-user"),
             json!({"roles": ["id"]}),
             json!({"user-groups": ["id"]})
         ]
@@ -107,7 +105,6 @@ fn user(id: u64, active: bool, kind: &str, held: &[&str]) -> User {
         fullname: String::new(),
         active,
         kind: kind.into(),
-        api_or_supplier: false,
         licenses,
         role_ids: Vec::new(),
         group_ids: Vec::new(),
@@ -122,6 +119,23 @@ fn license_use_counts_people_per_license() {
         user(150, false, "", &["purchasing-user", "intake-user"]),
         user(7, true, "ApiUser", &["purchasing-user", "treasury_user"]),
     ];
+    let mut flagged: Vec<User> = decode_page(json!([
+        {"id": 5, "active": true, "api-user": true, "travel-user": true},
+        {"id": 6, "active": true, "type": null, "supplier-user": true, "travel-user": true},
+        {"id": 4, "active": true, "type": "SystemUser", "travel-user": true}
+    ]))
+    .unwrap();
+    flagged.extend(users.iter().cloned());
+    let travel = license_use(&flagged, true);
+    let travel = travel
+        .iter()
+        .find(|u| u.license.id == "travel-user")
+        .unwrap();
+    assert_eq!(
+        travel.holders,
+        [5, 6],
+        "people are those of blank `type`, flags or not"
+    );
     let all = license_use(&users, false);
     let active = license_use(&users, true);
     assert_eq!(all.len(), 19);
@@ -156,7 +170,7 @@ fn users_carry_their_roles_and_groups_and_memberships_count_people_only() {
         {"id": 101, "login": "jdoe", "email": "j@example.com", "fullname": "Jane Doe",
          "active": false, "roles": [{"id": 3}, {"id": "2"}], "user-groups": [{"id": 12}]},
         {"id": 5, "type": "ApiUser", "roles": [{"id": 2}], "user-groups": [{"id": 12}]},
-        {"id": 7, "api-user": true, "roles": [{"id": 2}]},
+        {"id": 7, "api-user": true, "type": "", "roles": [{"id": 2}]},
         {"id": 8, "supplier-user": "true", "user_groups": [{"id": 12}]},
         {"id": 99, "roles": null, "user_groups": [{"id": 12}, {"id": 12}]}
     ]);
@@ -169,14 +183,18 @@ fn users_carry_their_roles_and_groups_and_memberships_count_people_only() {
     );
     assert_eq!(users[4].group_ids, [12], "underscores, each once");
     assert!(users[4].role_ids.is_empty());
-    assert!(!users[1].listed() && !users[2].listed() && !users[3].listed());
+    assert!(!users[1].listed(), "a record whose `type` is not blank");
+    assert!(
+        users[2].listed() && users[3].listed(),
+        "blank `type` is a person, whatever `api-user` and `supplier-user` say"
+    );
     let m = Memberships::of(&users);
     assert_eq!(
         m.of_group(12),
-        [99, 101],
+        [8, 99, 101],
         "people only, inactive too, by id"
     );
-    assert_eq!(m.of_role(2), [101]);
+    assert_eq!(m.of_role(2), [7, 101]);
     assert!(m.of_role(4).is_empty());
     for (page, want) in [
         (json!([{"id": 1, "roles": {"id": 2}}]), "not a list"),

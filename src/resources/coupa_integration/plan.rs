@@ -171,18 +171,23 @@ pub fn owners_change(prior: &State, planned: &State) -> bool {
 }
 
 /// Where the credential check reports what Coupa refused. A missing scope is granted to the
-/// OAuth2 client in Coupa, so it is reported on `client_id`, as the data sources report it.
-pub const CREDENTIAL_BLAME: Blame = Blame {
-    domain: "coupa_domain",
-    secret: "client_secret",
-    scopes: "client_id",
-    scope_hint: " If ConductorOne only needs to read, use `access_mode = \"read_only\"`.",
-};
+/// OAuth2 client in Coupa, so it is reported on `client_id`, as the data sources report it. In
+/// `provisioning` mode a client that lacks only the write scopes is also told that
+/// `access_mode = "read_only"` would do.
+pub fn credential_blame(provisioning: bool) -> Blame {
+    Blame {
+        domain: "coupa_domain",
+        secret: "client_secret",
+        scopes: "client_id",
+        read_only_hint: provisioning,
+    }
+}
 
-/// What to ask Coupa, when it should be asked.
+/// What to ask Coupa, when it should be asked, and where to report a refusal.
 pub struct CredentialCheck {
     pub credentials: Credentials,
     pub scopes: &'static [&'static str],
+    pub blame: Blame,
 }
 
 /// `Some` when validation is on, every input is known, and (for an update) something that
@@ -200,12 +205,13 @@ pub fn credential_check(planned: &State, prior: Option<&State>) -> Option<Creden
             return None;
         }
     }
-    let scopes: &'static [&'static str] = match known_str(&planned.access_mode) {
-        Some("provisioning") => &SCOPES_PROVISIONING,
-        Some(_) => &SCOPES_READ_ONLY,
-        None if planned.access_mode.is_unknown() => return None,
-        None => &SCOPES_READ_ONLY,
-    };
+    let (scopes, provisioning): (&'static [&'static str], bool) =
+        match known_str(&planned.access_mode) {
+            Some("provisioning") => (&SCOPES_PROVISIONING, true),
+            Some(_) => (&SCOPES_READ_ONLY, false),
+            None if planned.access_mode.is_unknown() => return None,
+            None => (&SCOPES_READ_ONLY, false),
+        };
     Some(CredentialCheck {
         credentials: coupa_credentials(
             &planned.coupa_domain,
@@ -213,6 +219,7 @@ pub fn credential_check(planned: &State, prior: Option<&State>) -> Option<Creden
             &planned.client_secret,
         )?,
         scopes,
+        blame: credential_blame(provisioning),
     })
 }
 

@@ -272,8 +272,7 @@ impl Typed for Group {
         t: &Tenant,
         k: Knobs,
     ) -> Option<Result<Value, String>> {
-        (field == "users")
-            .then(|| render_all(self.users.iter().filter_map(|&i| t.users.get(i)), sub, t, k))
+        (field == "users").then(|| render_all(self.members(t).into_iter(), sub, t, k))
     }
 }
 

@@ -91,7 +91,18 @@ impl Record for Group {
             ("content-groups", Doc::Arr(vec![])),
             (
                 "users",
-                Doc::Arr(self.users.iter().map(|&i| user(i)).collect()),
+                Doc::Arr(
+                    self.members(t)
+                        .into_iter()
+                        .map(|u| {
+                            if shallow {
+                                Doc::obj(vec![("id", Doc::Int(u.id))])
+                            } else {
+                                u.doc()
+                            }
+                        })
+                        .collect(),
+                ),
             ),
         ])
     }

@@ -47,6 +47,11 @@ pub struct User {
     /// Coupa's `type`: `None` (blank) for a person, else the kind of record that is not one
     /// (`ApiUser`, …), which `/api/users` lists among the people unless asked `type[blank]=true`.
     pub kind: Option<String>,
+    /// Coupa's `api-user` flag. Set on API users, and on one person (blank `type`): the flag does
+    /// not make a record a non-person, `type` does (reference §3.1, §4.5).
+    pub api_user: bool,
+    /// Coupa's `supplier-user` flag, set on some people (blank `type`), who stay people.
+    pub supplier_user: bool,
     /// The license flags this user holds: bit `i` is [`crate::coupa::users::LICENSES`]`[i]`.
     pub licenses: u32,
     /// Indexes into [`Tenant::roles`]: the roles the user holds, ascending by role id.
@@ -93,6 +98,9 @@ pub struct Group {
     pub kind: Option<String>,
     /// Indexes into [`Tenant::users`].
     pub users: Vec<usize>,
+    /// Indexes into [`Tenant::non_people`]: records that are not people but sit in the group
+    /// (an integration's account in an approvers' group), listed in the group's `users` too.
+    pub non_people: Vec<usize>,
     pub created_by: usize,
     pub updated_by: Option<usize>,
 }
@@ -108,6 +116,22 @@ pub struct Role {
     pub system_role: bool,
     pub created_by: Option<usize>,
     pub updated_by: Option<usize>,
+}
+
+impl Group {
+    /// Who the group's `users` lists: its people and the records that are not people in it,
+    /// by id.
+    pub fn members<'a>(&self, t: &'a Tenant) -> Vec<&'a User> {
+        let mut out: Vec<&User> = self
+            .users
+            .iter()
+            .filter_map(|&i| t.users.get(i))
+            .chain(self.non_people.iter().filter_map(|&i| t.non_people.get(i)))
+            .collect();
+        out.sort_by_key(|u| u.id);
+        out.dedup_by_key(|u| u.id);
+        out
+    }
 }
 
 pub struct Tenant {
@@ -237,6 +261,7 @@ fn groups(n: usize, pool: usize) -> Vec<Group> {
                 name,
                 kind: None,
                 users,
+                non_people: Vec::new(),
                 created_by: if r[8].is_multiple_of(2) {
                     0
                 } else {
@@ -371,7 +396,16 @@ impl Tenant {
         users: Vec<User>,
         non_people: Vec<User>,
     ) -> Tenant {
-        let groups = groups(groups_n, USER_POOL);
+        let mut groups = groups(groups_n, USER_POOL);
+        // Every fifth group also holds one of the first records that are not people (the first
+        // ones do not change with the number of people), so a client must tell them apart by
+        // `type` in a group's `users` as in `/api/users`.
+        let few = non_people.len().min(3);
+        if few > 0 {
+            for (i, g) in groups.iter_mut().enumerate().filter(|(i, _)| i % 5 == 1) {
+                g.non_people.push((i / 5) % few);
+            }
+        }
         let projects = projects(&groups);
         let mut user_groups: Vec<Group> = groups.iter().chain(&projects).cloned().collect();
         user_groups.sort_by_key(|g| g.id);
@@ -387,6 +421,18 @@ impl Tenant {
                     }
                 }
             }
+        }
+        for (gi, g) in user_groups.iter().enumerate() {
+            for &ni in &g.non_people {
+                if let Some(u) = non_people.get_mut(ni) {
+                    if !u.user_groups.contains(&gi) {
+                        u.user_groups.push(gi);
+                    }
+                }
+            }
+        }
+        for u in non_people.iter_mut() {
+            u.user_groups.sort_unstable();
         }
         for u in users.iter_mut() {
             u.user_groups.sort_unstable();

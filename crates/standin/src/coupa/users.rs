@@ -122,6 +122,8 @@ pub fn people(n: usize) -> Vec<User> {
         updated_at: EPOCH,
         active: true,
         kind: None,
+        api_user: false,
+        supplier_user: false,
         licenses: support_bits,
         roles: Vec::new(),
         user_groups: Vec::new(),
@@ -148,6 +150,11 @@ pub fn people(n: usize) -> Vec<User> {
             updated_at,
             active,
             kind: None,
+            // People (blank `type`) with Coupa's `api-user` or `supplier-user` flag set: still
+            // people, as ConductorOne's connector counts them (reference §3.1, §4.5). Drawn
+            // from the index, so no stream moves; several are in the groups' pool.
+            api_user: i == 6,
+            supplier_user: i % 9 == 4,
             licenses,
             roles: Vec::new(),
             user_groups: Vec::new(),
@@ -181,6 +188,8 @@ pub fn non_people(people: &[User]) -> Vec<User> {
                 employee_number: None,
                 active: n % 3 != 2,
                 kind: Some(kind.into()),
+                api_user: kind == "ApiUser",
+                supplier_user: false,
                 licenses: NON_PERSON_LICENSES,
                 ..w[0].clone()
             }
@@ -200,6 +209,7 @@ impl Record for User {
         "status",
         "type",
         "api_user",
+        "supplier_user",
         "employee_number",
         "created_at",
         "updated_at",
@@ -244,7 +254,8 @@ impl Record for User {
             // Coupa's Users API documents `status=active`.
             "status" => text(if self.active { "active" } else { "inactive" }),
             "type" => Val::Str(self.kind.clone()),
-            "api_user" => Val::Bool(self.kind.as_deref() == Some("ApiUser")),
+            "api_user" => Val::Bool(self.api_user),
+            "supplier_user" => Val::Bool(self.supplier_user),
             "employee_number" => Val::Str(self.employee_number.clone()),
             "created_at" => Val::Time(self.created_at),
             "updated_at" => Val::Time(self.updated_at),
@@ -294,11 +305,8 @@ impl Record for User {
             ("active", Doc::Bool(self.active)),
             ("employee-number", Doc::opt_str(&self.employee_number)),
             ("type", Doc::opt_str(&self.kind)),
-            (
-                "api-user",
-                Doc::Bool(self.kind.as_deref() == Some("ApiUser")),
-            ),
-            ("supplier-user", Doc::Bool(false)),
+            ("api-user", Doc::Bool(self.api_user)),
+            ("supplier-user", Doc::Bool(self.supplier_user)),
         ];
         for (i, flag) in LICENSES.iter().enumerate() {
             fields.push((flag, Doc::Bool(self.licenses & (1 << i) != 0)));
@@ -419,6 +427,33 @@ mod tests {
     }
 
     #[test]
+    fn some_people_carry_the_supplier_or_api_flag_and_stay_people() {
+        let t = Tenant::generate(137, 23);
+        let flagged: Vec<&User> = t
+            .users
+            .iter()
+            .filter(|u| u.supplier_user || u.api_user)
+            .collect();
+        assert!(flagged.iter().all(|u| u.kind.is_none()));
+        assert_eq!(t.users.iter().filter(|u| u.api_user).count(), 1);
+        assert!(t.users.iter().filter(|u| u.supplier_user).count() >= 10);
+        let pooled = |u: &&&User| {
+            t.groups
+                .iter()
+                .any(|g| g.members(&t).iter().any(|m| m.id == u.id))
+        };
+        assert!(flagged.iter().filter(pooled).count() >= 2, "in groups");
+        assert!(flagged.iter().any(|u| u.licenses != 0), "hold licenses");
+        let supplier = ids(&t, "supplier_user=true&type[blank]=true&limit=50");
+        assert!(!supplier.is_empty());
+        let doc = render(flagged[0], &t, &parse::<User>(&[]).unwrap()).to_json();
+        assert!(doc.contains("\"type\":null"), "{doc}");
+        let api = t.users.iter().find(|u| u.api_user).unwrap();
+        let doc = render(api, &t, &parse::<User>(&[]).unwrap()).to_json();
+        assert!(doc.contains("\"api-user\":true"), "{doc}");
+    }
+
+    #[test]
     fn fields_keep_the_flags_hyphenated() {
         let t = Tenant::generate(3, 3);
         let q = parse::<User>(&pairs(
@@ -459,6 +494,23 @@ mod tests {
             for &gi in &u.user_groups {
                 let idx = t.users.iter().position(|x| x.id == u.id).unwrap();
                 assert!(t.user_groups[gi].users.contains(&idx));
+            }
+        }
+        // Records that are not people sit in some groups, and both sides say so.
+        let mixed: Vec<&crate::coupa::seed::Group> = t
+            .user_groups
+            .iter()
+            .filter(|g| g.members(&t).iter().any(|u| u.kind.is_some()))
+            .collect();
+        assert!(mixed.len() >= 5, "{} groups hold non-people", mixed.len());
+        for (gi, g) in t.user_groups.iter().enumerate() {
+            for &ni in &g.non_people {
+                assert!(t.non_people[ni].user_groups.contains(&gi));
+            }
+        }
+        for u in &t.non_people {
+            for &gi in &u.user_groups {
+                assert!(t.user_groups[gi].members(&t).iter().any(|m| m.id == u.id));
             }
         }
         let holders = |rid: i64| {
