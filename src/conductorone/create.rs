@@ -22,25 +22,33 @@
 //! the outcome is ambiguous, because the connection broke, the answer was too slow, cut short or
 //! unreadable, or the server failed with a 5xx after perhaps acting, sending it again blindly
 //! could leave two connectors, and giving up could leave an orphan. So the app's connectors are
-//! listed and the one this request made is adopted: same catalog, same plain configuration values
-//! (the Coupa domain and client ID; secrets are never returned), same owners when owners were
-//! given, not deleted, and created after the first create was sent (less a minute for the
-//! difference between the two clocks). After a timeout or a 504, when the server may still be
-//! working on the request, an empty first look is followed by a second one a moment later.
+//! listed again and compared with the listing made before the create. A **candidate** is a live
+//! connector of the same catalog that the first listing did not have and whose plain
+//! configuration values (the Coupa domain and client ID; secrets are never returned) are either
+//! absent from the answer or the ones sent: anything the server may have made for this request.
+//! Owners and creation times never rule one out (a server may add the caller to the owners, and
+//! the two clocks may differ). After a timeout or a 504, when the server may still be working on
+//! the request, an empty first look is followed by a second one a moment later.
 //!
-//! - Exactly one found: adopted ([`Created::Recovered`]).
-//! - None found in a complete listing: the create provably was not carried out, so it is sent
-//!   again, within the HTTP layer's retry policy (its attempts and time budget, after the
-//!   answer's `Retry-After` or else the policy's backoff); when the policy allows no more, or
-//!   Terraform was interrupted, the caller reports [`Lookup::NoneFound`] ("apply again creates
-//!   it").
-//! - Several, a listing that failed, or one cut at its page cap: not provable either way;
-//!   reported ([`Lookup`]), never guessed.
+//! - Exactly one candidate, showing the values sent: adopted ([`Created::Recovered`]).
+//! - A candidate that cannot be ruled out but not adopted either (its values not shown, or
+//!   several candidates): reported by ID ([`Lookup::Ambiguous`]), never sent again.
+//! - No candidate in a complete listing: after a refusal-like failure (a 5xx other than 504, a
+//!   broken connection) the create provably was not carried out, so it is sent again, within
+//!   the HTTP layer's retry policy (its attempts and time budget, after the answer's
+//!   `Retry-After` or else the policy's backoff); when the policy allows no more, or Terraform
+//!   was interrupted, the caller reports [`Lookup::NoneFound`]. After our own timeout, a 504
+//!   or a 2xx whose body could not be read, the server may still commit the create after the
+//!   lookup, so it is never sent again ([`Lookup::MayStillAppear`]): the next apply's check
+//!   before creating finds it.
+//! - A listing that failed, or one cut at its page cap: not provable either way; reported
+//!   ([`Lookup`]), never guessed.
 //!
 //! The lookup is part of finishing a create that reached ConductorOne, so it is sent even after
 //! a stop ([`ConductorOne::finishing`]): what was made still reaches the state.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng;
 use reqwest::Method;
@@ -48,11 +56,8 @@ use reqwest::Method;
 use super::client::ConductorOne;
 use super::endpoints::{json_body, read_connector, segment};
 use super::error::ApiError;
-use super::model::{unix_seconds, ConfigValue, Connector, NewConnector};
+use super::model::{ConfigValue, Connector, NewConnector};
 use crate::http::{parse_retry_after, HttpError, Replay, Response};
-
-/// How much earlier than our clock ConductorOne's may stamp a connector we just created.
-const CLOCK_SLACK: Duration = Duration::from_secs(60);
 
 /// The longest pause before the second look after a timeout.
 const MAX_SETTLE: Duration = Duration::from_secs(5);
@@ -102,7 +107,11 @@ pub enum Lookup {
     /// No connector this request could have made: it was not carried out (and the retry policy
     /// allowed no further attempt).
     NoneFound,
-    /// Several connectors could be the one this request made (their IDs); none was adopted.
+    /// No connector this request made yet, but the server may still commit it (our timeout, a
+    /// 504, or a 2xx answer that could not be read): not sent again.
+    MayStillAppear,
+    /// Connectors that this request may have made (their IDs), none of which could be adopted
+    /// or ruled out: several, or one whose configuration values the listing did not show.
     Ambiguous(Vec<String>),
     /// Listing the connectors failed as well.
     Failed(ApiError),
@@ -171,6 +180,7 @@ impl ConductorOne {
         let lock = self.create_lock(integration_key(app_id, new));
         let _turn = lock.lock().await;
         let existing = self.list(app_id).await.map_err(CreateError::CheckFailed)?;
+        let before: BTreeSet<String> = existing.connectors.iter().map(|c| c.id.clone()).collect();
         let twins: Vec<Connector> = existing
             .connectors
             .into_iter()
@@ -193,7 +203,6 @@ impl ConductorOne {
         let policy = self.http().config().retry.clone();
         let stop = self.http().stop().clone();
         let first_sent = Instant::now();
-        let since = created_since(SystemTime::now());
         let mut sent = 0u32;
         loop {
             sent = sent.saturating_add(1);
@@ -208,12 +217,23 @@ impl ConductorOne {
                     sent,
                 });
             }
-            let lookup = match self.look_for(app_id, new, since, &error).await {
+            let lookup = match self.look_for(app_id, new, &before, &error).await {
                 Look::Found(connector) => {
                     return Ok(Created::Recovered {
                         connector: *connector,
                         lost: error,
                     })
+                }
+                Look::Not(Lookup::NoneFound) if !proven_by_absence(&error) => {
+                    tracing::warn!(
+                        app_id, error = %error,
+                        "no connector made by the create was found, but the server may still commit it: not sending it again"
+                    );
+                    return Err(CreateError::Failed {
+                        error,
+                        lookup: Lookup::MayStillAppear,
+                        sent,
+                    });
                 }
                 Look::Not(lookup) => lookup,
             };
@@ -250,7 +270,7 @@ impl ConductorOne {
         &self,
         app_id: &str,
         new: &NewConnector,
-        since: i64,
+        before: &BTreeSet<String>,
         error: &ApiError,
     ) -> Look {
         let settle = self.http().config().attempt_timeout.min(MAX_SETTLE);
@@ -271,10 +291,10 @@ impl ConductorOne {
             let mut found: Vec<Connector> = all
                 .connectors
                 .into_iter()
-                .filter(|c| made_by(c, new, since))
+                .filter(|c| candidate(c, new, before))
                 .collect();
             match found.len() {
-                1 => {
+                1 if found.first().is_some_and(|c| shows_config(c, new)) => {
                     let connector = found.remove(0);
                     tracing::warn!(
                         app_id, id = %connector.id,
@@ -329,6 +349,13 @@ fn may_have_acted(e: &ApiError) -> bool {
     }
 }
 
+/// Whether a complete listing without the connector proves that a create failing with `e` was
+/// not carried out: not when the server may still commit it ([`still_working`]) or when it
+/// answered 2xx with a body we could not read (it made the connector).
+fn proven_by_absence(e: &ApiError) -> bool {
+    !still_working(e) && !matches!(e, ApiError::Decode { .. })
+}
+
 /// Whether the server may still be working on a request that failed with `e`: we stopped
 /// waiting, or a gateway did.
 fn still_working(e: &ApiError) -> bool {
@@ -338,37 +365,32 @@ fn still_working(e: &ApiError) -> bool {
     )
 }
 
-/// The earliest creation time, in Unix seconds, of a connector made by a create sent at
-/// `started`: less [`CLOCK_SLACK`], never before 1970, and `i64::MAX` (nothing matches) for a
-/// clock past what an `i64` counts.
-fn created_since(started: SystemTime) -> i64 {
-    started
-        .checked_sub(CLOCK_SLACK)
-        .unwrap_or(UNIX_EPOCH)
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// Whether `c` is the connector that the create of `new` made, started at `since` (Unix seconds).
-fn made_by(c: &Connector, new: &NewConnector, since: i64) -> bool {
-    if c.is_deleted() || c.catalog_id != new.catalog_id {
+/// Whether `c` may be the connector that a create of `new` made: live, of the same catalog,
+/// not in the listing made before the create (`before`), and with each plain config value sent
+/// either absent from the answer or equal. Owners and creation time never rule it out.
+fn candidate(c: &Connector, new: &NewConnector, before: &BTreeSet<String>) -> bool {
+    if c.is_deleted() || c.catalog_id != new.catalog_id || before.contains(&c.id) {
         return false;
     }
-    let created = c.created_at.as_deref().and_then(unix_seconds);
-    if created.is_none_or(|t| t < since) {
-        return false;
-    }
-    let values = c.config.as_ref().map(|cfg| &cfg.values);
-    let same_config = new.config.iter().all(|(key, value)| match value {
-        ConfigValue::Plain(v) => values.and_then(|vals| vals.get(key)) == Some(v),
+    let Some(cfg) = c.config.as_ref() else {
+        return true;
+    };
+    new.config.iter().all(|(key, value)| match value {
+        ConfigValue::Plain(v) => cfg.values.get(key).is_none_or(|have| have == v),
         // Never returned by the API.
         ConfigValue::Secret(_) => true,
-    });
-    let mut want = new.user_ids.clone();
-    let mut have = c.user_ids.clone();
-    want.sort();
-    have.sort();
-    same_config && (want.is_empty() || want == have)
+    })
+}
+
+/// Whether `c` shows every plain config value sent (and so is known to be this integration's,
+/// not only not ruled out).
+fn shows_config(c: &Connector, new: &NewConnector) -> bool {
+    c.config.as_ref().is_some_and(|cfg| {
+        new.config.iter().all(|(key, value)| match value {
+            ConfigValue::Plain(v) => cfg.values.get(key) == Some(v),
+            ConfigValue::Secret(_) => true,
+        })
+    })
 }
 
 #[cfg(test)]

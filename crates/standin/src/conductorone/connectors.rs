@@ -96,9 +96,19 @@ impl C1 {
         if c.config.is_some() && self.sync.lock().unwrap().sync_on_write {
             self.queue_sync(&mut c, By::Write);
         }
-        // Stored now, answered `create_ms` later (see `knobs`).
-        let r = view(&c).hold(Duration::from_millis(self.knobs.get().create_ms));
-        self.connectors.lock().unwrap().push(c);
+        // Stored now, answered `create_ms` later; or with `create_commits_on_answer`, stored
+        // only when the answer goes out (see `knobs`).
+        let knobs = self.knobs.get();
+        let hold = Duration::from_millis(knobs.create_ms);
+        let r = view(&c).hold(hold);
+        if knobs.create_commits_on_answer {
+            self.pending
+                .lock()
+                .unwrap()
+                .push((Instant::now() + hold, c));
+            return r.note("stored when answered (create_commits_on_answer)");
+        }
+        self.committed().push(c);
         if ignored.is_empty() {
             r
         } else {
@@ -130,7 +140,7 @@ impl C1 {
         id: &str,
         f: impl FnOnce(&mut Connector) -> T,
     ) -> Option<T> {
-        let mut list = self.connectors.lock().unwrap();
+        let mut list = self.committed();
         let c = list.iter_mut().find(|c| c.id == id && c.app_id == app)?;
         sync::advance(c, Instant::now());
         Some(f(c))
@@ -164,7 +174,7 @@ impl C1 {
                 _ => {}
             }
         }
-        let mut all = self.connectors.lock().unwrap();
+        let mut all = self.committed();
         let now = Instant::now();
         let mut live: Vec<&mut Connector> = all
             .iter_mut()
@@ -251,7 +261,7 @@ impl C1 {
 
     pub(crate) fn delete(&self, ctx: &Ctx, app: &str, id: &str) -> ApiReply {
         if self.hard_delete.load(Ordering::SeqCst) {
-            let mut list = self.connectors.lock().unwrap();
+            let mut list = self.committed();
             let before = list.len();
             list.retain(|c| !(c.id == id && c.app_id == app));
             return if list.len() < before {

@@ -23,7 +23,7 @@ impl C1 {
         let missing = || json(404, &json!({"error": "no such connector"}));
         match (&req.method, segs.as_slice()) {
             (&Method::GET, ["connectors"]) => {
-                let list = self.connectors.lock().unwrap();
+                let list = self.committed();
                 let items: Vec<Connector> = list.iter().map(Connector::fingerprinted).collect();
                 reply(
                     200,
@@ -32,7 +32,7 @@ impl C1 {
                 )
             }
             (&Method::POST, ["connectors", id, op]) => {
-                let mut list = self.connectors.lock().unwrap();
+                let mut list = self.committed();
                 let Some(i) = list.iter().position(|c| c.id == *id) else {
                     return missing();
                 };
@@ -202,7 +202,7 @@ impl C1 {
             // What became of every sync request, and when each sync started and ended, by
             // connector: `{id: [{"event": "requested"|"started"|"ended", "by", …}]}`.
             (&Method::GET, ["syncs"]) => {
-                let mut list = self.connectors.lock().unwrap();
+                let mut list = self.committed();
                 let now = std::time::Instant::now();
                 let mut out = serde_json::Map::new();
                 for c in list.iter_mut() {
