@@ -10,7 +10,10 @@
 //! [`LIST_MAX_PAGES`](super::endpoints::LIST_MAX_PAGES) pages, like the lookup below) and, when a live connector of the same
 //! catalog passes the caller's `same` test (for Coupa: the same domain and client ID), sends
 //! nothing and returns [`CreateError::Exists`] naming it, for the caller to point at `terraform
-//! import`. A listing that fails sends nothing either ([`CreateError::CheckFailed`]); one that
+//! import`. A listing may leave `config` out: each such connector is read (at most
+//! [`LIST_MAX_PAGES`](super::endpoints::LIST_MAX_PAGES) reads) to learn it, and one whose
+//! configuration stays unknown is a possible twin: nothing is sent
+//! ([`CreateError::Unconfirmed`], naming it). A listing that fails sends nothing either ([`CreateError::CheckFailed`]); one that
 //! stops at its page cap with pages left is logged and the create goes ahead. Creates of the
 //! same integration in one plugin process take turns ([`ConductorOne::create_lock`]), so two
 //! resource blocks for one Coupa client make one connector and an error, not two connectors.
@@ -30,7 +33,8 @@
 //! the two clocks may differ). After a timeout or a 504, when the server may still be working on
 //! the request, an empty first look is followed by a second one a moment later.
 //!
-//! - Exactly one candidate, showing the values sent: adopted ([`Created::Recovered`]).
+//! - Exactly one candidate, showing the values sent (in the listing, or else when read):
+//!   adopted ([`Created::Recovered`]).
 //! - A candidate that cannot be ruled out but not adopted either (its values not shown, or
 //!   several candidates): reported by ID ([`Lookup::Ambiguous`]), never sent again.
 //! - No candidate in a complete listing: after a refusal-like failure (a 5xx other than 504, a
@@ -54,7 +58,7 @@ use rand::Rng;
 use reqwest::Method;
 
 use super::client::ConductorOne;
-use super::endpoints::{json_body, read_connector, segment};
+use super::endpoints::{json_body, read_connector, segment, LIST_MAX_PAGES};
 use super::error::ApiError;
 use super::model::{ConfigValue, Connector, NewConnector};
 use crate::http::{parse_retry_after, HttpError, Replay, Response};
@@ -87,6 +91,9 @@ impl Created {
 pub enum CreateError {
     /// The app already has these live connectors of the same integration: nothing was sent.
     Exists(Vec<Connector>),
+    /// The app has live connectors of the same catalog whose configuration neither the listing
+    /// nor a GET of each showed: any may be of the same integration, so nothing was sent.
+    Unconfirmed(Vec<Connector>),
     /// Listing the app's connectors, to look for one of the same integration, failed: nothing
     /// was sent.
     CheckFailed(ApiError),
@@ -181,11 +188,38 @@ impl ConductorOne {
         let _turn = lock.lock().await;
         let existing = self.list(app_id).await.map_err(CreateError::CheckFailed)?;
         let before: BTreeSet<String> = existing.connectors.iter().map(|c| c.id.clone()).collect();
-        let twins: Vec<Connector> = existing
-            .connectors
-            .into_iter()
-            .filter(|c| !c.is_deleted() && c.catalog_id == new.catalog_id && same(c))
-            .collect();
+        let mut twins = Vec::new();
+        let mut unknown = Vec::new();
+        let mut reads = 0usize;
+        for c in existing.connectors.iter() {
+            if c.is_deleted() || c.catalog_id != new.catalog_id {
+                continue;
+            }
+            // A listing may leave `config` out: read the connector to learn it, at most one
+            // lookup's worth of reads.
+            let learned;
+            let c = if shows_keys(c, new) || reads >= LIST_MAX_PAGES {
+                c
+            } else {
+                reads += 1;
+                match self.get(app_id, &c.id).await {
+                    Ok(read) if !read.is_deleted() => {
+                        learned = read;
+                        &learned
+                    }
+                    Ok(_) => continue,
+                    Err(e) => {
+                        tracing::warn!(app_id, id = %c.id, error = %e, "could not read a connector to learn its configuration");
+                        c
+                    }
+                }
+            };
+            if same(c) {
+                twins.push(c.clone());
+            } else if !shows_keys(c, new) {
+                unknown.push(c.clone());
+            }
+        }
         if !twins.is_empty() {
             tracing::info!(
                 app_id,
@@ -193,6 +227,14 @@ impl ConductorOne {
                 "not creating: the app already has a connector of this integration"
             );
             return Err(CreateError::Exists(twins));
+        }
+        if !unknown.is_empty() {
+            tracing::info!(
+                app_id,
+                ids = %unknown.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(","),
+                "not creating: the app has connectors of this catalog whose configuration ConductorOne does not show"
+            );
+            return Err(CreateError::Unconfirmed(unknown));
         }
         if !existing.complete {
             tracing::warn!(
@@ -293,6 +335,18 @@ impl ConductorOne {
                 .into_iter()
                 .filter(|c| candidate(c, new, before))
                 .collect();
+            // One candidate whose values the listing left out: read it to learn them.
+            if let [only] = found.as_mut_slice() {
+                if !shows_config(only, new) {
+                    if let Ok(read) = client.get(app_id, &only.id).await {
+                        if candidate(&read, new, before) {
+                            *only = read;
+                        } else {
+                            found.clear();
+                        }
+                    }
+                }
+            }
             match found.len() {
                 1 if found.first().is_some_and(|c| shows_config(c, new)) => {
                     let connector = found.remove(0);
@@ -379,6 +433,17 @@ fn candidate(c: &Connector, new: &NewConnector, before: &BTreeSet<String>) -> bo
         ConfigValue::Plain(v) => cfg.values.get(key).is_none_or(|have| have == v),
         // Never returned by the API.
         ConfigValue::Secret(_) => true,
+    })
+}
+
+/// Whether `c`'s answer shows a value for every plain config key of `new` (so that a
+/// comparison can tell whether it is the same integration).
+fn shows_keys(c: &Connector, new: &NewConnector) -> bool {
+    c.config.as_ref().is_some_and(|cfg| {
+        new.config.iter().all(|(key, value)| match value {
+            ConfigValue::Plain(_) => cfg.values.contains_key(key),
+            ConfigValue::Secret(_) => true,
+        })
     })
 }
 

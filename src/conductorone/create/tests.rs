@@ -285,6 +285,57 @@ mod on_the_wire {
         assert_eq!(standin.live_connectors(&app).await.len(), 3);
     }
 
+    /// The check before a create when listings leave `config` out: each connector of the
+    /// catalog is read to learn it; a twin so found is named, another client's connector is
+    /// not in the way; and when reads leave it out too, the connector is named as a possible
+    /// twin. Nothing is sent in either refusal.
+    #[tokio::test]
+    async fn a_twin_the_listing_does_not_show_is_found_by_reading_it() {
+        let standin = Standin::start();
+        let stop = Stop::default();
+        let c1 = client(&standin, Duration::from_secs(5), &stop);
+        let app = standin.c1("app_id");
+        let a = || coupa("a.coupahost.com");
+        c1.create_or_recover(&app, &a(), &same_domain("a.coupahost.com"))
+            .await
+            .unwrap();
+        standin
+            .c1_connector_knobs(json!({"list_omits_config": true}))
+            .await;
+        standin.clear_logs().await;
+        let again = c1
+            .create_or_recover(&app, &a(), &same_domain("a.coupahost.com"))
+            .await;
+        assert!(
+            matches!(&again, Err(CreateError::Exists(t)) if t.len() == 1),
+            "{again:?}"
+        );
+        assert!(creates(&standin).await.is_empty(), "nothing was sent");
+        // Another Coupa client: read, told apart, created.
+        c1.create_or_recover(
+            &app,
+            &coupa("b.coupahost.com"),
+            &same_domain("b.coupahost.com"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(standin.live_connectors(&app).await.len(), 2);
+        // Reads without config too: the configuration stays unknown, so nothing is created.
+        standin
+            .c1_post("config", json!({"read_omits_config": true}))
+            .await;
+        standin.clear_logs().await;
+        let blind = c1
+            .create_or_recover(&app, &a(), &same_domain("a.coupahost.com"))
+            .await;
+        assert!(
+            matches!(&blind, Err(CreateError::Unconfirmed(u)) if u.len() == 2),
+            "{blind:?}"
+        );
+        assert!(creates(&standin).await.is_empty(), "nothing was sent");
+        assert_eq!(standin.live_connectors(&app).await.len(), 2);
+    }
+
     /// Two creates of one integration at once (two resource blocks for one Coupa client): one
     /// connector, and the other create names it.
     #[tokio::test]
@@ -411,6 +462,33 @@ mod on_the_wire {
             }) => assert_eq!(ids, vec![live[0]["id"].as_str().unwrap().to_owned()]),
             other => panic!("expected Ambiguous naming the connector, got {other:?}"),
         }
+        assert_eq!(creates(&standin).await, vec![502]);
+    }
+
+    /// The same, with only the listing leaving `config` out: the one candidate is read, shows
+    /// the values sent, and is adopted.
+    #[tokio::test]
+    async fn a_carried_out_create_the_listing_hides_is_read_and_adopted() {
+        let standin = Standin::start();
+        let stop = Stop::default();
+        let c1 = client(&standin, Duration::from_secs(5), &stop);
+        let app = standin.c1("app_id");
+        standin
+            .c1_connector_knobs(json!({"list_omits_config": true}))
+            .await;
+        standin
+            .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
+                             "status": 502, "after_handler": true}))
+            .await;
+        let made = c1
+            .create_or_recover(
+                &app,
+                &coupa("a.coupahost.com"),
+                &same_domain("a.coupahost.com"),
+            )
+            .await;
+        assert!(matches!(made, Ok(Created::Recovered { .. })), "{made:?}");
+        assert_eq!(standin.live_connectors(&app).await.len(), 1);
         assert_eq!(creates(&standin).await, vec![502]);
     }
 

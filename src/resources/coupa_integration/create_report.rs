@@ -13,6 +13,11 @@ pub fn report(diags: &mut Diagnostics, app_id: &str, planned: &State, error: Cre
     let import = format!("`terraform import <address> {app_id}/<connector_id>`");
     let detail = match error {
         CreateError::Exists(twins) => return exists(diags, app_id, planned, &twins),
+        CreateError::Unconfirmed(unknown) => {
+            let ids = unknown.iter().map(|c| format!("`{}`", c.id)).collect::<Vec<_>>().join(", ");
+            let first = unknown.first().map_or("<connector_id>", |c| c.id.as_str());
+            return diag::root_error(diags, "Possible Coupa Integration Twin", format!("App `{app_id}` has live Coupa connector(s) whose Coupa domain and client ID ConductorOne did not show, neither in the listing nor when each was read: {ids}. Any of them may be a connector for this same Coupa client (left by an earlier run that ended before Terraform could record it, or managed elsewhere), and a second one would sync the same tenant twice, so none was created. If one is this integration, import it:\n  terraform import <address> {app_id}/{first}\n(or an `import` block with `id = \"{app_id}/{first}\"`, Terraform 1.5 and later); if none is, delete or check them in ConductorOne and run `terraform apply` again."));
+        }
         CreateError::CheckFailed(e) => format!("Before creating, the provider looks for a live Coupa connector with this domain and client ID in app `{app_id}`, so that it never makes a second one; listing the app's connectors failed: {e}. Nothing was sent to create it and nothing was recorded in the state; run `terraform apply` again once the cause is fixed."),
         CreateError::Failed { error, lookup, sent } => {
             let tries = if sent > 1 {

@@ -181,13 +181,14 @@ impl C1 {
             .filter(|c| c.app_id == app && c.deleted_at.is_none())
             .collect();
         let end = (start + size).min(live.len());
+        let list_omits_config = self.knobs.get().list_omits_config;
         let page: Vec<ConnectorView> = live
             .get_mut(start.min(end)..end)
             .unwrap_or_default()
             .iter_mut()
             .map(|c| {
                 sync::advance(c, now);
-                if self.read_omits_config.load(Ordering::SeqCst) {
+                if list_omits_config || self.read_omits_config.load(Ordering::SeqCst) {
                     let mut bare = c.clone();
                     bare.config = None;
                     ConnectorView::of(&bare)

@@ -14,6 +14,9 @@
 //!   values, secrets left out) has its first create answered 503 `unavailable` without being
 //!   carried out, as a gateway in front of a busy service does; `create_retry_after` adds a
 //!   `Retry-After` to that answer. Later creates of the same integration are served.
+//! - `list_omits_config`: the connector list leaves `config` out while a GET of one connector
+//!   shows it (`read_omits_config` in `/_standin/config` leaves it out of both), as a server
+//!   whose list view is a summary may.
 //! - `list_page_max`: the largest page of the connector list (default 100), so that tests reach
 //!   many pages, and a lookup's page cap, with few connectors.
 
@@ -37,6 +40,7 @@ pub(crate) struct Knobs {
     pub create_unavailable_every: u64,
     pub create_retry_after: Option<String>,
     pub list_page_max: usize,
+    pub list_omits_config: bool,
 }
 
 impl Default for Knobs {
@@ -47,6 +51,7 @@ impl Default for Knobs {
             create_unavailable_every: 0,
             create_retry_after: None,
             list_page_max: MAX_PAGE,
+            list_omits_config: false,
         }
     }
 }
