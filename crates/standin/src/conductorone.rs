@@ -45,6 +45,10 @@ pub struct C1 {
     pub(crate) read_omits_config: AtomicBool,
     /// When set, update answers leave `status` out.
     pub(crate) update_omits_status: AtomicBool,
+    /// When set, the answers to a create, an update and a delegated update leave
+    /// `configUpdatedAt` out (reads still show it), as a server whose write answers are built
+    /// before the timestamp is stored may.
+    pub(crate) write_omits_config_updated_at: AtomicBool,
     /// How syncs run and end (control: `POST /_standin/config`).
     pub(crate) sync: Mutex<SyncSettings>,
     /// Where syncs ask Coupa for a token; `None` in unit tests (credentials then count as good).
@@ -186,6 +190,7 @@ impl C1 {
             hard_delete: AtomicBool::new(false),
             read_omits_config: AtomicBool::new(false),
             update_omits_status: AtomicBool::new(false),
+            write_omits_config_updated_at: AtomicBool::new(false),
             sync: Mutex::new(sync),
             coupa,
             knobs: ConnectorKnobs::default(),

@@ -100,7 +100,7 @@ impl C1 {
         // only when the answer goes out (see `knobs`).
         let knobs = self.knobs.get();
         let hold = Duration::from_millis(knobs.create_ms);
-        let r = view(&c).hold(hold);
+        let r = self.write_view(&c).hold(hold);
         if knobs.create_commits_on_answer {
             self.pending
                 .lock()
@@ -120,6 +120,21 @@ impl C1 {
     pub(crate) fn queue_sync(&self, c: &mut Connector, by: By) -> Outcome {
         let settings = self.sync.lock().unwrap().clone();
         sync::queue(c, &settings, self.coupa.as_ref(), by)
+    }
+
+    /// What a write answers about `c`: without `configUpdatedAt` when the
+    /// `write_omits_config_updated_at` knob says so.
+    fn write_shown(&self, c: &Connector) -> Connector {
+        let mut shown = c.clone();
+        if self.write_omits_config_updated_at.load(Ordering::SeqCst) {
+            shown.config_updated_at = None;
+        }
+        shown
+    }
+
+    /// The answer to a write (see [`C1::write_shown`]).
+    fn write_view(&self, c: &Connector) -> ApiReply {
+        view(&self.write_shown(c))
     }
 
     /// The answer to a read: without `config` when the `read_omits_config` knob says so.
@@ -247,9 +262,10 @@ impl C1 {
             if paths.iter().any(|p| p == "config") && self.sync.lock().unwrap().sync_on_write {
                 self.queue_sync(c, By::Write);
             }
-            let mut r = view(c);
+            let shown = self.write_shown(c);
+            let mut r = view(&shown);
             if self.update_omits_status.load(Ordering::SeqCst) {
-                r = without_status(c).note("status left out (update_omits_status)");
+                r = without_status(&shown).note("status left out (update_omits_status)");
             }
             Ok((r, paths))
         });

@@ -154,6 +154,7 @@ impl C1 {
                     sync_busy: Option<Busy>,
                     read_omits_config: Option<bool>,
                     update_omits_status: Option<bool>,
+                    write_omits_config_updated_at: Option<bool>,
                 }
                 match parse_body::<Config>(req) {
                     Ok(c) => {
@@ -168,6 +169,10 @@ impl C1 {
                         }
                         if let Some(u) = c.update_omits_status {
                             self.update_omits_status.store(u, Ordering::SeqCst);
+                        }
+                        if let Some(w) = c.write_omits_config_updated_at {
+                            self.write_omits_config_updated_at
+                                .store(w, Ordering::SeqCst);
                         }
                         let mut sync = self.sync.lock().unwrap();
                         sync.sync_ms = c.sync_ms.unwrap_or(sync.sync_ms);
@@ -186,7 +191,8 @@ impl C1 {
                         let mut out = json!({"token_expires_in": self.auth.expires_in.load(Ordering::SeqCst),
                                              "hard_delete": self.hard_delete.load(Ordering::SeqCst),
                                              "read_omits_config": self.read_omits_config.load(Ordering::SeqCst),
-                                             "update_omits_status": self.update_omits_status.load(Ordering::SeqCst)});
+                                             "update_omits_status": self.update_omits_status.load(Ordering::SeqCst),
+                                             "write_omits_config_updated_at": self.write_omits_config_updated_at.load(Ordering::SeqCst)});
                         if let (Value::Object(o), Ok(Value::Object(knobs))) =
                             (&mut out, serde_json::to_value(&*sync))
                         {
