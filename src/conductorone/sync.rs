@@ -15,8 +15,9 @@
 //! nothing about that (the threshold is the write's time, not the status shown).
 //!
 //! When an older sync was still running at that time (it ended at or after the write, or its
-//! end is unknown), or `force_sync` was refused (HTTP 400, gRPC code 9: a sync is running), our
-//! request may have been merged into it or dropped: once that older sync has ended, the wait asks
+//! end is unknown), or `force_sync` was refused (any 400, such as gRPC code 9; a 409; a 429
+//! after the retries: most likely a sync is running), our request may have been merged into it
+//! or dropped: once that older sync has ended, the wait asks
 //! again, once per older sync, all within the time allowed. A connector whose syncing is
 //! disabled (`SYNC_STATUS_DISABLED`) is an answer whenever it shows: no sync runs until it is
 //! resumed, which `force_sync` does not do, so waiting could only run out.
@@ -344,12 +345,13 @@ impl ConductorOne {
         }
     }
 
-    /// Asks for a sync; `Ok(true)` when ConductorOne refused because one is running (HTTP 400,
-    /// gRPC code 9), which the wait then follows.
+    /// Asks for a sync; `Ok(true)` when ConductorOne refused, most likely because one is running
+    /// (any 400, a 409, or a 429 after the retries: [`ApiError::is_sync_refusal`]), which the
+    /// wait then follows, within its time.
     async fn ask_for_sync(&self, app_id: &str, id: &str) -> Result<bool, ApiError> {
         match self.force_sync(app_id, id).await {
             Ok(()) => Ok(false),
-            Err(e) if e.is_failed_precondition() => {
+            Err(e) if e.is_sync_refusal() => {
                 tracing::info!(app_id, id, error = %e, "ConductorOne refused force_sync while a sync runs; following that sync");
                 Ok(true)
             }

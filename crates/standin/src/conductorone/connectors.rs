@@ -330,7 +330,14 @@ impl C1 {
         });
         match done {
             Some(Ok(Some(Outcome::Refused))) => {
-                error_with_code(400, 9, ctx, "a sync is already in progress")
+                let status = self.sync.lock().unwrap().sync_refuse_status;
+                let code = match status {
+                    400 => 9,
+                    409 => 10,
+                    429 => 8,
+                    _ => 2,
+                };
+                error_with_code(status, code, ctx, "a sync is already in progress")
             }
 
             Some(Ok(Some(q))) => ok_json(&json!({})).note(format!("force_sync: {q:?}")),

@@ -152,6 +152,7 @@ impl C1 {
                     sync_error_echoes_secret: Option<bool>,
                     sync_on_write: Option<bool>,
                     sync_busy: Option<Busy>,
+                    sync_refuse_status: Option<u16>,
                     read_omits_config: Option<bool>,
                     update_omits_status: Option<bool>,
                     write_omits_config_updated_at: Option<bool>,
@@ -188,6 +189,8 @@ impl C1 {
                             .unwrap_or(sync.sync_error_echoes_secret);
                         sync.sync_on_write = c.sync_on_write.unwrap_or(sync.sync_on_write);
                         sync.sync_busy = c.sync_busy.unwrap_or(sync.sync_busy);
+                        sync.sync_refuse_status =
+                            c.sync_refuse_status.unwrap_or(sync.sync_refuse_status);
                         let mut out = json!({"token_expires_in": self.auth.expires_in.load(Ordering::SeqCst),
                                              "hard_delete": self.hard_delete.load(Ordering::SeqCst),
                                              "read_omits_config": self.read_omits_config.load(Ordering::SeqCst),
