@@ -14,8 +14,10 @@
 //!   server that means it is reported at once rather than after the whole retry budget;
 //! - after a stop ([`crate::stop`]: Ctrl-C, SIGTERM, a cancelled CI job) no request starts and
 //!   no retry is waited for: both end at once with [`HttpError::Interrupted`]; an attempt already
-//!   under way is never abandoned half-sent, it runs to its answer or its timeout, so that an
-//!   operation that reached the server returns what it did. A request marked
+//!   under way is not cut short by the HTTP layer, it runs to its answer or its timeout, so that
+//!   an operation that reached the server returns what it did. (A caller may still drop its own
+//!   request: the sync wait drops the read or `force_sync` it has in flight when a stop comes,
+//!   harmless for a read or a request for a sync.) A request marked
 //!   [`Request::despite_stop`] (the lookup that finishes a create whose answer was lost) is the
 //!   one exception;
 //! - redirects are never followed: credentials must not travel to a host nobody validated;

@@ -10,7 +10,10 @@
 //! [`LIST_MAX_PAGES`](super::endpoints::LIST_MAX_PAGES) pages, like the lookup below) and, when a live connector of the same
 //! catalog passes the caller's `same` test (for Coupa: the same domain and client ID), sends
 //! nothing and returns [`CreateError::Exists`] naming it, for the caller to point at `terraform
-//! import`. A listing that fails sends nothing either ([`CreateError::CheckFailed`]); one that
+//! import`. A listing may leave `config` out: each such connector is read (at most
+//! [`LIST_MAX_PAGES`](super::endpoints::LIST_MAX_PAGES) reads) to learn it, and one whose
+//! configuration stays unknown is a possible twin: nothing is sent
+//! ([`CreateError::Unconfirmed`], naming it). A listing that fails sends nothing either ([`CreateError::CheckFailed`]); one that
 //! stops at its page cap with pages left is logged and the create goes ahead. Creates of the
 //! same integration in one plugin process take turns ([`ConductorOne::create_lock`]), so two
 //! resource blocks for one Coupa client make one connector and an error, not two connectors.
@@ -22,37 +25,43 @@
 //! the outcome is ambiguous, because the connection broke, the answer was too slow, cut short or
 //! unreadable, or the server failed with a 5xx after perhaps acting, sending it again blindly
 //! could leave two connectors, and giving up could leave an orphan. So the app's connectors are
-//! listed and the one this request made is adopted: same catalog, same plain configuration values
-//! (the Coupa domain and client ID; secrets are never returned), same owners when owners were
-//! given, not deleted, and created after the first create was sent (less a minute for the
-//! difference between the two clocks). After a timeout or a 504, when the server may still be
-//! working on the request, an empty first look is followed by a second one a moment later.
+//! listed again and compared with the listing made before the create. A **candidate** is a live
+//! connector of the same catalog that the first listing did not have and whose plain
+//! configuration values (the Coupa domain and client ID; secrets are never returned) are either
+//! absent from the answer or the ones sent: anything the server may have made for this request.
+//! Owners and creation times never rule one out (a server may add the caller to the owners, and
+//! the two clocks may differ). After a timeout or a 504, when the server may still be working on
+//! the request, an empty first look is followed by a second one a moment later.
 //!
-//! - Exactly one found: adopted ([`Created::Recovered`]).
-//! - None found in a complete listing: the create provably was not carried out, so it is sent
-//!   again, within the HTTP layer's retry policy (its attempts and time budget, after the
-//!   answer's `Retry-After` or else the policy's backoff); when the policy allows no more, or
-//!   Terraform was interrupted, the caller reports [`Lookup::NoneFound`] ("apply again creates
-//!   it").
-//! - Several, a listing that failed, or one cut at its page cap: not provable either way;
-//!   reported ([`Lookup`]), never guessed.
+//! - Exactly one candidate, showing the values sent (in the listing, or else when read):
+//!   adopted ([`Created::Recovered`]).
+//! - A candidate that cannot be ruled out but not adopted either (its values not shown, or
+//!   several candidates): reported by ID ([`Lookup::Ambiguous`]), never sent again.
+//! - No candidate in a complete listing: after a refusal-like failure (a 5xx other than 504, a
+//!   broken connection) the create provably was not carried out, so it is sent again, within
+//!   the HTTP layer's retry policy (its attempts and time budget, after the answer's
+//!   `Retry-After` or else the policy's backoff); when the policy allows no more, or Terraform
+//!   was interrupted, the caller reports [`Lookup::NoneFound`]. After our own timeout, a 504
+//!   or a 2xx whose body could not be read, the server may still commit the create after the
+//!   lookup, so it is never sent again ([`Lookup::MayStillAppear`]): the next apply's check
+//!   before creating finds it.
+//! - A listing that failed, or one cut at its page cap: not provable either way; reported
+//!   ([`Lookup`]), never guessed.
 //!
 //! The lookup is part of finishing a create that reached ConductorOne, so it is sent even after
 //! a stop ([`ConductorOne::finishing`]): what was made still reaches the state.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng;
 use reqwest::Method;
 
 use super::client::ConductorOne;
-use super::endpoints::{json_body, read_connector, segment};
+use super::endpoints::{json_body, read_connector, segment, LIST_MAX_PAGES};
 use super::error::ApiError;
-use super::model::{unix_seconds, ConfigValue, Connector, NewConnector};
+use super::model::{ConfigValue, Connector, NewConnector};
 use crate::http::{parse_retry_after, HttpError, Replay, Response};
-
-/// How much earlier than our clock ConductorOne's may stamp a connector we just created.
-const CLOCK_SLACK: Duration = Duration::from_secs(60);
 
 /// The longest pause before the second look after a timeout.
 const MAX_SETTLE: Duration = Duration::from_secs(5);
@@ -82,6 +91,9 @@ impl Created {
 pub enum CreateError {
     /// The app already has these live connectors of the same integration: nothing was sent.
     Exists(Vec<Connector>),
+    /// The app has live connectors of the same catalog whose configuration neither the listing
+    /// nor a GET of each showed: any may be of the same integration, so nothing was sent.
+    Unconfirmed(Vec<Connector>),
     /// Listing the app's connectors, to look for one of the same integration, failed: nothing
     /// was sent.
     CheckFailed(ApiError),
@@ -102,7 +114,11 @@ pub enum Lookup {
     /// No connector this request could have made: it was not carried out (and the retry policy
     /// allowed no further attempt).
     NoneFound,
-    /// Several connectors could be the one this request made (their IDs); none was adopted.
+    /// No connector this request made yet, but the server may still commit it (our timeout, a
+    /// 504, or a 2xx answer that could not be read): not sent again.
+    MayStillAppear,
+    /// Connectors that this request may have made (their IDs), none of which could be adopted
+    /// or ruled out: several, or one whose configuration values the listing did not show.
     Ambiguous(Vec<String>),
     /// Listing the connectors failed as well.
     Failed(ApiError),
@@ -171,11 +187,39 @@ impl ConductorOne {
         let lock = self.create_lock(integration_key(app_id, new));
         let _turn = lock.lock().await;
         let existing = self.list(app_id).await.map_err(CreateError::CheckFailed)?;
-        let twins: Vec<Connector> = existing
-            .connectors
-            .into_iter()
-            .filter(|c| !c.is_deleted() && c.catalog_id == new.catalog_id && same(c))
-            .collect();
+        let before: BTreeSet<String> = existing.connectors.iter().map(|c| c.id.clone()).collect();
+        let mut twins = Vec::new();
+        let mut unknown = Vec::new();
+        let mut reads = 0usize;
+        for c in existing.connectors.iter() {
+            if c.is_deleted() || c.catalog_id != new.catalog_id {
+                continue;
+            }
+            // A listing may leave `config` out: read the connector to learn it, at most one
+            // lookup's worth of reads.
+            let learned;
+            let c = if shows_keys(c, new) || reads >= LIST_MAX_PAGES {
+                c
+            } else {
+                reads += 1;
+                match self.get(app_id, &c.id).await {
+                    Ok(read) if !read.is_deleted() => {
+                        learned = read;
+                        &learned
+                    }
+                    Ok(_) => continue,
+                    Err(e) => {
+                        tracing::warn!(app_id, id = %c.id, error = %e, "could not read a connector to learn its configuration");
+                        c
+                    }
+                }
+            };
+            if same(c) {
+                twins.push(c.clone());
+            } else if !shows_keys(c, new) {
+                unknown.push(c.clone());
+            }
+        }
         if !twins.is_empty() {
             tracing::info!(
                 app_id,
@@ -183,6 +227,14 @@ impl ConductorOne {
                 "not creating: the app already has a connector of this integration"
             );
             return Err(CreateError::Exists(twins));
+        }
+        if !unknown.is_empty() {
+            tracing::info!(
+                app_id,
+                ids = %unknown.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(","),
+                "not creating: the app has connectors of this catalog whose configuration ConductorOne does not show"
+            );
+            return Err(CreateError::Unconfirmed(unknown));
         }
         if !existing.complete {
             tracing::warn!(
@@ -193,7 +245,6 @@ impl ConductorOne {
         let policy = self.http().config().retry.clone();
         let stop = self.http().stop().clone();
         let first_sent = Instant::now();
-        let since = created_since(SystemTime::now());
         let mut sent = 0u32;
         loop {
             sent = sent.saturating_add(1);
@@ -208,12 +259,23 @@ impl ConductorOne {
                     sent,
                 });
             }
-            let lookup = match self.look_for(app_id, new, since, &error).await {
+            let lookup = match self.look_for(app_id, new, &before, &error).await {
                 Look::Found(connector) => {
                     return Ok(Created::Recovered {
                         connector: *connector,
                         lost: error,
                     })
+                }
+                Look::Not(Lookup::NoneFound) if !proven_by_absence(&error) => {
+                    tracing::warn!(
+                        app_id, error = %error,
+                        "no connector made by the create was found, but the server may still commit it: not sending it again"
+                    );
+                    return Err(CreateError::Failed {
+                        error,
+                        lookup: Lookup::MayStillAppear,
+                        sent,
+                    });
                 }
                 Look::Not(lookup) => lookup,
             };
@@ -250,7 +312,7 @@ impl ConductorOne {
         &self,
         app_id: &str,
         new: &NewConnector,
-        since: i64,
+        before: &BTreeSet<String>,
         error: &ApiError,
     ) -> Look {
         let settle = self.http().config().attempt_timeout.min(MAX_SETTLE);
@@ -271,10 +333,22 @@ impl ConductorOne {
             let mut found: Vec<Connector> = all
                 .connectors
                 .into_iter()
-                .filter(|c| made_by(c, new, since))
+                .filter(|c| candidate(c, new, before))
                 .collect();
+            // One candidate whose values the listing left out: read it to learn them.
+            if let [only] = found.as_mut_slice() {
+                if !shows_config(only, new) {
+                    if let Ok(read) = client.get(app_id, &only.id).await {
+                        if candidate(&read, new, before) {
+                            *only = read;
+                        } else {
+                            found.clear();
+                        }
+                    }
+                }
+            }
             match found.len() {
-                1 => {
+                1 if found.first().is_some_and(|c| shows_config(c, new)) => {
                     let connector = found.remove(0);
                     tracing::warn!(
                         app_id, id = %connector.id,
@@ -329,6 +403,13 @@ fn may_have_acted(e: &ApiError) -> bool {
     }
 }
 
+/// Whether a complete listing without the connector proves that a create failing with `e` was
+/// not carried out: not when the server may still commit it ([`still_working`]) or when it
+/// answered 2xx with a body we could not read (it made the connector).
+fn proven_by_absence(e: &ApiError) -> bool {
+    !still_working(e) && !matches!(e, ApiError::Decode { .. })
+}
+
 /// Whether the server may still be working on a request that failed with `e`: we stopped
 /// waiting, or a gateway did.
 fn still_working(e: &ApiError) -> bool {
@@ -338,37 +419,43 @@ fn still_working(e: &ApiError) -> bool {
     )
 }
 
-/// The earliest creation time, in Unix seconds, of a connector made by a create sent at
-/// `started`: less [`CLOCK_SLACK`], never before 1970, and `i64::MAX` (nothing matches) for a
-/// clock past what an `i64` counts.
-fn created_since(started: SystemTime) -> i64 {
-    started
-        .checked_sub(CLOCK_SLACK)
-        .unwrap_or(UNIX_EPOCH)
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// Whether `c` is the connector that the create of `new` made, started at `since` (Unix seconds).
-fn made_by(c: &Connector, new: &NewConnector, since: i64) -> bool {
-    if c.is_deleted() || c.catalog_id != new.catalog_id {
+/// Whether `c` may be the connector that a create of `new` made: live, of the same catalog,
+/// not in the listing made before the create (`before`), and with each plain config value sent
+/// either absent from the answer or equal. Owners and creation time never rule it out.
+fn candidate(c: &Connector, new: &NewConnector, before: &BTreeSet<String>) -> bool {
+    if c.is_deleted() || c.catalog_id != new.catalog_id || before.contains(&c.id) {
         return false;
     }
-    let created = c.created_at.as_deref().and_then(unix_seconds);
-    if created.is_none_or(|t| t < since) {
-        return false;
-    }
-    let values = c.config.as_ref().map(|cfg| &cfg.values);
-    let same_config = new.config.iter().all(|(key, value)| match value {
-        ConfigValue::Plain(v) => values.and_then(|vals| vals.get(key)) == Some(v),
+    let Some(cfg) = c.config.as_ref() else {
+        return true;
+    };
+    new.config.iter().all(|(key, value)| match value {
+        ConfigValue::Plain(v) => cfg.values.get(key).is_none_or(|have| have == v),
         // Never returned by the API.
         ConfigValue::Secret(_) => true,
-    });
-    let mut want = new.user_ids.clone();
-    let mut have = c.user_ids.clone();
-    want.sort();
-    have.sort();
-    same_config && (want.is_empty() || want == have)
+    })
+}
+
+/// Whether `c`'s answer shows a value for every plain config key of `new` (so that a
+/// comparison can tell whether it is the same integration).
+fn shows_keys(c: &Connector, new: &NewConnector) -> bool {
+    c.config.as_ref().is_some_and(|cfg| {
+        new.config.iter().all(|(key, value)| match value {
+            ConfigValue::Plain(_) => cfg.values.contains_key(key),
+            ConfigValue::Secret(_) => true,
+        })
+    })
+}
+
+/// Whether `c` shows every plain config value sent (and so is known to be this integration's,
+/// not only not ruled out).
+fn shows_config(c: &Connector, new: &NewConnector) -> bool {
+    c.config.as_ref().is_some_and(|cfg| {
+        new.config.iter().all(|(key, value)| match value {
+            ConfigValue::Plain(v) => cfg.values.get(key) == Some(v),
+            ConfigValue::Secret(_) => true,
+        })
+    })
 }
 
 #[cfg(test)]

@@ -112,8 +112,6 @@ impl std::error::Error for TokenError {
 
 /// gRPC `NOT_FOUND`.
 const GRPC_NOT_FOUND: i64 = 5;
-/// gRPC `FAILED_PRECONDITION`.
-const GRPC_FAILED_PRECONDITION: i64 = 9;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -169,14 +167,15 @@ impl ApiError {
         )
     }
 
-    /// ConductorOne refused the request because the object is not in the state it needs
-    /// (gRPC code 9, `FAILED_PRECONDITION`), as a `force_sync` while a sync runs may be.
-    pub fn is_failed_precondition(&self) -> bool {
+    /// Whether a `force_sync` failing with this was refused, most likely because a sync runs,
+    /// rather than failed: any 400 (gRPC code 9, `FAILED_PRECONDITION`, or another), a 409
+    /// (`ABORTED`, `ALREADY_EXISTS`) or a 429 that outlasted the retries. Which one ConductorOne
+    /// sends while a sync runs is not documented.
+    pub fn is_sync_refusal(&self) -> bool {
         matches!(
             self,
             ApiError::Status {
-                status: 400,
-                code: Some(GRPC_FAILED_PRECONDITION),
+                status: 400 | 409 | 429,
                 ..
             }
         )
@@ -471,7 +470,7 @@ mod tests {
                 .contains("HTTP 400 (code 5) at acme.conductor.one/api/v1/apps/a1/connectors/c1"),
             "{err}"
         );
-        // FAILED_PRECONDITION: a 400 with code 9, nothing else.
+        // Any 400, 409 or 429 is a refusal; a 5xx or a 404 is not.
         let busy = |status: u16, code: i64| {
             ApiError::from_status(
                 &resp(
@@ -482,9 +481,10 @@ mod tests {
                 &url(),
                 &[],
             )
-            .is_failed_precondition()
+            .is_sync_refusal()
         };
-        assert!(busy(400, 9) && !busy(400, 3) && !busy(409, 9));
+        assert!(busy(400, 9) && busy(400, 3) && busy(409, 10) && busy(429, 8));
+        assert!(!busy(500, 13) && !busy(404, 5) && !busy(403, 7));
     }
 
     #[test]

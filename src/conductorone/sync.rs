@@ -12,11 +12,15 @@
 //! (`startedAt >= configUpdatedAt`), whichever request started it, the write or `force_sync`;
 //! no clock of ours is compared with theirs. A `DONE` or `ERROR` that started earlier is an
 //! older sync's verdict, never taken for an answer, and an answer without a status changes
-//! nothing about that (the threshold is the write's time, not the status shown).
+//! nothing about that (the threshold is the write's time, not the status shown). A status without
+//! `startedAt` counts when its `completedAt` is at or after the write (without it the wait could
+//! only run out its time); the price is that an older sync ending after the write, shown without
+//! a start, is taken for ours.
 //!
 //! When an older sync was still running at that time (it ended at or after the write, or its
-//! end is unknown), or `force_sync` was refused (HTTP 400, gRPC code 9: a sync is running), our
-//! request may have been merged into it or dropped: once that older sync has ended, the wait asks
+//! end is unknown), or `force_sync` was refused (any 400, such as gRPC code 9; a 409; a 429
+//! after the retries: most likely a sync is running), our request may have been merged into it
+//! or dropped: once that older sync has ended, the wait asks
 //! again, once per older sync, all within the time allowed. A connector whose syncing is
 //! disabled (`SYNC_STATUS_DISABLED`) is an answer whenever it shows: no sync runs until it is
 //! resumed, which `force_sync` does not do, so waiting could only run out.
@@ -185,6 +189,17 @@ impl Ours {
         Ours::from_written(c).unwrap_or(Ours::StartedAfter(started_at(c)))
     }
 
+    /// Whether the sync on show in `c` answers for the config: by its start, or, when
+    /// ConductorOne gives no `startedAt`, by its end at or after the config was written (only
+    /// against a `configUpdatedAt`: a start baseline says nothing about an end).
+    fn counts_sync(self, c: &Connector) -> bool {
+        match (started_at(c), self, completed_at(c)) {
+            (Some(s), _, _) => self.counts(Some(s)),
+            (None, Ours::StartedFrom(t), Some(done)) => done >= t,
+            (None, _, _) => false,
+        }
+    }
+
     fn counts(self, started: Option<(i64, u32)>) -> bool {
         match (self, started) {
             (_, None) => false,
@@ -222,7 +237,7 @@ fn verdict(now: &Connector, ours: Ours, secrets: &[&Secret]) -> Option<SyncWait>
             reason: scrub(&now.sync_disabled_reason, secrets),
         });
     }
-    let mine = ours.counts(started_at(now));
+    let mine = ours.counts_sync(now);
     match status {
         STATUS_DONE if mine => Some(SyncWait::Done(now.clone())),
         STATUS_ERROR if mine => Some(SyncWait::Error {
@@ -247,7 +262,7 @@ fn ask_again(
 ) -> Option<Option<(i64, u32)>> {
     let ended = matches!(status_of(now), STATUS_DONE | STATUS_ERROR);
     let started = started_at(now);
-    if !ended || ours.counts(started) || asked_after == Some(started) {
+    if !ended || ours.counts_sync(now) || asked_after == Some(started) {
         return None;
     }
     (refused || ours.may_have_merged(completed_at(now))).then_some(started)
@@ -344,12 +359,13 @@ impl ConductorOne {
         }
     }
 
-    /// Asks for a sync; `Ok(true)` when ConductorOne refused because one is running (HTTP 400,
-    /// gRPC code 9), which the wait then follows.
+    /// Asks for a sync; `Ok(true)` when ConductorOne refused, most likely because one is running
+    /// (any 400, a 409, or a 429 after the retries: [`ApiError::is_sync_refusal`]), which the
+    /// wait then follows, within its time.
     async fn ask_for_sync(&self, app_id: &str, id: &str) -> Result<bool, ApiError> {
         match self.force_sync(app_id, id).await {
             Ok(()) => Ok(false),
-            Err(e) if e.is_failed_precondition() => {
+            Err(e) if e.is_sync_refusal() => {
                 tracing::info!(app_id, id, error = %e, "ConductorOne refused force_sync while a sync runs; following that sync");
                 Ok(true)
             }

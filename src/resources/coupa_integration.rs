@@ -203,10 +203,16 @@ impl Resource for CoupaIntegration {
                     .map(|p| p.config_updated_at.as_ref_option().map(String::as_str));
                 let refreshed = convert::refreshed_state(state, &connector, recorded);
                 // Keep the recorded timestamp: until an apply sends the secret again, the drift
-                // must keep showing.
+                // must keep showing. When the write's answer had none, the first read's is the
+                // write's (see `convert::refreshed_state`).
                 let private = match private {
                     Value::Value(p) => Value::Value(Private {
                         validated: Value::Null,
+                        config_updated_at: if p.config_updated_at.is_null() {
+                            crate::tf::value::opt_string(connector.config_updated_at.clone())
+                        } else {
+                            p.config_updated_at
+                        },
                         ..p
                     }),
                     _ => stored_private(&connector),
@@ -282,7 +288,13 @@ impl Resource for CoupaIntegration {
                         ..p
                     })
                 } else {
-                    stored_private(&connector)
+                    let mut stored = stored_private(&connector);
+                    // Owners only: the config is as before, so an answer without
+                    // `configUpdatedAt` keeps the timestamp recorded for it.
+                    if request.config.is_none() {
+                        keep_prior_timestamp(&mut stored, &planned_private);
+                    }
+                    stored
                 };
                 if wait::wanted(&state) && (request.config.is_some() || retry_sync) {
                     let waited = wait::wait(
@@ -477,6 +489,15 @@ fn already_validated(private: &Value<Private>) -> bool {
         private.as_ref_option().map(|p| &p.validated),
         Some(Value::Value(true))
     )
+}
+
+/// When `stored` (from a write's answer) has no `configUpdatedAt`, the one of `prior`.
+fn keep_prior_timestamp(stored: &mut Value<Private>, prior: &Value<Private>) {
+    if let (Value::Value(s), Value::Value(p)) = (stored, prior) {
+        if s.config_updated_at.is_null() {
+            s.config_updated_at = p.config_updated_at.clone();
+        }
+    }
 }
 
 fn stored_private(connector: &crate::conductorone::Connector) -> Value<Private> {

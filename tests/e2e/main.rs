@@ -30,3 +30,4 @@ mod secret_hygiene;
 mod sync;
 mod tls;
 mod unknowns;
+mod write_answers;

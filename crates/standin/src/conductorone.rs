@@ -34,13 +34,21 @@ pub struct C1 {
     pub other_user_ids: Vec<String>,
     /// Seeded apps first (`app_id`, then `other_app_ids`), then apps made through control.
     pub apps: Mutex<Vec<(String, String, Ts)>>,
+    /// Read and written through [`C1::committed`], which first stores the creates now due.
     pub(crate) connectors: Mutex<Vec<Connector>>,
+    /// Creates carried out but stored only when they answer (`create_commits_on_answer`): each
+    /// with the moment it is stored.
+    pub(crate) pending: Mutex<Vec<(std::time::Instant, Connector)>>,
     /// When set, DELETE removes the connector, so later reads get 404 (a mode for failure tests).
     pub(crate) hard_delete: AtomicBool,
     /// When set, reads (get and list) answer `config: null`, as a server may.
     pub(crate) read_omits_config: AtomicBool,
     /// When set, update answers leave `status` out.
     pub(crate) update_omits_status: AtomicBool,
+    /// When set, the answers to a create, an update and a delegated update leave
+    /// `configUpdatedAt` out (reads still show it), as a server whose write answers are built
+    /// before the timestamp is stored may.
+    pub(crate) write_omits_config_updated_at: AtomicBool,
     /// How syncs run and end (control: `POST /_standin/config`).
     pub(crate) sync: Mutex<SyncSettings>,
     /// Where syncs ask Coupa for a token; `None` in unit tests (credentials then count as good).
@@ -149,6 +157,17 @@ impl App for C1 {
 }
 
 impl C1 {
+    /// The stored connectors, after storing the pending creates whose answer time has come.
+    pub(crate) fn committed(&self) -> std::sync::MutexGuard<'_, Vec<Connector>> {
+        let mut list = self.connectors.lock().unwrap();
+        let now = std::time::Instant::now();
+        let mut pending = self.pending.lock().unwrap();
+        let (due, later): (Vec<_>, Vec<_>) = pending.drain(..).partition(|(at, _)| *at <= now);
+        *pending = later;
+        list.extend(due.into_iter().map(|(_, c)| c));
+        list
+    }
+
     pub fn new(
         auth: C1Auth,
         other_user_ids: Vec<String>,
@@ -167,9 +186,11 @@ impl C1 {
             other_user_ids,
             apps: Mutex::new(apps),
             connectors: Mutex::new(Vec::new()),
+            pending: Mutex::new(Vec::new()),
             hard_delete: AtomicBool::new(false),
             read_omits_config: AtomicBool::new(false),
             update_omits_status: AtomicBool::new(false),
+            write_omits_config_updated_at: AtomicBool::new(false),
             sync: Mutex::new(sync),
             coupa,
             knobs: ConnectorKnobs::default(),

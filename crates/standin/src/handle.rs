@@ -195,7 +195,7 @@ impl Standin {
     }
 
     /// Set knobs of the ConductorOne connector endpoints (`create_ms`, `create_unavailable_every`,
-    /// `create_retry_after`, `list_page_max`; see the crate documentation). Returns all of them.
+    /// `create_commits_on_answer`, `create_retry_after`, `list_page_max`; see the crate documentation). Returns all of them.
     pub async fn c1_connector_knobs(&self, knobs: Value) -> Value {
         self.c1_post("config/connectors", knobs).await
     }

@@ -5,7 +5,7 @@
 use super::*;
 use crate::conductorone::model::EnvConfig;
 use crate::secret::Secret;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn new() -> NewConnector {
     NewConnector {
@@ -42,37 +42,41 @@ fn listed() -> Connector {
     }
 }
 
-const SINCE: i64 = 1_735_787_045 - 60;
-
-#[test]
-fn the_creation_window_starts_a_minute_early_at_any_clock() {
-    let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(secs);
-    assert_eq!(created_since(at(1_735_787_045)), SINCE);
-    assert_eq!(created_since(at(30)), 0, "never before 1970");
-    assert_eq!(created_since(UNIX_EPOCH - Duration::from_secs(86_400)), 0);
-    // The latest clock a SystemTime holds: a huge positive number, not wrapped below zero.
-    let latest = UNIX_EPOCH
-        .checked_add(Duration::from_secs(i64::MAX.unsigned_abs()))
-        .unwrap();
-    assert_eq!(created_since(latest), i64::MAX - 60);
-    assert!(!made_by(&listed(), &new(), created_since(latest)));
+fn before(ids: &[&str]) -> BTreeSet<String> {
+    ids.iter().map(|s| (*s).to_owned()).collect()
 }
 
 #[test]
-fn a_lost_create_is_recognised_by_catalog_config_owners_and_time() {
-    assert!(made_by(&listed(), &new(), SINCE));
-    // Owners count only when the request named them.
+fn a_candidate_is_new_live_of_the_catalog_and_not_ruled_out_by_config() {
+    let none = before(&[]);
+    assert!(candidate(&listed(), &new(), &none));
+    assert!(shows_config(&listed(), &new()));
+    // Owners and creation time never rule a candidate out: a server may add the caller to the
+    // owners, and the clocks may differ.
     let mut with_owners = new();
-    with_owners.user_ids = vec!["u1".into()];
-    assert!(made_by(&listed(), &with_owners, SINCE));
     with_owners.user_ids = vec!["u2".into()];
-    assert!(!made_by(&listed(), &with_owners, SINCE));
+    assert!(candidate(&listed(), &with_owners, &none));
+    let kept: [fn(&mut Connector); 4] = [
+        |c| c.created_at = Some("2001-01-02T03:02:00Z".into()),
+        |c| c.created_at = None,
+        |c| c.config = None,
+        |c| {
+            c.config.as_mut().unwrap().values.remove("client-id");
+        },
+    ];
+    for (i, change) in kept.iter().enumerate() {
+        let mut c = listed();
+        change(&mut c);
+        assert!(candidate(&c, &new(), &none), "kept variant {i}");
+    }
+    // Without the values shown, a candidate is not adopted (it is reported).
+    let mut bare = listed();
+    bare.config = None;
+    assert!(!shows_config(&bare, &new()));
 
-    let variants: [fn(&mut Connector); 6] = [
+    let ruled_out: [fn(&mut Connector); 3] = [
         |c| c.deleted_at = Some("2025-01-02T03:05:00Z".into()),
         |c| c.catalog_id = "other".into(),
-        |c| c.created_at = Some("2025-01-02T03:02:00Z".into()),
-        |c| c.created_at = None,
         |c| {
             c.config
                 .as_mut()
@@ -80,13 +84,37 @@ fn a_lost_create_is_recognised_by_catalog_config_owners_and_time() {
                 .values
                 .insert("client-id".into(), "other".into());
         },
-        |c| c.config = None,
     ];
-    for (i, change) in variants.iter().enumerate() {
+    for (i, change) in ruled_out.iter().enumerate() {
         let mut c = listed();
         change(&mut c);
-        assert!(!made_by(&c, &new(), SINCE), "variant {i}");
+        assert!(!candidate(&c, &new(), &none), "ruled-out variant {i}");
     }
+    // Listed before the create: not made by it.
+    assert!(!candidate(&listed(), &new(), &before(&["c1"])));
+}
+
+#[test]
+fn only_a_complete_absence_after_a_refusal_like_failure_is_proof() {
+    let status = |s: u16| ApiError::Status {
+        status: s,
+        code: None,
+        message: String::new(),
+        request_id: None,
+        at: "h/p".into(),
+    };
+    assert!(proven_by_absence(&status(503)));
+    assert!(!proven_by_absence(&status(504)));
+    assert!(!proven_by_absence(&ApiError::Decode {
+        what: "the connector create".into(),
+        detail: "cut short".into(),
+        status: 200,
+        request_id: None,
+    }));
+    assert!(!proven_by_absence(&ApiError::Http(HttpError::Timeout {
+        host: "h".into(),
+        limit: Duration::from_secs(1),
+    })));
 }
 
 #[test]
@@ -257,6 +285,57 @@ mod on_the_wire {
         assert_eq!(standin.live_connectors(&app).await.len(), 3);
     }
 
+    /// The check before a create when listings leave `config` out: each connector of the
+    /// catalog is read to learn it; a twin so found is named, another client's connector is
+    /// not in the way; and when reads leave it out too, the connector is named as a possible
+    /// twin. Nothing is sent in either refusal.
+    #[tokio::test]
+    async fn a_twin_the_listing_does_not_show_is_found_by_reading_it() {
+        let standin = Standin::start();
+        let stop = Stop::default();
+        let c1 = client(&standin, Duration::from_secs(5), &stop);
+        let app = standin.c1("app_id");
+        let a = || coupa("a.coupahost.com");
+        c1.create_or_recover(&app, &a(), &same_domain("a.coupahost.com"))
+            .await
+            .unwrap();
+        standin
+            .c1_connector_knobs(json!({"list_omits_config": true}))
+            .await;
+        standin.clear_logs().await;
+        let again = c1
+            .create_or_recover(&app, &a(), &same_domain("a.coupahost.com"))
+            .await;
+        assert!(
+            matches!(&again, Err(CreateError::Exists(t)) if t.len() == 1),
+            "{again:?}"
+        );
+        assert!(creates(&standin).await.is_empty(), "nothing was sent");
+        // Another Coupa client: read, told apart, created.
+        c1.create_or_recover(
+            &app,
+            &coupa("b.coupahost.com"),
+            &same_domain("b.coupahost.com"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(standin.live_connectors(&app).await.len(), 2);
+        // Reads without config too: the configuration stays unknown, so nothing is created.
+        standin
+            .c1_post("config", json!({"read_omits_config": true}))
+            .await;
+        standin.clear_logs().await;
+        let blind = c1
+            .create_or_recover(&app, &a(), &same_domain("a.coupahost.com"))
+            .await;
+        assert!(
+            matches!(&blind, Err(CreateError::Unconfirmed(u)) if u.len() == 2),
+            "{blind:?}"
+        );
+        assert!(creates(&standin).await.is_empty(), "nothing was sent");
+        assert_eq!(standin.live_connectors(&app).await.len(), 2);
+    }
+
     /// Two creates of one integration at once (two resource blocks for one Coupa client): one
     /// connector, and the other create names it.
     #[tokio::test]
@@ -348,6 +427,116 @@ mod on_the_wire {
             other => panic!("expected NoneFound, got {other:?}"),
         }
         assert!(standin.live_connectors(&app).await.is_empty());
+    }
+
+    /// A create carried out and answered 502, with listings that leave the config out: the
+    /// connector it made cannot be told from another, so it is named and nothing is sent again
+    /// (the old strict test found "none" and sent a second create).
+    #[tokio::test]
+    async fn a_carried_out_create_hidden_by_a_listing_without_config_is_not_sent_again() {
+        let standin = Standin::start();
+        let stop = Stop::default();
+        let c1 = client(&standin, Duration::from_secs(5), &stop);
+        let app = standin.c1("app_id");
+        standin
+            .c1_post("config", json!({"read_omits_config": true}))
+            .await;
+        standin
+            .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
+                             "status": 502, "after_handler": true}))
+            .await;
+        let out = c1
+            .create_or_recover(
+                &app,
+                &coupa("a.coupahost.com"),
+                &same_domain("a.coupahost.com"),
+            )
+            .await;
+        let live = standin.live_connectors(&app).await;
+        assert_eq!(live.len(), 1, "exactly one connector");
+        match out {
+            Err(CreateError::Failed {
+                lookup: Lookup::Ambiguous(ids),
+                sent: 1,
+                ..
+            }) => assert_eq!(ids, vec![live[0]["id"].as_str().unwrap().to_owned()]),
+            other => panic!("expected Ambiguous naming the connector, got {other:?}"),
+        }
+        assert_eq!(creates(&standin).await, vec![502]);
+    }
+
+    /// The same, with only the listing leaving `config` out: the one candidate is read, shows
+    /// the values sent, and is adopted.
+    #[tokio::test]
+    async fn a_carried_out_create_the_listing_hides_is_read_and_adopted() {
+        let standin = Standin::start();
+        let stop = Stop::default();
+        let c1 = client(&standin, Duration::from_secs(5), &stop);
+        let app = standin.c1("app_id");
+        standin
+            .c1_connector_knobs(json!({"list_omits_config": true}))
+            .await;
+        standin
+            .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
+                             "status": 502, "after_handler": true}))
+            .await;
+        let made = c1
+            .create_or_recover(
+                &app,
+                &coupa("a.coupahost.com"),
+                &same_domain("a.coupahost.com"),
+            )
+            .await;
+        assert!(matches!(made, Ok(Created::Recovered { .. })), "{made:?}");
+        assert_eq!(standin.live_connectors(&app).await.len(), 1);
+        assert_eq!(creates(&standin).await, vec![502]);
+    }
+
+    /// Our timeout, with a server that commits the create only when it answers: the lookup at
+    /// once finds nothing, yet the create is not sent again; the connector appears afterwards,
+    /// once, and the next create's check finds it.
+    #[tokio::test]
+    async fn after_our_timeout_the_create_is_not_sent_again_though_none_is_listed_yet() {
+        let standin = Standin::start();
+        let stop = Stop::default();
+        let c1 = client(&standin, Duration::from_millis(300), &stop);
+        let app = standin.c1("app_id");
+        standin
+            .c1_connector_knobs(json!({"create_ms": 2500, "create_commits_on_answer": true}))
+            .await;
+        let out = c1
+            .create_or_recover(
+                &app,
+                &coupa("a.coupahost.com"),
+                &same_domain("a.coupahost.com"),
+            )
+            .await;
+        assert!(
+            matches!(
+                out,
+                Err(CreateError::Failed {
+                    lookup: Lookup::MayStillAppear,
+                    sent: 1,
+                    ..
+                })
+            ),
+            "{out:?}"
+        );
+        assert_eq!(creates(&standin).await.len(), 1, "sent once");
+        // The server commits it later; then exactly one exists, and a second apply's check
+        // names it instead of creating.
+        while standin.live_connectors(&app).await.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let again = c1
+            .create_or_recover(
+                &app,
+                &coupa("a.coupahost.com"),
+                &same_domain("a.coupahost.com"),
+            )
+            .await;
+        assert!(matches!(again, Err(CreateError::Exists(_))), "{again:?}");
+        assert_eq!(standin.live_connectors(&app).await.len(), 1);
     }
 
     /// Interrupted while a create is under way: the create is finished, and when its answer is

@@ -261,6 +261,30 @@ async fn the_connector_list_says_when_it_stops_at_its_cap() {
     assert_eq!(all.connectors.len(), LIST_MAX_PAGES);
 }
 
+/// A server or proxy that ignores `page_token` answers the token it was sent as the next one:
+/// the listing is incomplete, so "not listed" never proves a connector gone.
+#[tokio::test]
+async fn a_list_that_repeats_its_page_token_is_incomplete() {
+    let standin = Standin::start();
+    let client = client(&standin);
+    let body = json!({"list": [connector_view("c0")], "nextPageToken": "p1"});
+    standin
+        .c1_fault(
+            json!({"method": "GET", "path_prefix": "/api/v1/apps/app1/connectors",
+                         "status": 200, "body": body, "count": 2}),
+        )
+        .await;
+    let all = client.list("app1").await.unwrap();
+    assert!(!all.complete, "the same token twice: the rest is unknown");
+    let lists = standin
+        .c1_requests()
+        .await
+        .iter()
+        .filter(|r| r["method"] == "GET")
+        .count();
+    assert_eq!(lists, 2, "stops at the repeated token");
+}
+
 #[tokio::test]
 async fn undecodable_answers_are_typed_and_scrubbed() {
     let standin = Standin::start();

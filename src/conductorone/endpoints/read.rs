@@ -32,7 +32,8 @@ pub const LIST_MAX_PAGES: usize = 50;
 #[derive(Debug)]
 pub struct ConnectorList {
     pub connectors: Vec<Connector>,
-    /// False when the listing stopped at [`LIST_MAX_PAGES`] with pages left.
+    /// False when the listing stopped at [`LIST_MAX_PAGES`] with pages left, or when the server
+    /// answered the page token it was sent as the next one (it ignored `page_token`).
     pub complete: bool,
 }
 
@@ -106,10 +107,23 @@ impl ConductorOne {
                     .map_err(|d| decode_error(&resp, "the connector list", d, &[]))
             })?;
             all.extend(page);
-            if next.is_empty() || next == token {
+            if next.is_empty() {
                 return Ok(ConnectorList {
                     connectors: all,
                     complete: true,
+                });
+            }
+            if next == token {
+                // The server (or a proxy) ignored `page_token`: the pages after the first are
+                // unknown, so "not listed" proves nothing.
+                tracing::warn!(
+                    app_id,
+                    listed = all.len(),
+                    "the connector list answered the same next page token again (page_token ignored?); treating the listing as incomplete"
+                );
+                return Ok(ConnectorList {
+                    connectors: all,
+                    complete: false,
                 });
             }
             token = next;

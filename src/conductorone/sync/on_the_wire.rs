@@ -1,6 +1,6 @@
 //! The wait against the ConductorOne stand-in, in each sync lifecycle it can play: a sync the
 //! config write starts by itself, `force_sync` merged into an older running sync or refused
-//! while it runs (HTTP 400, code 9), update answers without `status`, and a stop request. Each
+//! while it runs (HTTP 400 code 9, 409 or 429), update answers without `status`, and a stop request. Each
 //! waits on the stand-in's own events (its request log), never on a clock.
 
 use std::collections::BTreeMap;
@@ -89,11 +89,25 @@ fn update(standin: &Standin) -> ConnectorUpdate {
 /// ends on the sync that started after the write.
 #[tokio::test]
 async fn a_merged_or_refused_force_sync_is_asked_again_after_the_older_sync() {
-    for busy in ["merge", "refuse"] {
+    // Refused with the default 400 code 9, and with the other plausible refusals: a 409
+    // (ABORTED) and a 429 (RESOURCE_EXHAUSTED).
+    for (busy, refuse_status) in [
+        ("merge", 400),
+        ("refuse", 400),
+        ("refuse", 409),
+        ("refuse", 429),
+    ] {
+        let busy_name = format!("{busy} {refuse_status}");
+        let busy_name = busy_name.as_str();
         let standin = Standin::start();
         let client = client(&standin);
         let app = standin.c1("app_id");
-        let c = synced(&standin, &client, json!({"sync_busy": busy})).await;
+        let c = synced(
+            &standin,
+            &client,
+            json!({"sync_busy": busy, "sync_refuse_status": refuse_status}),
+        )
+        .await;
         // An older sync, running until told to end.
         standin
             .c1_post(&format!("connectors/{}/sync", c.id), json!({}))
@@ -121,22 +135,30 @@ async fn a_merged_or_refused_force_sync_is_asked_again_after_the_older_sync() {
         };
         until_force_syncs(&standin, 1).await;
         let first = &force_syncs(&standin).await[0];
-        let expected = if busy == "refuse" { 400 } else { 200 };
-        assert_eq!(first["status"], expected, "{busy}: {first}");
+        let expected = if busy == "refuse" { refuse_status } else { 200 };
+        assert_eq!(first["status"], expected, "{busy_name}: {first}");
         standin
             .c1_post(&format!("connectors/{}/sync_end", c.id), json!({}))
             .await;
         let end = wait.await.unwrap();
         let SyncWait::Done(done) = end else {
-            panic!("{busy}: {end:?}")
+            panic!("{busy_name}: {end:?}")
         };
         let from = Ours::from_written(&written).unwrap();
-        assert!(from.counts(started_at(&done)), "{busy}: {done:?}");
-        assert_eq!(
-            force_syncs(&standin).await.len(),
-            2,
-            "{busy}: asked again once"
-        );
+        assert!(from.counts(started_at(&done)), "{busy_name}: {done:?}");
+        let asked = force_syncs(&standin).await;
+        if refuse_status == 429 {
+            // The HTTP layer retries a 429 itself, as often as its budget allows before the
+            // older sync ends: some refusals, then the one that is served.
+            assert!(asked.len() >= 2, "{busy_name}: {asked:?}");
+            assert_eq!(
+                asked.last().unwrap()["status"],
+                200,
+                "{busy_name}: {asked:?}"
+            );
+        } else {
+            assert_eq!(asked.len(), 2, "{busy_name}: asked again once");
+        }
     }
 }
 

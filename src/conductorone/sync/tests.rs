@@ -74,8 +74,24 @@ fn a_sync_counts_when_it_started_at_or_after_the_config_was_written() {
         }
         other => panic!("{other:?}"),
     }
-    // A status without a start, or no status at all, is never an answer.
+    // A status without a start or an end, or no status at all, is never an answer.
     assert!(verdict(&conn(STATUS_DONE, None), ours, &s).is_none());
+    // Without a start, an end at or after the write counts; an earlier end does not.
+    let unstarted = |completed: &str| {
+        let mut c = conn(STATUS_DONE, None);
+        if let Some(st) = c.status.as_mut() {
+            st.completed_at = Some(completed.into());
+        }
+        c
+    };
+    assert!(matches!(
+        verdict(&unstarted("2026-01-01T10:00:00.500Z"), ours, &s),
+        Some(SyncWait::Done(_))
+    ));
+    assert!(verdict(&unstarted("2026-01-01T10:00:00.499Z"), ours, &s).is_none());
+    // Against a start baseline (no `configUpdatedAt`), an end alone proves nothing.
+    let baseline = Ours::from_read(&conn(STATUS_DONE, Some("2026-01-01T09:00:00Z")));
+    assert!(verdict(&unstarted("2026-01-01T10:00:00Z"), baseline, &s).is_none());
     let bare = Connector {
         status: None,
         ..conn(STATUS_DONE, None)

@@ -198,11 +198,12 @@ pub fn refreshed_state(mut s: State, c: &Connector, recorded: Option<Option<&str
     if s.validate_credentials.is_null() {
         s.validate_credentials = Value::Value(true);
     }
-    // An answer without `configUpdatedAt` says nothing about a change.
+    // An answer without `configUpdatedAt` says nothing about a change; nor does a read that
+    // shows one when the write's answer had none (the read's is then recorded as the write's).
     let changed_outside = match (recorded, c.config_updated_at.as_deref()) {
         (None, _) => true,
-        (Some(_), None) => false,
-        (Some(at), theirs) => theirs != at,
+        (Some(_), None) | (Some(None), Some(_)) => false,
+        (Some(Some(at)), Some(theirs)) => theirs != at,
     };
     if changed_outside {
         s.client_secret = Value::Null;
@@ -277,5 +278,23 @@ mod tests {
         assert_eq!(drifted.client_id, text("other"));
         assert!(drifted.user_ids == Value::Value([text("u2")].into()));
         assert!(drifted.client_secret.is_null(), "config changed outside");
+    }
+
+    /// A write answer without `configUpdatedAt` recorded none; the first read that shows one is
+    /// not a change made outside (the secret stays), a later different one is.
+    #[test]
+    fn a_timestamp_first_seen_on_read_is_not_drift() {
+        let read = Connector {
+            config_updated_at: Some("t1".into()),
+            ..Connector::default()
+        };
+        let kept = refreshed_state(prior(), &read, Some(None));
+        assert_eq!(kept.client_secret, text("s"));
+        let changed = refreshed_state(prior(), &read, Some(Some("t0")));
+        assert!(changed.client_secret.is_null());
+        // No private state at all (an import): the secret is unknown to us.
+        assert!(refreshed_state(prior(), &read, None)
+            .client_secret
+            .is_null());
     }
 }

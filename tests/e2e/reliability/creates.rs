@@ -90,7 +90,7 @@ async fn a_failed_create_keeps_the_others_in_state_and_apply_again_converges() {
     let out = apply.flat();
     assert!(out.contains("Unable to Create Coupa Integration"), "{out}");
     assert!(
-        out.contains("has no connector that this request made")
+        out.contains("has no new connector of this catalog that this request could have made")
             && out.contains("running `terraform apply` again creates it"),
         "{out}"
     );

@@ -166,11 +166,12 @@ pub async fn run_cell(op: Op, fault: Fault, mode: Mode) -> CellResult {
     };
     result.diagnostic = text(&run.diags);
     // The fault was met; a transient one was met in full (its retries went through it), except
-    // by a create, which is not sent again.
+    // by a create, which is not sent again (a lost one, or one the server may still commit).
     let left = cell.pending().await;
     let hits = u64::from(count) - left;
     let retried_through = mode == Mode::Persistent
         || op == Op::CreateLost && fault.status() != Some(429)
+        || op == Op::CreateRefused && fault.create_may_still_commit()
         || left == 0;
     result.verdict = if hits == 0 || !retried_through {
         Err(format!("the fault was met {hits} times, {left} left"))

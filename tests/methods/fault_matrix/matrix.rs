@@ -141,6 +141,16 @@ impl Fault {
         }
     }
 
+    /// Whether a create that met this fault may still be committed by the server, or was
+    /// answered 2xx but unreadably (our timeout, a 504, a garbled success): a listing without
+    /// its connector proves nothing then, so the create is never sent again.
+    pub fn create_may_still_commit(self) -> bool {
+        matches!(
+            self,
+            Fault::Status(504) | Fault::Slow | Fault::MalformedJson | Fault::WrongTypes
+        )
+    }
+
     /// Faults in a row: a transient one ends before the retries do; one attempt more is all a
     /// garbled success gets, so those come once.
     pub fn transient_count(self) -> u32 {
@@ -207,10 +217,13 @@ pub struct CellResult {
 /// What a cell expects. Transient faults must be survived: a create that was not carried out
 /// is sent again once the lookup after it proves that no connector was made (within the retry
 /// policy), and a create whose answer was lost is always recovered. A persistent fault fails
-/// clearly, except for a create that was carried out.
-pub fn expected(op: Op, _fault: Fault, mode: Mode) -> Outcome {
+/// clearly, except for a create that was carried out. A create that was not carried out but
+/// met a fault after which the server may still commit it ([`Fault::create_may_still_commit`])
+/// is never sent again: it fails clearly, and the run after it makes the one connector.
+pub fn expected(op: Op, fault: Fault, mode: Mode) -> Outcome {
     match (op, mode) {
         (Op::CreateLost, _) => Outcome::Recovered,
+        (Op::CreateRefused, _) if fault.create_may_still_commit() => Outcome::FailedClearly,
         (_, Mode::Transient) => Outcome::Ok,
         (_, Mode::Persistent) => Outcome::FailedClearly,
     }

@@ -96,9 +96,19 @@ impl C1 {
         if c.config.is_some() && self.sync.lock().unwrap().sync_on_write {
             self.queue_sync(&mut c, By::Write);
         }
-        // Stored now, answered `create_ms` later (see `knobs`).
-        let r = view(&c).hold(Duration::from_millis(self.knobs.get().create_ms));
-        self.connectors.lock().unwrap().push(c);
+        // Stored now, answered `create_ms` later; or with `create_commits_on_answer`, stored
+        // only when the answer goes out (see `knobs`).
+        let knobs = self.knobs.get();
+        let hold = Duration::from_millis(knobs.create_ms);
+        let r = self.write_view(&c).hold(hold);
+        if knobs.create_commits_on_answer {
+            self.pending
+                .lock()
+                .unwrap()
+                .push((Instant::now() + hold, c));
+            return r.note("stored when answered (create_commits_on_answer)");
+        }
+        self.committed().push(c);
         if ignored.is_empty() {
             r
         } else {
@@ -110,6 +120,21 @@ impl C1 {
     pub(crate) fn queue_sync(&self, c: &mut Connector, by: By) -> Outcome {
         let settings = self.sync.lock().unwrap().clone();
         sync::queue(c, &settings, self.coupa.as_ref(), by)
+    }
+
+    /// What a write answers about `c`: without `configUpdatedAt` when the
+    /// `write_omits_config_updated_at` knob says so.
+    fn write_shown(&self, c: &Connector) -> Connector {
+        let mut shown = c.clone();
+        if self.write_omits_config_updated_at.load(Ordering::SeqCst) {
+            shown.config_updated_at = None;
+        }
+        shown
+    }
+
+    /// The answer to a write (see [`C1::write_shown`]).
+    fn write_view(&self, c: &Connector) -> ApiReply {
+        view(&self.write_shown(c))
     }
 
     /// The answer to a read: without `config` when the `read_omits_config` knob says so.
@@ -130,7 +155,7 @@ impl C1 {
         id: &str,
         f: impl FnOnce(&mut Connector) -> T,
     ) -> Option<T> {
-        let mut list = self.connectors.lock().unwrap();
+        let mut list = self.committed();
         let c = list.iter_mut().find(|c| c.id == id && c.app_id == app)?;
         sync::advance(c, Instant::now());
         Some(f(c))
@@ -164,20 +189,21 @@ impl C1 {
                 _ => {}
             }
         }
-        let mut all = self.connectors.lock().unwrap();
+        let mut all = self.committed();
         let now = Instant::now();
         let mut live: Vec<&mut Connector> = all
             .iter_mut()
             .filter(|c| c.app_id == app && c.deleted_at.is_none())
             .collect();
         let end = (start + size).min(live.len());
+        let list_omits_config = self.knobs.get().list_omits_config;
         let page: Vec<ConnectorView> = live
             .get_mut(start.min(end)..end)
             .unwrap_or_default()
             .iter_mut()
             .map(|c| {
                 sync::advance(c, now);
-                if self.read_omits_config.load(Ordering::SeqCst) {
+                if list_omits_config || self.read_omits_config.load(Ordering::SeqCst) {
                     let mut bare = c.clone();
                     bare.config = None;
                     ConnectorView::of(&bare)
@@ -236,9 +262,10 @@ impl C1 {
             if paths.iter().any(|p| p == "config") && self.sync.lock().unwrap().sync_on_write {
                 self.queue_sync(c, By::Write);
             }
-            let mut r = view(c);
+            let shown = self.write_shown(c);
+            let mut r = view(&shown);
             if self.update_omits_status.load(Ordering::SeqCst) {
-                r = without_status(c).note("status left out (update_omits_status)");
+                r = without_status(&shown).note("status left out (update_omits_status)");
             }
             Ok((r, paths))
         });
@@ -251,7 +278,7 @@ impl C1 {
 
     pub(crate) fn delete(&self, ctx: &Ctx, app: &str, id: &str) -> ApiReply {
         if self.hard_delete.load(Ordering::SeqCst) {
-            let mut list = self.connectors.lock().unwrap();
+            let mut list = self.committed();
             let before = list.len();
             list.retain(|c| !(c.id == id && c.app_id == app));
             return if list.len() < before {
@@ -303,7 +330,14 @@ impl C1 {
         });
         match done {
             Some(Ok(Some(Outcome::Refused))) => {
-                error_with_code(400, 9, ctx, "a sync is already in progress")
+                let status = self.sync.lock().unwrap().sync_refuse_status;
+                let code = match status {
+                    400 => 9,
+                    409 => 10,
+                    429 => 8,
+                    _ => 2,
+                };
+                error_with_code(status, code, ctx, "a sync is already in progress")
             }
 
             Some(Ok(Some(q))) => ok_json(&json!({})).note(format!("force_sync: {q:?}")),

@@ -23,7 +23,7 @@ impl C1 {
         let missing = || json(404, &json!({"error": "no such connector"}));
         match (&req.method, segs.as_slice()) {
             (&Method::GET, ["connectors"]) => {
-                let list = self.connectors.lock().unwrap();
+                let list = self.committed();
                 let items: Vec<Connector> = list.iter().map(Connector::fingerprinted).collect();
                 reply(
                     200,
@@ -32,7 +32,7 @@ impl C1 {
                 )
             }
             (&Method::POST, ["connectors", id, op]) => {
-                let mut list = self.connectors.lock().unwrap();
+                let mut list = self.committed();
                 let Some(i) = list.iter().position(|c| c.id == *id) else {
                     return missing();
                 };
@@ -152,8 +152,10 @@ impl C1 {
                     sync_error_echoes_secret: Option<bool>,
                     sync_on_write: Option<bool>,
                     sync_busy: Option<Busy>,
+                    sync_refuse_status: Option<u16>,
                     read_omits_config: Option<bool>,
                     update_omits_status: Option<bool>,
+                    write_omits_config_updated_at: Option<bool>,
                 }
                 match parse_body::<Config>(req) {
                     Ok(c) => {
@@ -169,6 +171,10 @@ impl C1 {
                         if let Some(u) = c.update_omits_status {
                             self.update_omits_status.store(u, Ordering::SeqCst);
                         }
+                        if let Some(w) = c.write_omits_config_updated_at {
+                            self.write_omits_config_updated_at
+                                .store(w, Ordering::SeqCst);
+                        }
                         let mut sync = self.sync.lock().unwrap();
                         sync.sync_ms = c.sync_ms.unwrap_or(sync.sync_ms);
                         sync.sync_queue_ms = c.sync_queue_ms.unwrap_or(sync.sync_queue_ms);
@@ -183,10 +189,13 @@ impl C1 {
                             .unwrap_or(sync.sync_error_echoes_secret);
                         sync.sync_on_write = c.sync_on_write.unwrap_or(sync.sync_on_write);
                         sync.sync_busy = c.sync_busy.unwrap_or(sync.sync_busy);
+                        sync.sync_refuse_status =
+                            c.sync_refuse_status.unwrap_or(sync.sync_refuse_status);
                         let mut out = json!({"token_expires_in": self.auth.expires_in.load(Ordering::SeqCst),
                                              "hard_delete": self.hard_delete.load(Ordering::SeqCst),
                                              "read_omits_config": self.read_omits_config.load(Ordering::SeqCst),
-                                             "update_omits_status": self.update_omits_status.load(Ordering::SeqCst)});
+                                             "update_omits_status": self.update_omits_status.load(Ordering::SeqCst),
+                                             "write_omits_config_updated_at": self.write_omits_config_updated_at.load(Ordering::SeqCst)});
                         if let (Value::Object(o), Ok(Value::Object(knobs))) =
                             (&mut out, serde_json::to_value(&*sync))
                         {
@@ -202,7 +211,7 @@ impl C1 {
             // What became of every sync request, and when each sync started and ended, by
             // connector: `{id: [{"event": "requested"|"started"|"ended", "by", …}]}`.
             (&Method::GET, ["syncs"]) => {
-                let mut list = self.connectors.lock().unwrap();
+                let mut list = self.committed();
                 let now = std::time::Instant::now();
                 let mut out = serde_json::Map::new();
                 for c in list.iter_mut() {

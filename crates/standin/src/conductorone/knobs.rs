@@ -5,10 +5,18 @@
 //!   first, then the answer is held back: a client that dies or hangs up meanwhile leaves a
 //!   connector that no state records, which is what an interrupted `terraform apply` meets (the
 //!   other order, waiting before storing, would only test a slow network).
+//! - `create_commits_on_answer`: the other order as well, for a server that commits a create
+//!   only when it answers: carried out and logged at once, but listed and readable only
+//!   `create_ms` later, even when the client has hung up by then. A client that times out and
+//!   looks at once finds nothing, and the connector appears afterwards (the window in which a
+//!   create sent again would make a second one).
 //! - `create_unavailable_every`: every N-th distinct integration (catalog and plain config
 //!   values, secrets left out) has its first create answered 503 `unavailable` without being
 //!   carried out, as a gateway in front of a busy service does; `create_retry_after` adds a
 //!   `Retry-After` to that answer. Later creates of the same integration are served.
+//! - `list_omits_config`: the connector list leaves `config` out while a GET of one connector
+//!   shows it (`read_omits_config` in `/_standin/config` leaves it out of both), as a server
+//!   whose list view is a summary may.
 //! - `list_page_max`: the largest page of the connector list (default 100), so that tests reach
 //!   many pages, and a lookup's page cap, with few connectors.
 
@@ -28,18 +36,22 @@ pub(crate) const MAX_PAGE: usize = 100;
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Knobs {
     pub create_ms: u64,
+    pub create_commits_on_answer: bool,
     pub create_unavailable_every: u64,
     pub create_retry_after: Option<String>,
     pub list_page_max: usize,
+    pub list_omits_config: bool,
 }
 
 impl Default for Knobs {
     fn default() -> Self {
         Knobs {
             create_ms: 0,
+            create_commits_on_answer: false,
             create_unavailable_every: 0,
             create_retry_after: None,
             list_page_max: MAX_PAGE,
+            list_omits_config: false,
         }
     }
 }

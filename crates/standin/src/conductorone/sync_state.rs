@@ -35,7 +35,8 @@ pub enum Busy {
     Queue,
     /// Is merged into the sync that runs or waits: nothing new starts.
     Merge,
-    /// `force_sync` is refused with HTTP 400, gRPC code 9 (a config write is merged instead).
+    /// `force_sync` is refused with HTTP 400, gRPC code 9, or the status `sync_refuse_status`
+    /// says (a config write is merged instead).
     Refuse,
 }
 
@@ -77,6 +78,11 @@ pub struct SyncSettings {
     pub sync_on_write: bool,
     /// What a sync request does while another runs or waits.
     pub sync_busy: Busy,
+    /// The HTTP status of a refused `force_sync` (`sync_busy = refuse`): 400 (gRPC code 9,
+    /// `FAILED_PRECONDITION`, the default), 409 (code 10, `ABORTED`) or 429 (code 8,
+    /// `RESOURCE_EXHAUSTED`); any other with code 2. Which one ConductorOne sends is not
+    /// documented.
+    pub sync_refuse_status: u16,
 }
 
 impl SyncSettings {
@@ -89,6 +95,7 @@ impl SyncSettings {
             sync_error_echoes_secret: false,
             sync_on_write: true,
             sync_busy: Busy::Queue,
+            sync_refuse_status: 400,
         }
     }
 }
