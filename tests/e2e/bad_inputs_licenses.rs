@@ -2,7 +2,7 @@
 //! data sources that read Coupa's users): each invalid argument is refused with one
 //! actionable error on the attribute that must change, and values known only at apply time pass,
 //! all without a single request. One table drives two tests: through the provider's `validate`
-//! ([`Lifecycle`]), and through `terraform validate` (Terraform 1.0.3, [`Rig`]).
+//! ([`Lifecycle`]), and through `terraform validate` ([`Rig`]).
 //!
 //! Kept apart from `tests/e2e/bad_inputs.rs` (the matrix of the other objects) while that file moves
 //! onto the test kit; the rows can join its table afterwards.

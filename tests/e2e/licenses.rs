@@ -1,4 +1,4 @@
-//! End-to-end with Terraform 1.0.3: what is read from Coupa's users, against the Coupa stand-in:
+//! End-to-end with the Terraform CLI: what is read from Coupa's users, against the Coupa stand-in:
 //! `conductorone_coupa_licenses`, `conductorone_coupa_users`, and the members of groups and
 //! roles (`include_members`).
 //!

@@ -1,4 +1,4 @@
-//! End-to-end with Terraform 1.0.3: a 404 that is not ConductorOne's own "not found" (a proxy's
+//! End-to-end with the Terraform CLI: a 404 that is not ConductorOne's own "not found" (a proxy's
 //! HTML page, a load balancer's empty answer, a `server_url` with a wrong path) never makes the
 //! provider forget a connector. Refresh, update, delete, import and create recovery each fail
 //! with an error naming the status, host and path; the state keeps the connector; once the cause

@@ -1,4 +1,4 @@
-//! End-to-end with Terraform 1.0.3: `wait_for_sync`. The ConductorOne stand-in syncs like the
+//! End-to-end with the Terraform CLI: `wait_for_sync`. The ConductorOne stand-in syncs like the
 //! service: `force_sync` queues a sync, which waits in the queue (the previous status still on
 //! show), runs for a while, and ends by really asking the Coupa stand-in for a token.
 //! - an apply that waits lasts at least the sync time and records `SYNC_STATUS_DONE`, with its

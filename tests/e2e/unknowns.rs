@@ -1,4 +1,4 @@
-//! End-to-end with Terraform 1.0.3: every argument of the resource (`wait_for_sync` included: an
+//! End-to-end with the Terraform CLI: every argument of the resource (`wait_for_sync` included: an
 //! unknown one is planned as if it may wait) and of both data sources fed
 //! from another resource's attribute that is unknown at plan time, on create and on update. The
 //! apply converges (no "Provider produced inconsistent final plan"), an unknown `app_id` on

@@ -219,9 +219,9 @@ fn judge_cli(cell: &Cell, blocks: &[&ErrorBlock]) -> Vec<String> {
     out
 }
 
-fn summary_line(tried: usize, failed: usize, runs: usize) -> String {
+fn summary_line(version: testkit::Version, tried: usize, failed: usize, runs: usize) -> String {
     format!(
-        "bad-input matrix, Terraform 1.0.3 (tests/e2e/bad_inputs/): {tried} inputs tried in {runs} terraform runs (validate, plan, import), {} passed, 0 requests",
+        "bad-input matrix, Terraform {version} (tests/e2e/bad_inputs/): {tried} inputs tried in {runs} terraform runs (validate, plan, import), {} passed, 0 requests",
         tried - failed
     )
 }
@@ -440,7 +440,7 @@ async fn matrix_through_terraform() {
     assert_no_failures("bad-input matrix (Terraform)", &failures);
     report(
         "bad-inputs-terraform.txt",
-        &summary_line(tried, failures.len(), runs),
+        &summary_line(rig.tf.version(), tried, failures.len(), runs),
         "",
     );
 }
