@@ -217,6 +217,16 @@ mod on_the_wire {
         }
     }
 
+    /// The create of the Coupa integration on `domain`, with the twin check the resource uses.
+    async fn create_on(
+        c1: &ConductorOne,
+        app: &str,
+        domain: &'static str,
+    ) -> Result<Created, CreateError> {
+        c1.create_or_recover(app, &coupa(domain), &same_domain(domain))
+            .await
+    }
+
     async fn creates(standin: &Standin) -> Vec<u64> {
         standin
             .c1_requests()
@@ -249,18 +259,10 @@ mod on_the_wire {
             .c1_connector_knobs(json!({"list_page_max": 1}))
             .await;
         for d in ["a.coupahost.com", "b.coupahost.com", "c.coupahost.com"] {
-            c1.create_or_recover(&app, &coupa(d), &same_domain(d))
-                .await
-                .unwrap();
+            create_on(&c1, &app, d).await.unwrap();
         }
         standin.clear_logs().await;
-        let again = c1
-            .create_or_recover(
-                &app,
-                &coupa("c.coupahost.com"),
-                &same_domain("c.coupahost.com"),
-            )
-            .await;
+        let again = create_on(&c1, &app, "c.coupahost.com").await;
         let live = standin.live_connectors(&app).await;
         match again {
             Err(CreateError::Exists(twins)) => {
@@ -275,13 +277,7 @@ mod on_the_wire {
         // A deleted twin does not count.
         let id = live[2]["id"].as_str().unwrap();
         c1.delete(&app, id).await.unwrap();
-        c1.create_or_recover(
-            &app,
-            &coupa("c.coupahost.com"),
-            &same_domain("c.coupahost.com"),
-        )
-        .await
-        .unwrap();
+        create_on(&c1, &app, "c.coupahost.com").await.unwrap();
         assert_eq!(standin.live_connectors(&app).await.len(), 3);
     }
 
@@ -295,39 +291,26 @@ mod on_the_wire {
         let stop = Stop::default();
         let c1 = client(&standin, Duration::from_secs(5), &stop);
         let app = standin.c1("app_id");
-        let a = || coupa("a.coupahost.com");
-        c1.create_or_recover(&app, &a(), &same_domain("a.coupahost.com"))
-            .await
-            .unwrap();
+        create_on(&c1, &app, "a.coupahost.com").await.unwrap();
         standin
             .c1_connector_knobs(json!({"list_omits_config": true}))
             .await;
         standin.clear_logs().await;
-        let again = c1
-            .create_or_recover(&app, &a(), &same_domain("a.coupahost.com"))
-            .await;
+        let again = create_on(&c1, &app, "a.coupahost.com").await;
         assert!(
             matches!(&again, Err(CreateError::Exists(t)) if t.len() == 1),
             "{again:?}"
         );
         assert!(creates(&standin).await.is_empty(), "nothing was sent");
         // Another Coupa client: read, told apart, created.
-        c1.create_or_recover(
-            &app,
-            &coupa("b.coupahost.com"),
-            &same_domain("b.coupahost.com"),
-        )
-        .await
-        .unwrap();
+        create_on(&c1, &app, "b.coupahost.com").await.unwrap();
         assert_eq!(standin.live_connectors(&app).await.len(), 2);
         // Reads without config too: the configuration stays unknown, so nothing is created.
         standin
             .c1_post("config", json!({"read_omits_config": true}))
             .await;
         standin.clear_logs().await;
-        let blind = c1
-            .create_or_recover(&app, &a(), &same_domain("a.coupahost.com"))
-            .await;
+        let blind = create_on(&c1, &app, "a.coupahost.com").await;
         assert!(
             matches!(&blind, Err(CreateError::Unconfirmed(u)) if u.len() == 2),
             "{blind:?}"
@@ -348,14 +331,7 @@ mod on_the_wire {
         standin.c1_connector_knobs(json!({"create_ms": 300})).await;
         let one = || {
             let (c1, app) = (c1.clone(), app.clone());
-            tokio::spawn(async move {
-                c1.create_or_recover(
-                    &app,
-                    &coupa("a.coupahost.com"),
-                    &same_domain("a.coupahost.com"),
-                )
-                .await
-            })
+            tokio::spawn(async move { create_on(&c1, &app, "a.coupahost.com").await })
         };
         let (a, b) = (one(), one());
         let (a, b) = (a.await.unwrap(), b.await.unwrap());
@@ -381,14 +357,7 @@ mod on_the_wire {
         standin
             .c1_connector_knobs(json!({"create_unavailable_every": 1, "create_retry_after": "1"}))
             .await;
-        let made = c1
-            .create_or_recover(
-                &app,
-                &coupa("a.coupahost.com"),
-                &same_domain("a.coupahost.com"),
-            )
-            .await
-            .unwrap();
+        let made = create_on(&c1, &app, "a.coupahost.com").await.unwrap();
         assert!(matches!(made, Created::Answered(_)), "{made:?}");
         assert_eq!(creates(&standin).await, vec![503, 200]);
         assert_eq!(listings(&standin).await, 2, "the check, then the lookup");
@@ -407,13 +376,7 @@ mod on_the_wire {
             .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
                              "status": 503, "count": 1000}))
             .await;
-        let out = c1
-            .create_or_recover(
-                &app,
-                &coupa("a.coupahost.com"),
-                &same_domain("a.coupahost.com"),
-            )
-            .await;
+        let out = create_on(&c1, &app, "a.coupahost.com").await;
         match out {
             Err(CreateError::Failed {
                 lookup: Lookup::NoneFound,
@@ -445,13 +408,7 @@ mod on_the_wire {
             .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
                              "status": 502, "after_handler": true}))
             .await;
-        let out = c1
-            .create_or_recover(
-                &app,
-                &coupa("a.coupahost.com"),
-                &same_domain("a.coupahost.com"),
-            )
-            .await;
+        let out = create_on(&c1, &app, "a.coupahost.com").await;
         let live = standin.live_connectors(&app).await;
         assert_eq!(live.len(), 1, "exactly one connector");
         match out {
@@ -480,13 +437,7 @@ mod on_the_wire {
             .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
                              "status": 502, "after_handler": true}))
             .await;
-        let made = c1
-            .create_or_recover(
-                &app,
-                &coupa("a.coupahost.com"),
-                &same_domain("a.coupahost.com"),
-            )
-            .await;
+        let made = create_on(&c1, &app, "a.coupahost.com").await;
         assert!(matches!(made, Ok(Created::Recovered { .. })), "{made:?}");
         assert_eq!(standin.live_connectors(&app).await.len(), 1);
         assert_eq!(creates(&standin).await, vec![502]);
@@ -504,13 +455,7 @@ mod on_the_wire {
         standin
             .c1_connector_knobs(json!({"create_ms": 2500, "create_commits_on_answer": true}))
             .await;
-        let out = c1
-            .create_or_recover(
-                &app,
-                &coupa("a.coupahost.com"),
-                &same_domain("a.coupahost.com"),
-            )
-            .await;
+        let out = create_on(&c1, &app, "a.coupahost.com").await;
         assert!(
             matches!(
                 out,
@@ -528,13 +473,7 @@ mod on_the_wire {
         while standin.live_connectors(&app).await.is_empty() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let again = c1
-            .create_or_recover(
-                &app,
-                &coupa("a.coupahost.com"),
-                &same_domain("a.coupahost.com"),
-            )
-            .await;
+        let again = create_on(&c1, &app, "a.coupahost.com").await;
         assert!(matches!(again, Err(CreateError::Exists(_))), "{again:?}");
         assert_eq!(standin.live_connectors(&app).await.len(), 1);
     }
@@ -555,14 +494,7 @@ mod on_the_wire {
         let creating = {
             let c1 = c1.clone();
             let app = app.clone();
-            tokio::spawn(async move {
-                c1.create_or_recover(
-                    &app,
-                    &coupa("a.coupahost.com"),
-                    &same_domain("a.coupahost.com"),
-                )
-                .await
-            })
+            tokio::spawn(async move { create_on(&c1, &app, "a.coupahost.com").await })
         };
         while creates(&standin).await.is_empty() {
             tokio::time::sleep(Duration::from_millis(10)).await;
