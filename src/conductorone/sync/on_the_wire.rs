@@ -47,6 +47,38 @@ async fn force_syncs(standin: &Standin) -> Vec<Value> {
         .collect()
 }
 
+/// The wait these tests run: a limit no test reaches, the quick backoff, no secrets sent.
+fn wait_for<'a>(app_id: &'a str, written: &'a Connector, wrote_config: bool) -> WaitFor<'a> {
+    WaitFor {
+        app_id,
+        written,
+        limit: Duration::from_secs(600),
+        backoff: BACKOFF,
+        secrets: &[],
+        wrote_config,
+    }
+}
+
+/// The wait after a config write, on a task of its own, answering to `stop`.
+fn spawn_wait(
+    client: &ConductorOne,
+    app: &str,
+    written: &Connector,
+    stop: &Stop,
+) -> tokio::task::JoinHandle<SyncWait> {
+    let (client, app, written, stop) = (
+        client.clone(),
+        app.to_owned(),
+        written.clone(),
+        stop.clone(),
+    );
+    tokio::spawn(async move {
+        client
+            .sync_and_wait(wait_for(&app, &written, true), &stop)
+            .await
+    })
+}
+
 /// Until the stand-in has logged `n` force_sync requests.
 async fn until_force_syncs(standin: &Standin, n: usize) {
     while force_syncs(standin).await.len() < n {
@@ -118,21 +150,7 @@ async fn a_merged_or_refused_force_sync_is_asked_again_after_the_older_sync() {
             .unwrap();
         standin.clear_logs().await;
         let stop = Stop::default();
-        let wait = {
-            let (client, app, written, stop) =
-                (client.clone(), app.clone(), written.clone(), stop.clone());
-            tokio::spawn(async move {
-                let w = WaitFor {
-                    app_id: &app,
-                    written: &written,
-                    limit: Duration::from_secs(600),
-                    backoff: BACKOFF,
-                    secrets: &[],
-                    wrote_config: true,
-                };
-                client.sync_and_wait(w, &stop).await
-            })
-        };
+        let wait = spawn_wait(&client, &app, &written, &stop);
         until_force_syncs(&standin, 1).await;
         let first = &force_syncs(&standin).await[0];
         let expected = if busy == "refuse" { refuse_status } else { 200 };
@@ -182,14 +200,7 @@ async fn an_update_answer_without_status_never_lets_an_older_done_count() {
     assert!(written.status.is_none() && !written.said("status"));
     // force_sync and the reads go to the app of the configuration, whatever the answer says.
     written.app_id = "2anAppTheAnswerNames".into();
-    let w = WaitFor {
-        app_id: &app,
-        written: &written,
-        limit: Duration::from_secs(600),
-        backoff: BACKOFF,
-        secrets: &[],
-        wrote_config: true,
-    };
+    let w = wait_for(&app, &written, true);
     let end = client.sync_and_wait(w, &Stop::default()).await;
     let SyncWait::Done(done) = end else {
         panic!("{end:?}")
@@ -221,21 +232,7 @@ async fn a_stop_request_ends_the_wait() {
         .unwrap();
     standin.clear_logs().await;
     let stop = Stop::default();
-    let wait = {
-        let (client, app, written, stop) =
-            (client.clone(), app.clone(), written.clone(), stop.clone());
-        tokio::spawn(async move {
-            let w = WaitFor {
-                app_id: &app,
-                written: &written,
-                limit: Duration::from_secs(600),
-                backoff: BACKOFF,
-                secrets: &[],
-                wrote_config: true,
-            };
-            client.sync_and_wait(w, &stop).await
-        })
-    };
+    let wait = spawn_wait(&client, &app, &written, &stop);
     until_force_syncs(&standin, 1).await;
     stop.request();
     let end = wait.await.unwrap();
@@ -250,14 +247,7 @@ async fn a_sync_asked_again_without_a_write_waits_for_a_new_one() {
     let client = client(&standin);
     let app = standin.c1("app_id");
     let c = synced(&standin, &client, json!({})).await;
-    let w = WaitFor {
-        app_id: &app,
-        written: &c,
-        limit: Duration::from_secs(600),
-        backoff: BACKOFF,
-        secrets: &[],
-        wrote_config: false,
-    };
+    let w = wait_for(&app, &c, false);
     let end = client.sync_and_wait(w, &Stop::default()).await;
     let SyncWait::Done(done) = end else {
         panic!("{end:?}")
