@@ -5,7 +5,7 @@
 //! are hyphenated. String comparisons ignore case, as Coupa's MySQL collation does.
 
 use crate::coupa::doc::Doc;
-use crate::coupa::seed::{Group, Role, Tenant};
+use crate::coupa::seed::{Group, Role, Tenant, User};
 use crate::util::{coupa_datetime, parse_iso8601};
 use serde_json::Value;
 
@@ -66,13 +66,7 @@ impl Record for Group {
     }
 
     fn doc(&self, t: &Tenant, shallow: bool) -> Doc {
-        let user = |i: usize| {
-            if shallow {
-                Doc::obj(vec![("id", Doc::Int(t.users[i].id))])
-            } else {
-                t.users[i].doc()
-            }
-        };
+        let user = |i: usize| person(&t.users[i], shallow);
         Doc::obj(vec![
             ("id", Doc::Int(self.id)),
             ("created-at", Doc::Time(coupa_datetime(self.created_at))),
@@ -94,13 +88,7 @@ impl Record for Group {
                 Doc::Arr(
                     self.members(t)
                         .into_iter()
-                        .map(|u| {
-                            if shallow {
-                                Doc::obj(vec![("id", Doc::Int(u.id))])
-                            } else {
-                                u.doc()
-                            }
-                        })
+                        .map(|u| person(u, shallow))
                         .collect(),
                 ),
             ),
@@ -137,11 +125,7 @@ impl Record for Role {
     }
 
     fn doc(&self, t: &Tenant, shallow: bool) -> Doc {
-        let user = |i: Option<usize>| match i {
-            None => Doc::Null,
-            Some(i) if shallow => Doc::obj(vec![("id", Doc::Int(t.users[i].id))]),
-            Some(i) => t.users[i].doc(),
-        };
+        let user = |i: Option<usize>| i.map_or(Doc::Null, |i| person(&t.users[i], shallow));
         Doc::obj(vec![
             ("id", Doc::Int(self.id)),
             ("created-at", Doc::Time(coupa_datetime(self.created_at))),
@@ -153,6 +137,15 @@ impl Record for Role {
             ("created-by", user(self.created_by)),
             ("updated-by", user(self.updated_by)),
         ])
+    }
+}
+
+/// A user embedded in another record: only its `id` when `shallow`, else the whole user.
+fn person(u: &User, shallow: bool) -> Doc {
+    if shallow {
+        Doc::obj(vec![("id", Doc::Int(u.id))])
+    } else {
+        u.doc()
     }
 }
 
