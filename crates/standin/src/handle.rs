@@ -195,9 +195,28 @@ impl Standin {
     }
 
     /// Set knobs of the ConductorOne connector endpoints (`create_ms`, `create_unavailable_every`,
-    /// `create_commits_on_answer`, `create_retry_after`, `list_page_max`; see the crate documentation). Returns all of them.
+    /// `create_commits_on_answer`, `create_retry_after`, `list_page_max`, `list_omits_config`,
+    /// `pending_omits_empty`; see the crate documentation). Returns all of them.
     pub async fn c1_connector_knobs(&self, knobs: Value) -> Value {
         self.c1_post("config/connectors", knobs).await
+    }
+
+    /// Configure connector `id` out of band, as its owner would in ConductorOne after a delegated
+    /// create: Coupa domain, client ID and secret saved, which starts a sync under the sync knobs
+    /// (`sync_error` in `/_standin/config` makes it fail with that `lastError`). Returns the
+    /// stored connector (secrets as SHA-256).
+    pub async fn configure_connector(
+        &self,
+        id: &str,
+        coupa_domain: &str,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Value {
+        self.c1_post(
+            &format!("connectors/{id}/configure"),
+            json!({"coupa_domain": coupa_domain, "client_id": client_id, "client_secret": client_secret}),
+        )
+        .await
     }
 
     pub async fn set_latency(&self, ms: u64) {

@@ -123,6 +123,9 @@ fn start_run(
 ) {
     let verdict: Verdict = Arc::new(Mutex::new(None));
     match (creds(c), probe, tokio::runtime::Handle::try_current()) {
+        _ if !settings.sync_error.is_empty() => {
+            *verdict.lock().unwrap() = Some(Err(settings.sync_error.clone()))
+        }
         (Err(e), _, _) => *verdict.lock().unwrap() = Some(Err(e)),
         (Ok((domain, id, secret)), Some(probe), Ok(rt)) => {
             let (probe, slot, echo) = (
