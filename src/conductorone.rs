@@ -41,8 +41,8 @@ mod proptests;
 
 pub use client::ConductorOne;
 pub use create::{CreateError, Created, Lookup};
-pub use delegated::NewDelegated;
 pub use credentials::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
+pub use delegated::NewDelegated;
 pub use endpoints::{ConnectorList, Gone, Read, UpdateError};
 pub use error::{ApiError, TokenError};
 pub use model::{

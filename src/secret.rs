@@ -106,7 +106,10 @@ mod tests {
         }
         assert!(out.contains(r#"client_id="cid""#), "{out}");
         assert!(out.contains(&format!("client_secret={MASK}")), "{out}");
-        assert!(out.contains("cannot fetch token"), "plain words stay: {out}");
+        assert!(
+            out.contains("cannot fetch token"),
+            "plain words stay: {out}"
+        );
         assert_eq!(scrub_shapes("sync failed: boom"), "sync failed: boom");
         let plain = "oauth2: cannot fetch token: 401 Unauthorized";
         assert_eq!(scrub_shapes(plain), plain);

@@ -34,7 +34,9 @@ use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 use super::client::ConductorOne;
-use super::create::{may_have_acted, proven_by_absence, still_working, CreateError, Created, Lookup};
+use super::create::{
+    may_have_acted, proven_by_absence, still_working, CreateError, Created, Lookup,
+};
 use super::endpoints::{json_body, read_connector, segment};
 use super::error::ApiError;
 use super::model::Connector;
@@ -110,7 +112,11 @@ impl ConductorOne {
         })
     }
 
-    async fn send_delegated(&self, app_id: &str, new: &NewDelegated) -> Result<Connector, ApiError> {
+    async fn send_delegated(
+        &self,
+        app_id: &str,
+        new: &NewDelegated,
+    ) -> Result<Connector, ApiError> {
         let path = [
             "api",
             "v1",
@@ -186,75 +192,13 @@ fn delegated_candidate(c: &Connector, new: &NewDelegated, before: &BTreeSet<Stri
     let name_fits = c.display_name.is_empty()
         || new.display_name.is_empty()
         || c.display_name == new.display_name;
-    let owners_fit =
-        !c.said("userIds") || new.user_ids.iter().all(|u| c.user_ids.iter().any(|h| h == u));
+    let owners_fit = !c.said("userIds")
+        || new
+            .user_ids
+            .iter()
+            .all(|u| c.user_ids.iter().any(|h| h == u));
     !c.is_configured() && name_fits && owners_fit
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pending(id: &str, owners: &[&str]) -> Connector {
-        Connector {
-            id: id.into(),
-            catalog_id: "cat".into(),
-            display_name: "Coupa v2".into(),
-            user_ids: owners.iter().map(|s| s.to_string()).collect(),
-            ..Default::default()
-        }
-    }
-
-    fn new() -> NewDelegated {
-        NewDelegated {
-            catalog_id: "cat".into(),
-            display_name: "Coupa v2".into(),
-            user_ids: vec!["u1".into(), "u2".into()],
-        }
-    }
-
-    #[test]
-    fn the_body_has_no_config_and_leaves_out_empty_fields() {
-        assert_eq!(
-            new().to_json(),
-            json!({"catalogId": "cat", "displayName": "Coupa v2", "userIds": ["u1", "u2"]})
-        );
-        let bare = NewDelegated {
-            catalog_id: "cat".into(),
-            ..Default::default()
-        };
-        assert_eq!(bare.to_json(), json!({"catalogId": "cat"}));
-    }
-
-    #[test]
-    fn candidates_are_new_pending_connectors_with_the_owners_sent() {
-        let before: BTreeSet<String> = ["old".to_string()].into();
-        let n = new();
-        assert!(delegated_candidate(&pending("a", &["u1", "u2"]), &n, &before));
-        assert!(
-            delegated_candidate(&pending("a", &["u2", "u1", "me"]), &n, &before),
-            "the server may add the caller"
-        );
-        assert!(!delegated_candidate(&pending("old", &["u1", "u2"]), &n, &before));
-        assert!(!delegated_candidate(&pending("a", &["u1"]), &n, &before));
-        let mut configured = pending("a", &["u1", "u2"]);
-        configured.config_updated_at = Some("2026-01-01T00:00:00Z".into());
-        assert!(!delegated_candidate(&configured, &n, &before));
-        let mut other = pending("a", &["u1", "u2"]);
-        other.catalog_id = "other".into();
-        assert!(!delegated_candidate(&other, &n, &before));
-        let mut deleted = pending("a", &["u1", "u2"]);
-        deleted.deleted_at = Some("2026-01-01T00:00:00Z".into());
-        assert!(!delegated_candidate(&deleted, &n, &before));
-        let mut renamed = pending("a", &["u1", "u2"]);
-        renamed.display_name = "Someone else's".into();
-        assert!(!delegated_candidate(&renamed, &n, &before));
-        let mut silent = pending("a", &[]);
-        silent.omitted.insert("userIds");
-        assert!(
-            delegated_candidate(&silent, &n, &before),
-            "owners not shown do not rule it out"
-        );
-        assert!(!silent.said_owners(), "…but it is not adopted");
-    }
-}
+mod tests;

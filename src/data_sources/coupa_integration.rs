@@ -182,7 +182,9 @@ impl DataSource for CoupaIntegrationData {
                 diag::root_error(
                     diags,
                     "Unable to Read Coupa Integration",
-                    format!("Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}."),
+                    format!(
+                        "Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}."
+                    ),
                 );
                 None
             }
@@ -216,7 +218,11 @@ mod tests {
         assert_eq!(s.configured, Value::Value(false));
         assert_eq!(s.coupa_domain, Value::Null);
         assert_eq!(s.client_id, Value::Null);
-        assert_eq!(s.sync_status, Value::Value(String::new()), "no status reported");
+        assert_eq!(
+            s.sync_status,
+            Value::Value(String::new()),
+            "no status reported"
+        );
         assert_eq!(s.sync_started_at, Value::Null);
         assert_eq!(
             s.user_ids,
@@ -254,7 +260,10 @@ mod tests {
         let Value::Value(e) = s.last_error else {
             panic!()
         };
-        assert!(e.starts_with("sync failed (client_secret=<redacted>)"), "{e}");
+        assert!(
+            e.starts_with("sync failed (client_secret=<redacted>)"),
+            "{e}"
+        );
         assert!(!e.contains("hunter2"));
         assert!(e.chars().count() <= 300);
     }
@@ -285,7 +294,12 @@ mod tests {
         let mut names: Vec<&str> = schema.block.attributes.keys().map(String::as_str).collect();
         names.sort_unstable();
         let state = serde_json::to_value(State::default()).unwrap();
-        let mut fields: Vec<&str> = state.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut fields: Vec<&str> = state
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         fields.sort_unstable();
         assert_eq!(names, fields);
     }

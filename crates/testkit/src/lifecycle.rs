@@ -11,7 +11,9 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics, Provider, Resource};
 
 use standin::Standin;
-use tfp_conductorone::data_sources::{coupa_groups, coupa_licenses, coupa_roles};
+use tfp_conductorone::data_sources::{
+    coupa_groups, coupa_integration, coupa_licenses, coupa_roles,
+};
 use tfp_conductorone::http::HttpConfig;
 use tfp_conductorone::provider::settings::ProviderConfig;
 use tfp_conductorone::provider::ConductorOneProvider;
@@ -342,6 +344,22 @@ impl Lifecycle {
             .licenses
             .read(&mut diags, config, ValueEmpty::default())
             .await;
+        Outcome { value, diags }
+    }
+
+    /// The `conductorone_coupa_integration` data source validated, then read, with `config`
+    /// (the read only when validation passed, as Terraform does).
+    pub async fn read_integration(
+        &self,
+        config: coupa_integration::State,
+    ) -> Outcome<coupa_integration::State> {
+        let data = coupa_integration::CoupaIntegrationData::new(self.provider.shared().clone());
+        let mut diags = Diagnostics::default();
+        data.validate(&mut diags, config.clone()).await;
+        if !diags.errors.is_empty() {
+            return Outcome { value: None, diags };
+        }
+        let value = data.read(&mut diags, config, ValueEmpty::default()).await;
         Outcome { value, diags }
     }
 

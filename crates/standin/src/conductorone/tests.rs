@@ -231,7 +231,10 @@ fn delegated_create_is_pending_until_its_owner_configures_it() {
     });
     let (_, v) = call(&c, Method::GET, &format!("{base}/{id}"), "");
     let conn = v["connectorView"]["connector"].as_object().unwrap();
-    assert!(!conn.contains_key("config") && !conn.contains_key("status"), "{v}");
+    assert!(
+        !conn.contains_key("config") && !conn.contains_key("status"),
+        "{v}"
+    );
     let (_, v) = call(&c, Method::GET, &base, "");
     let listed = v["list"][0]["connector"].as_object().unwrap();
     assert!(!listed.contains_key("status"));
@@ -270,6 +273,10 @@ fn delegated_create_is_pending_until_its_owner_configures_it() {
         v["connectorView"]["connector"]["status"]["status"],
         "SYNC_STATUS_DONE"
     );
-    let (st, _) = control(&c, &format!("connectors/{id}/configure"), r#"{"coupa_domain":"x"}"#);
+    let (st, _) = control(
+        &c,
+        &format!("connectors/{id}/configure"),
+        r#"{"coupa_domain":"x"}"#,
+    );
     assert_eq!(st, 400, "all three are needed");
 }
