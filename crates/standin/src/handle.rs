@@ -219,6 +219,30 @@ impl Standin {
         .await
     }
 
+    /// A Coupa connector created pending its configuration in `app`, as CreateDelegated makes
+    /// one (through the API, with the static access token; the request is logged), owned by
+    /// `user_ids`. Returns its ID.
+    pub async fn create_pending(&self, app: &str, user_ids: &[String]) -> String {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/apps/{app}/connectors", self.c1_url()))
+            .bearer_auth(self.c1("access_token"))
+            .json(&json!({"catalogId": "2rSHEoPoq5CS89JAUevDbYBS3uA", "displayName": "Coupa v2", "userIds": user_ids}))
+            .send()
+            .await
+            .expect("CreateDelegated");
+        assert!(
+            resp.status().is_success(),
+            "CreateDelegated answered {}",
+            resp.status()
+        );
+        let v: Value = resp.json().await.expect("CreateDelegated's answer");
+        v["connectorView"]["connector"]["id"]
+            .as_str()
+            .expect("a connector ID")
+            .to_owned()
+    }
+
     pub async fn set_latency(&self, ms: u64) {
         self.c1_post("latency", json!({ "ms": ms })).await;
         self.coupa_post("latency", json!({ "ms": ms })).await;
