@@ -7,8 +7,6 @@
 //! too; bad references are errors on their attribute, and nothing is sent. Coupa is asked
 //! nothing, and no secret is printed.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 use testkit::{terraform, Rig, Version};
 
@@ -53,23 +51,6 @@ fn check_block(app: &str, id: &str) -> String {
     )
 }
 
-/// Waits (at most 120 s) until the stand-in has ended a sync of connector `id` after `after`
-/// ended ones.
-async fn sync_ended(rig: &Rig, id: &str, after: usize) {
-    let hang = Instant::now() + Duration::from_secs(120);
-    loop {
-        let syncs = rig.standin.c1_get("syncs").await;
-        let ended = syncs[id]
-            .as_array()
-            .map_or(0, |h| h.iter().filter(|e| e["event"] == "ended").count());
-        if ended > after {
-            return;
-        }
-        assert!(Instant::now() < hang, "no sync of {id} ended within 120 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// `terraform plan` without `-detailed-exitcode`: 0 unless it failed. (With it, a plan with a
 /// `check` block exits 2, passing or not: Terraform always plans to read a check's scoped data
 /// source again during apply.)
@@ -106,7 +87,7 @@ async fn pending_configured_and_failing_as_terraform_reads_them() {
     rig.standin
         .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
         .await;
-    sync_ended(&rig, &id, 0).await;
+    rig.sync_ended(&id, 0).await;
     rig.apply().assert_ok("apply (configured)");
     let h = health(&rig);
     assert_eq!(h["configured"], true);
@@ -123,7 +104,7 @@ async fn pending_configured_and_failing_as_terraform_reads_them() {
     rig.standin
         .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
         .await;
-    sync_ended(&rig, &id, 1).await;
+    rig.sync_ended(&id, 1).await;
     rig.apply().assert_ok("apply (failing)");
     let h = health(&rig);
     assert_eq!(h["sync_status"], "SYNC_STATUS_ERROR");
@@ -157,7 +138,7 @@ async fn a_check_block_warns_quoting_the_error_while_the_plan_exits_0() {
     rig.standin
         .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
         .await;
-    sync_ended(&rig, &id, 0).await;
+    rig.sync_ended(&id, 0).await;
     rig.write(&check_block(&app, &id));
 
     let plan = plain_plan(&rig);
@@ -175,7 +156,7 @@ async fn a_check_block_warns_quoting_the_error_while_the_plan_exits_0() {
     rig.standin
         .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
         .await;
-    sync_ended(&rig, &id, 1).await;
+    rig.sync_ended(&id, 1).await;
     let plan = plain_plan(&rig);
     assert_eq!(plan.code, 0, "{}", plan.all());
     plan.assert_never_says(&["Check block assertion failed"]);

@@ -127,7 +127,8 @@ impl C1 {
                             Ok(s) => s,
                             Err(resp) => return *resp,
                         };
-                        sync::start_now(c, self.coupa.as_ref(), start.ms);
+                        let error = self.sync.lock().unwrap().sync_error.clone();
+                        sync::start_now(c, self.coupa.as_ref(), start.ms, &error);
                     }
                     "sync_end" => sync::end_running(c),
                     "status" => {
