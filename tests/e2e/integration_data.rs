@@ -69,7 +69,10 @@ async fn pending_configured_and_failing_as_terraform_reads_them() {
     };
     let app = rig.app();
     let owner = rig.other_user(0);
-    let id = rig.standin.create_pending(&app, std::slice::from_ref(&owner)).await;
+    let id = rig
+        .standin
+        .create_pending(&app, std::slice::from_ref(&owner))
+        .await;
     rig.write(&data(&app, &id));
     rig.standin.clear_logs().await;
 

@@ -18,6 +18,7 @@
 mod bad_inputs;
 mod bad_inputs_licenses;
 mod data_sources;
+mod delegated;
 mod examples;
 mod import_block;
 mod integration;
