@@ -250,3 +250,47 @@ async fn bad_inputs_are_errors_on_their_attribute_and_nothing_is_sent() {
         "nothing sent to Coupa"
     );
 }
+
+/// `examples/delegated` as written, against the stand-ins: the apply creates the pending
+/// connector and (Terraform 1.5 and later) its check warns that the owners have not configured
+/// it; once an owner has, the check passes.
+#[tokio::test]
+async fn the_delegated_example_applies_and_its_check_follows_the_owner() {
+    let Some(mut rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    let checks = rig.tf.version() >= testkit::Version(1, 5, 0);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/delegated");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.ends_with(".tf") && (checks || !name.starts_with("check-")) {
+            std::fs::copy(&path, rig.wd.path().join(&name)).unwrap();
+        }
+    }
+    let app = rig.app();
+    rig.set_var("app_id", &app);
+    rig.set_var("coupa_owner_ids", &format!("[\"{}\"]", rig.other_user(0)));
+    let apply = rig.apply();
+    apply.assert_ok("apply of examples/delegated");
+    let writes = rig.c1_writes().await;
+    assert_eq!(writes.len(), 1, "{}", describe(&writes));
+    assert_eq!(writes[0]["path"], format!("/api/v1/apps/{app}/connectors"));
+    if checks {
+        apply.assert_says(&["Check block assertion failed", "waiting for its owners"]);
+    }
+    let id = rig
+        .state_id("conductorone_coupa_integration.coupa")
+        .expect("created");
+    let (client_id, secret) = rig.coupa_credentials("read_only");
+    let ended = rig.syncs_ended(&id).await;
+    rig.standin
+        .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
+        .await;
+    rig.sync_ended(&id, ended).await;
+    let apply = rig.apply();
+    apply.assert_ok("apply once configured");
+    assert_eq!(rig.wd.output("coupa_integration")["configured"], true);
+    apply.assert_never_says(&["Check block assertion failed"]);
+    rig.destroy().assert_ok("destroy");
+}
