@@ -98,11 +98,7 @@ async fn a_delegated_create_is_finished_by_its_owner_and_never_fought() {
 
     // The owner enters the credentials in ConductorOne; its sync starts and ends.
     let (client_id, secret) = rig.coupa_credentials("read_only");
-    let ended = rig.syncs_ended(&id).await;
-    rig.standin
-        .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
-        .await;
-    rig.sync_ended(&id, ended).await;
+    rig.owner_configures(&id, "read_only").await;
     rig.standin.clear_logs().await;
     rig.plan()
         .assert_no_changes("the plan after the owner configured it");
@@ -282,12 +278,7 @@ async fn the_delegated_example_applies_and_its_check_follows_the_owner() {
     let id = rig
         .state_id("conductorone_coupa_integration.coupa")
         .expect("created");
-    let (client_id, secret) = rig.coupa_credentials("read_only");
-    let ended = rig.syncs_ended(&id).await;
-    rig.standin
-        .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
-        .await;
-    rig.sync_ended(&id, ended).await;
+    rig.owner_configures(&id, "read_only").await;
     let apply = rig.apply();
     apply.assert_ok("apply once configured");
     assert_eq!(rig.wd.output("coupa_integration")["configured"], true);

@@ -86,11 +86,8 @@ async fn pending_configured_and_failing_as_terraform_reads_them() {
     assert_eq!(h["started"], Value::Null);
 
     // The owner finishes the setup in ConductorOne; the sync it starts ends done.
-    let (client_id, secret) = rig.coupa_credentials("read_only");
-    rig.standin
-        .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
-        .await;
-    rig.sync_ended(&id, 0).await;
+    let (client_id, _) = rig.coupa_credentials("read_only");
+    rig.owner_configures(&id, "read_only").await;
     rig.apply().assert_ok("apply (configured)");
     let h = health(&rig);
     assert_eq!(h["configured"], true);
@@ -104,10 +101,7 @@ async fn pending_configured_and_failing_as_terraform_reads_them() {
     rig.standin
         .c1_post("config", json!({ "sync_error": ERROR_TEXT }))
         .await;
-    rig.standin
-        .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
-        .await;
-    rig.sync_ended(&id, 1).await;
+    rig.owner_configures(&id, "read_only").await;
     rig.apply().assert_ok("apply (failing)");
     let h = health(&rig);
     assert_eq!(h["sync_status"], "SYNC_STATUS_ERROR");
@@ -134,14 +128,10 @@ async fn a_check_block_warns_quoting_the_error_while_the_plan_exits_0() {
     }
     let app = rig.app();
     let id = rig.standin.create_pending(&app, &[rig.other_user(0)]).await;
-    let (client_id, secret) = rig.coupa_credentials("read_only");
     rig.standin
         .c1_post("config", json!({ "sync_error": ERROR_TEXT }))
         .await;
-    rig.standin
-        .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
-        .await;
-    rig.sync_ended(&id, 0).await;
+    rig.owner_configures(&id, "read_only").await;
     rig.write(&check_block(&app, &id));
 
     let plan = plain_plan(&rig);
@@ -156,10 +146,7 @@ async fn a_check_block_warns_quoting_the_error_while_the_plan_exits_0() {
     rig.standin
         .c1_post("config", json!({ "sync_error": "" }))
         .await;
-    rig.standin
-        .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
-        .await;
-    rig.sync_ended(&id, 1).await;
+    rig.owner_configures(&id, "read_only").await;
     let plan = plain_plan(&rig);
     assert_eq!(plan.code, 0, "{}", plan.all());
     plan.assert_never_says(&["Check block assertion failed"]);

@@ -126,6 +126,19 @@ impl Rig {
             .collect()
     }
 
+    /// The owner of connector `id` finishes its setup in ConductorOne, as after a delegated
+    /// create: the stand-in's Coupa client `coupa_client` (`read_only`, `full`, …) on
+    /// `acme.coupahost.com` saved as its configuration; returns once the sync that starts has
+    /// ended (at most 120 s).
+    pub async fn owner_configures(&self, id: &str, coupa_client: &str) {
+        let (client_id, secret) = self.coupa_credentials(coupa_client);
+        let ended = self.syncs_ended(id).await;
+        self.standin
+            .configure_connector(id, "acme.coupahost.com", &client_id, &secret)
+            .await;
+        self.sync_ended(id, ended).await;
+    }
+
     /// How many syncs of connector `id` the stand-in has ended.
     pub async fn syncs_ended(&self, id: &str) -> usize {
         let syncs = self.standin.c1_get("syncs").await;

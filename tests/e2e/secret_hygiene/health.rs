@@ -59,13 +59,8 @@ data "conductorone_coupa_integration" "delegated" {{
         .rig
         .state_id("conductorone_coupa_integration.delegated")
         .expect("created");
-    let client_id = st.rig.standin.coupa_client("read_only", "client_id");
     let owners_secret = st.rig.standin.coupa_client("read_only", "client_secret");
-    st.rig
-        .standin
-        .configure_connector(&pending, "acme.coupahost.com", &client_id, &owners_secret)
-        .await;
-    st.rig.sync_ended(&pending, 0).await;
+    st.rig.owner_configures(&pending, "read_only").await;
     ok(&st.apply("health-read"), "the health read");
     let shown = st.output("last_error");
     let shown = shown.as_str().expect("last_error");
