@@ -4,12 +4,13 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{DataSource, Diagnostics};
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
 
 use super::common;
-use crate::clients::Shared;
+use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::{UserGroup, SCOPE_GROUPS};
+use crate::coupa_connection::Connection;
 use crate::tf::schema as s;
 use crate::tf::value::opt_string;
 
@@ -47,20 +48,9 @@ pub struct Group {
     pub user_ids: Value<Vec<Value<String>>>,
 }
 
-impl State {
-    fn inputs(&self) -> common::Inputs<'_> {
-        common::Inputs {
-            domain: &self.coupa_domain,
-            client_id: &self.client_id,
-            secret: &self.client_secret,
-            name_regex: &self.name_regex,
-        }
-    }
-}
-
 pub fn schema() -> Schema {
     use AttributeType::{Bool, String as Str};
-    let mut attributes = common::input_attributes(SCOPE_GROUPS);
+    let mut attributes = scaffold::named_attributes(SCOPE_GROUPS);
     attributes.push((
         "active",
         s::optional(
@@ -98,15 +88,11 @@ pub fn schema() -> Schema {
     )
 }
 
-pub struct CoupaGroups {
-    shared: Shared,
-}
+/// The data source `conductorone_coupa_groups`.
+pub type CoupaGroups = CoupaDataSource<Groups>;
 
-impl CoupaGroups {
-    pub fn new(shared: Shared) -> Self {
-        CoupaGroups { shared }
-    }
-}
+/// What `conductorone_coupa_groups` has of its own.
+pub struct Groups;
 
 fn to_element(m: common::WithMembers<UserGroup>) -> Group {
     let g = m.row;
@@ -124,33 +110,27 @@ fn to_element(m: common::WithMembers<UserGroup>) -> Group {
 }
 
 #[async_trait]
-impl DataSource for CoupaGroups {
-    type State<'a> = State;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl Listing for Groups {
+    type State = State;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema())
+    fn schema() -> Schema {
+        schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
-        common::check_inputs(diags, &c.inputs());
-        Some(())
+    fn connection(c: &State) -> Connection<'_> {
+        Connection::new(&c.coupa_domain, &c.client_id, &c.client_secret)
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        c: State,
-        _meta: ValueEmpty,
-    ) -> Option<State> {
+    fn check(diags: &mut Diagnostics, c: &State) {
+        common::compile_regex(diags, &c.name_regex);
+    }
+
+    async fn read(diags: &mut Diagnostics, coupa: CoupaReader<'_>, c: &State) -> Option<State> {
         let with_projects = c.include_projects.as_ref_option().copied().unwrap_or(false);
         let with_members = c.include_members.as_ref_option().copied().unwrap_or(false);
-        let (groups, id) = common::list(
-            diags,
-            &self.shared,
-            &c.inputs(),
-            ("User Groups", "user_groups"),
-            |tenant| async move {
+        let what = ("User Groups", "user_groups");
+        let (groups, id) = coupa
+            .list(diags, &c.name_regex, what, |tenant| async move {
                 let rows = async {
                     if with_projects {
                         tenant.user_groups_and_projects().await
@@ -162,9 +142,8 @@ impl DataSource for CoupaGroups {
                     m.of_group(g.id).to_vec()
                 })
                 .await
-            },
-        )
-        .await?;
+            })
+            .await?;
         let active = c.active.as_ref_option().copied();
         let groups = groups
             .into_iter()
@@ -174,7 +153,7 @@ impl DataSource for CoupaGroups {
         Some(State {
             id: Value::Value(id),
             groups: Value::Value(groups),
-            ..c
+            ..c.clone()
         })
     }
 }

@@ -8,13 +8,13 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{DataSource, Diagnostics};
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
 
-use super::common;
-use crate::clients::Shared;
+use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::users::license_use;
 use crate::coupa::{LicenseUse, SCOPE_USERS};
+use crate::coupa_connection::Connection;
 use crate::tf::schema as s;
 
 /// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
@@ -39,20 +39,9 @@ pub struct License {
     pub user_ids: Value<Vec<Value<String>>>,
 }
 
-impl State {
-    fn inputs(&self) -> common::Inputs<'_> {
-        common::Inputs {
-            domain: &self.coupa_domain,
-            client_id: &self.client_id,
-            secret: &self.client_secret,
-            name_regex: common::NO_NAME_REGEX,
-        }
-    }
-}
-
 pub fn schema() -> Schema {
     use AttributeType::{Bool, List, Number, String as Str};
-    let mut attributes = common::connection_attributes(SCOPE_USERS);
+    let mut attributes = scaffold::attributes(SCOPE_USERS);
     attributes.push((
         "include_users",
         s::optional(
@@ -86,15 +75,11 @@ pub fn schema() -> Schema {
     )
 }
 
-pub struct CoupaLicenses {
-    shared: Shared,
-}
+/// The data source `conductorone_coupa_licenses`.
+pub type CoupaLicenses = CoupaDataSource<Licenses>;
 
-impl CoupaLicenses {
-    pub fn new(shared: Shared) -> Self {
-        CoupaLicenses { shared }
-    }
-}
+/// What `conductorone_coupa_licenses` has of its own.
+pub struct Licenses;
 
 fn to_element(u: LicenseUse, include_users: bool) -> License {
     let user_ids = if include_users {
@@ -115,35 +100,25 @@ fn to_element(u: LicenseUse, include_users: bool) -> License {
 }
 
 #[async_trait]
-impl DataSource for CoupaLicenses {
-    type State<'a> = State;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl Listing for Licenses {
+    type State = State;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema())
+    fn schema() -> Schema {
+        schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
-        common::check_inputs(diags, &c.inputs());
-        Some(())
+    fn connection(c: &State) -> Connection<'_> {
+        Connection::new(&c.coupa_domain, &c.client_id, &c.client_secret)
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        c: State,
-        _meta: ValueEmpty,
-    ) -> Option<State> {
+    async fn read(diags: &mut Diagnostics, coupa: CoupaReader<'_>, c: &State) -> Option<State> {
         let include_users = c.include_users.as_ref_option().copied().unwrap_or(false);
         let active_only = c.active_users_only.as_ref_option().copied().unwrap_or(true);
-        let (users, id) = common::read(
-            diags,
-            &self.shared,
-            &c.inputs(),
-            ("Users", "licenses"),
-            |tenant| async move { tenant.users().await },
-        )
-        .await?;
+        let (users, id) = coupa
+            .read(diags, ("Users", "licenses"), |tenant| async move {
+                tenant.users().await
+            })
+            .await?;
         let licenses = license_use(&users, active_only)
             .into_iter()
             .map(|u| to_element(u, include_users))
@@ -151,7 +126,7 @@ impl DataSource for CoupaLicenses {
         Some(State {
             id: Value::Value(id),
             licenses: Value::Value(licenses),
-            ..c
+            ..c.clone()
         })
     }
 }
