@@ -10,25 +10,21 @@ use tf_provider::Diagnostics;
 use super::common;
 use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::{UserGroup, SCOPE_GROUPS};
-use crate::coupa_connection::Connection;
 use crate::tf::schema as s;
 use crate::tf::value::opt_string;
 
-/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
-#[derive(Serialize, Deserialize, Default, Clone)]
-pub struct State {
-    pub id: Value<String>,
-    pub coupa_domain: Value<String>,
-    pub client_id: Value<String>,
-    pub client_secret: Value<String>,
-    pub name_regex: Value<String>,
-    pub active: Value<bool>,
-    /// New in 0.2: absent from older states.
-    #[serde(default)]
-    pub include_projects: Value<bool>,
-    #[serde(default)]
-    pub include_members: Value<bool>,
-    pub groups: Value<Vec<Group>>,
+scaffold::state! {
+    /// Keep identical to [`schema`].
+    pub struct State {
+        pub name_regex: Value<String>,
+        pub active: Value<bool>,
+        /// New in 0.2: absent from older states.
+        #[serde(default)]
+        pub include_projects: Value<bool>,
+        #[serde(default)]
+        pub include_members: Value<bool>,
+        pub groups: Value<Vec<Group>>,
+    }
 }
 
 /// One element of `groups`.
@@ -113,13 +109,7 @@ fn to_element(m: common::WithMembers<UserGroup>) -> Group {
 impl Listing for Groups {
     type State = State;
 
-    fn schema() -> Schema {
-        schema()
-    }
-
-    fn connection(c: &State) -> Connection<'_> {
-        Connection::new(&c.coupa_domain, &c.client_id, &c.client_secret)
-    }
+    const SCHEMA: fn() -> Schema = schema;
 
     fn check(diags: &mut Diagnostics, c: &State) {
         common::compile_regex(diags, &c.name_regex);

@@ -14,19 +14,15 @@ use tf_provider::Diagnostics;
 use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::users::license_use;
 use crate::coupa::{LicenseUse, SCOPE_USERS};
-use crate::coupa_connection::Connection;
 use crate::tf::schema as s;
 
-/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
-#[derive(Serialize, Deserialize, Default, Clone)]
-pub struct State {
-    pub id: Value<String>,
-    pub coupa_domain: Value<String>,
-    pub client_id: Value<String>,
-    pub client_secret: Value<String>,
-    pub include_users: Value<bool>,
-    pub active_users_only: Value<bool>,
-    pub licenses: Value<Vec<License>>,
+scaffold::state! {
+    /// Keep identical to [`schema`].
+    pub struct State {
+        pub include_users: Value<bool>,
+        pub active_users_only: Value<bool>,
+        pub licenses: Value<Vec<License>>,
+    }
 }
 
 /// One element of `licenses`.
@@ -103,13 +99,7 @@ fn to_element(u: LicenseUse, include_users: bool) -> License {
 impl Listing for Licenses {
     type State = State;
 
-    fn schema() -> Schema {
-        schema()
-    }
-
-    fn connection(c: &State) -> Connection<'_> {
-        Connection::new(&c.coupa_domain, &c.client_id, &c.client_secret)
-    }
+    const SCHEMA: fn() -> Schema = schema;
 
     async fn read(diags: &mut Diagnostics, coupa: CoupaReader<'_>, c: &State) -> Option<State> {
         let include_users = c.include_users.as_ref_option().copied().unwrap_or(false);

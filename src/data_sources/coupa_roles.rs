@@ -10,21 +10,17 @@ use tf_provider::Diagnostics;
 use super::common;
 use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::{Role as CoupaRole, SCOPE_ROLES};
-use crate::coupa_connection::Connection;
 use crate::tf::schema as s;
 
-/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
-#[derive(Serialize, Deserialize, Default, Clone)]
-pub struct State {
-    pub id: Value<String>,
-    pub coupa_domain: Value<String>,
-    pub client_id: Value<String>,
-    pub client_secret: Value<String>,
-    pub name_regex: Value<String>,
-    /// New in 0.2: absent from older states.
-    #[serde(default)]
-    pub include_members: Value<bool>,
-    pub roles: Value<Vec<Role>>,
+scaffold::state! {
+    /// Keep identical to [`schema`].
+    pub struct State {
+        pub name_regex: Value<String>,
+        /// New in 0.2: absent from older states.
+        #[serde(default)]
+        pub include_members: Value<bool>,
+        pub roles: Value<Vec<Role>>,
+    }
 }
 
 /// One element of `roles`.
@@ -86,13 +82,7 @@ fn to_element(m: common::WithMembers<CoupaRole>) -> Role {
 impl Listing for Roles {
     type State = State;
 
-    fn schema() -> Schema {
-        schema()
-    }
-
-    fn connection(c: &State) -> Connection<'_> {
-        Connection::new(&c.coupa_domain, &c.client_id, &c.client_secret)
-    }
+    const SCHEMA: fn() -> Schema = schema;
 
     fn check(diags: &mut Diagnostics, c: &State) {
         common::compile_regex(diags, &c.name_regex);

@@ -15,19 +15,15 @@ use tf_provider::Diagnostics;
 use super::common;
 use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::{User as CoupaUser, LICENSES, SCOPE_USERS};
-use crate::coupa_connection::Connection;
 use crate::tf::schema as s;
 
-/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
-#[derive(Serialize, Deserialize, Default, Clone)]
-pub struct State {
-    pub id: Value<String>,
-    pub coupa_domain: Value<String>,
-    pub client_id: Value<String>,
-    pub client_secret: Value<String>,
-    pub active_only: Value<bool>,
-    pub login_regex: Value<String>,
-    pub users: Value<Vec<User>>,
+scaffold::state! {
+    /// Keep identical to [`schema`].
+    pub struct State {
+        pub active_only: Value<bool>,
+        pub login_regex: Value<String>,
+        pub users: Value<Vec<User>>,
+    }
 }
 
 /// One element of `users`.
@@ -115,13 +111,7 @@ fn to_element(u: CoupaUser) -> User {
 impl Listing for Users {
     type State = State;
 
-    fn schema() -> Schema {
-        schema()
-    }
-
-    fn connection(c: &State) -> Connection<'_> {
-        Connection::new(&c.coupa_domain, &c.client_id, &c.client_secret)
-    }
+    const SCHEMA: fn() -> Schema = schema;
 
     fn check(diags: &mut Diagnostics, c: &State) {
         common::compile_regex_of(diags, "login_regex", &c.login_regex);

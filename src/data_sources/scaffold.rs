@@ -24,13 +24,10 @@ use crate::tf::schema as s;
 /// What one Coupa data source has of its own.
 #[async_trait]
 pub trait Listing: Send + Sync + 'static {
-    /// Its state; keep identical to [`Listing::schema`].
-    type State: Serialize + DeserializeOwned + Send + Sync;
+    /// Its state, declared with [`state!`]; keep identical to [`Listing::SCHEMA`].
+    type State: Connected + Serialize + DeserializeOwned + Send + Sync;
 
-    fn schema() -> Schema;
-
-    /// Its Coupa connection, borrowed from a state.
-    fn connection(state: &Self::State) -> Connection<'_>;
+    const SCHEMA: fn() -> Schema;
 
     /// Offline checks of its own arguments, after the connection's.
     fn check(_diags: &mut Diagnostics, _state: &Self::State) {}
@@ -42,6 +39,42 @@ pub trait Listing: Send + Sync + 'static {
         config: &Self::State,
     ) -> Option<Self::State>;
 }
+
+/// A state with a Coupa connection.
+pub trait Connected {
+    fn connection(&self) -> Connection<'_>;
+}
+
+/// Declares the state of a data source: `id` and the Coupa connection, which every data source
+/// has, then the fields given, which are its own; and its [`Connected`]. The struct derives no
+/// `Debug`: it holds the client secret.
+macro_rules! state {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+        pub struct $name {
+            pub id: tf_provider::value::Value<String>,
+            pub coupa_domain: tf_provider::value::Value<String>,
+            pub client_id: tf_provider::value::Value<String>,
+            pub client_secret: tf_provider::value::Value<String>,
+            $($(#[$field_meta])* pub $field: $ty,)*
+        }
+
+        impl $crate::data_sources::scaffold::Connected for $name {
+            fn connection(&self) -> $crate::coupa_connection::Connection<'_> {
+                $crate::coupa_connection::Connection::new(
+                    &self.coupa_domain,
+                    &self.client_id,
+                    &self.client_secret,
+                )
+            }
+        }
+    };
+}
+pub(crate) use state;
 
 /// The attributes every Coupa data source has: where Coupa is, the OAuth2 client that needs
 /// `scope`, and the computed `id`.
@@ -86,11 +119,11 @@ impl<L: Listing> DataSource for CoupaDataSource<L> {
     type ProviderMetaState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(L::schema())
+        Some((L::SCHEMA)())
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, c: L::State) -> Option<()> {
-        L::connection(&c).check(diags);
+        c.connection().check(diags);
         L::check(diags, &c);
         Some(())
     }
@@ -103,7 +136,7 @@ impl<L: Listing> DataSource for CoupaDataSource<L> {
     ) -> Option<L::State> {
         let coupa = CoupaReader {
             shared: &self.shared,
-            connection: L::connection(&c),
+            connection: c.connection(),
         };
         L::read(diags, coupa, &c).await
     }
