@@ -50,7 +50,8 @@
 //! **Shared HTTP layer**, which knows nothing of Coupa or ConductorOne:
 //! - [`http`]: timeouts, retries with backoff and `Retry-After`, no redirects, body limits,
 //!   trusted roots (built-in, system store, `SSL_CERT_FILE` / `SSL_CERT_DIR`), user agent,
-//!   secret-free logs.
+//!   secret-free logs; one file each (`config`, `request`, `client`, `retry`, `response`,
+//!   `endpoint`, `trust`), the module file only declaring and re-exporting, as the clients'.
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
 //! - [`stop`]: the stop request (Ctrl-C, a cancelled CI job) that long operations answer to.
 //! - [`logging`]: hclog-shaped JSON lines on stderr, the format Terraform reads from plugins.
