@@ -147,3 +147,10 @@ impl Listing for Groups {
         })
     }
 }
+
+#[cfg(test)]
+#[test]
+fn the_state_and_its_rows_mirror_the_schema() {
+    crate::test_support::assert_mirrors::<State>(&schema());
+    crate::test_support::assert_rows_mirror::<Group>(&schema(), "groups");
+}

@@ -114,3 +114,10 @@ impl Listing for Roles {
         })
     }
 }
+
+#[cfg(test)]
+#[test]
+fn the_state_and_its_rows_mirror_the_schema() {
+    crate::test_support::assert_mirrors::<State>(&schema());
+    crate::test_support::assert_rows_mirror::<Role>(&schema(), "roles");
+}

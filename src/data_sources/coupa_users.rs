@@ -138,3 +138,10 @@ impl Listing for Users {
         })
     }
 }
+
+#[cfg(test)]
+#[test]
+fn the_state_and_its_rows_mirror_the_schema() {
+    crate::test_support::assert_mirrors::<State>(&schema());
+    crate::test_support::assert_rows_mirror::<User>(&schema(), "users");
+}

@@ -114,3 +114,10 @@ pub fn timeouts_block() -> tf_provider::schema::NestedBlock {
         deprecated: false,
     })
 }
+
+#[cfg(test)]
+#[test]
+fn the_state_and_its_timeouts_mirror_the_schema() {
+    crate::test_support::assert_mirrors::<State>(&schema());
+    crate::test_support::assert_block_mirrors::<Timeouts>(&schema(), "timeouts");
+}
