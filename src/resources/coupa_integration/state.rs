@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::Value;
 
+use crate::coupa_connection::{self, Connection};
 use crate::tf::schema as s;
 
 /// The resource as Terraform stores it. Keep identical to [`schema`]; no `Debug`: it holds the
@@ -34,6 +35,13 @@ pub struct State {
     pub timeouts: Value<Timeouts>,
 }
 
+impl State {
+    /// The Coupa connection of this configuration, plan or state.
+    pub fn connection(&self) -> Connection<'_> {
+        Connection::new(&self.coupa_domain, &self.client_id, &self.client_secret)
+    }
+}
+
 /// What Terraform keeps for us beside the state, invisible to users.
 #[derive(Serialize, Deserialize, Default, Clone, PartialEq, Debug)]
 pub struct Private {
@@ -54,14 +62,9 @@ pub const ACCESS_MODES: [&str; 2] = ["read_only", "provisioning"];
 
 pub fn schema() -> Schema {
     use AttributeType::{Bool, String as Str};
-    let mut schema = s::schema(
-        "Registers a Coupa connector in ConductorOne. Before anything is written, the Coupa domain, client ID and secret are checked against Coupa's OAuth2 token endpoint with the scopes of `access_mode`, so a bad credential fails `terraform plan`, not a sync days later.\n\n~> The client secret is stored in plain text in the Terraform state and in saved plan files, like every resource argument: `sensitive` only hides it in CLI output. Keep state in a remote backend that encrypts it at rest and restricts who can read it, and never commit state or plan files.\n\n**One connector per Coupa client and app.** Before creating, the provider lists the app's connectors; when a live Coupa connector with the same domain and client ID exists (left by a run killed before Terraform could record it, or managed by another configuration), nothing is created and the error names it, with the `terraform import` command and the `import` block that bring it under this configuration. A replacement in the same app with `create_before_destroy = true` (after `terraform apply -replace`, or of a tainted integration) therefore fails: the old connector still exists when its successor would be created, and both would sync the same Coupa tenant. Keep Terraform's default order, which deletes the old connector first, or run `terraform untaint` to keep a tainted one. Note that Terraform also applies `create_before_destroy` to this resource, without it being set here, when a resource that depends on it sets it. A change of `app_id` is not affected: the replacement goes to another app.\n\n**Interrupts.** When SIGINT or SIGTERM reaches the provider process (Ctrl-C in a terminal, or a CI runner that signals Terraform's whole process group), no new request starts; a create, update or delete that already reached ConductorOne is finished and recorded in the state; a `wait_for_sync` wait ends within moments, dropping the read or sync request it had in flight (harmless: a read, or a request for a sync). A create whose wait the interrupt ends is recorded tainted: `terraform untaint` keeps it. A signal sent only to Terraform's own process (such as `docker stop` or a pod's termination, which signal PID 1 only) does not reach the provider: Terraform then asks the provider to stop through the plugin protocol, which tf-provider 0.2.2 passes to no resource, so a wait in progress runs on until it ends or times out (run Terraform under an init that forwards signals to its process group, such as `tini -g`, to get the behaviour above).",
-        vec![
+    let mut attributes = vec![
             ("id", s::computed(Str, "Connector ID in ConductorOne. Stable across updates. The import ID is `<app_id>/<id>`.")),
             ("app_id", s::required(Str, "ID of the ConductorOne app the connector belongs to. Changing it **replaces** the integration (a connector cannot move between apps).")),
-            ("coupa_domain", s::required(Str, "Host of your Coupa instance: `<tenant>.coupahost.com` (customer instances) or `<tenant>.coupacloud.com` (partner and demo instances). A pasted URL such as `https://acme.coupahost.com/session/new` is accepted; ConductorOne receives the bare host (see `coupa_url`). Other hosts, `http://`, ports and IP addresses are rejected before any request. Read back from ConductorOne, so a change made outside Terraform shows as drift. Changing it updates the integration in place, after checking the credentials against the new domain.")),
-            ("client_id", s::required(Str, "Identifier of the Coupa OAuth2/OpenID Connect client (grant type *client credentials*), from Coupa's Setup → Integrations → OAuth2/OpenID Connect Clients. Read back from ConductorOne (drift shows). Changing it updates the integration in place, after checking the new credentials.")),
-            ("client_secret", s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. Changing it updates the integration in place, after checking it against Coupa. ConductorOne never returns it, so it is never read back and cannot be imported; a change made outside Terraform is detected through the connector's configuration timestamp and planned as an update that sends this value again. **Stored in plain text in the Terraform state** (`sensitive` only hides it in CLI output): use an encrypted backend with restricted access."))),
             ("access_mode", s::optional_computed(Str, "Scope set the Coupa client must have, the one ConductorOne's Coupa connector asks for, checked against Coupa: `read_only` needs the 7 scopes `core.business_entity.read core.common.read core.user_group.read core.user.read login openid profile`; `provisioning` needs those and `core.user_group.write core.user.write` (9). A client granted more (such as `email` and `offline_access`, from the older setup guide) passes. A missing scope is reported on `client_id`, naming it: add it to the client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients). Allowed values: `read_only`, `provisioning`. Default: `read_only`. Used only for that check: changing it sends nothing to ConductorOne.")),
             ("user_ids", s::optional_computed(AttributeType::Set(Box::new(Str)), "ConductorOne user IDs of the integration's owners; at least one when set. Default: the caller, as ConductorOne chooses, read back into this attribute; removing the attribute later keeps the current owners. Owners changed outside Terraform show as drift. Changing it updates the integration in place, through ConductorOne's delegated update (the configuration, when it changes too, goes first). A value ConductorOne leaves out of an answer keeps its prior value.")),
             ("validate_credentials", s::optional_computed(Bool, "Check the credentials against Coupa during plan and apply. Set to `false` only when Coupa cannot be reached from where Terraform runs; ConductorOne's first sync will then be the first check. Default: `true`. Changing it sends nothing to ConductorOne.")),
@@ -71,7 +74,11 @@ pub fn schema() -> Schema {
             ("created_at", s::computed(Str, "Creation time (RFC 3339).")),
             ("updated_at", s::computed(Str, "Time of the last change (RFC 3339).")),
             ("wait_for_sync", s::optional(Bool, "Wait, after a create and after an update that changes the Coupa domain, client ID or secret, until ConductorOne has synced the connector with that configuration. A sync counts when it started at or after ConductorOne stored the configuration (its `configUpdatedAt`; a sync shown without a start time counts when it ended at or after it), whether the write itself or the provider's `force_sync` started it; an older sync's result never counts, and when `force_sync` is refused or merged while an older sync runs, the provider follows that sync and asks again once it has ended. Reads of the connector come every 1 s at first, backing off to every 15 s. `SYNC_STATUS_DONE` is recorded in `sync_status`; a sync that ends in `SYNC_STATUS_ERROR` fails the apply quoting ConductorOne's message (secrets masked), as does `SYNC_STATUS_DISABLED` with its reason, running out of time (see the `timeouts` block, default 20 minutes), and a stop request (Ctrl-C, a cancelled job), which ends the wait within moments. After a failed wait on **create**, the connector is in the state but tainted: the next apply replaces it (deletes it and creates a new one) unless you run `terraform untaint <address>` first, after which the next apply keeps it and asks for a sync again. After a failed wait on **update**, the connector and its new configuration stay in the state, untainted, and the next apply with `wait_for_sync = true` asks for a sync again. Default: `false` (no sync is asked for and no extra request is made). Changing it sends nothing to ConductorOne: turning it on waits from the next change of the configuration. An unknown value at plan time is planned as if it may be `true`.")),
-        ],
+    ];
+    attributes.extend(coupa_connection::resource_attributes());
+    let mut schema = s::schema(
+        "Registers a Coupa connector in ConductorOne. Before anything is written, the Coupa domain, client ID and secret are checked against Coupa's OAuth2 token endpoint with the scopes of `access_mode`, so a bad credential fails `terraform plan`, not a sync days later.\n\n~> The client secret is stored in plain text in the Terraform state and in saved plan files, like every resource argument: `sensitive` only hides it in CLI output. Keep state in a remote backend that encrypts it at rest and restricts who can read it, and never commit state or plan files.\n\n**One connector per Coupa client and app.** Before creating, the provider lists the app's connectors; when a live Coupa connector with the same domain and client ID exists (left by a run killed before Terraform could record it, or managed by another configuration), nothing is created and the error names it, with the `terraform import` command and the `import` block that bring it under this configuration. A replacement in the same app with `create_before_destroy = true` (after `terraform apply -replace`, or of a tainted integration) therefore fails: the old connector still exists when its successor would be created, and both would sync the same Coupa tenant. Keep Terraform's default order, which deletes the old connector first, or run `terraform untaint` to keep a tainted one. Note that Terraform also applies `create_before_destroy` to this resource, without it being set here, when a resource that depends on it sets it. A change of `app_id` is not affected: the replacement goes to another app.\n\n**Interrupts.** When SIGINT or SIGTERM reaches the provider process (Ctrl-C in a terminal, or a CI runner that signals Terraform's whole process group), no new request starts; a create, update or delete that already reached ConductorOne is finished and recorded in the state; a `wait_for_sync` wait ends within moments, dropping the read or sync request it had in flight (harmless: a read, or a request for a sync). A create whose wait the interrupt ends is recorded tainted: `terraform untaint` keeps it. A signal sent only to Terraform's own process (such as `docker stop` or a pod's termination, which signal PID 1 only) does not reach the provider: Terraform then asks the provider to stop through the plugin protocol, which tf-provider 0.2.2 passes to no resource, so a wait in progress runs on until it ends or times out (run Terraform under an init that forwards signals to its process group, such as `tini -g`, to get the behaviour above).",
+        attributes,
     );
     schema
         .block
@@ -106,4 +113,11 @@ pub fn timeouts_block() -> tf_provider::schema::NestedBlock {
         description: Description::markdown("How long an apply may wait for ConductorOne's sync (see `wait_for_sync`). Default: `20m` for each. Changing it sends nothing to ConductorOne."),
         deprecated: false,
     })
+}
+
+#[cfg(test)]
+#[test]
+fn the_state_and_its_timeouts_mirror_the_schema() {
+    crate::test_support::assert_mirrors::<State>(&schema());
+    crate::test_support::assert_block_mirrors::<Timeouts>(&schema(), "timeouts");
 }
