@@ -289,18 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn state_matches_schema() {
-        let schema = schema();
-        let mut names: Vec<&str> = schema.block.attributes.keys().map(String::as_str).collect();
-        names.sort_unstable();
-        let state = serde_json::to_value(State::default()).unwrap();
-        let mut fields: Vec<&str> = state
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        fields.sort_unstable();
-        assert_eq!(names, fields);
+    fn the_state_mirrors_the_schema() {
+        crate::test_support::assert_mirrors::<State>(&schema());
     }
 }

@@ -18,56 +18,21 @@
 use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
-use super::state::{Private, State};
+use super::state::State;
 use crate::conductorone::catalog::{CATALOG_ID, CATALOG_NAME};
-use crate::conductorone::{ConductorOne, CreateError, Created, Lookup, NewDelegated};
+use crate::conductorone::{ConductorOne, Connector, CreateError, Created, Lookup, NewDelegated};
 use crate::tf::diag;
 
-/// The three attributes of the Coupa connection, all or none.
-const CREDENTIALS: [&str; 3] = ["coupa_domain", "client_id", "client_secret"];
-
-fn credentials(s: &State) -> [&Value<String>; 3] {
-    [&s.coupa_domain, &s.client_id, &s.client_secret]
-}
-
-/// Whether `config` leaves the connection to the connector's owners: none of the three set
-/// (an unknown value counts as set: it will be known at apply).
+/// Whether `config` leaves the connection to the connector's owners: none of the three set.
 pub fn is_delegated(config: &State) -> bool {
-    credentials(config).iter().all(|v| v.is_null())
+    config.connection().none_set()
 }
 
 /// Offline checks of the mode: all three credentials or none; no `wait_for_sync = true`
 /// without them.
 pub fn check_config(diags: &mut Diagnostics, c: &State) {
-    let set: Vec<&str> = CREDENTIALS
-        .iter()
-        .zip(credentials(c))
-        .filter(|(_, v)| !v.is_null())
-        .map(|(name, _)| *name)
-        .collect();
-    if !set.is_empty() && set.len() < CREDENTIALS.len() {
-        let given = set
-            .iter()
-            .map(|n| format!("`{n}`"))
-            .collect::<Vec<_>>()
-            .join(" and ");
-        for (name, v) in CREDENTIALS.iter().zip(credentials(c)) {
-            if v.is_null() {
-                let generated = if *name == "client_secret" && set.len() == 2 {
-                    " After `terraform plan -generate-config-out`, which writes `client_secret = null` (ConductorOne never returns the secret), replace it with the variable that holds the secret."
-                } else {
-                    ""
-                };
-                diag::attr_error(
-                    diags,
-                    name,
-                    "Missing Coupa Credential",
-                    format!("{given} {} set but `{name}` is not. Set all three of `coupa_domain`, `client_id` and `client_secret` to have Terraform write the connector's configuration, or none of them to create the connector pending its configuration, for its owners (`user_ids`) to finish in ConductorOne.{generated}", if set.len() == 1 { "is" } else { "are" }),
-                );
-            }
-        }
-    }
-    if set.is_empty() && c.wait_for_sync == Value::Value(true) {
+    c.connection().check_all_or_none(diags);
+    if is_delegated(c) && c.wait_for_sync == Value::Value(true) {
         diag::attr_error(
             diags,
             "wait_for_sync",
@@ -77,14 +42,14 @@ pub fn check_config(diags: &mut Diagnostics, c: &State) {
     }
 }
 
-/// The delegated create of `planned` in `app_id`: the connector and its private state, or
-/// `None` after reporting why there is none.
+/// The delegated create of `planned` in `app_id`: the applied state and the connector made,
+/// or `None` after reporting why there is none.
 pub async fn create(
     diags: &mut Diagnostics,
     client: &ConductorOne,
     app_id: &str,
     planned: State,
-) -> Option<(State, Value<Private>)> {
+) -> Option<(State, Connector)> {
     let request = NewDelegated {
         catalog_id: CATALOG_ID.into(),
         display_name: CATALOG_NAME.into(),
@@ -119,7 +84,7 @@ pub async fn create(
             if state.sync_status.is_null() {
                 state.sync_status = Value::Value(String::new());
             }
-            Some((state, super::stored_private(connector)))
+            Some((state, connector.clone()))
         }
         Err(error) => {
             report(diags, app_id, error);
