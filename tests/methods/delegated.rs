@@ -201,3 +201,91 @@ async fn bad_references_are_errors_on_their_attribute_and_nothing_is_sent() {
     }
     assert!(standin.c1_requests().await.is_empty(), "nothing was sent");
 }
+
+/// The resource without credentials, through its methods: one CreateDelegated with the owners,
+/// Coupa asked nothing; the owner's configuration never read into the state nor planned; the
+/// credentials added later an update that writes the config; removed again, nothing sent.
+#[tokio::test]
+async fn the_delegated_integration_through_its_methods() {
+    use tfp_conductorone::resources::coupa_integration::State as Integration;
+    let standin = Standin::start();
+    let mut life = Lifecycle::start(&standin).await;
+    let owner = standin.other_user(0);
+    let delegated = Integration {
+        app_id: s(&standin.c1("app_id")),
+        user_ids: Value::Value([s(&owner)].into()),
+        ..Default::default()
+    };
+    let created = life.apply(&delegated).await.ok();
+    assert_eq!(created.coupa_domain, Value::Null);
+    assert_eq!(created.client_secret, Value::Null);
+    assert_eq!(created.coupa_url, Value::Null);
+    let id = created.id.as_ref_option().expect("an ID").clone();
+    let posts: Vec<_> = standin
+        .c1_requests()
+        .await
+        .into_iter()
+        .filter(|r| r["method"] == "POST" && r["path"] != "/auth/v1/token")
+        .collect();
+    assert_eq!(
+        posts.len(),
+        1,
+        "one create, a delegated one:\n{}",
+        testkit::requests::describe(&posts)
+    );
+    assert!(posts[0]["path"].as_str().unwrap().ends_with("/connectors"));
+    assert!(
+        standin.coupa_requests().await.is_empty(),
+        "Coupa asked nothing"
+    );
+
+    let client_id = standin.coupa_client("read_only", "client_id");
+    let secret = standin.coupa_client("read_only", "client_secret");
+    standin
+        .configure_connector(&id, "acme.coupahost.com", &client_id, &secret)
+        .await;
+    let refreshed = life.refresh().await.ok().expect("still there");
+    assert_eq!(refreshed.coupa_domain, Value::Null, "the owner's, not ours");
+    assert_eq!(refreshed.client_id, Value::Null);
+    let (planned, _, replace) = life.plan(&delegated).await.ok();
+    assert!(replace.is_empty());
+    assert!(planned == refreshed, "nothing planned");
+
+    // Added later: an in-place update that writes the config.
+    standin.clear_logs().await;
+    let managed = Integration {
+        coupa_domain: s("acme.coupahost.com"),
+        client_id: s(&client_id),
+        client_secret: s(&secret),
+        ..delegated.clone()
+    };
+    let updated = life.apply(&managed).await.ok();
+    assert_eq!(updated.id, s(&id));
+    let writes: Vec<_> = standin
+        .c1_requests()
+        .await
+        .into_iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().contains("/connectors"))
+        .collect();
+    assert_eq!(writes.len(), 1, "{}", testkit::requests::describe(&writes));
+    assert_eq!(writes[0]["body"]["updateMask"], "config");
+
+    // Removed: nothing sent, the secret leaves the state.
+    standin.clear_logs().await;
+    let unmanaged = life.apply(&delegated).await.ok();
+    assert_eq!(unmanaged.client_secret, Value::Null);
+    assert_eq!(
+        unmanaged.coupa_domain,
+        s("acme.coupahost.com"),
+        "kept, not fought"
+    );
+    assert!(
+        standin
+            .c1_requests()
+            .await
+            .iter()
+            .all(|r| r["method"] == "GET" || r["path"] == "/auth/v1/token"),
+        "nothing written"
+    );
+    assert!(standin.coupa_requests().await.is_empty());
+}

@@ -384,8 +384,9 @@ pub fn proposed(prior: &State, config: &State) -> State {
     State {
         id: prior.id.clone(),
         app_id: config.app_id.clone(),
-        coupa_domain: config.coupa_domain.clone(),
-        client_id: config.client_id.clone(),
+        // Optional and computed: the prior value when the configuration leaves them unset.
+        coupa_domain: or_prior(&config.coupa_domain, &prior.coupa_domain),
+        client_id: or_prior(&config.client_id, &prior.client_id),
         client_secret: config.client_secret.clone(),
         access_mode: or_prior(&config.access_mode, &prior.access_mode),
         user_ids: or_prior::<BTreeSet<Value<String>>>(&config.user_ids, &prior.user_ids),
