@@ -21,6 +21,7 @@ mod data_sources;
 mod examples;
 mod import_block;
 mod integration;
+mod later_features;
 mod licenses;
 mod provider;
 mod proxy_pages;
