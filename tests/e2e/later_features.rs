@@ -58,6 +58,12 @@ fn workdir(min: Version, feature: &str) -> Option<Workdir> {
     tf.at_least(min, feature).then(|| Workdir::new(&tf))
 }
 
+/// On a Terraform that has `feature` (from `min`), the one error of `validate -json` on `main`.
+fn validate_error(min: Version, feature: &str, main: &str) -> Option<String> {
+    let wd = workdir(min, feature)?;
+    Some(the_one_error(&wd, main, None, &["validate", "-json"]))
+}
+
 #[test]
 fn no_write_only_arguments_the_secret_is_sensitive() {
     let Some(wd) = terraform!().map(|tf| Workdir::new(&tf)) else {
@@ -88,15 +94,13 @@ fn no_write_only_arguments_the_secret_is_sensitive() {
 
 #[test]
 fn an_ephemeral_block_is_an_invalid_ephemeral_resource() {
-    let Some(wd) = workdir(Version(1, 10, 0), "`ephemeral` blocks") else {
+    let Some(summary) = validate_error(
+        Version(1, 10, 0),
+        "`ephemeral` blocks",
+        &format!("ephemeral \"{TYPE}\" \"x\" {{\n}}\n"),
+    ) else {
         return;
     };
-    let summary = the_one_error(
-        &wd,
-        &format!("ephemeral \"{TYPE}\" \"x\" {{\n}}\n"),
-        None,
-        &["validate", "-json"],
-    );
     assert_eq!(summary, "Invalid ephemeral resource");
 }
 
@@ -146,15 +150,13 @@ fn a_list_block_is_an_invalid_list_resource() {
 
 #[test]
 fn an_action_block_has_no_action_schema() {
-    let Some(wd) = workdir(Version(1, 14, 0), "`action` blocks") else {
+    let Some(summary) = validate_error(
+        Version(1, 14, 0),
+        "`action` blocks",
+        &format!("action \"{TYPE}\" \"sync\" {{\n}}\n"),
+    ) else {
         return;
     };
-    let summary = the_one_error(
-        &wd,
-        &format!("action \"{TYPE}\" \"sync\" {{\n}}\n"),
-        None,
-        &["validate", "-json"],
-    );
     assert!(
         summary.starts_with("failed to read schema for action.")
             && summary.ends_with(&format!("does not have an action schema for {TYPE}")),
