@@ -183,7 +183,7 @@ impl DataSource for CoupaIntegrationData {
                     diags,
                     "Unable to Read Coupa Integration",
                     format!(
-                        "Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}."
+                        "Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}. Nothing was changed. Run the command again; if it keeps failing, check the provider's ConductorOne settings (`server_url` or `tenant_domain`, and its credentials) and ConductorOne's status."
                     ),
                 );
                 None

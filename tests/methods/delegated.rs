@@ -146,6 +146,10 @@ async fn gone_and_failed_reads_are_errors_that_say_so() {
     );
     assert!(text.contains("HTTP 500"), "{text}");
     assert!(text.contains("127.0.0.1"), "names the host: {text}");
+    assert!(
+        text.contains("Run the command again") && text.contains("`server_url`"),
+        "says what to do: {text}"
+    );
     standin.clear_faults().await;
 
     standin
