@@ -73,17 +73,23 @@ fn hcl_attribute<'a>(hcl: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// A rig whose Terraform has `import` blocks and `plan -generate-config-out` (1.5 and later);
+/// `None`, saying so, on older Terraform.
+fn rig_with_import_blocks() -> Option<Rig> {
+    let rig = Rig::start(terraform!())?;
+    rig.tf
+        .at_least(
+            Version(1, 5, 0),
+            "`import` blocks with `plan -generate-config-out`",
+        )
+        .then_some(rig)
+}
+
 #[tokio::test]
 async fn an_import_block_generates_config_that_applies_and_converges() {
-    let Some(rig) = Rig::start(terraform!()) else {
+    let Some(rig) = rig_with_import_blocks() else {
         return;
     };
-    if !rig.tf.at_least(
-        Version(1, 5, 0),
-        "`import` blocks with `plan -generate-config-out`",
-    ) {
-        return;
-    }
     let (client_id, secret) = rig.coupa_credentials("read_only");
     let owners = vec![rig.other_user(0), rig.caller()];
     let id = connector_made_in_conductorone(&rig, &client_id, &secret, &owners).await;
@@ -224,15 +230,9 @@ async fn an_import_block_generates_config_that_applies_and_converges() {
 /// and the next plan is empty.
 #[tokio::test]
 async fn the_generated_config_without_its_credentials_imports_with_no_change() {
-    let Some(rig) = Rig::start(terraform!()) else {
+    let Some(rig) = rig_with_import_blocks() else {
         return;
     };
-    if !rig.tf.at_least(
-        Version(1, 5, 0),
-        "`import` blocks with `plan -generate-config-out`",
-    ) {
-        return;
-    }
     let (client_id, secret) = rig.coupa_credentials("read_only");
     let id = connector_made_in_conductorone(&rig, &client_id, &secret, &[rig.caller()]).await;
     let app = rig.app();
