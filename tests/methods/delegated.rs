@@ -346,3 +346,34 @@ async fn the_duplicate_guard_refuses_managed_creates_only() {
     );
     assert_eq!(standin.live_connectors(&app).await.len(), 3, "none made");
 }
+
+/// Credentials added later to a delegated connector with `wait_for_sync = true`: the update that
+/// writes them waits for the sync of that configuration, as a managed update does.
+#[tokio::test]
+async fn credentials_added_later_honour_wait_for_sync() {
+    use tfp_conductorone::resources::coupa_integration::State as Integration;
+    let standin = Standin::start();
+    standin.c1_post("config", json!({"sync_ms": 300})).await;
+    let mut life = Lifecycle::start(&standin).await;
+    let delegated = Integration {
+        app_id: s(&standin.c1("app_id")),
+        user_ids: Value::Value([s(&standin.other_user(0))].into()),
+        ..Default::default()
+    };
+    let created = life.apply(&delegated).await.ok();
+    let managed = Integration {
+        coupa_domain: s("acme.coupahost.com"),
+        client_id: s(&standin.coupa_client("read_only", "client_id")),
+        client_secret: s(&standin.coupa_client("read_only", "client_secret")),
+        wait_for_sync: Value::Value(true),
+        ..delegated
+    };
+    let (planned, _, replace) = life.plan(&managed).await.ok();
+    assert!(replace.is_empty(), "in place");
+    assert!(planned.sync_status.is_unknown(), "what the wait ends on");
+    let updated = life.apply(&managed).await;
+    assert!(updated.errors().is_empty(), "{}", updated.text());
+    let updated = updated.ok();
+    assert_eq!(updated.id, created.id);
+    assert_eq!(updated.sync_status, s("SYNC_STATUS_DONE"), "waited for");
+}
