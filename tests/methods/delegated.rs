@@ -159,6 +159,10 @@ async fn gone_and_failed_reads_are_errors_that_say_so() {
     let text = out.text();
     assert!(text.starts_with("Coupa Integration Not Found"), "{text}");
     assert!(text.contains(&id) && text.contains("deletedAt"), "{text}");
+    assert!(
+        out.has_error_on("Coupa Integration Not Found", "id"),
+        "on the attribute to check: {text}"
+    );
 
     // A 404 that the app's listing confirms is proof as well.
     standin
