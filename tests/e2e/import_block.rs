@@ -10,6 +10,9 @@
 //! - `the_generated_config_without_its_credentials_imports_with_no_change` (Terraform ≥ 1.5):
 //!   the other way the docs give, the generated config's three credential lines deleted: the
 //!   import plans no change, the apply writes nothing, the next plan is empty;
+//! - `a_pending_connector_imports_with_its_generated_config_and_no_change` (Terraform ≥ 1.5): a
+//!   connector pending its configuration generates a config without credentials, which imports
+//!   with no change;
 //! - `a_removed_block_forgets_a_connector_without_deleting_it` (Terraform ≥ 1.7): a `removed`
 //!   block with `destroy = false` forgets a connector: the plan says `forget`, it leaves the
 //!   state, and the stand-in still has it live, with no delete request.
@@ -282,6 +285,49 @@ async fn the_generated_config_without_its_credentials_imports_with_no_change() {
         ("acme.coupahost.com".into(), client_id, sha256_hex(&secret)),
         "the configuration stays as it was"
     );
+}
+
+/// A connector still pending its configuration (made by CreateDelegated): the config Terraform
+/// generates for it has none of the three credentials, validates as the delegated setup, and
+/// imports with no change; nothing is written, and the next plan is empty.
+#[tokio::test]
+async fn a_pending_connector_imports_with_its_generated_config_and_no_change() {
+    let Some(rig) = rig_with_import_blocks() else {
+        return;
+    };
+    let app = rig.app();
+    let id = rig.standin.create_pending(&app, &[rig.other_user(0)]).await;
+    rig.write(&format!(
+        "import {{\n  to = {ADDR}\n  id = \"{app}/{id}\"\n}}\n"
+    ));
+    rig.standin.clear_logs().await;
+    rig.tf(&[
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-generate-config-out=generated.tf",
+    ])
+    .assert_ok("plan -generate-config-out of a pending connector");
+    let generated =
+        std::fs::read_to_string(rig.wd.path().join("generated.tf")).expect("a generated.tf");
+    for attr in ["coupa_domain", "client_id", "client_secret"] {
+        assert!(
+            hcl_attribute(&generated, attr).is_none_or(|v| v.starts_with("null")),
+            "{attr} in:\n{generated}"
+        );
+    }
+    let (plan, json) = rig.plan_json();
+    assert_eq!(plan.code, 2, "an import is a change:\n{}", plan.all());
+    let change = planned_change(&json, ADDR);
+    assert_eq!(change["actions"], json!(["no-op"]), "{}", plan.all());
+    rig.apply().assert_ok("apply of the import");
+    assert!(
+        rig.c1_writes().await.is_empty(),
+        "{}",
+        describe(&rig.c1_writes().await)
+    );
+    assert!(rig.standin.coupa_requests().await.is_empty());
+    rig.plan().assert_no_changes("the plan after the import");
 }
 
 #[tokio::test]
