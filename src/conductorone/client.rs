@@ -14,7 +14,7 @@ use url::Url;
 
 use super::error::ApiError;
 use super::server::join;
-use super::token::{Auth, TokenSource};
+use super::token::{Auth, Finishing, TokenSource};
 use crate::auth::{send_renewing_once, Bearer};
 use crate::http::{Body, HttpClient, Replay, Request, Response};
 use crate::secret::Secret;
@@ -127,9 +127,12 @@ impl ConductorOne {
             request.despite_stop = finishing;
             async move { http.send(&request).await.map_err(ApiError::from) }
         };
-        let (resp, token) = send_renewing_once(&self.inner.tokens, Duration::ZERO, send)
-            .await
-            .map_err(|e| (e, None))?;
+        let sent_out = if finishing {
+            send_renewing_once(&Finishing(&self.inner.tokens), Duration::ZERO, send).await
+        } else {
+            send_renewing_once(&self.inner.tokens, Duration::ZERO, send).await
+        };
+        let (resp, token) = sent_out.map_err(|e| (e, None))?;
         if resp.is_success() {
             return Ok(resp);
         }
@@ -152,8 +155,9 @@ impl ConductorOne {
     }
 
     /// This client for the calls that finish an operation which already reached ConductorOne
-    /// (the lookup after a create whose answer was lost): they are sent even after a stop, so
-    /// that what was made still reaches the state (see [`crate::http`]).
+    /// (the lookup after a create whose answer was lost): they are sent, and their token got or
+    /// renewed, even after a stop, so that what was made still reaches the state (see
+    /// [`crate::http`]); the caller bounds how long they go on.
     pub(crate) fn finishing(&self) -> ConductorOne {
         ConductorOne {
             inner: self.inner.clone(),

@@ -125,10 +125,9 @@ impl Resource for CoupaIntegration {
             .ok()?;
         // Never a second connector for this Coupa client in the app, and a create whose answer
         // is lost is recovered, not repeated: see `conductorone::create`.
-        let same = convert::same_coupa_client(&planned);
         match clients
             .conductorone
-            .create_or_recover(&app_id, &request, &same)
+            .create_or_recover(&app_id, &request, convert::comparable)
             .await
         {
             Ok(created) => {

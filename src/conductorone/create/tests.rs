@@ -3,9 +3,9 @@
 //! sent again once it is proven not carried out.
 
 use super::*;
-use crate::conductorone::model::EnvConfig;
+use crate::conductorone::model::{ConfigValue, EnvConfig};
 use crate::secret::Secret;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 fn new() -> NewConnector {
     NewConnector {
@@ -42,23 +42,36 @@ fn listed() -> Connector {
     }
 }
 
-fn before(ids: &[&str]) -> BTreeSet<String> {
-    ids.iter().map(|s| (*s).to_owned()).collect()
+/// The comparable form of the tests: the domain lowercased and trimmed of a scheme and a `/`.
+fn loose(key: &str, value: &str) -> String {
+    if key == "coupa-domain" {
+        value
+            .trim()
+            .to_ascii_lowercase()
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
+fn identity() -> Identity {
+    let n = new();
+    Identity::new(&n.catalog_id, &n.config, loose)
 }
 
 #[test]
-fn a_candidate_is_new_live_of_the_catalog_and_not_ruled_out_by_config() {
-    let none = before(&[]);
-    assert!(candidate(&listed(), &new(), &none));
-    assert!(shows_config(&listed(), &new()));
+fn a_candidate_is_live_of_the_catalog_and_not_ruled_out_by_config() {
+    let id = identity();
+    assert!(id.may_be(&listed()));
+    assert!(id.is_twin(&listed()));
     // Owners and creation time never rule a candidate out: a server may add the caller to the
     // owners, and the clocks may differ.
-    let mut with_owners = new();
-    with_owners.user_ids = vec!["u2".into()];
-    assert!(candidate(&listed(), &with_owners, &none));
-    let kept: [fn(&mut Connector); 4] = [
+    let kept: [fn(&mut Connector); 5] = [
         |c| c.created_at = Some("2001-01-02T03:02:00Z".into()),
         |c| c.created_at = None,
+        |c| c.user_ids = vec!["u9".into()],
         |c| c.config = None,
         |c| {
             c.config.as_mut().unwrap().values.remove("client-id");
@@ -67,12 +80,21 @@ fn a_candidate_is_new_live_of_the_catalog_and_not_ruled_out_by_config() {
     for (i, change) in kept.iter().enumerate() {
         let mut c = listed();
         change(&mut c);
-        assert!(candidate(&c, &new(), &none), "kept variant {i}");
+        assert!(id.may_be(&c), "kept variant {i}");
     }
     // Without the values shown, a candidate is not adopted (it is reported).
     let mut bare = listed();
     bare.config = None;
-    assert!(!shows_config(&bare, &new()));
+    assert!(!id.is_twin(&bare) && !id.shows_keys(&bare));
+    // The domain in another spelling is the same value, in every comparison.
+    let mut spelled = listed();
+    spelled
+        .config
+        .as_mut()
+        .unwrap()
+        .values
+        .insert("coupa-domain".into(), " https://ACME.coupahost.com/".into());
+    assert!(id.is_twin(&spelled) && id.may_be(&spelled));
 
     let ruled_out: [fn(&mut Connector); 3] = [
         |c| c.deleted_at = Some("2025-01-02T03:05:00Z".into()),
@@ -88,37 +110,34 @@ fn a_candidate_is_new_live_of_the_catalog_and_not_ruled_out_by_config() {
     for (i, change) in ruled_out.iter().enumerate() {
         let mut c = listed();
         change(&mut c);
-        assert!(!candidate(&c, &new(), &none), "ruled-out variant {i}");
+        assert!(!id.may_be(&c) && !id.is_twin(&c), "ruled-out variant {i}");
     }
-    // Listed before the create: not made by it.
-    assert!(!candidate(&listed(), &new(), &before(&["c1"])));
 }
 
+/// The lock key leaves secrets out and compares values in their comparable form.
 #[test]
-fn only_a_complete_absence_after_a_refusal_like_failure_is_proof() {
-    let status = |s: u16| ApiError::Status {
-        status: s,
-        code: None,
-        message: String::new(),
-        request_id: None,
-        at: "h/p".into(),
-    };
-    assert!(proven_by_absence(&status(503)));
-    assert!(!proven_by_absence(&status(504)));
-    assert!(!proven_by_absence(&ApiError::Decode {
-        what: "the connector create".into(),
-        detail: "cut short".into(),
-        status: 200,
-        request_id: None,
-    }));
-    assert!(!proven_by_absence(&ApiError::Http(HttpError::Timeout {
-        host: "h".into(),
-        limit: Duration::from_secs(1),
-    })));
+fn the_lock_key_is_the_app_the_catalog_and_the_comparable_values() {
+    let mut other_spelling = new();
+    other_spelling.config.insert(
+        "coupa-domain".into(),
+        ConfigValue::from("https://ACME.coupahost.com/"),
+    );
+    other_spelling
+        .config
+        .insert("secret".into(), ConfigValue::from(Secret::new("another")));
+    let key = identity().lock_key("app");
+    assert_eq!(
+        Identity::new("cat", &other_spelling.config, loose).lock_key("app"),
+        key
+    );
+    assert!(!key.contains("s3cr3t"));
+    assert_ne!(identity().lock_key("app2"), key);
 }
 
+/// Only the proofs that a create was not carried out skip the lookup: a connection never made,
+/// a request never sent, a 4xx. Everything else may have been made.
 #[test]
-fn only_ambiguous_failures_are_looked_up() {
+fn only_proofs_of_no_action_skip_the_lookup() {
     let http = |e: HttpError| ApiError::Http(e);
     let status = |s: u16| ApiError::Status {
         status: s,
@@ -128,29 +147,56 @@ fn only_ambiguous_failures_are_looked_up() {
         at: "h/p".into(),
     };
     let host = || "h".to_owned();
-    assert!(!may_have_acted(&http(HttpError::Connect {
-        host: host(),
-        reason: "refused".into()
-    })));
-    assert!(may_have_acted(&http(HttpError::Transport {
-        host: host(),
-        reason: "reset".into()
-    })));
-    assert!(may_have_acted(&status(502)));
-    assert!(!may_have_acted(&status(400)));
-    assert!(!may_have_acted(&status(429)));
-    assert!(!may_have_acted(&ApiError::Invalid("x".into())));
-    let timeout = http(HttpError::Timeout {
-        host: host(),
-        limit: Duration::from_secs(1),
-    });
-    assert!(may_have_acted(&timeout) && still_working(&timeout));
-    assert!(still_working(&status(504)) && !still_working(&status(500)));
-    // Not sent because of a stop: nothing to look for.
-    assert!(!may_have_acted(&http(HttpError::Interrupted {
-        host: host(),
-        after: None
-    })));
+    let proofs = [
+        http(HttpError::Connect {
+            host: host(),
+            reason: "refused".into(),
+        }),
+        http(HttpError::Certificate {
+            host: host(),
+            reason: "unknown issuer".into(),
+        }),
+        http(HttpError::Interrupted {
+            host: host(),
+            after: None,
+        }),
+        status(400),
+        status(403),
+        status(404),
+        status(409),
+        status(429),
+        ApiError::Invalid("x".into()),
+    ];
+    for e in &proofs {
+        assert!(!may_have_acted(e), "{e:?} proves the create was not made");
+    }
+    let maybe = [
+        status(500),
+        status(502),
+        status(503),
+        status(504),
+        http(HttpError::Transport {
+            host: host(),
+            reason: "reset".into(),
+        }),
+        http(HttpError::Timeout {
+            host: host(),
+            limit: Duration::from_secs(1),
+        }),
+        http(HttpError::TooLarge {
+            host: host(),
+            limit: 10,
+        }),
+        ApiError::Decode {
+            what: "the connector create".into(),
+            detail: "cut short".into(),
+            status: 200,
+            request_id: None,
+        },
+    ];
+    for e in &maybe {
+        assert!(may_have_acted(e), "{e:?} may have been made");
+    }
 }
 
 // On the wire, against the stand-in
@@ -165,7 +211,7 @@ mod on_the_wire {
 
     use super::super::*;
     use crate::conductorone::client::tests::credentials;
-    use crate::conductorone::model::ConfigValues;
+    use crate::conductorone::model::{ConfigValue, ConfigValues};
     use crate::http::{HttpClient, HttpConfig, RetryPolicy};
     use crate::secret::Secret;
     use crate::stop::Stop;
@@ -207,23 +253,14 @@ mod on_the_wire {
         }
     }
 
-    /// The Coupa test of the resource, in short: the same domain value.
-    fn same_domain(domain: &'static str) -> impl Fn(&Connector) -> bool + Send + Sync {
-        move |c: &Connector| {
-            c.config
-                .as_ref()
-                .and_then(|cfg| cfg.values.get("coupa-domain"))
-                .is_some_and(|d| d == domain)
-        }
-    }
-
-    /// The create of the Coupa integration on `domain`, with the twin check the resource uses.
+    /// The create of the Coupa integration on `domain`, its values compared as the tests'
+    /// `loose` form has them.
     async fn create_on(
         c1: &ConductorOne,
         app: &str,
         domain: &'static str,
     ) -> Result<Created, CreateError> {
-        c1.create_or_recover(app, &coupa(domain), &same_domain(domain))
+        c1.create_or_recover(app, &coupa(domain), super::loose)
             .await
     }
 
@@ -348,8 +385,11 @@ mod on_the_wire {
         );
     }
 
+    /// A 503 proves nothing about the create (a proxy may answer it after the backend acted):
+    /// the connector is looked for, at once and after each settle pause, and when none appears
+    /// the create is not sent again. The next create, with the cause gone, makes the one.
     #[tokio::test]
-    async fn a_create_answered_503_and_proven_not_carried_out_is_sent_again() {
+    async fn a_create_answered_503_is_looked_for_and_never_sent_again() {
         let standin = Standin::start();
         let stop = Stop::default();
         let c1 = client(&standin, Duration::from_secs(5), &stop);
@@ -357,39 +397,77 @@ mod on_the_wire {
         standin
             .c1_connector_knobs(json!({"create_unavailable_every": 1, "create_retry_after": "1"}))
             .await;
+        let out = create_on(&c1, &app, "a.coupahost.com").await;
+        match out {
+            Err(CreateError::Failed {
+                lookup: Lookup::NotFound { settled },
+                error,
+            }) => {
+                assert_eq!(error.status(), Some(503));
+                assert!(settled >= SETTLE.iter().sum::<Duration>(), "{settled:?}");
+            }
+            other => panic!("expected NotFound, got {other:?}"),
+        }
+        assert_eq!(creates(&standin).await, vec![503], "sent once");
+        assert_eq!(
+            listings(&standin).await,
+            1 + 1 + SETTLE.len(),
+            "the check, then a look at once and after each pause"
+        );
+        assert!(standin.live_connectors(&app).await.is_empty());
+        // Apply again: the check finds nothing, and the create goes out.
         let made = create_on(&c1, &app, "a.coupahost.com").await.unwrap();
         assert!(matches!(made, Created::Answered(_)), "{made:?}");
-        assert_eq!(creates(&standin).await, vec![503, 200]);
-        assert_eq!(listings(&standin).await, 2, "the check, then the lookup");
-        let live = standin.live_connectors(&app).await;
-        assert_eq!(live.len(), 1);
-        assert_eq!(live[0]["id"], made.connector().id.as_str());
+        assert_eq!(standin.live_connectors(&app).await.len(), 1);
     }
 
+    /// Committed, then answered 502 (a gateway that lost the backend's answer), and listed only
+    /// seconds later: a look after a settle pause finds it, and it is adopted.
     #[tokio::test]
-    async fn a_create_that_keeps_failing_ends_within_the_retry_policy() {
+    async fn a_create_committed_late_after_a_502_is_adopted() {
         let standin = Standin::start();
         let stop = Stop::default();
         let c1 = client(&standin, Duration::from_secs(5), &stop);
         let app = standin.c1("app_id");
         standin
-            .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
-                             "status": 503, "count": 1000}))
+            .c1_connector_knobs(json!({"create_commit_late_ms": 1500}))
             .await;
-        let out = create_on(&c1, &app, "a.coupahost.com").await;
-        match out {
-            Err(CreateError::Failed {
-                lookup: Lookup::NoneFound,
-                sent,
-                error,
-            }) => {
-                assert!(sent > 1 && sent <= 4, "sent {sent} times");
-                assert_eq!(error.status(), Some(503));
-                assert_eq!(creates(&standin).await.len(), sent as usize);
-            }
-            other => panic!("expected NoneFound, got {other:?}"),
-        }
-        assert!(standin.live_connectors(&app).await.is_empty());
+        standin
+            .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
+                             "status": 502, "after_handler": true}))
+            .await;
+        let made = create_on(&c1, &app, "a.coupahost.com").await;
+        assert!(matches!(made, Ok(Created::Recovered { .. })), "{made:?}");
+        assert_eq!(creates(&standin).await, vec![502]);
+        let live = standin.live_connectors(&app).await;
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0]["id"], made.unwrap().connector().id.as_str());
+        assert!(
+            listings(&standin).await > 2,
+            "found after a pause, not at once"
+        );
+    }
+
+    /// An app whose listing stops at its page cap: nothing is created, whatever the rest holds.
+    #[tokio::test]
+    async fn an_incomplete_listing_before_a_create_refuses_it() {
+        let standin = Standin::start();
+        let stop = Stop::default();
+        let c1 = client(&standin, Duration::from_secs(5), &stop);
+        let app = standin.c1("app_id");
+        create_on(&c1, &app, "a.coupahost.com").await.unwrap();
+        // The listing answers the same next page token again: incomplete.
+        standin
+            .c1_fault(json!({"method": "GET", "path_prefix": format!("/api/v1/apps/{app}/connectors"),
+                             "status": 200, "body": {"list": [], "nextPageToken": "same"}, "count": 1000}))
+            .await;
+        standin.clear_logs().await;
+        let out = create_on(&c1, &app, "b.coupahost.com").await;
+        assert!(
+            matches!(out, Err(CreateError::Incomplete { .. })),
+            "{out:?}"
+        );
+        assert!(creates(&standin).await.is_empty(), "nothing was sent");
     }
 
     /// A create carried out and answered 502, with listings that leave the config out: the
@@ -414,7 +492,6 @@ mod on_the_wire {
         match out {
             Err(CreateError::Failed {
                 lookup: Lookup::Ambiguous(ids),
-                sent: 1,
                 ..
             }) => assert_eq!(ids, vec![live[0]["id"].as_str().unwrap().to_owned()]),
             other => panic!("expected Ambiguous naming the connector, got {other:?}"),
@@ -443,11 +520,11 @@ mod on_the_wire {
         assert_eq!(creates(&standin).await, vec![502]);
     }
 
-    /// Our timeout, with a server that commits the create only when it answers: the lookup at
-    /// once finds nothing, yet the create is not sent again; the connector appears afterwards,
-    /// once, and the next create's check finds it.
+    /// Our timeout, with a server that commits the create only when it answers: the look at
+    /// once finds nothing, the create is not sent again, and a look after a settle pause finds
+    /// the connector once it is committed, and adopts it.
     #[tokio::test]
-    async fn after_our_timeout_the_create_is_not_sent_again_though_none_is_listed_yet() {
+    async fn after_our_timeout_a_create_committed_later_is_found_and_not_sent_again() {
         let standin = Standin::start();
         let stop = Stop::default();
         let c1 = client(&standin, Duration::from_millis(300), &stop);
@@ -456,36 +533,27 @@ mod on_the_wire {
             .c1_connector_knobs(json!({"create_ms": 2500, "create_commits_on_answer": true}))
             .await;
         let out = create_on(&c1, &app, "a.coupahost.com").await;
-        assert!(
-            matches!(
-                out,
-                Err(CreateError::Failed {
-                    lookup: Lookup::MayStillAppear,
-                    sent: 1,
-                    ..
-                })
-            ),
-            "{out:?}"
-        );
+        assert!(matches!(out, Ok(Created::Recovered { .. })), "{out:?}");
         assert_eq!(creates(&standin).await.len(), 1, "sent once");
-        // The server commits it later; then exactly one exists, and a second apply's check
-        // names it instead of creating.
-        while standin.live_connectors(&app).await.is_empty() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        assert_eq!(standin.live_connectors(&app).await.len(), 1);
         let again = create_on(&c1, &app, "a.coupahost.com").await;
         assert!(matches!(again, Err(CreateError::Exists(_))), "{again:?}");
         assert_eq!(standin.live_connectors(&app).await.len(), 1);
     }
 
     /// Interrupted while a create is under way: the create is finished, and when its answer is
-    /// lost the lookup still goes out and adopts what was made.
+    /// lost the lookup still goes out, gets the token it needs despite the stop (tokens live one
+    /// second here and the create waits longer, so the one it used has to be renewed), and
+    /// adopts what was made.
     #[tokio::test]
     async fn after_a_stop_a_create_under_way_is_finished_and_its_connector_found() {
         let standin = Standin::start();
         let stop = Stop::default();
-        let c1 = client(&standin, Duration::from_millis(700), &stop);
+        let c1 = client(&standin, Duration::from_millis(1500), &stop);
         let app = standin.c1("app_id");
+        standin
+            .c1_post("config", json!({"token_expires_in": 1}))
+            .await;
         // Carried out and logged, then answered later than the client waits.
         standin
             .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
@@ -500,14 +568,65 @@ mod on_the_wire {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         stop.request();
+        let tokens_before = c1.token_requests();
         let made = creating.await.unwrap().unwrap();
         assert!(matches!(made, Created::Recovered { .. }), "{made:?}");
         assert_eq!(standin.live_connectors(&app).await.len(), 1);
+        assert!(
+            c1.token_requests() > tokens_before,
+            "the lookup renewed its token after the stop"
+        );
         // And nothing new starts.
         let later = c1.get(&app, &made.connector().id).await.unwrap_err();
         assert!(
             matches!(later, ApiError::Http(HttpError::Interrupted { .. })),
             "{later:?}"
         );
+    }
+
+    /// After a stop, the lookup goes on at most `LOOKUP_AFTER_STOP`: listings that hang (each
+    /// attempt to its timeout, looks and pauses that would take far longer) are cut there, and
+    /// the create is reported, not sent again.
+    #[tokio::test]
+    async fn after_a_stop_the_lookup_is_bounded() {
+        let standin = Standin::start();
+        let stop = Stop::default();
+        let c1 = client(&standin, Duration::from_secs(1), &stop);
+        let app = standin.c1("app_id");
+        standin
+            .c1_fault(json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
+                             "kind": "slow", "delay_ms": 2000, "after_handler": true}))
+            .await;
+        // Every listing after the check hangs past the attempt timeout.
+        standin
+            .c1_fault(
+                json!({"method": "GET", "path_prefix": format!("/api/v1/apps/{app}/connectors"),
+                             "kind": "slow", "delay_ms": 30000, "skip": 1, "count": 1000}),
+            )
+            .await;
+        let creating = {
+            let c1 = c1.clone();
+            let app = app.clone();
+            tokio::spawn(async move { create_on(&c1, &app, "a.coupahost.com").await })
+        };
+        while creates(&standin).await.is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stop.request();
+        let out = tokio::time::timeout(Duration::from_secs(120), creating)
+            .await
+            .expect("the lookup ended")
+            .unwrap();
+        assert!(
+            matches!(
+                out,
+                Err(CreateError::Failed {
+                    lookup: Lookup::Interrupted,
+                    ..
+                })
+            ),
+            "{out:?}"
+        );
+        assert_eq!(creates(&standin).await.len(), 1, "never sent again");
     }
 }

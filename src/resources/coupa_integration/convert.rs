@@ -7,7 +7,7 @@ use tf_provider::value::Value;
 use super::state::State;
 use crate::conductorone::catalog::{CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET, KEY_DOMAIN};
 use crate::conductorone::{ConfigValues, Connector, ConnectorUpdate, NewConnector};
-use crate::coupa::CoupaDomain;
+use crate::coupa::{comparable_domain, CoupaDomain};
 use crate::secret::Secret;
 use crate::tf::value::{known_str, opt_string};
 
@@ -80,28 +80,15 @@ pub fn new_connector(planned: &State) -> Result<NewConnector, &'static str> {
     })
 }
 
-/// Whether connector `c` is for the same Coupa client as `planned`: the same instance (both
-/// domains normalised as the provider sends them, so `https://ACME.coupahost.com/` is
-/// `acme.coupahost.com`) and the same client ID. The test before a create (no second connector
-/// for the same Coupa client in one app).
-pub fn same_coupa_client(planned: &State) -> impl Fn(&Connector) -> bool + Send + Sync {
-    let domain = known_str(&planned.coupa_domain).and_then(|d| CoupaDomain::parse(d).ok());
-    let client_id = known_str(&planned.client_id).map(str::to_owned);
-    move |c: &Connector| {
-        let values = c.config.as_ref().map(|cfg| &cfg.values);
-        let theirs = values.and_then(|v| v.get(KEY_DOMAIN));
-        let same_domain = match (&domain, theirs) {
-            (Some(ours), Some(theirs)) => match CoupaDomain::parse(theirs) {
-                Ok(d) => d.host() == ours.host(),
-                Err(_) => theirs.trim().eq_ignore_ascii_case(&ours.host()),
-            },
-            _ => false,
-        };
-        let same_client = match (&client_id, values.and_then(|v| v.get(KEY_CLIENT_ID))) {
-            (Some(ours), Some(theirs)) => ours == theirs,
-            _ => false,
-        };
-        same_domain && same_client
+/// The form in which a config value of the Coupa connector is compared with another, in every
+/// comparison (the create lock, the twin checks, the lookup after a lost create): the domain
+/// through the one normalisation of Coupa domains ([`crate::coupa::comparable_domain`], so
+/// `https://ACME.coupahost.com/` is `acme.coupahost.com`), the client ID as it is.
+pub fn comparable(key: &str, value: &str) -> String {
+    if key == KEY_DOMAIN {
+        comparable_domain(value)
+    } else {
+        value.to_owned()
     }
 }
 
@@ -160,12 +147,8 @@ pub fn refreshed_state(mut s: State, c: &Connector, recorded: Option<Option<&str
     }
     let values = c.config.as_ref().map(|cfg| &cfg.values);
     if let Some(theirs) = values.and_then(|v| v.get(KEY_DOMAIN)) {
-        let same_domain = known_str(&s.coupa_domain).is_some_and(|ours| {
-            match (CoupaDomain::parse(ours), CoupaDomain::parse(theirs)) {
-                (Ok(a), Ok(b)) => a == b,
-                _ => ours == theirs,
-            }
-        });
+        let same_domain = known_str(&s.coupa_domain)
+            .is_some_and(|ours| comparable_domain(ours) == comparable_domain(theirs));
         if !same_domain {
             s.coupa_domain = Value::Value(theirs.clone());
         }
