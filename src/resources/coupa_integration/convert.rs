@@ -280,4 +280,59 @@ mod tests {
             .client_secret
             .is_null());
     }
+
+    /// One normalisation of the Coupa domain for every comparison: the create lock, the twin
+    /// check, the lookup after a lost create and a refresh's drift all take
+    /// `https://ACME.coupahost.com/` for `acme.coupahost.com`, and all tell another tenant apart.
+    #[test]
+    fn every_comparison_of_the_domain_agrees() {
+        use crate::conductorone::create::Identity;
+        let config = |domain: &str| {
+            let mut c = ConfigValues::new();
+            c.insert(KEY_DOMAIN.into(), domain.into());
+            c.insert(KEY_CLIENT_ID.into(), "cid".into());
+            c.insert(KEY_CLIENT_SECRET.into(), Secret::new("s").into());
+            c
+        };
+        let shown = |domain: &str| Connector {
+            catalog_id: CATALOG_ID.into(),
+            config: Some(EnvConfig {
+                values: [
+                    (KEY_DOMAIN.to_owned(), domain.to_owned()),
+                    (KEY_CLIENT_ID.to_owned(), "cid".to_owned()),
+                ]
+                .into(),
+            }),
+            config_updated_at: Some("t".into()),
+            ..Connector::default()
+        };
+        let ours = Identity::new(CATALOG_ID, &config("acme.coupahost.com"), comparable);
+        let pasted = Identity::new(CATALOG_ID, &config("https://ACME.coupahost.com/"), comparable);
+        let beta = Identity::new(CATALOG_ID, &config("beta.coupahost.com"), comparable);
+        // The lock key.
+        assert_eq!(ours.lock_key("a1"), pasted.lock_key("a1"));
+        assert_ne!(ours.lock_key("a1"), beta.lock_key("a1"));
+        // The twin check and the lookup, against a connector shown in either spelling.
+        for spelling in ["acme.coupahost.com", "https://ACME.coupahost.com/", " Acme.CoupaHost.com "] {
+            let c = shown(spelling);
+            assert!(ours.is_twin(&c) && pasted.is_twin(&c), "{spelling}");
+            assert!(ours.may_be(&c) && pasted.may_be(&c), "{spelling}");
+            assert!(!beta.is_twin(&c) && !beta.may_be(&c), "{spelling}");
+            // A refresh: the same domain is no drift, whichever spelling each side has.
+            let mut pasted_prior = prior();
+            pasted_prior.coupa_domain = text("https://ACME.coupahost.com/");
+            let kept = refreshed_state(pasted_prior, &c, Some(Some("t")));
+            assert_eq!(kept.coupa_domain, text("https://ACME.coupahost.com/"), "{spelling}");
+        }
+        let drifted = refreshed_state(prior(), &shown("beta.coupahost.com"), Some(Some("t")));
+        assert_eq!(drifted.coupa_domain, text("beta.coupahost.com"));
+        // What the create sends is already the normalised host, so its lock key is the same.
+        let mut planned = prior();
+        planned.coupa_domain = text("https://ACME.coupahost.com/session/new");
+        let request = new_connector(&planned).unwrap();
+        assert_eq!(
+            Identity::new(CATALOG_ID, &request.config, comparable).lock_key("a1"),
+            ours.lock_key("a1")
+        );
+    }
 }
