@@ -34,7 +34,14 @@ struct Inner {
     env: ConfiguredEnv,
     /// One lock per integration being created (see [`ConductorOne::create_lock`]).
     creating: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One listing per app, made at most once in this plugin process (see
+    /// [`ConductorOne::shared_listing`]).
+    listings: Mutex<HashMap<String, SharedListing>>,
 }
+
+/// An app's connector listing, made once for every caller of this process; `None` when it
+/// failed.
+pub(crate) type SharedListing = Arc<tokio::sync::OnceCell<Option<Arc<super::ConnectorList>>>>;
 
 /// The environment variables configure read for a client (the test hooks that shape the sync
 /// wait, `sync::ENV_POLL_*`), by name: the process environment is read once, at configure, and
@@ -58,6 +65,7 @@ impl ConductorOne {
                 tokens,
                 env,
                 creating: Mutex::default(),
+                listings: Mutex::default(),
             }),
             finishing: false,
         }
@@ -152,6 +160,16 @@ impl ConductorOne {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         locks.entry(key).or_default().clone()
+    }
+
+    /// The cell that holds `app_id`'s listing for this process.
+    pub(crate) fn listing_cell(&self, app_id: &str) -> SharedListing {
+        let mut cells = self
+            .inner
+            .listings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        cells.entry(app_id.to_owned()).or_default().clone()
     }
 
     /// This client for the calls that finish an operation which already reached ConductorOne

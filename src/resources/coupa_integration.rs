@@ -11,6 +11,7 @@ mod convert;
 mod create_report;
 mod plan;
 mod state;
+mod twins;
 mod wait;
 
 use async_trait::async_trait;
@@ -201,6 +202,7 @@ impl Resource for CoupaIntegration {
                     .as_ref_option()
                     .map(|p| p.config_updated_at.as_ref_option().map(String::as_str));
                 let refreshed = convert::refreshed_state(state, &connector, recorded);
+                twins::warn_beside(diags, &clients.conductorone, &app_id, &id, &refreshed).await;
                 // Keep the recorded timestamp: until an apply sends the secret again, the drift
                 // must keep showing. When the write's answer had none, the first read's is the
                 // write's (see `convert::refreshed_state`).
@@ -268,6 +270,8 @@ impl Resource for CoupaIntegration {
         }
         let app_id = known(diags, &planned.app_id, "app_id", "update")?;
         let id = known(diags, &prior.id, "id", "update")?;
+        // Moved onto another Coupa client: checked like a create, nothing sent on a twin.
+        twins::check_update(diags, &clients.conductorone, &app_id, &id, &prior, &planned).await?;
         let name = prior
             .display_name
             .as_ref_option()

@@ -15,3 +15,4 @@ mod fault_matrix;
 mod licenses;
 mod properties;
 mod provider;
+mod twins;

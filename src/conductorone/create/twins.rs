@@ -9,9 +9,10 @@
 //! `coupa::domain::comparable`), never as raw text.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::conductorone::client::ConductorOne;
-use crate::conductorone::endpoints::LIST_MAX_PAGES;
+use crate::conductorone::endpoints::{ConnectorList, LIST_MAX_PAGES};
 use crate::conductorone::error::ApiError;
 use crate::conductorone::model::{ConfigValue, ConfigValues, Connector};
 
@@ -148,5 +149,44 @@ impl ConductorOne {
             }
         }
         Ok(found)
+    }
+
+    /// The app's connector listing as this plugin process first made it, shared by every caller
+    /// (a refresh of each managed connector looks for a twin in it): one listing per app per
+    /// process, whatever the number of connectors refreshed. `None` when it failed (logged,
+    /// and not asked again in this process).
+    pub async fn shared_listing(&self, app_id: &str) -> Option<Arc<ConnectorList>> {
+        self.listing_cell(app_id)
+            .get_or_init(|| async {
+                match self.list(app_id).await {
+                    Ok(list) => Some(Arc::new(list)),
+                    Err(e) => {
+                        tracing::warn!(app_id, error = %e, "could not list the app's connectors to look for twins");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// The live connectors of `identity` other than `except` in the app's shared listing
+    /// ([`ConductorOne::shared_listing`]): only those whose values the listing shows (no read
+    /// is made for the others).
+    pub async fn listed_twins(
+        &self,
+        app_id: &str,
+        identity: &Identity,
+        except: &str,
+    ) -> Vec<Connector> {
+        let Some(listing) = self.shared_listing(app_id).await else {
+            return Vec::new();
+        };
+        listing
+            .connectors
+            .iter()
+            .filter(|c| c.id != except && identity.is_twin(c))
+            .cloned()
+            .collect()
     }
 }

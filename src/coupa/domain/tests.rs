@@ -282,5 +282,8 @@ fn comparable_forms() {
     // Not a Coupa domain (as ConductorOne may show one entered in its UI): compared loosely.
     assert_eq!(comparable("HTTP://Acme.Example.com/x"), "acme.example.com");
     assert_eq!(comparable("acme.coupahost.com."), "acme.coupahost.com");
-    assert_ne!(comparable("beta.coupahost.com"), comparable("acme.coupahost.com"));
+    assert_ne!(
+        comparable("beta.coupahost.com"),
+        comparable("acme.coupahost.com")
+    );
 }

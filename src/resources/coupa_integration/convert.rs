@@ -307,13 +307,21 @@ mod tests {
             ..Connector::default()
         };
         let ours = Identity::new(CATALOG_ID, &config("acme.coupahost.com"), comparable);
-        let pasted = Identity::new(CATALOG_ID, &config("https://ACME.coupahost.com/"), comparable);
+        let pasted = Identity::new(
+            CATALOG_ID,
+            &config("https://ACME.coupahost.com/"),
+            comparable,
+        );
         let beta = Identity::new(CATALOG_ID, &config("beta.coupahost.com"), comparable);
         // The lock key.
         assert_eq!(ours.lock_key("a1"), pasted.lock_key("a1"));
         assert_ne!(ours.lock_key("a1"), beta.lock_key("a1"));
         // The twin check and the lookup, against a connector shown in either spelling.
-        for spelling in ["acme.coupahost.com", "https://ACME.coupahost.com/", " Acme.CoupaHost.com "] {
+        for spelling in [
+            "acme.coupahost.com",
+            "https://ACME.coupahost.com/",
+            " Acme.CoupaHost.com ",
+        ] {
             let c = shown(spelling);
             assert!(ours.is_twin(&c) && pasted.is_twin(&c), "{spelling}");
             assert!(ours.may_be(&c) && pasted.may_be(&c), "{spelling}");
@@ -322,7 +330,11 @@ mod tests {
             let mut pasted_prior = prior();
             pasted_prior.coupa_domain = text("https://ACME.coupahost.com/");
             let kept = refreshed_state(pasted_prior, &c, Some(Some("t")));
-            assert_eq!(kept.coupa_domain, text("https://ACME.coupahost.com/"), "{spelling}");
+            assert_eq!(
+                kept.coupa_domain,
+                text("https://ACME.coupahost.com/"),
+                "{spelling}"
+            );
         }
         let drifted = refreshed_state(prior(), &shown("beta.coupahost.com"), Some(Some("t")));
         assert_eq!(drifted.coupa_domain, text("beta.coupahost.com"));
