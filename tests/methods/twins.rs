@@ -19,7 +19,7 @@ fn on(standin: &Standin, domain: &str) -> State {
 }
 
 /// Two providers (two plugin processes, no lock in common) apply one configuration at once,
-/// with listings slow enough that both checks find nothing: two connectors, and each refresh
+/// with listings made on arrival and answered late, so that both checks find nothing: two connectors, and each refresh
 /// then warns naming both; or one create is refused naming the other's connector.
 #[tokio::test]
 async fn two_workspaces_creating_one_integration_at_once_are_told_of_the_twin() {
@@ -28,7 +28,7 @@ async fn two_workspaces_creating_one_integration_at_once_are_told_of_the_twin() 
     standin
         .c1_fault(
             json!({"method": "GET", "path_prefix": format!("/api/v1/apps/{app}/connectors"),
-                         "kind": "slow", "delay_ms": 1500, "count": 2}),
+                         "kind": "slow", "delay_ms": 1500, "after_handler": true, "count": 2}),
         )
         .await;
     let config = on(&standin, "acme.coupahost.com");
