@@ -13,6 +13,7 @@ use reqwest::Method;
 use url::Url;
 
 use super::error::ApiError;
+use super::model::ConnectorList;
 use super::server::join;
 use super::token::{Auth, Finishing, TokenSource};
 use crate::auth::{send_renewing_once, Bearer};
@@ -41,7 +42,7 @@ struct Inner {
 
 /// An app's connector listing, made once for every caller of this process; `None` when it
 /// failed.
-pub(crate) type SharedListing = Arc<tokio::sync::OnceCell<Option<Arc<super::ConnectorList>>>>;
+pub(crate) type SharedListing = Arc<tokio::sync::OnceCell<Option<Arc<ConnectorList>>>>;
 
 /// The environment variables configure read for a client (the test hooks that shape the sync
 /// wait, `sync::ENV_POLL_*`), by name: the process environment is read once, at configure, and

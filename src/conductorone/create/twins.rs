@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::conductorone::client::ConductorOne;
-use crate::conductorone::endpoints::{ConnectorList, LIST_MAX_PAGES};
+use crate::conductorone::endpoints::LIST_MAX_PAGES;
 use crate::conductorone::error::ApiError;
-use crate::conductorone::model::{ConfigValue, ConfigValues, Connector};
+use crate::conductorone::model::{ConfigValue, ConfigValues, Connector, ConnectorList};
 
 /// The comparable form of the plain config value `value` of key `key`: the caller's rule.
 pub type Comparable = fn(key: &str, value: &str) -> String;
