@@ -18,6 +18,14 @@ fn on(standin: &Standin, domain: &str) -> State {
     }
 }
 
+/// A provider that created the integration on `domain`, and the connector's ID.
+async fn created(standin: &Standin, domain: &str) -> (Lifecycle, String) {
+    let mut lc = Lifecycle::start(standin).await;
+    let state = lc.apply(&on(standin, domain)).await.ok();
+    let id = state.id.as_ref_option().cloned().unwrap();
+    (lc, id)
+}
+
 /// Two providers (two plugin processes, no lock in common) apply one configuration at once,
 /// with listings made on arrival and answered late, so that both checks find nothing: two connectors, and each refresh
 /// then warns naming both; or one create is refused naming the other's connector.
@@ -78,8 +86,7 @@ async fn the_refresh_look_for_twins_lists_once_per_process() {
     let app = standin.c1("app_id");
     let mut made = Vec::new();
     for domain in ["a.coupahost.com", "b.coupahost.com", "c.coupahost.com"] {
-        let mut lc = Lifecycle::start(&standin).await;
-        lc.apply(&on(&standin, domain)).await.ok();
+        let (lc, _) = created(&standin, domain).await;
         made.push(lc.state.clone().unwrap());
     }
     standin.clear_logs().await;
@@ -106,24 +113,8 @@ async fn the_refresh_look_for_twins_lists_once_per_process() {
 async fn an_update_onto_another_connectors_coupa_client_is_refused() {
     let standin = Standin::start();
     let app = standin.c1("app_id");
-    let mut a = Lifecycle::start(&standin).await;
-    let a_id = a
-        .apply(&on(&standin, "acme.coupahost.com"))
-        .await
-        .ok()
-        .id
-        .as_ref_option()
-        .cloned()
-        .unwrap();
-    let mut b = Lifecycle::start(&standin).await;
-    let b_id = b
-        .apply(&on(&standin, "beta.coupahost.com"))
-        .await
-        .ok()
-        .id
-        .as_ref_option()
-        .cloned()
-        .unwrap();
+    let (_a, a_id) = created(&standin, "acme.coupahost.com").await;
+    let (mut b, b_id) = created(&standin, "beta.coupahost.com").await;
     standin.clear_logs().await;
     // The same Coupa client as `a`, spelled otherwise.
     let moved = b.apply(&on(&standin, "https://ACME.coupahost.com/")).await;

@@ -116,6 +116,27 @@ fn update(standin: &Standin) -> ConnectorUpdate {
     }
 }
 
+/// A connector synced once, with `knobs` set; then an older sync started and held until the
+/// test ends it, and the config written while it runs (the request log cleared). The connector
+/// as first synced, and the update's answer.
+async fn written_during_an_older_sync(
+    standin: &Standin,
+    client: &ConductorOne,
+    knobs: Value,
+) -> (Connector, Connector) {
+    let app = standin.c1("app_id");
+    let c = synced(standin, client, knobs).await;
+    standin
+        .c1_post(&format!("connectors/{}/sync", c.id), json!({}))
+        .await;
+    let written = client
+        .update(&app, &c.id, &update(standin), "")
+        .await
+        .unwrap();
+    standin.clear_logs().await;
+    (c, written)
+}
+
 /// The config is rewritten while an older sync runs and takes every request into itself (or
 /// refuses `force_sync`): the wait follows the older sync, asks again once it has ended, and
 /// ends on the sync that started after the write.
@@ -143,22 +164,13 @@ async fn a_merged_or_refused_force_sync_is_asked_again_after_the_older_sync() {
         let standin = Standin::start();
         let client = client(&standin);
         let app = standin.c1("app_id");
-        let c = synced(
+        let (c, written) = written_during_an_older_sync(
             &standin,
             &client,
             json!({"sync_busy": busy, "sync_refuse_status": refuse_status,
                    "sync_refuse_code": code, "sync_refuse_message": message}),
         )
         .await;
-        // An older sync, running until told to end.
-        standin
-            .c1_post(&format!("connectors/{}/sync", c.id), json!({}))
-            .await;
-        let written = client
-            .update(&app, &c.id, &update(&standin), "")
-            .await
-            .unwrap();
-        standin.clear_logs().await;
         let stop = Stop::default();
         let wait = spawn_wait(&client, &app, &written, &stop);
         until_force_syncs(&standin, 1).await;
@@ -199,22 +211,14 @@ async fn another_400_to_force_sync_fails_the_wait_at_once() {
         let standin = Standin::start();
         let client = client(&standin);
         let app = standin.c1("app_id");
-        let c = synced(
+        // An older sync runs, so the force_sync is refused.
+        let (c, written) = written_during_an_older_sync(
             &standin,
             &client,
             json!({"sync_busy": "refuse", "sync_refuse_status": 400,
                    "sync_refuse_code": code, "sync_refuse_message": message}),
         )
         .await;
-        // An older sync runs, so the force_sync is refused.
-        standin
-            .c1_post(&format!("connectors/{}/sync", c.id), json!({}))
-            .await;
-        let written = client
-            .update(&app, &c.id, &update(&standin), "")
-            .await
-            .unwrap();
-        standin.clear_logs().await;
         let stop = Stop::default();
         let end = tokio::time::timeout(
             Duration::from_secs(120),

@@ -8,6 +8,32 @@ use testkit::COUPA_VARIABLES;
 
 use super::*;
 
+/// `terraform apply` of the one integration `x` in `app`, whose create's answer is lost: it
+/// succeeds saying the connector was recovered, exactly one connector exists, and the state
+/// holds it.
+async fn apply_adopts_one(rig: &testkit::Rig, app: &str) {
+    let apply = rig.wd.apply();
+    rig.needles.assert_absent(&apply.all(), "apply");
+    apply.assert_ok("apply with a lost answer");
+    assert!(
+        apply
+            .all()
+            .contains("Coupa Integration Recovered After a Lost Answer"),
+        "{}",
+        apply.all()
+    );
+    let connectors = rig.standin.live_connectors(app).await;
+    assert_eq!(connectors.len(), 1, "exactly one connector");
+    assert_eq!(
+        rig.wd.shown_ids(),
+        vec![(
+            "conductorone_coupa_integration.x".to_owned(),
+            connectors[0]["id"].as_str().unwrap().to_owned()
+        )],
+        "the state holds the connector that was made"
+    );
+}
+
 #[tokio::test]
 async fn a_create_whose_answer_is_lost_is_adopted_and_nothing_is_duplicated() {
     let Some(rig) = rig(true) else { return };
@@ -25,27 +51,7 @@ async fn a_create_whose_answer_is_lost_is_adopted_and_nothing_is_duplicated() {
                          "kind": "reset", "after_handler": true}),
         )
         .await;
-    let apply = wd.apply();
-    rig.needles.assert_absent(&apply.all(), "apply");
-    apply.assert_ok("apply with a lost answer");
-    assert!(
-        apply
-            .all()
-            .contains("Coupa Integration Recovered After a Lost Answer"),
-        "{}",
-        apply.all()
-    );
-    let connectors = standin.live_connectors(&app).await;
-    assert_eq!(connectors.len(), 1, "exactly one connector");
-    let ids = wd.shown_ids();
-    assert_eq!(
-        ids,
-        vec![(
-            "conductorone_coupa_integration.x".to_owned(),
-            connectors[0]["id"].as_str().unwrap().to_owned()
-        )],
-        "the state holds the connector that was made"
-    );
+    apply_adopts_one(&rig, &app).await;
     let creates = standin
         .c1_requests()
         .await
@@ -85,25 +91,7 @@ async fn a_create_answered_502_after_the_commit_and_listed_late_is_adopted() {
                    "status": 502, "after_handler": true}),
         )
         .await;
-    let apply = wd.apply();
-    rig.needles.assert_absent(&apply.all(), "apply");
-    apply.assert_ok("apply with a 502 after the commit");
-    assert!(
-        apply
-            .all()
-            .contains("Coupa Integration Recovered After a Lost Answer"),
-        "{}",
-        apply.all()
-    );
-    let connectors = standin.live_connectors(&app).await;
-    assert_eq!(connectors.len(), 1, "exactly one connector");
-    assert_eq!(
-        wd.shown_ids(),
-        vec![(
-            "conductorone_coupa_integration.x".to_owned(),
-            connectors[0]["id"].as_str().unwrap().to_owned()
-        )]
-    );
+    apply_adopts_one(&rig, &app).await;
     let requests = standin.c1_requests().await;
     let creates: Vec<u64> = requests
         .iter()

@@ -16,6 +16,16 @@ use crate::stop::Stop;
 
 const CATALOG: &str = "2rSHEoPoq5CS89JAUevDbYBS3uA";
 
+/// A stand-in, a stop handle, a client of it answering to that stop with `attempt` as its
+/// attempt timeout, and the stand-in's app.
+fn rig(attempt: Duration) -> (Standin, Stop, ConductorOne, String) {
+    let standin = Standin::start();
+    let stop = Stop::default();
+    let c1 = client(&standin, attempt, &stop);
+    let app = standin.c1("app_id");
+    (standin, stop, c1, app)
+}
+
 fn client(standin: &Standin, attempt: Duration, stop: &Stop) -> ConductorOne {
     let mut config = HttpConfig::new("create-test");
     config.attempt_timeout = attempt;
@@ -83,10 +93,7 @@ async fn listings(standin: &Standin) -> usize {
 
 #[tokio::test]
 async fn a_live_connector_of_the_same_integration_is_not_created_again() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_secs(5), &stop);
-    let app = standin.c1("app_id");
+    let (standin, _stop, c1, app) = rig(Duration::from_secs(5));
     // Pages of one: the check reads every page, and finds the twin on the last.
     standin
         .c1_connector_knobs(json!({"list_page_max": 1}))
@@ -120,10 +127,7 @@ async fn a_live_connector_of_the_same_integration_is_not_created_again() {
 /// twin. Nothing is sent in either refusal.
 #[tokio::test]
 async fn a_twin_the_listing_does_not_show_is_found_by_reading_it() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_secs(5), &stop);
-    let app = standin.c1("app_id");
+    let (standin, _stop, c1, app) = rig(Duration::from_secs(5));
     create_on(&c1, &app, "a.coupahost.com").await.unwrap();
     standin
         .c1_connector_knobs(json!({"list_omits_config": true}))
@@ -156,10 +160,7 @@ async fn a_twin_the_listing_does_not_show_is_found_by_reading_it() {
 /// connector, and the other create names it.
 #[tokio::test]
 async fn two_creates_of_one_integration_at_once_make_one_connector() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_secs(5), &stop);
-    let app = standin.c1("app_id");
+    let (standin, _stop, c1, app) = rig(Duration::from_secs(5));
     // Slow creates: without the lock both checks would find nothing.
     standin.c1_connector_knobs(json!({"create_ms": 300})).await;
     let one = || {
@@ -186,10 +187,7 @@ async fn two_creates_of_one_integration_at_once_make_one_connector() {
 /// the create is not sent again. The next create, with the cause gone, makes the one.
 #[tokio::test]
 async fn a_create_answered_503_is_looked_for_and_never_sent_again() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_secs(5), &stop);
-    let app = standin.c1("app_id");
+    let (standin, _stop, c1, app) = rig(Duration::from_secs(5));
     standin
         .c1_connector_knobs(json!({"create_unavailable_every": 1, "create_retry_after": "1"}))
         .await;
@@ -221,10 +219,7 @@ async fn a_create_answered_503_is_looked_for_and_never_sent_again() {
 /// seconds later: a look after a settle pause finds it, and it is adopted.
 #[tokio::test]
 async fn a_create_committed_late_after_a_502_is_adopted() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_secs(5), &stop);
-    let app = standin.c1("app_id");
+    let (standin, _stop, c1, app) = rig(Duration::from_secs(5));
     standin
         .c1_connector_knobs(json!({"create_commit_late_ms": 1500}))
         .await;
@@ -249,10 +244,7 @@ async fn a_create_committed_late_after_a_502_is_adopted() {
 /// An app whose listing stops at its page cap: nothing is created, whatever the rest holds.
 #[tokio::test]
 async fn an_incomplete_listing_before_a_create_refuses_it() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_secs(5), &stop);
-    let app = standin.c1("app_id");
+    let (standin, _stop, c1, app) = rig(Duration::from_secs(5));
     create_on(&c1, &app, "a.coupahost.com").await.unwrap();
     // The listing answers the same next page token again: incomplete.
     standin
@@ -273,10 +265,7 @@ async fn an_incomplete_listing_before_a_create_refuses_it() {
 /// (the old strict test found "none" and sent a second create).
 #[tokio::test]
 async fn a_carried_out_create_hidden_by_a_listing_without_config_is_not_sent_again() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_secs(5), &stop);
-    let app = standin.c1("app_id");
+    let (standin, _stop, c1, app) = rig(Duration::from_secs(5));
     standin
         .c1_post("config", json!({"read_omits_config": true}))
         .await;
@@ -303,10 +292,7 @@ async fn a_carried_out_create_hidden_by_a_listing_without_config_is_not_sent_aga
 /// the values sent, and is adopted.
 #[tokio::test]
 async fn a_carried_out_create_the_listing_hides_is_read_and_adopted() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_secs(5), &stop);
-    let app = standin.c1("app_id");
+    let (standin, _stop, c1, app) = rig(Duration::from_secs(5));
     standin
         .c1_connector_knobs(json!({"list_omits_config": true}))
         .await;
@@ -327,10 +313,7 @@ async fn a_carried_out_create_the_listing_hides_is_read_and_adopted() {
 /// the connector once it is committed, and adopts it.
 #[tokio::test]
 async fn after_our_timeout_a_create_committed_later_is_found_and_not_sent_again() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_millis(300), &stop);
-    let app = standin.c1("app_id");
+    let (standin, _stop, c1, app) = rig(Duration::from_millis(300));
     standin
         .c1_connector_knobs(json!({"create_ms": 2500, "create_commits_on_answer": true}))
         .await;
@@ -349,10 +332,7 @@ async fn after_our_timeout_a_create_committed_later_is_found_and_not_sent_again(
 /// adopts what was made.
 #[tokio::test]
 async fn after_a_stop_a_create_under_way_is_finished_and_its_connector_found() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_millis(1500), &stop);
-    let app = standin.c1("app_id");
+    let (standin, stop, c1, app) = rig(Duration::from_millis(1500));
     standin
         .c1_post("config", json!({"token_expires_in": 1}))
         .await;
@@ -393,10 +373,7 @@ async fn after_a_stop_a_create_under_way_is_finished_and_its_connector_found() {
 /// the create is reported, not sent again.
 #[tokio::test]
 async fn after_a_stop_the_lookup_is_bounded() {
-    let standin = Standin::start();
-    let stop = Stop::default();
-    let c1 = client(&standin, Duration::from_secs(1), &stop);
-    let app = standin.c1("app_id");
+    let (standin, stop, c1, app) = rig(Duration::from_secs(1));
     standin
         .c1_fault(
             json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
