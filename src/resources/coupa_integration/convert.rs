@@ -7,8 +7,7 @@ use tf_provider::value::Value;
 use super::state::State;
 use crate::conductorone::catalog::{CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET, KEY_DOMAIN};
 use crate::conductorone::{ConfigValues, Connector, ConnectorUpdate, NewConnector};
-use crate::coupa::{comparable_domain, CoupaDomain};
-use crate::secret::Secret;
+use crate::coupa::{comparable_domain, CoupaDomain, Credentials};
 use crate::tf::value::{known_str, opt_string};
 
 /// `<app_id>/<connector_id>` → the two IDs, or a message showing the expected form and saying
@@ -44,20 +43,14 @@ fn id_problem(part: &str) -> Option<&'static str> {
     }
 }
 
-/// The connector config to send: the normalised host, the client ID and the secret. `Err` names
-/// the attribute whose value cannot be sent (unknown, null, or not a Coupa domain), which
-/// validation and planning make impossible by the time apply runs.
-fn config_values(s: &State) -> Result<ConfigValues, &'static str> {
-    let domain = known_str(&s.coupa_domain)
-        .and_then(|d| CoupaDomain::parse(d).ok())
-        .ok_or("coupa_domain")?;
-    let client_id = known_str(&s.client_id).ok_or("client_id")?;
-    let secret = known_str(&s.client_secret).ok_or("client_secret")?;
+/// The connector config to send: the normalised host, the client ID and the secret, from the
+/// credentials parsed once ([`crate::coupa_connection::Connection::parse`]).
+fn config_values(c: &Credentials) -> ConfigValues {
     let mut config = ConfigValues::new();
-    config.insert(KEY_DOMAIN.into(), domain.host().to_owned().into());
-    config.insert(KEY_CLIENT_ID.into(), client_id.to_owned().into());
-    config.insert(KEY_CLIENT_SECRET.into(), Secret::new(secret).into());
-    Ok(config)
+    config.insert(KEY_DOMAIN.into(), c.domain().host().to_owned().into());
+    config.insert(KEY_CLIENT_ID.into(), c.client_id().to_owned().into());
+    config.insert(KEY_CLIENT_SECRET.into(), c.secret().clone().into());
+    config
 }
 
 fn owners(s: &State) -> Option<Vec<String>> {
@@ -71,13 +64,13 @@ fn owners(s: &State) -> Option<Vec<String>> {
     }
 }
 
-/// The create request; `Err` names the attribute whose value cannot be sent.
-pub fn new_connector(planned: &State) -> Result<NewConnector, &'static str> {
-    Ok(NewConnector {
+/// The create request.
+pub fn new_connector(planned: &State, credentials: &Credentials) -> NewConnector {
+    NewConnector {
         catalog_id: CATALOG_ID.into(),
         user_ids: owners(planned).unwrap_or_default(),
-        config: config_values(planned)?,
-    })
+        config: config_values(credentials),
+    }
 }
 
 /// The form in which a config value of the Coupa connector is compared with another, in every
@@ -93,14 +86,19 @@ pub fn comparable(key: &str, value: &str) -> String {
 }
 
 /// Only what changed: the whole config when any part of it changed, the owners when they did.
-/// `Err` names the attribute whose value cannot be sent.
-pub fn connector_update(prior: &State, planned: &State) -> Result<ConnectorUpdate, &'static str> {
+/// `credentials` are `planned`'s, or the attribute without a usable value; `Err` names it when
+/// the config must be sent.
+pub fn connector_update(
+    prior: &State,
+    planned: &State,
+    credentials: Result<&Credentials, &'static str>,
+) -> Result<ConnectorUpdate, &'static str> {
     let mut update = ConnectorUpdate {
         catalog_id: CATALOG_ID.into(),
         ..Default::default()
     };
     if super::plan::config_changes(prior, planned) {
-        update.config = Some(config_values(planned)?);
+        update.config = Some(config_values(credentials?));
     }
     if super::plan::owners_change(prior, planned) {
         update.user_ids = owners(planned);
@@ -287,6 +285,7 @@ mod tests {
     #[test]
     fn every_comparison_of_the_domain_agrees() {
         use crate::conductorone::create::Identity;
+        use crate::secret::Secret;
         let config = |domain: &str| {
             let mut c = ConfigValues::new();
             c.insert(KEY_DOMAIN.into(), domain.into());
@@ -341,7 +340,8 @@ mod tests {
         // What the create sends is already the normalised host, so its lock key is the same.
         let mut planned = prior();
         planned.coupa_domain = text("https://ACME.coupahost.com/session/new");
-        let request = new_connector(&planned).unwrap();
+        let credentials = planned.connection().credentials_or_attribute().unwrap();
+        let request = new_connector(&planned, &credentials);
         assert_eq!(
             Identity::new(CATALOG_ID, &request.config, comparable).lock_key("a1"),
             ours.lock_key("a1")
