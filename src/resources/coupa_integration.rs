@@ -5,7 +5,8 @@
 //! validate, plan create/update/destroy, create, read, update, destroy, import), then the helpers
 //! they share. The state struct and its schema live side by side in `state`; the mapping between
 //! connectors and state in `convert`, the checks and plan rules in `plan`, the wait for
-//! ConductorOne's sync (`wait_for_sync`, `timeouts`) in `wait`.
+//! ConductorOne's sync (`wait_for_sync`, `timeouts`) in `wait`, the twin checks of an update and
+//! a refresh in `twins`, and the errors of a create that made no connector in `create_report`.
 
 mod convert;
 mod create_report;
