@@ -34,23 +34,32 @@ async fn apply_adopts_one(rig: &testkit::Rig, app: &str) {
     );
 }
 
-#[tokio::test]
-async fn a_create_whose_answer_is_lost_is_adopted_and_nothing_is_duplicated() {
-    let Some(rig) = rig(true) else { return };
-    let standin = &rig.standin;
-    let app = standin.c1("app_id");
-    let wd = &rig.wd;
-    wd.write_main(&format!(
+/// A fast rig whose configuration is the one integration `x` on `acme.coupahost.com`, with
+/// `fault` (its `method` and `path_prefix` added: the create of `x`) queued; and its app.
+async fn one_integration_with_a_create_fault(
+    mut fault: serde_json::Value,
+) -> Option<(Rig, String)> {
+    let rig = rig(true)?;
+    let app = rig.standin.c1("app_id");
+    rig.wd.write_main(&format!(
         "{COUPA_VARIABLES}{}",
         integration("x", &app, "acme.coupahost.com")
     ));
+    fault["method"] = json!("POST");
+    fault["path_prefix"] = json!(format!("/api/v1/apps/{app}/connectors/create"));
+    rig.standin.c1_fault(fault).await;
+    Some((rig, app))
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_is_adopted_and_nothing_is_duplicated() {
     // The connector is made, then the connection drops before its answer.
-    standin
-        .c1_fault(
-            json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
-                         "kind": "reset", "after_handler": true}),
-        )
-        .await;
+    let Some((rig, app)) =
+        one_integration_with_a_create_fault(json!({"kind": "reset", "after_handler": true})).await
+    else {
+        return;
+    };
+    let (standin, wd) = (&rig.standin, &rig.wd);
     apply_adopts_one(&rig, &app).await;
     let creates = standin
         .c1_requests()
@@ -74,22 +83,14 @@ async fn a_create_whose_answer_is_lost_is_adopted_and_nothing_is_duplicated() {
 /// connectors, the next apply converges and the plan after it is empty.
 #[tokio::test]
 async fn a_create_answered_502_after_the_commit_and_listed_late_is_adopted() {
-    let Some(rig) = rig(true) else { return };
-    let standin = &rig.standin;
-    let app = standin.c1("app_id");
-    let wd = &rig.wd;
-    wd.write_main(&format!(
-        "{COUPA_VARIABLES}{}",
-        integration("x", &app, "acme.coupahost.com")
-    ));
+    let Some((rig, app)) =
+        one_integration_with_a_create_fault(json!({"status": 502, "after_handler": true})).await
+    else {
+        return;
+    };
+    let (standin, wd) = (&rig.standin, &rig.wd);
     standin
         .c1_connector_knobs(json!({"create_commit_late_ms": 2000}))
-        .await;
-    standin
-        .c1_fault(
-            json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
-                   "status": 502, "after_handler": true}),
-        )
         .await;
     apply_adopts_one(&rig, &app).await;
     let requests = standin.c1_requests().await;

@@ -72,6 +72,26 @@ async fn create_on(
         .await
 }
 
+/// The create of the Coupa integration on `a.coupahost.com`, started; once the stand-in has
+/// logged it (carried it out), a stop. The create's task, for the caller to await.
+async fn create_then_stop(
+    standin: &Standin,
+    c1: &ConductorOne,
+    app: &str,
+    stop: &Stop,
+) -> tokio::task::JoinHandle<Result<Created, CreateError>> {
+    let creating = {
+        let c1 = c1.clone();
+        let app = app.to_owned();
+        tokio::spawn(async move { create_on(&c1, &app, "a.coupahost.com").await })
+    };
+    while creates(standin).await.is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.request();
+    creating
+}
+
 async fn creates(standin: &Standin) -> Vec<u64> {
     standin
         .c1_requests()
@@ -343,15 +363,7 @@ async fn after_a_stop_a_create_under_way_is_finished_and_its_connector_found() {
                          "kind": "slow", "delay_ms": 3000, "after_handler": true}),
         )
         .await;
-    let creating = {
-        let c1 = c1.clone();
-        let app = app.clone();
-        tokio::spawn(async move { create_on(&c1, &app, "a.coupahost.com").await })
-    };
-    while creates(&standin).await.is_empty() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    stop.request();
+    let creating = create_then_stop(&standin, &c1, &app, &stop).await;
     let tokens_before = c1.token_requests();
     let made = creating.await.unwrap().unwrap();
     assert!(matches!(made, Created::Recovered { .. }), "{made:?}");
@@ -387,15 +399,7 @@ async fn after_a_stop_the_lookup_is_bounded() {
                          "kind": "slow", "delay_ms": 30000, "skip": 1, "count": 1000}),
         )
         .await;
-    let creating = {
-        let c1 = c1.clone();
-        let app = app.clone();
-        tokio::spawn(async move { create_on(&c1, &app, "a.coupahost.com").await })
-    };
-    while creates(&standin).await.is_empty() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    stop.request();
+    let creating = create_then_stop(&standin, &c1, &app, &stop).await;
     let out = tokio::time::timeout(Duration::from_secs(120), creating)
         .await
         .expect("the lookup ended")
