@@ -154,8 +154,28 @@ pub enum Lookup {
     Interrupted,
 }
 
+/// What the lookup after a create that may have been made looks for: a Coupa integration
+/// ([`Identity`]), or the delegated create's pending connector (`super::delegated`).
+pub(super) trait Sought: Send + Sync {
+    /// Whether `c`, a connector the listing before the create did not have, may be the one the
+    /// create made: nothing it shows rules it out.
+    fn may_be(&self, c: &Connector) -> bool;
+    /// Whether `c` shows enough to be adopted as that connector.
+    fn shows(&self, c: &Connector) -> bool;
+}
+
+impl Sought for Identity {
+    fn may_be(&self, c: &Connector) -> bool {
+        Identity::may_be(self, c)
+    }
+
+    fn shows(&self, c: &Connector) -> bool {
+        self.is_twin(c)
+    }
+}
+
 /// One look after a failed create: the connector it made, or why none can be adopted.
-enum Look {
+pub(super) enum Look {
     Found(Box<Connector>),
     Not(Lookup),
 }
@@ -249,13 +269,13 @@ impl ConductorOne {
         }
     }
 
-    /// Look for the connector that a create of `identity` failing with `error` may have made:
-    /// at once, then after each pause of [`SETTLE`] while none is found; ended by a stop at
-    /// most [`LOOKUP_AFTER_STOP`] later.
-    async fn look_for(
+    /// Look for the connector (`sought`) that a create failing with `error` may have made: at
+    /// once, then after each pause of [`SETTLE`] while none is found; ended by a stop at most
+    /// [`LOOKUP_AFTER_STOP`] later.
+    pub(super) async fn look_for(
         &self,
         app_id: &str,
-        identity: &Identity,
+        sought: &dyn Sought,
         before: &BTreeSet<String>,
         error: &ApiError,
     ) -> Look {
@@ -265,7 +285,7 @@ impl ConductorOne {
             tokio::time::sleep(LOOKUP_AFTER_STOP).await;
         };
         tokio::select! {
-            look = self.settled_look(app_id, identity, before, error) => look,
+            look = self.settled_look(app_id, sought, before, error) => look,
             () = bound => {
                 tracing::info!(app_id, "the lookup after the create was ended by the stop");
                 Look::Not(Lookup::Interrupted)
@@ -276,7 +296,7 @@ impl ConductorOne {
     async fn settled_look(
         &self,
         app_id: &str,
-        identity: &Identity,
+        sought: &dyn Sought,
         before: &BTreeSet<String>,
         error: &ApiError,
     ) -> Look {
@@ -286,7 +306,7 @@ impl ConductorOne {
         let mut pauses = SETTLE.iter();
         loop {
             tracing::info!(app_id, error = %error, "the connector create may have been carried out; looking for the connector it may have made");
-            let last = match client.look_once(app_id, identity, before).await {
+            let last = match client.look_once(app_id, sought, before).await {
                 Ok(found) => return found,
                 Err(last) => last,
             };
@@ -309,7 +329,7 @@ impl ConductorOne {
     async fn look_once(
         &self,
         app_id: &str,
-        identity: &Identity,
+        sought: &dyn Sought,
         before: &BTreeSet<String>,
     ) -> Result<Look, Lookup> {
         let all = self.list(app_id).await.map_err(Lookup::Failed)?;
@@ -317,13 +337,13 @@ impl ConductorOne {
         let mut found: Vec<Connector> = all
             .connectors
             .into_iter()
-            .filter(|c| !before.contains(&c.id) && identity.may_be(c))
+            .filter(|c| !before.contains(&c.id) && sought.may_be(c))
             .collect();
         // One candidate whose values the listing left out: read it to learn them.
         if let [only] = found.as_mut_slice() {
-            if !identity.is_twin(only) {
+            if !sought.shows(only) {
                 if let Ok(read) = self.get(app_id, &only.id).await {
-                    if identity.may_be(&read) {
+                    if sought.may_be(&read) {
                         *only = read;
                     } else {
                         found.clear();
@@ -332,7 +352,7 @@ impl ConductorOne {
             }
         }
         match found.len() {
-            1 if found.first().is_some_and(|c| identity.is_twin(c)) => {
+            1 if found.first().is_some_and(|c| sought.shows(c)) => {
                 let connector = found.remove(0);
                 tracing::warn!(app_id, id = %connector.id, "adopted the connector that the failed create made");
                 Ok(Look::Found(Box::new(connector)))
@@ -350,7 +370,7 @@ impl ConductorOne {
 
 /// Whether ConductorOne may have carried out a create that failed with `e`: anything but the
 /// proofs of the module documentation (a 4xx, a connection never made, a request never sent).
-fn may_have_acted(e: &ApiError) -> bool {
+pub(super) fn may_have_acted(e: &ApiError) -> bool {
     match e {
         ApiError::Http(
             HttpError::Connect { .. }

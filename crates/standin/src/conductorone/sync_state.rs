@@ -50,6 +50,9 @@ pub enum By {
     Resume,
     /// The control API, as a scheduled sync would.
     Control,
+    /// The connector's owner saving its settings in ConductorOne (the control API's
+    /// `configure`).
+    Owner,
 }
 
 /// What became of a sync request.
@@ -89,6 +92,9 @@ pub struct SyncSettings {
     pub sync_refuse_code: Option<i64>,
     /// Its message, when not `a sync is already in progress`.
     pub sync_refuse_message: Option<String>,
+    /// When not empty, every sync the knobs run ends `SYNC_STATUS_ERROR` with this `lastError`,
+    /// whatever Coupa answers: a connector whose last sync failed for a reason of ConductorOne's.
+    pub sync_error: String,
 }
 
 impl SyncSettings {
@@ -104,6 +110,7 @@ impl SyncSettings {
             sync_refuse_status: 400,
             sync_refuse_code: None,
             sync_refuse_message: None,
+            sync_error: String::new(),
         }
     }
 }
