@@ -62,7 +62,7 @@ mod proptests;
 
 pub use client::{Coupa, Tenant, Tuning};
 pub use credentials::Credentials;
-pub use domain::{Cloud, CoupaDomain, DomainError, TenantProblem};
+pub use domain::{comparable as comparable_domain, Cloud, CoupaDomain, DomainError, TenantProblem};
 pub use error::{CoupaError, TokenError};
 pub use groups::UserGroup;
 pub use roles::Role;

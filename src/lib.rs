@@ -36,9 +36,11 @@
 //!   rate limit, one file per collection.
 //! - [`conductorone`]: credentials (client ID, Ed25519 key, OIDC), server URL derivation, one
 //!   access token per client, the connector endpoints, creates exactly once (`create`: no
-//!   second connector for a Coupa client, a lost answer adopted; `delegated`: a connector
-//!   pending its configuration, a lost answer adopted by its owners), and the bounded wait for a
-//!   connector's sync (`conductorone::sync`).
+//!   second connector for a Coupa client, a create sent again only on proof that it was not
+//!   made, a lost answer looked for and adopted; `create::twins`: what tells one integration
+//!   from another, in every comparison; `delegated`: a connector pending its configuration, a
+//!   lost answer adopted by its owners), and the bounded wait for a connector's sync
+//!   (`conductorone::sync`).
 //!
 //! Both clients have the same floor of files (`error`, `credentials`, `token`, `model`, `client`,
 //! with the module file only declaring and re-exporting); above it ConductorOne has `endpoints`

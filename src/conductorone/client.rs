@@ -13,8 +13,9 @@ use reqwest::Method;
 use url::Url;
 
 use super::error::ApiError;
+use super::model::ConnectorList;
 use super::server::join;
-use super::token::{Auth, TokenSource};
+use super::token::{Auth, Finishing, TokenSource};
 use crate::auth::{send_renewing_once, Bearer};
 use crate::http::{Body, HttpClient, Replay, Request, Response};
 use crate::secret::Secret;
@@ -34,7 +35,14 @@ struct Inner {
     env: ConfiguredEnv,
     /// One lock per integration being created (see [`ConductorOne::create_lock`]).
     creating: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One listing per app, made at most once in this plugin process (see
+    /// [`ConductorOne::shared_listing`]).
+    listings: Mutex<HashMap<String, SharedListing>>,
 }
+
+/// An app's connector listing, made once for every caller of this process; `None` when it
+/// failed.
+pub(crate) type SharedListing = Arc<tokio::sync::OnceCell<Option<Arc<ConnectorList>>>>;
 
 /// The environment variables configure read for a client (the test hooks that shape the sync
 /// wait, `sync::ENV_POLL_*`), by name: the process environment is read once, at configure, and
@@ -58,6 +66,7 @@ impl ConductorOne {
                 tokens,
                 env,
                 creating: Mutex::default(),
+                listings: Mutex::default(),
             }),
             finishing: false,
         }
@@ -127,9 +136,12 @@ impl ConductorOne {
             request.despite_stop = finishing;
             async move { http.send(&request).await.map_err(ApiError::from) }
         };
-        let (resp, token) = send_renewing_once(&self.inner.tokens, Duration::ZERO, send)
-            .await
-            .map_err(|e| (e, None))?;
+        let sent_out = if finishing {
+            send_renewing_once(&Finishing(&self.inner.tokens), Duration::ZERO, send).await
+        } else {
+            send_renewing_once(&self.inner.tokens, Duration::ZERO, send).await
+        };
+        let (resp, token) = sent_out.map_err(|e| (e, None))?;
         if resp.is_success() {
             return Ok(resp);
         }
@@ -151,9 +163,20 @@ impl ConductorOne {
         locks.entry(key).or_default().clone()
     }
 
+    /// The cell that holds `app_id`'s listing for this process.
+    pub(crate) fn listing_cell(&self, app_id: &str) -> SharedListing {
+        let mut cells = self
+            .inner
+            .listings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        cells.entry(app_id.to_owned()).or_default().clone()
+    }
+
     /// This client for the calls that finish an operation which already reached ConductorOne
-    /// (the lookup after a create whose answer was lost): they are sent even after a stop, so
-    /// that what was made still reaches the state (see [`crate::http`]).
+    /// (the lookup after a create whose answer was lost): they are sent, and their token got or
+    /// renewed, even after a stop, so that what was made still reaches the state (see
+    /// [`crate::http`]); the caller bounds how long they go on.
     pub(crate) fn finishing(&self) -> ConductorOne {
         ConductorOne {
             inner: self.inner.clone(),

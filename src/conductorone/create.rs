@@ -1,70 +1,100 @@
 //! Creating a connector: never a second one for the same integration, never one that no state
-//! records.
+//! records, and a create sent again only on proof that it was not made.
 //!
 //! ## Before the create: is there one already?
 //!
 //! A run killed at the wrong moment (`kill -9`, an OOM kill, a runner without a grace period, a
-//! second Ctrl-C) can leave a connector that ConductorOne made and no state recorded. The next
-//! apply would make a second one for the same Coupa client. So
-//! [`ConductorOne::create_or_recover`] first lists the app's connectors (one listing, at most
-//! [`LIST_MAX_PAGES`](super::endpoints::LIST_MAX_PAGES) pages, like the lookup below) and, when a live connector of the same
-//! catalog passes the caller's `same` test (for Coupa: the same domain and client ID), sends
-//! nothing and returns [`CreateError::Exists`] naming it, for the caller to point at `terraform
-//! import`. A listing may leave `config` out: each such connector is read (at most
-//! [`LIST_MAX_PAGES`](super::endpoints::LIST_MAX_PAGES) reads) to learn it, and one whose
-//! configuration stays unknown is a possible twin: nothing is sent
-//! ([`CreateError::Unconfirmed`], naming it). A listing that fails sends nothing either ([`CreateError::CheckFailed`]); one that
-//! stops at its page cap with pages left is logged and the create goes ahead. Creates of the
-//! same integration in one plugin process take turns ([`ConductorOne::create_lock`]), so two
-//! resource blocks for one Coupa client make one connector and an error, not two connectors.
+//! second Ctrl-C) can leave a connector that ConductorOne made and no state recorded, and
+//! another workspace may have made one for the same Coupa client. So
+//! [`ConductorOne::create_or_recover`] first lists the app's connectors
+//! ([`ConductorOne::twins`]: one listing, at most [`LIST_MAX_PAGES`](super::endpoints::LIST_MAX_PAGES) pages) and, when a live
+//! connector of the same integration ([`Identity`]: the catalog and the plain config values, in
+//! the caller's comparable form) exists, sends nothing and returns [`CreateError::Exists`]
+//! naming it, for the caller to point at `terraform import`. A listing may leave `config` out:
+//! each such connector is read to learn it, and one whose configuration stays unknown is a
+//! possible twin: nothing is sent ([`CreateError::Unconfirmed`]). A listing that fails sends
+//! nothing ([`CreateError::CheckFailed`]), and neither does one that stops at its page cap with
+//! pages left, or whose server ignored `page_token` ([`CreateError::Incomplete`]): the
+//! connectors not seen may hold the twin, and an app of more than 5,000 connectors, or a server
+//! that ignores paging, is far rarer than the duplicate a blind create would risk.
 //!
-//! ## A create whose answer is lost
+//! Creates of one integration in one plugin process take turns ([`ConductorOne::create_lock`]),
+//! so two resource blocks for one Coupa client make one connector and an error. Two plugin
+//! processes (two workspaces applying at once) share no lock: both checks may find nothing and
+//! both creates go out. What catches that case is the next look: the check before any later
+//! create, and the twin a refresh finds beside a managed connector.
 //!
-//! A create is a POST that makes a new connector each time it is carried out, so the HTTP layer
-//! sends it again only when the server provably did not act (a 429, or no connection made). When
-//! the outcome is ambiguous, because the connection broke, the answer was too slow, cut short or
-//! unreadable, or the server failed with a 5xx after perhaps acting, sending it again blindly
-//! could leave two connectors, and giving up could leave an orphan. So the app's connectors are
-//! listed again and compared with the listing made before the create. A **candidate** is a live
-//! connector of the same catalog that the first listing did not have and whose plain
-//! configuration values (the Coupa domain and client ID; secrets are never returned) are either
-//! absent from the answer or the ones sent: anything the server may have made for this request.
-//! Owners and creation times never rule one out (a server may add the caller to the owners, and
-//! the two clocks may differ). After a timeout or a 504, when the server may still be working on
-//! the request, an empty first look is followed by a second one a moment later.
+//! ## What proves a create was not made
 //!
-//! - Exactly one candidate, showing the values sent (in the listing, or else when read):
-//!   adopted ([`Created::Recovered`]).
+//! A create is a POST that makes a new connector each time it is carried out. It is sent again
+//! only when the failure itself proves that ConductorOne did not carry it out:
+//!
+//! - no connection was made: refused, unreachable, a failed TLS handshake or certificate
+//!   (`HttpError::Connect`, `HttpError::Certificate`): not one byte of the request was sent;
+//!   the HTTP layer sends it again within its retry policy;
+//! - a 429: rate limited before the request was served (ConductorOne's own provider retries
+//!   only this status, creates included: reference §4); the HTTP layer sends it again;
+//! - a 401: the token was refused before the request was served; sent again once, with a new
+//!   token (the auth floor);
+//! - any other 4xx (400 InvalidArgument, 403, 404 code 5 from a gateway without the route,
+//!   409): a refusal in place of a result; not sent again, nothing to look for;
+//! - a request never sent (no token, invalid arguments, a stop before it started).
+//!
+//! ConductorOne documents no answer that its gateway gives before the backend other than the
+//! 404 of a path it has no route for (reference §2.6). The published OpenAPI document declares
+//! only the `200` of each operation: no 5xx, no "unavailable before the backend". So every
+//! other failure counts as "may have been made": a 500, 502 or 503 (a proxy's, or a gateway's
+//! that lost the backend's answer), a 504, a reset or a cut after the request went out, our own
+//! timeout, a redirect, and a 2xx whose body is cut short, unreadable or too large.
+//!
+//! ## A create that may have been made
+//!
+//! The app's connectors are listed again and compared with the listing made before the create.
+//! A **candidate** is a live connector of the same catalog that the first listing did not have
+//! and that shows no plain value other than the ones sent ([`Identity::may_be`]). A server can
+//! commit late (the connector shows in the listing seconds after the error), so an empty look
+//! is followed by more, after pauses of [`SETTLE`] (7 seconds in all).
+//!
+//! - Exactly one candidate showing the values sent (in the listing, or else when read): adopted
+//!   ([`Created::Recovered`]).
 //! - A candidate that cannot be ruled out but not adopted either (its values not shown, or
-//!   several candidates): reported by ID ([`Lookup::Ambiguous`]), never sent again.
-//! - No candidate in a complete listing: after a refusal-like failure (a 5xx other than 504, a
-//!   broken connection) the create provably was not carried out, so it is sent again, within
-//!   the HTTP layer's retry policy (its attempts and time budget, after the answer's
-//!   `Retry-After` or else the policy's backoff); when the policy allows no more, or Terraform
-//!   was interrupted, the caller reports [`Lookup::NoneFound`]. After our own timeout, a 504
-//!   or a 2xx whose body could not be read, the server may still commit the create after the
-//!   lookup, so it is never sent again ([`Lookup::MayStillAppear`]): the next apply's check
-//!   before creating finds it.
-//! - A listing that failed, or one cut at its page cap: not provable either way; reported
-//!   ([`Lookup`]), never guessed.
+//!   several): reported by ID ([`Lookup::Ambiguous`]).
+//! - None after the last look: [`Lookup::NotFound`]; a listing that failed or was incomplete at
+//!   the last look: [`Lookup::Failed`], [`Lookup::Incomplete`].
+//!
+//! In none of these is the create sent again: the caller fails naming what to check, and the
+//! next apply's check before creating decides (it finds the connector if it was made).
 //!
 //! The lookup is part of finishing a create that reached ConductorOne, so it is sent even after
-//! a stop ([`ConductorOne::finishing`]): what was made still reaches the state.
+//! a stop ([`ConductorOne::finishing`], which also gets and renews its token despite the stop).
+//! A stop bounds it: it ends at most [`LOOKUP_AFTER_STOP`] after the stop or after the lookup
+//! began, whichever is later ([`Lookup::Interrupted`]), settle pauses and listings included.
+
+mod twins;
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use rand::Rng;
 use reqwest::Method;
 
 use super::client::ConductorOne;
-use super::endpoints::{json_body, read_connector, segment, LIST_MAX_PAGES};
+use super::endpoints::{json_body, read_connector, segment};
 use super::error::ApiError;
-use super::model::{ConfigValue, Connector, NewConnector};
-use crate::http::{parse_retry_after, HttpError, Replay, Response};
+use super::model::{Connector, NewConnector};
+use crate::http::{HttpError, Replay};
 
-/// The longest pause before the second look after a timeout.
-const MAX_SETTLE: Duration = Duration::from_secs(5);
+pub use twins::{Comparable, Identity, Twins};
+
+/// The pauses between the looks for a create that may have been made: looks at once, then
+/// 1, 3 and 7 seconds after the first.
+pub const SETTLE: [Duration; 3] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+];
+
+/// How long a lookup may go on after a stop (or after it began, when the stop came first).
+pub const LOOKUP_AFTER_STOP: Duration = Duration::from_secs(10);
 
 /// A successful [`ConductorOne::create_or_recover`].
 #[derive(Debug)]
@@ -97,38 +127,55 @@ pub enum CreateError {
     /// Listing the app's connectors, to look for one of the same integration, failed: nothing
     /// was sent.
     CheckFailed(ApiError),
-    /// The create failed (`error`, its last attempt's), `sent` times in all; `lookup` is what
-    /// looking for its connector found.
-    Failed {
-        error: ApiError,
-        lookup: Lookup,
-        sent: u32,
-    },
+    /// The listing stopped after `listed` connectors with more left (or its server ignored
+    /// `page_token`): the twin may be among the rest, so nothing was sent.
+    Incomplete { listed: usize },
+    /// The create failed with `error`; `lookup` is what looking for its connector found.
+    Failed { error: ApiError, lookup: Lookup },
 }
 
 /// What a look at the app's connectors after a failed create found.
 #[derive(Debug)]
 pub enum Lookup {
-    /// The request was refused, or never reached the server: no connector can exist.
+    /// The failure proves the create was not carried out (refused, or never sent).
     NotNeeded,
-    /// No connector this request could have made: it was not carried out (and the retry policy
-    /// allowed no further attempt).
-    NoneFound,
-    /// No connector this request made yet, but the server may still commit it (our timeout, a
-    /// 504, or a 2xx answer that could not be read): not sent again.
-    MayStillAppear,
+    /// No connector this request may have made, in complete listings over `settled` after the
+    /// failure: perhaps not made, perhaps committed later still.
+    NotFound { settled: Duration },
     /// Connectors that this request may have made (their IDs), none of which could be adopted
-    /// or ruled out: several, or one whose configuration values the listing did not show.
+    /// or ruled out: several, or one whose configuration values were not shown.
     Ambiguous(Vec<String>),
-    /// Listing the connectors failed as well.
+    /// Listing the connectors failed as well, at the last look.
     Failed(ApiError),
     /// None found among the first `listed` connectors, but the app has more than one lookup
     /// reads ([`LIST_MAX_PAGES`](super::endpoints::LIST_MAX_PAGES) pages): the connector may be among the rest.
     Incomplete { listed: usize },
+    /// A stop ended the lookup ([`LOOKUP_AFTER_STOP`]) before it found the connector.
+    Interrupted,
+}
+
+/// What the lookup after a create that may have been made looks for: a Coupa integration
+/// ([`Identity`]), or the delegated create's pending connector (`super::delegated`).
+pub(super) trait Sought: Send + Sync {
+    /// Whether `c`, a connector the listing before the create did not have, may be the one the
+    /// create made: nothing it shows rules it out.
+    fn may_be(&self, c: &Connector) -> bool;
+    /// Whether `c` shows enough to be adopted as that connector.
+    fn shows(&self, c: &Connector) -> bool;
+}
+
+impl Sought for Identity {
+    fn may_be(&self, c: &Connector) -> bool {
+        Identity::may_be(self, c)
+    }
+
+    fn shows(&self, c: &Connector) -> bool {
+        self.is_twin(c)
+    }
 }
 
 /// One look after a failed create: the connector it made, or why none can be adopted.
-enum Look {
+pub(super) enum Look {
     Found(Box<Connector>),
     Not(Lookup),
 }
@@ -138,27 +185,18 @@ impl ConductorOne {
     /// server provably did not act on it (a replayed create would make a second connector).
     /// See [`ConductorOne::create_or_recover`] for what to do when this fails.
     pub async fn create(&self, app_id: &str, new: &NewConnector) -> Result<Connector, ApiError> {
-        self.create_once(app_id, new).await.map_err(|(e, _)| e)
-    }
-
-    /// [`ConductorOne::create`], and on failure the `Retry-After` its answer asked for.
-    async fn create_once(
-        &self,
-        app_id: &str,
-        new: &NewConnector,
-    ) -> Result<Connector, (ApiError, Option<Duration>)> {
         let path = [
             "api",
             "v1",
             "apps",
-            segment("app ID", app_id).map_err(|e| (e, None))?,
+            segment("app ID", app_id)?,
             "connectors",
             "create",
         ];
         let sent = new.secrets();
         let body = json_body(&new.to_json());
-        match self
-            .call_keeping_answer(
+        let resp = self
+            .call(
                 Method::POST,
                 self.url(&path),
                 body,
@@ -166,296 +204,184 @@ impl ConductorOne {
                 &sent,
                 None,
             )
-            .await
-        {
-            Ok(resp) => read_connector(&resp, "the connector create", &sent).map_err(|e| (e, None)),
-            Err((e, answer)) => Err((e, answer.as_ref().and_then(retry_after))),
-        }
+            .await?;
+        read_connector(&resp, "the connector create", &sent)
     }
 
-    /// Create the connector `new` in `app_id` exactly once (see the module documentation):
-    /// not when a live connector of the same catalog for which `same` holds exists already;
-    /// after an ambiguous failure, the connector it made adopted, or the create sent again when
-    /// it provably was not carried out.
+    /// Create the connector `new` in `app_id` exactly once (see the module documentation): not
+    /// when the app has a live connector of the same integration (`comparable` gives each
+    /// plain value the form it is compared in); after a failure that does not prove the create
+    /// was not made, the connector it made adopted, or the failure reported, never the create
+    /// sent again.
     pub async fn create_or_recover(
         &self,
         app_id: &str,
         new: &NewConnector,
-        same: &(dyn Fn(&Connector) -> bool + Send + Sync),
+        comparable: Comparable,
     ) -> Result<Created, CreateError> {
+        let identity = Identity::new(&new.catalog_id, &new.config, comparable);
         // The check and the create of one integration, one at a time in this process.
-        let lock = self.create_lock(integration_key(app_id, new));
+        let lock = self.create_lock(identity.lock_key(app_id));
         let _turn = lock.lock().await;
-        let existing = self.list(app_id).await.map_err(CreateError::CheckFailed)?;
-        let before: BTreeSet<String> = existing.connectors.iter().map(|c| c.id.clone()).collect();
-        let mut twins = Vec::new();
-        let mut unknown = Vec::new();
-        let mut reads = 0usize;
-        for c in existing.connectors.iter() {
-            if c.is_deleted() || c.catalog_id != new.catalog_id {
-                continue;
-            }
-            // A listing may leave `config` out: read the connector to learn it, at most one
-            // lookup's worth of reads.
-            let learned;
-            let c = if shows_keys(c, new) || reads >= LIST_MAX_PAGES {
-                c
-            } else {
-                reads += 1;
-                match self.get(app_id, &c.id).await {
-                    Ok(read) if !read.is_deleted() => {
-                        learned = read;
-                        &learned
-                    }
-                    Ok(_) => continue,
-                    Err(e) => {
-                        tracing::warn!(app_id, id = %c.id, error = %e, "could not read a connector to learn its configuration");
-                        c
-                    }
-                }
-            };
-            if same(c) {
-                twins.push(c.clone());
-            } else if !shows_keys(c, new) {
-                unknown.push(c.clone());
-            }
+        let found = self
+            .twins(app_id, &identity, None)
+            .await
+            .map_err(CreateError::CheckFailed)?;
+        let ids = |cs: &[Connector]| {
+            cs.iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if !found.twins.is_empty() {
+            tracing::info!(app_id, ids = %ids(&found.twins), "not creating: the app already has a connector of this integration");
+            return Err(CreateError::Exists(found.twins));
         }
-        if !twins.is_empty() {
-            tracing::info!(
-                app_id,
-                ids = %twins.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(","),
-                "not creating: the app already has a connector of this integration"
-            );
-            return Err(CreateError::Exists(twins));
+        if !found.unknown.is_empty() {
+            tracing::info!(app_id, ids = %ids(&found.unknown), "not creating: the app has connectors of this catalog whose configuration ConductorOne does not show");
+            return Err(CreateError::Unconfirmed(found.unknown));
         }
-        if !unknown.is_empty() {
-            tracing::info!(
-                app_id,
-                ids = %unknown.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(","),
-                "not creating: the app has connectors of this catalog whose configuration ConductorOne does not show"
-            );
-            return Err(CreateError::Unconfirmed(unknown));
+        if !found.complete {
+            tracing::warn!(app_id, listed = found.listed, "not creating: the app's connector listing is incomplete, and a connector of this integration may be among the rest");
+            return Err(CreateError::Incomplete {
+                listed: found.listed,
+            });
         }
-        if !existing.complete {
-            tracing::warn!(
-                app_id,
-                "the app has more connectors than a lookup reads; creating without knowing whether one of this integration is among the rest"
-            );
+        let error = match self.create(app_id, new).await {
+            Ok(connector) => return Ok(Created::Answered(connector)),
+            Err(e) => e,
+        };
+        if !may_have_acted(&error) {
+            return Err(CreateError::Failed {
+                error,
+                lookup: Lookup::NotNeeded,
+            });
         }
-        let policy = self.http().config().retry.clone();
-        let stop = self.http().stop().clone();
-        let first_sent = Instant::now();
-        let mut sent = 0u32;
-        loop {
-            sent = sent.saturating_add(1);
-            let (error, asked_wait) = match self.create_once(app_id, new).await {
-                Ok(connector) => return Ok(Created::Answered(connector)),
-                Err(e) => e,
-            };
-            if !may_have_acted(&error) {
-                return Err(CreateError::Failed {
-                    error,
-                    lookup: Lookup::NotNeeded,
-                    sent,
-                });
-            }
-            let lookup = match self.look_for(app_id, new, &before, &error).await {
-                Look::Found(connector) => {
-                    return Ok(Created::Recovered {
-                        connector: *connector,
-                        lost: error,
-                    })
-                }
-                Look::Not(Lookup::NoneFound) if !proven_by_absence(&error) => {
-                    tracing::warn!(
-                        app_id, error = %error,
-                        "no connector made by the create was found, but the server may still commit it: not sending it again"
-                    );
-                    return Err(CreateError::Failed {
-                        error,
-                        lookup: Lookup::MayStillAppear,
-                        sent,
-                    });
-                }
-                Look::Not(lookup) => lookup,
-            };
-            let wait =
-                asked_wait.unwrap_or_else(|| policy.backoff(sent, rand::thread_rng().gen::<f64>()));
-            let again = matches!(lookup, Lookup::NoneFound)
-                && policy.allows(sent, first_sent.elapsed(), wait)
-                && !stop.is_requested();
-            if !again {
-                return Err(CreateError::Failed {
-                    error,
-                    lookup,
-                    sent,
-                });
-            }
-            tracing::info!(
-                app_id, error = %error, attempt = sent,
-                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                "the create was not carried out (no connector it made exists); sending it again"
-            );
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = stop.requested() => {
-                    tracing::info!(app_id, "not sending the create again: Terraform was interrupted");
-                    return Err(CreateError::Failed { error, lookup, sent });
-                }
+        match self.look_for(app_id, &identity, &found.ids, &error).await {
+            Look::Found(connector) => Ok(Created::Recovered {
+                connector: *connector,
+                lost: error,
+            }),
+            Look::Not(lookup) => {
+                tracing::warn!(app_id, error = %error, lookup = ?lookup, "the create may have been carried out, and its connector was not found: not sending it again");
+                Err(CreateError::Failed { error, lookup })
             }
         }
     }
 
-    /// Look for the connector that a create of `new` failing with `error` may have made, once,
-    /// or twice when the server may still be working on it.
-    async fn look_for(
+    /// Look for the connector (`sought`) that a create failing with `error` may have made: at
+    /// once, then after each pause of [`SETTLE`] while none is found; ended by a stop at most
+    /// [`LOOKUP_AFTER_STOP`] later.
+    pub(super) async fn look_for(
         &self,
         app_id: &str,
-        new: &NewConnector,
+        sought: &dyn Sought,
         before: &BTreeSet<String>,
         error: &ApiError,
     ) -> Look {
-        let settle = self.http().config().attempt_timeout.min(MAX_SETTLE);
-        let mut looks = if still_working(error) { 2 } else { 1 };
+        let stop = self.http().stop().clone();
+        let bound = async {
+            stop.requested().await;
+            tokio::time::sleep(LOOKUP_AFTER_STOP).await;
+        };
+        tokio::select! {
+            look = self.settled_look(app_id, sought, before, error) => look,
+            () = bound => {
+                tracing::info!(app_id, "the lookup after the create was ended by the stop");
+                Look::Not(Lookup::Interrupted)
+            }
+        }
+    }
+
+    async fn settled_look(
+        &self,
+        app_id: &str,
+        sought: &dyn Sought,
+        before: &BTreeSet<String>,
+        error: &ApiError,
+    ) -> Look {
         // Part of finishing a create that reached ConductorOne: sent even after a stop.
         let client = self.finishing();
+        let started = Instant::now();
+        let mut pauses = SETTLE.iter();
         loop {
-            looks -= 1;
-            tracing::info!(
-                app_id, error = %error,
-                "the connector create failed ambiguously; looking for the connector it may have made"
-            );
-            let all = match client.list(app_id).await {
-                Err(e) => return Look::Not(Lookup::Failed(e)),
-                Ok(all) => all,
+            tracing::info!(app_id, error = %error, "the connector create may have been carried out; looking for the connector it may have made");
+            let last = match client.look_once(app_id, sought, before).await {
+                Ok(found) => return found,
+                Err(last) => last,
             };
-            let listed = all.connectors.len();
-            let mut found: Vec<Connector> = all
-                .connectors
-                .into_iter()
-                .filter(|c| candidate(c, new, before))
-                .collect();
-            // One candidate whose values the listing left out: read it to learn them.
-            if let [only] = found.as_mut_slice() {
-                if !shows_config(only, new) {
-                    if let Ok(read) = client.get(app_id, &only.id).await {
-                        if candidate(&read, new, before) {
-                            *only = read;
-                        } else {
-                            found.clear();
-                        }
+            match pauses.next() {
+                Some(pause) => tokio::time::sleep(*pause).await,
+                None => {
+                    return Look::Not(match last {
+                        Lookup::NotFound { .. } => Lookup::NotFound {
+                            settled: started.elapsed(),
+                        },
+                        other => other,
+                    })
+                }
+            }
+        }
+    }
+
+    /// One look: `Ok` with the answer when it is final (a connector found, or candidates that
+    /// more looks cannot settle), `Err` with what this look saw when another may see more.
+    async fn look_once(
+        &self,
+        app_id: &str,
+        sought: &dyn Sought,
+        before: &BTreeSet<String>,
+    ) -> Result<Look, Lookup> {
+        let all = self.list(app_id).await.map_err(Lookup::Failed)?;
+        let listed = all.connectors.len();
+        let mut found: Vec<Connector> = all
+            .connectors
+            .into_iter()
+            .filter(|c| !before.contains(&c.id) && sought.may_be(c))
+            .collect();
+        // One candidate whose values the listing left out: read it to learn them.
+        if let [only] = found.as_mut_slice() {
+            if !sought.shows(only) {
+                if let Ok(read) = self.get(app_id, &only.id).await {
+                    if sought.may_be(&read) {
+                        *only = read;
+                    } else {
+                        found.clear();
                     }
                 }
             }
-            match found.len() {
-                1 if found.first().is_some_and(|c| shows_config(c, new)) => {
-                    let connector = found.remove(0);
-                    tracing::warn!(
-                        app_id, id = %connector.id,
-                        "adopted the connector that the failed create made"
-                    );
-                    return Look::Found(Box::new(connector));
-                }
-                0 if looks > 0 => tokio::time::sleep(settle).await,
-                0 if !all.complete => return Look::Not(Lookup::Incomplete { listed }),
-                0 => return Look::Not(Lookup::NoneFound),
-                _ => {
-                    return Look::Not(Lookup::Ambiguous(found.into_iter().map(|c| c.id).collect()))
-                }
+        }
+        match found.len() {
+            1 if found.first().is_some_and(|c| sought.shows(c)) => {
+                let connector = found.remove(0);
+                tracing::warn!(app_id, id = %connector.id, "adopted the connector that the failed create made");
+                Ok(Look::Found(Box::new(connector)))
             }
+            0 if !all.complete => Err(Lookup::Incomplete { listed }),
+            0 => Err(Lookup::NotFound {
+                settled: Duration::ZERO,
+            }),
+            _ => Ok(Look::Not(Lookup::Ambiguous(
+                found.into_iter().map(|c| c.id).collect(),
+            ))),
         }
     }
 }
 
-/// What tells one integration from another in [`ConductorOne::create_lock`]: the app, the
-/// catalog and the plain config values (secrets left out, never kept in memory longer).
-fn integration_key(app_id: &str, new: &NewConnector) -> String {
-    let mut key = format!("{app_id}\n{}", new.catalog_id);
-    for (k, v) in &new.config {
-        if let ConfigValue::Plain(v) = v {
-            key.push_str(&format!("\n{k}={}", v.trim().to_ascii_lowercase()));
-        }
-    }
-    key
-}
-
-/// The `Retry-After` of an error answer, if it has a usable one.
-fn retry_after(resp: &Response) -> Option<Duration> {
-    resp.headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, SystemTime::now()))
-}
-
-/// Whether the server may have carried out a create that failed with `e`: anything but a refusal
-/// (4xx), a request that never left (no token, invalid arguments, a stop) or a connection never
-/// made.
+/// Whether ConductorOne may have carried out a create that failed with `e`: anything but the
+/// proofs of the module documentation (a 4xx, a connection never made, a request never sent).
 pub(super) fn may_have_acted(e: &ApiError) -> bool {
     match e {
         ApiError::Http(
             HttpError::Connect { .. }
             | HttpError::Certificate { .. }
-            | HttpError::Interrupted { .. },
+            | HttpError::Interrupted { .. }
+            | HttpError::Setup(_),
         ) => false,
         ApiError::Http(_) | ApiError::Decode { .. } => true,
-        ApiError::Status { status, .. } => *status >= 500,
+        ApiError::Status { status, .. } => !(400..500).contains(status),
         ApiError::Token(_) | ApiError::Invalid(_) | ApiError::Unproven { .. } => false,
     }
-}
-
-/// Whether a complete listing without the connector proves that a create failing with `e` was
-/// not carried out: not when the server may still commit it ([`still_working`]) or when it
-/// answered 2xx with a body we could not read (it made the connector).
-pub(super) fn proven_by_absence(e: &ApiError) -> bool {
-    !still_working(e) && !matches!(e, ApiError::Decode { .. })
-}
-
-/// Whether the server may still be working on a request that failed with `e`: we stopped
-/// waiting, or a gateway did.
-pub(super) fn still_working(e: &ApiError) -> bool {
-    matches!(
-        e,
-        ApiError::Http(HttpError::Timeout { .. }) | ApiError::Status { status: 504, .. }
-    )
-}
-
-/// Whether `c` may be the connector that a create of `new` made: live, of the same catalog,
-/// not in the listing made before the create (`before`), and with each plain config value sent
-/// either absent from the answer or equal. Owners and creation time never rule it out.
-fn candidate(c: &Connector, new: &NewConnector, before: &BTreeSet<String>) -> bool {
-    if c.is_deleted() || c.catalog_id != new.catalog_id || before.contains(&c.id) {
-        return false;
-    }
-    let Some(cfg) = c.config.as_ref() else {
-        return true;
-    };
-    new.config.iter().all(|(key, value)| match value {
-        ConfigValue::Plain(v) => cfg.values.get(key).is_none_or(|have| have == v),
-        // Never returned by the API.
-        ConfigValue::Secret(_) => true,
-    })
-}
-
-/// Whether `c`'s answer shows a value for every plain config key of `new` (so that a
-/// comparison can tell whether it is the same integration).
-fn shows_keys(c: &Connector, new: &NewConnector) -> bool {
-    c.config.as_ref().is_some_and(|cfg| {
-        new.config.iter().all(|(key, value)| match value {
-            ConfigValue::Plain(_) => cfg.values.contains_key(key),
-            ConfigValue::Secret(_) => true,
-        })
-    })
-}
-
-/// Whether `c` shows every plain config value sent (and so is known to be this integration's,
-/// not only not ruled out).
-fn shows_config(c: &Connector, new: &NewConnector) -> bool {
-    c.config.as_ref().is_some_and(|cfg| {
-        new.config.iter().all(|(key, value)| match value {
-            ConfigValue::Plain(v) => cfg.values.get(key) == Some(v),
-            ConfigValue::Secret(_) => true,
-        })
-    })
 }
 
 #[cfg(test)]

@@ -13,37 +13,31 @@
 //!   connector;
 //! - sent once: the HTTP layer sends it again only when the server provably did not act on it
 //!   (a 429, a connection never made), as for Create;
-//! - an answer lost when the server may have acted (a broken connection, a timeout, a 5xx, an
-//!   unreadable 2xx): the app's connectors are listed again and compared with the listing made
-//!   just before the create. A **candidate** is a live connector of the same catalog that the
-//!   first listing did not have, still pending (no configuration and no `configUpdatedAt`),
-//!   whose display name, when shown, is the one sent, and whose owners, when shown, include
-//!   every owner sent (a server may add the caller). Exactly one candidate that shows its
-//!   owners is adopted ([`Created::Recovered`]); several, or one whose owners are not shown,
-//!   are reported by ID ([`Lookup::Ambiguous`]); after a timeout or a 504 an empty look is
-//!   followed by a second one a moment later.
-//! - never sent again after an ambiguous failure, even when a complete listing shows no
-//!   candidate ([`Lookup::NoneFound`] or, when the server may still commit it,
-//!   [`Lookup::MayStillAppear`]): with no duplicate guard before the next create, a connector
+//! - after any failure that does not prove the create was not made (the proofs of
+//!   [`super::create`]: a connection never made, a 429, another 4xx), the lookup of
+//!   [`super::create`], with its settle pauses and its bound after a stop: the app's connectors
+//!   are listed again and compared with the listing made just before the create. A
+//!   **candidate** is a live connector of the same catalog that the first listing did not
+//!   have, still pending (no configuration and no `configUpdatedAt`), whose display name, when
+//!   shown, is the one sent, and whose owners, when shown, include every owner sent (a server
+//!   may add the caller). Exactly one candidate that shows its owners (in the listing, or else
+//!   when read) is adopted ([`Created::Recovered`]); several, or one whose owners are not
+//!   shown, are reported by ID ([`Lookup::Ambiguous`]).
+//! - never sent again after such a failure, even when no candidate appears
+//!   ([`Lookup::NotFound`]): with no duplicate guard before the next create, a connector
 //!   committed late would become a second one. The caller says so and names what to check.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 use super::client::ConductorOne;
-use super::create::{
-    may_have_acted, proven_by_absence, still_working, CreateError, Created, Lookup,
-};
+use super::create::{may_have_acted, CreateError, Created, Look, Lookup, Sought};
 use super::endpoints::{json_body, read_connector, segment};
 use super::error::ApiError;
 use super::model::Connector;
 use crate::http::Replay;
-
-/// The longest pause before the second look after a timeout (as for Create).
-const MAX_SETTLE: Duration = Duration::from_secs(5);
 
 /// A connector to create pending its configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,22 +88,17 @@ impl ConductorOne {
         let lookup = if !may_have_acted(&error) {
             Lookup::NotNeeded
         } else {
-            match self.look_for_delegated(app_id, new, &before, &error).await {
-                Ok(connector) => {
+            match self.look_for(app_id, &Pending(new), &before, &error).await {
+                Look::Found(connector) => {
                     return Ok(Created::Recovered {
-                        connector,
+                        connector: *connector,
                         lost: error,
                     })
                 }
-                Err(Lookup::NoneFound) if !proven_by_absence(&error) => Lookup::MayStillAppear,
-                Err(lookup) => lookup,
+                Look::Not(lookup) => lookup,
             }
         };
-        Err(CreateError::Failed {
-            error,
-            lookup,
-            sent: 1,
-        })
+        Err(CreateError::Failed { error, lookup })
     }
 
     async fn send_delegated(
@@ -136,50 +125,26 @@ impl ConductorOne {
             .await?;
         read_connector(&resp, "the delegated connector create", &[])
     }
-
-    /// The connector a delegated create failing with `error` made, or what the look found.
-    async fn look_for_delegated(
-        &self,
-        app_id: &str,
-        new: &NewDelegated,
-        before: &BTreeSet<String>,
-        error: &ApiError,
-    ) -> Result<Connector, Lookup> {
-        let settle = self.http().config().attempt_timeout.min(MAX_SETTLE);
-        let mut looks = if still_working(error) { 2 } else { 1 };
-        // Part of finishing a create that reached ConductorOne: sent even after a stop.
-        let client = self.finishing();
-        loop {
-            looks -= 1;
-            tracing::info!(
-                app_id, error = %error,
-                "the delegated connector create failed ambiguously; looking for the connector it may have made"
-            );
-            let all = client.list(app_id).await.map_err(Lookup::Failed)?;
-            let listed = all.connectors.len();
-            let mut found: Vec<Connector> = all
-                .connectors
-                .into_iter()
-                .filter(|c| delegated_candidate(c, new, before))
-                .collect();
-            match found.len() {
-                1 if found.first().is_some_and(Connector::said_owners) => {
-                    let connector = found.remove(0);
-                    tracing::warn!(app_id, id = %connector.id, "adopted the pending connector that the failed delegated create made");
-                    return Ok(connector);
-                }
-                0 if looks > 0 => tokio::time::sleep(settle).await,
-                0 if !all.complete => return Err(Lookup::Incomplete { listed }),
-                0 => return Err(Lookup::NoneFound),
-                _ => return Err(Lookup::Ambiguous(found.into_iter().map(|c| c.id).collect())),
-            }
-        }
-    }
 }
 
 impl Connector {
     fn said_owners(&self) -> bool {
         self.said("userIds")
+    }
+}
+
+/// The pending connector a delegated create of `.0` may have made, as the lookup of
+/// [`super::create`] looks for it.
+struct Pending<'a>(&'a NewDelegated);
+
+impl Sought for Pending<'_> {
+    fn may_be(&self, c: &Connector) -> bool {
+        // The lookup leaves out those listed before the create itself.
+        delegated_candidate(c, self.0, &BTreeSet::new())
+    }
+
+    fn shows(&self, c: &Connector) -> bool {
+        c.said_owners()
     }
 }
 

@@ -112,6 +112,31 @@ impl std::error::Error for TokenError {
 
 /// gRPC `NOT_FOUND`.
 const GRPC_NOT_FOUND: i64 = 5;
+const GRPC_ALREADY_EXISTS: i64 = 6;
+const GRPC_FAILED_PRECONDITION: i64 = 9;
+const GRPC_ABORTED: i64 = 10;
+
+/// Whether ConductorOne's message says that a sync is running already: it names a sync and one
+/// of the words for "under way" (`running`, `in progress`, `already`, `ongoing`, `active`,
+/// `pending`, `queued`), in any case.
+fn says_sync_runs(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("sync")
+        && [
+            "running",
+            "in progress",
+            "in-progress",
+            "already",
+            "ongoing",
+            "under way",
+            "underway",
+            "active",
+            "pending",
+            "queued",
+        ]
+        .iter()
+        .any(|w| m.contains(w))
+}
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -167,18 +192,28 @@ impl ApiError {
         )
     }
 
-    /// Whether a `force_sync` failing with this was refused, most likely because a sync runs,
-    /// rather than failed: any 400 (gRPC code 9, `FAILED_PRECONDITION`, or another), a 409
-    /// (`ABORTED`, `ALREADY_EXISTS`) or a 429 that outlasted the retries. Which one ConductorOne
-    /// sends while a sync runs is not documented.
+    /// Whether a `force_sync` failing with this is ConductorOne's "a sync is already running",
+    /// which the wait follows, rather than a failure, which ends it. What ConductorOne sends
+    /// while a sync runs is not documented (the published API document declares only the
+    /// `200`), so every plausible shape counts, and nothing else: gRPC code 9
+    /// (`FAILED_PRECONDITION`, HTTP 400 through grpc-gateway), 10 (`ABORTED`) or 6
+    /// (`ALREADY_EXISTS`) with a message that says a sync is running or in progress
+    /// ([`says_sync_runs`]); any 409 (grpc-gateway's status for codes 10 and 6: a conflict with
+    /// a sync under way); a 429 that outlasted the retries. Any other 400 (code 3
+    /// `INVALID_ARGUMENT`, code 9 with another message, a proxy's page) is a failure.
     pub fn is_sync_refusal(&self) -> bool {
-        matches!(
-            self,
+        match self {
             ApiError::Status {
-                status: 400 | 409 | 429,
+                status: 409 | 429, ..
+            } => true,
+            ApiError::Status {
+                status: 400,
+                code: Some(GRPC_FAILED_PRECONDITION | GRPC_ABORTED | GRPC_ALREADY_EXISTS),
+                message,
                 ..
-            }
-        )
+            } => says_sync_runs(message),
+            _ => false,
+        }
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -470,21 +505,36 @@ mod tests {
                 .contains("HTTP 400 (code 5) at acme.conductor.one/api/v1/apps/a1/connectors/c1"),
             "{err}"
         );
-        // Any 400, 409 or 429 is a refusal; a 5xx or a 404 is not.
-        let busy = |status: u16, code: i64| {
+        // ConductorOne's plausible "a sync is already running" answers are refusals the wait
+        // follows; any other 400, a 5xx or a 404 is not.
+        let busy = |status: u16, code: i64, message: &str| {
             ApiError::from_status(
                 &resp(
                     status,
                     None,
-                    &format!(r#"{{"code":{code},"message":"sync in progress"}}"#),
+                    &format!(r#"{{"code":{code},"message":"{message} (request-id: r1)"}}"#),
                 ),
                 &url(),
                 &[],
             )
             .is_sync_refusal()
         };
-        assert!(busy(400, 9) && busy(400, 3) && busy(409, 10) && busy(429, 8));
-        assert!(!busy(500, 13) && !busy(404, 5) && !busy(403, 7));
+        let running = "a sync is already in progress";
+        assert!(
+            busy(400, 9, running)
+                && busy(400, 10, "Sync RUNNING")
+                && busy(400, 6, "sync already exists")
+        );
+        assert!(busy(409, 10, "aborted") && busy(409, 6, "") && busy(429, 8, "resource exhausted"));
+        assert!(
+            !busy(400, 3, running),
+            "InvalidArgument is a failure, whatever it says"
+        );
+        assert!(!busy(400, 9, "connector is paused"), "another precondition");
+        assert!(!busy(500, 13, running) && !busy(404, 5, running) && !busy(403, 7, running));
+        // A 400 that is not ConductorOne's error JSON (a proxy's page) is no refusal either.
+        let page = ApiError::from_status(&resp(400, None, "<html>Bad Request</html>"), &url(), &[]);
+        assert!(!page.is_sync_refusal());
     }
 
     #[test]

@@ -106,6 +106,18 @@ impl NewConnector {
     }
 }
 
+/// One look at an app's connectors: all of them, or the first pages when the app has more than
+/// a lookup reads.
+#[derive(Debug)]
+pub struct ConnectorList {
+    pub connectors: Vec<Connector>,
+    /// False when the listing stopped at its page cap
+    /// ([`LIST_MAX_PAGES`](crate::conductorone::endpoints::LIST_MAX_PAGES)) with pages left, or
+    /// when the server answered the page token it was sent as the next one (it ignored
+    /// `page_token`).
+    pub complete: bool,
+}
+
 /// The fields to change on a connector; `None` leaves a field as it is. Each `Some` is the full
 /// desired value (the whole config, the whole owner list), which makes an update idempotent.
 ///

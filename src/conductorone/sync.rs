@@ -18,9 +18,10 @@
 //! a start, is taken for ours.
 //!
 //! When an older sync was still running at that time (it ended at or after the write, or its
-//! end is unknown), or `force_sync` was refused (any 400, such as gRPC code 9; a 409; a 429
-//! after the retries: most likely a sync is running), our request may have been merged into it
-//! or dropped: once that older sync has ended, the wait asks
+//! end is unknown), or `force_sync` was refused with ConductorOne's "a sync is already
+//! running" (every plausible shape, as that answer is not documented:
+//! [`ApiError::is_sync_refusal`]), our request may have been merged into it or dropped: once
+//! that older sync has ended, the wait asks
 //! again, once per older sync, all within the time allowed. A connector whose syncing is
 //! disabled (`SYNC_STATUS_DISABLED`) is an answer whenever it shows: no sync runs until it is
 //! resumed, which `force_sync` does not do, so waiting could only run out.
@@ -359,9 +360,10 @@ impl ConductorOne {
         }
     }
 
-    /// Asks for a sync; `Ok(true)` when ConductorOne refused, most likely because one is running
-    /// (any 400, a 409, or a 429 after the retries: [`ApiError::is_sync_refusal`]), which the
-    /// wait then follows, within its time.
+    /// Asks for a sync; `Ok(true)` when ConductorOne refused because one is running
+    /// ([`ApiError::is_sync_refusal`]), which the wait then follows, within its time. Any other
+    /// failure, another 400 included, is `Err` with ConductorOne's status, message and request
+    /// ID, and ends the wait at once.
     async fn ask_for_sync(&self, app_id: &str, id: &str) -> Result<bool, ApiError> {
         match self.force_sync(app_id, id).await {
             Ok(()) => Ok(false),

@@ -133,6 +133,13 @@ impl TokenSource {
     /// A token valid for a while yet: the cached one, or a new one asked for once for all
     /// concurrent callers; when that fails, the current token while it has not expired.
     pub async fn token(&self) -> Result<Bearer, TokenError> {
+        self.token_despite_stop(false).await
+    }
+
+    /// [`TokenSource::token`]; with `despite_stop`, a token request it needs is sent even after
+    /// a stop, for a call that finishes an operation which reached ConductorOne (the lookup
+    /// after a lost create: see [`crate::conductorone::create`]).
+    pub async fn token_despite_stop(&self, despite_stop: bool) -> Result<Bearer, TokenError> {
         if let Auth::AccessToken(token) = &self.auth {
             return Bearer::new(token.expose(), Instant::now()).map_err(|why| {
                 TokenError::Unreachable(Arc::new(HttpError::Setup(format!(
@@ -140,7 +147,9 @@ impl TokenSource {
                 ))))
             });
         }
-        self.cache.get(&(), || self.request_token()).await
+        self.cache
+            .get(&(), || self.request_token(despite_stop))
+            .await
     }
 
     /// Forget `rejected` (the API answered 401 to it), so the next call asks for a new token.
@@ -149,7 +158,7 @@ impl TokenSource {
         self.cache.invalidate(&(), rejected).await;
     }
 
-    async fn request_token(&self) -> Result<Lease<Bearer>, TokenError> {
+    async fn request_token(&self, despite_stop: bool) -> Result<Lease<Bearer>, TokenError> {
         let assertion: Secret;
         let (form, sent): (Vec<(&str, &str)>, Vec<&Secret>) = match &self.auth {
             // `token` hands a fixed token out without asking for one; were this reached, the
@@ -186,23 +195,25 @@ impl TokenSource {
                 )
             }
         };
-        self.post_form(&form, &sent).await
+        self.post_form(&form, &sent, despite_stop).await
     }
 
     async fn post_form(
         &self,
         form: &[(&str, &str)],
         sent: &[&Secret],
+        despite_stop: bool,
     ) -> Result<Lease<Bearer>, TokenError> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
         // A token request changes nothing on the server, so it may be sent again.
-        let request = Request::new(Method::POST, self.token_url.clone())
+        let mut request = Request::new(Method::POST, self.token_url.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .body(Body::Form(body))
             .replay(Replay::Safe)
             .check_body(token_answer_is_usable);
+        request.despite_stop = despite_stop;
         let started = Instant::now();
         let response = self
             .http
@@ -231,6 +242,37 @@ impl Source for TokenSource {
 
     fn renewable(&self) -> bool {
         self.can_renew()
+    }
+}
+
+/// The token source as a call that finishes an operation sees it (see
+/// [`TokenSource::token_despite_stop`]): tokens got and renewed even after a stop.
+pub(crate) struct Finishing<'a>(pub &'a TokenSource);
+
+impl Source for Finishing<'_> {
+    type Error = TokenError;
+
+    fn service(&self) -> &'static str {
+        self.0.service()
+    }
+
+    async fn token(&self) -> Result<Bearer, TokenError> {
+        match self.0.token_despite_stop(true).await {
+            // A token request of another caller, not sent because of the stop, whose failure
+            // this one shared (the cache's single flight): ask once more, for this call.
+            Err(TokenError::Unreachable(e)) if matches!(*e, HttpError::Interrupted { .. }) => {
+                self.0.token_despite_stop(true).await
+            }
+            other => other,
+        }
+    }
+
+    async fn forget(&self, rejected: &Bearer) {
+        self.0.invalidate(rejected).await;
+    }
+
+    fn renewable(&self) -> bool {
+        self.0.can_renew()
     }
 }
 

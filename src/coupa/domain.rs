@@ -228,6 +228,29 @@ impl CoupaDomain {
     }
 }
 
+/// The one form in which two Coupa domains are compared, wherever the provider compares them
+/// (the lock that makes creates of one integration take turns, the check for a twin connector,
+/// the lookup after a lost create, a refresh's drift): the host as [`CoupaDomain::host`] writes
+/// it when `text` parses (`https://ACME.coupahost.com/` and `acme.coupahost.com` are both
+/// `acme.coupahost.com`); otherwise, for a value ConductorOne shows that is no valid Coupa domain,
+/// the same steps done loosely: trimmed, lowercased, without `https://` or `http://` and without
+/// anything from the first `/`.
+pub fn comparable(text: &str) -> String {
+    if let Ok(domain) = CoupaDomain::parse(text) {
+        return domain.host();
+    }
+    let lower = text.trim().to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .unwrap_or(&lower);
+    rest.split(['/', '\\', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.')
+        .to_owned()
+}
+
 impl fmt::Display for CoupaDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.url())

@@ -6,13 +6,15 @@
 //! they share. The state struct and its schema live side by side in `state`; the mapping between
 //! connectors and state in `convert`, the checks and plan rules in `plan`, the two modes (the
 //! connection managed here, or delegated to the connector's owners) in `delegated`, the wait for
-//! ConductorOne's sync (`wait_for_sync`, `timeouts`) in `wait`.
+//! ConductorOne's sync (`wait_for_sync`, `timeouts`) in `wait`, the twin checks of an update and
+//! a refresh in `twins`, and the errors of a create that made no connector in `create_report`.
 
 mod convert;
 mod create_report;
 mod delegated;
 mod plan;
 mod state;
+mod twins;
 mod wait;
 
 use async_trait::async_trait;
@@ -137,10 +139,9 @@ impl Resource for CoupaIntegration {
         let request = convert::new_connector(&planned, &credentials);
         // Never a second connector for this Coupa client in the app, and a create whose answer
         // is lost is recovered, not repeated: see `conductorone::create`.
-        let same = convert::same_coupa_client(&credentials);
         match clients
             .conductorone
-            .create_or_recover(&app_id, &request, &same)
+            .create_or_recover(&app_id, &request, convert::comparable)
             .await
         {
             Ok(created) => {
@@ -215,6 +216,7 @@ impl Resource for CoupaIntegration {
                     .as_ref_option()
                     .map(|p| p.config_updated_at.as_ref_option().map(String::as_str));
                 let refreshed = convert::refreshed_state(state, &connector, recorded);
+                twins::warn_beside(diags, &clients.conductorone, &app_id, &id, &refreshed).await;
                 // Keep the recorded timestamp: until an apply sends the secret again, the drift
                 // must keep showing. When the write's answer had none, the first read's is the
                 // write's (see `convert::refreshed_state`).
@@ -284,6 +286,8 @@ impl Resource for CoupaIntegration {
         }
         let app_id = known(diags, &planned.app_id, "app_id", "update")?;
         let id = known(diags, &prior.id, "id", "update")?;
+        // Moved onto another Coupa client: checked like a create, nothing sent on a twin.
+        twins::check_update(diags, &clients.conductorone, &app_id, &id, &prior, &planned).await?;
         let name = prior
             .display_name
             .as_ref_option()

@@ -20,12 +20,17 @@
 //! Each runs with whichever Terraform `TERRAFORM_BIN` names (1.0.3 and 1.11.4 both pass).
 //! Figures go to stderr past the test harness's capture, and to `target/reliability/`.
 //!
-//! One module per concern: [`creates`], [`exfiltration`], [`concurrency`], [`interrupts`].
+//! - Twins across state files: two applies of one configuration at once are told of each
+//!   other's connector (a refresh warning naming both, or a create refused naming the first).
+//!
+//! One module per concern: [`creates`], [`exfiltration`], [`concurrency`], [`interrupts`],
+//! [`twins`].
 
 mod concurrency;
 mod creates;
 mod exfiltration;
 mod interrupts;
+mod twins;
 
 use testkit::{terraform, Rig};
 

@@ -15,11 +15,15 @@
 //!   one, and after a failure, running the operation again (as `terraform apply` again would,
 //!   once the fault is gone) converges to exactly one connector in the state.
 //!
-//! Creates run in two rows: a fault *before* the stand-in's handler (the request was not carried
-//! out: once the lookup after it proves that no connector was made, the create is sent again
-//! within the retry policy) and *after* it (the connector was made, then its answer was lost:
-//! the lookup adopts it), which is what `ConductorOne::create_or_recover` is for. Each create
-//! cell asserts exactly one connector in the end.
+//! Creates run in three rows: a fault *before* the stand-in's handler (the request was not
+//! carried out, but only a 429 proves it: after any other fault the lookup finds nothing, the
+//! create is not sent again and fails clearly, and the run after it makes the one connector),
+//! *after* it (the connector was made, then its answer was lost: a 502 after the commit, a body
+//! cut mid-way after the commit, a reset...; the lookup adopts it), and after it with the
+//! connector committed late (listed 1.5 s after it was made, the stand-in's
+//! `create_commit_late_ms`: a look after a settle pause finds and adopts it). That is what
+//! `ConductorOne::create_or_recover` is for. Each create cell asserts at most one connector,
+//! and convergence on exactly one.
 //!
 //! The test prints the matrix and its figures (on stderr, past the test harness's capture) and
 //! writes them to `target/reliability/fault-matrix.txt`.
@@ -41,6 +45,7 @@ use tokio::sync::Semaphore;
 
 use judge::run_cell;
 use matrix::{applicable, Mode, FAULTS, OPS};
+use tfp_conductorone::conductorone::create::SETTLE;
 use tfp_conductorone::http::{HttpConfig, RetryPolicy};
 
 /// Per-attempt timeout of the matrix's providers.
@@ -66,11 +71,10 @@ pub fn http_config() -> HttpConfig {
 }
 
 /// What an operation ends within, at worst: the retry budget, one more attempt begun just
-/// before it ran out, a lookup after a lost create (a pause and two listings), and scheduling.
-/// A create proven not carried out is sent again within the same budget, so the last round
-/// begins before it runs out.
+/// before it ran out, a lookup after a create that may have been made (its settle pauses and
+/// four listings), and scheduling.
 pub fn bound() -> Duration {
-    BUDGET + ATTEMPT * 3 + Duration::from_millis(1500)
+    BUDGET + ATTEMPT * 3 + SETTLE.iter().sum::<Duration>() + Duration::from_millis(1500)
 }
 
 // The test and its report

@@ -16,3 +16,4 @@ mod fault_matrix;
 mod licenses;
 mod properties;
 mod provider;
+mod twins;

@@ -236,7 +236,6 @@ mod on_the_wire {
             Err(CreateError::Failed {
                 lookup: Lookup::NotNeeded,
                 error,
-                sent: 1,
             }) => assert_eq!(error.status(), Some(400)),
             other => panic!("expected a refusal, got {other:?}"),
         }

@@ -20,22 +20,13 @@ use super::wire::{
 };
 use crate::conductorone::client::ConductorOne;
 use crate::conductorone::error::ApiError;
+pub use crate::conductorone::model::ConnectorList;
 use crate::conductorone::model::{decode_connector_list, Connector};
 use crate::http::{Body, Replay};
 
 /// Largest page of the connector list, and how many pages a lookup reads at most.
 pub const LIST_PAGE_SIZE: u32 = 100;
 pub const LIST_MAX_PAGES: usize = 50;
-
-/// One look at an app's connectors: all of them, or the first pages when the app has more than
-/// a lookup reads.
-#[derive(Debug)]
-pub struct ConnectorList {
-    pub connectors: Vec<Connector>,
-    /// False when the listing stopped at [`LIST_MAX_PAGES`] with pages left, or when the server
-    /// answered the page token it was sent as the next one (it ignored `page_token`).
-    pub complete: bool,
-}
 
 /// What [`ConductorOne::read`] found.
 // Live is the common answer and moved once: boxing it would buy nothing.

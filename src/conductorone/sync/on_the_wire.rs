@@ -116,39 +116,61 @@ fn update(standin: &Standin) -> ConnectorUpdate {
     }
 }
 
+/// A connector synced once, with `knobs` set; then an older sync started and held until the
+/// test ends it, and the config written while it runs (the request log cleared). The connector
+/// as first synced, and the update's answer.
+async fn written_during_an_older_sync(
+    standin: &Standin,
+    client: &ConductorOne,
+    knobs: Value,
+) -> (Connector, Connector) {
+    let app = standin.c1("app_id");
+    let c = synced(standin, client, knobs).await;
+    standin
+        .c1_post(&format!("connectors/{}/sync", c.id), json!({}))
+        .await;
+    let written = client
+        .update(&app, &c.id, &update(standin), "")
+        .await
+        .unwrap();
+    standin.clear_logs().await;
+    (c, written)
+}
+
 /// The config is rewritten while an older sync runs and takes every request into itself (or
 /// refuses `force_sync`): the wait follows the older sync, asks again once it has ended, and
 /// ends on the sync that started after the write.
 #[tokio::test]
 async fn a_merged_or_refused_force_sync_is_asked_again_after_the_older_sync() {
-    // Refused with the default 400 code 9, and with the other plausible refusals: a 409
-    // (ABORTED) and a 429 (RESOURCE_EXHAUSTED).
-    for (busy, refuse_status) in [
-        ("merge", 400),
-        ("refuse", 400),
-        ("refuse", 409),
-        ("refuse", 429),
+    // Refused with every plausible shape of ConductorOne's undocumented "a sync is already
+    // running": 400 code 9 (FAILED_PRECONDITION, the default) or code 10 or 6 saying so, a 409
+    // (ABORTED, or ALREADY_EXISTS), and a 429 (RESOURCE_EXHAUSTED).
+    for (busy, refuse_status, code, message) in [
+        ("merge", 400, None, None),
+        ("refuse", 400, None, None),
+        (
+            "refuse",
+            400,
+            Some(10),
+            Some("Sync is RUNNING for this connector"),
+        ),
+        ("refuse", 400, Some(6), Some("sync already exists")),
+        ("refuse", 409, None, None),
+        ("refuse", 409, Some(6), Some("already exists")),
+        ("refuse", 429, None, None),
     ] {
-        let busy_name = format!("{busy} {refuse_status}");
+        let busy_name = format!("{busy} {refuse_status} {code:?} {message:?}");
         let busy_name = busy_name.as_str();
         let standin = Standin::start();
         let client = client(&standin);
         let app = standin.c1("app_id");
-        let c = synced(
+        let (c, written) = written_during_an_older_sync(
             &standin,
             &client,
-            json!({"sync_busy": busy, "sync_refuse_status": refuse_status}),
+            json!({"sync_busy": busy, "sync_refuse_status": refuse_status,
+                   "sync_refuse_code": code, "sync_refuse_message": message}),
         )
         .await;
-        // An older sync, running until told to end.
-        standin
-            .c1_post(&format!("connectors/{}/sync", c.id), json!({}))
-            .await;
-        let written = client
-            .update(&app, &c.id, &update(&standin), "")
-            .await
-            .unwrap();
-        standin.clear_logs().await;
         let stop = Stop::default();
         let wait = spawn_wait(&client, &app, &written, &stop);
         until_force_syncs(&standin, 1).await;
@@ -177,6 +199,47 @@ async fn a_merged_or_refused_force_sync_is_asked_again_after_the_older_sync() {
         } else {
             assert_eq!(asked.len(), 2, "{busy_name}: asked again once");
         }
+    }
+}
+
+/// A `force_sync` refused with another 400 (code 3, INVALID_ARGUMENT; or code 9 with a message
+/// that says nothing of a running sync) is a failure, not "a sync is running": the wait ends at
+/// once with ConductorOne's status, message and request ID, after one request.
+#[tokio::test]
+async fn another_400_to_force_sync_fails_the_wait_at_once() {
+    for (code, message) in [(3, "invalid connector state"), (9, "connector is paused")] {
+        let standin = Standin::start();
+        let client = client(&standin);
+        let app = standin.c1("app_id");
+        // An older sync runs, so the force_sync is refused.
+        let (c, written) = written_during_an_older_sync(
+            &standin,
+            &client,
+            json!({"sync_busy": "refuse", "sync_refuse_status": 400,
+                   "sync_refuse_code": code, "sync_refuse_message": message}),
+        )
+        .await;
+        let stop = Stop::default();
+        let end = tokio::time::timeout(
+            Duration::from_secs(120),
+            spawn_wait(&client, &app, &written, &stop),
+        )
+        .await
+        .expect("the wait ended")
+        .unwrap();
+        let SyncWait::Failed { error, .. } = end else {
+            panic!("code {code}: {end:?}")
+        };
+        let asked = force_syncs(&standin).await;
+        assert_eq!(asked.len(), 1, "code {code}: asked once");
+        let text = error.to_string();
+        assert_eq!(error.status(), Some(400), "{text}");
+        assert!(text.contains(message), "{text}");
+        let request_id = asked[0]["request_id"].as_str().unwrap();
+        assert!(text.contains(request_id), "{text}");
+        standin
+            .c1_post(&format!("connectors/{}/sync_end", c.id), json!({}))
+            .await;
     }
 }
 

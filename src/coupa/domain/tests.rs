@@ -267,3 +267,23 @@ fn endpoints_keep_the_base_path() {
         "http://127.0.0.1:8080/coupa/oauth2/token"
     );
 }
+
+/// The one comparable form: a valid domain as its host, another value loosely the same way.
+#[test]
+fn comparable_forms() {
+    use super::comparable;
+    for same in [
+        "acme.coupahost.com",
+        "https://ACME.coupahost.com/",
+        " https://acme.coupahost.com/session/new ",
+    ] {
+        assert_eq!(comparable(same), "acme.coupahost.com", "{same:?}");
+    }
+    // Not a Coupa domain (as ConductorOne may show one entered in its UI): compared loosely.
+    assert_eq!(comparable("HTTP://Acme.Example.com/x"), "acme.example.com");
+    assert_eq!(comparable("acme.coupahost.com."), "acme.coupahost.com");
+    assert_ne!(
+        comparable("beta.coupahost.com"),
+        comparable("acme.coupahost.com")
+    );
+}

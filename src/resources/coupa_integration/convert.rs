@@ -7,7 +7,7 @@ use tf_provider::value::Value;
 use super::state::State;
 use crate::conductorone::catalog::{CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET, KEY_DOMAIN};
 use crate::conductorone::{ConfigValues, Connector, ConnectorUpdate, NewConnector};
-use crate::coupa::{CoupaDomain, Credentials};
+use crate::coupa::{comparable_domain, CoupaDomain, Credentials};
 use crate::tf::value::{known_str, opt_string};
 
 /// `<app_id>/<connector_id>` → the two IDs, or a message showing the expected form and saying
@@ -73,23 +73,15 @@ pub fn new_connector(planned: &State, credentials: &Credentials) -> NewConnector
     }
 }
 
-/// Whether connector `c` is for the same Coupa client as `ours`: the same instance (both
-/// domains normalised as the provider sends them, so `https://ACME.coupahost.com/` is
-/// `acme.coupahost.com`) and the same client ID. The test before a create (no second connector
-/// for the same Coupa client in one app).
-pub fn same_coupa_client(ours: &Credentials) -> impl Fn(&Connector) -> bool + Send + Sync {
-    let host = ours.domain().host();
-    let client_id = ours.client_id().to_owned();
-    move |c: &Connector| {
-        let values = c.config.as_ref().map(|cfg| &cfg.values);
-        let same_domain = values
-            .and_then(|v| v.get(KEY_DOMAIN))
-            .is_some_and(|theirs| match CoupaDomain::parse(theirs) {
-                Ok(d) => d.host() == host,
-                Err(_) => theirs.trim().eq_ignore_ascii_case(&host),
-            });
-        let same_client = values.and_then(|v| v.get(KEY_CLIENT_ID)) == Some(&client_id);
-        same_domain && same_client
+/// The form in which a config value of the Coupa connector is compared with another, in every
+/// comparison (the create lock, the twin checks, the lookup after a lost create): the domain
+/// through the one normalisation of Coupa domains ([`crate::coupa::comparable_domain`], so
+/// `https://ACME.coupahost.com/` is `acme.coupahost.com`), the client ID as it is.
+pub fn comparable(key: &str, value: &str) -> String {
+    if key == KEY_DOMAIN {
+        comparable_domain(value)
+    } else {
+        value.to_owned()
     }
 }
 
@@ -160,12 +152,8 @@ pub fn refreshed_state(mut s: State, c: &Connector, recorded: Option<Option<&str
         .map(|cfg| &cfg.values)
         .filter(|_| !delegated);
     if let Some(theirs) = values.and_then(|v| v.get(KEY_DOMAIN)) {
-        let same_domain = known_str(&s.coupa_domain).is_some_and(|ours| {
-            match (CoupaDomain::parse(ours), CoupaDomain::parse(theirs)) {
-                (Ok(a), Ok(b)) => a == b,
-                _ => ours == theirs,
-            }
-        });
+        let same_domain = known_str(&s.coupa_domain)
+            .is_some_and(|ours| comparable_domain(ours) == comparable_domain(theirs));
         if !same_domain {
             s.coupa_domain = Value::Value(theirs.clone());
         }
@@ -296,5 +284,74 @@ mod tests {
         assert!(refreshed_state(prior(), &read, None)
             .client_secret
             .is_null());
+    }
+
+    /// One normalisation of the Coupa domain for every comparison: the create lock, the twin
+    /// check, the lookup after a lost create and a refresh's drift all take
+    /// `https://ACME.coupahost.com/` for `acme.coupahost.com`, and all tell another tenant apart.
+    #[test]
+    fn every_comparison_of_the_domain_agrees() {
+        use crate::conductorone::create::Identity;
+        use crate::secret::Secret;
+        let config = |domain: &str| {
+            let mut c = ConfigValues::new();
+            c.insert(KEY_DOMAIN.into(), domain.into());
+            c.insert(KEY_CLIENT_ID.into(), "cid".into());
+            c.insert(KEY_CLIENT_SECRET.into(), Secret::new("s").into());
+            c
+        };
+        let shown = |domain: &str| Connector {
+            catalog_id: CATALOG_ID.into(),
+            config: Some(EnvConfig {
+                values: [
+                    (KEY_DOMAIN.to_owned(), domain.to_owned()),
+                    (KEY_CLIENT_ID.to_owned(), "cid".to_owned()),
+                ]
+                .into(),
+            }),
+            config_updated_at: Some("t".into()),
+            ..Connector::default()
+        };
+        let ours = Identity::new(CATALOG_ID, &config("acme.coupahost.com"), comparable);
+        let pasted = Identity::new(
+            CATALOG_ID,
+            &config("https://ACME.coupahost.com/"),
+            comparable,
+        );
+        let beta = Identity::new(CATALOG_ID, &config("beta.coupahost.com"), comparable);
+        // The lock key.
+        assert_eq!(ours.lock_key("a1"), pasted.lock_key("a1"));
+        assert_ne!(ours.lock_key("a1"), beta.lock_key("a1"));
+        // The twin check and the lookup, against a connector shown in either spelling.
+        for spelling in [
+            "acme.coupahost.com",
+            "https://ACME.coupahost.com/",
+            " Acme.CoupaHost.com ",
+        ] {
+            let c = shown(spelling);
+            assert!(ours.is_twin(&c) && pasted.is_twin(&c), "{spelling}");
+            assert!(ours.may_be(&c) && pasted.may_be(&c), "{spelling}");
+            assert!(!beta.is_twin(&c) && !beta.may_be(&c), "{spelling}");
+            // A refresh: the same domain is no drift, whichever spelling each side has.
+            let mut pasted_prior = prior();
+            pasted_prior.coupa_domain = text("https://ACME.coupahost.com/");
+            let kept = refreshed_state(pasted_prior, &c, Some(Some("t")));
+            assert_eq!(
+                kept.coupa_domain,
+                text("https://ACME.coupahost.com/"),
+                "{spelling}"
+            );
+        }
+        let drifted = refreshed_state(prior(), &shown("beta.coupahost.com"), Some(Some("t")));
+        assert_eq!(drifted.coupa_domain, text("beta.coupahost.com"));
+        // What the create sends is already the normalised host, so its lock key is the same.
+        let mut planned = prior();
+        planned.coupa_domain = text("https://ACME.coupahost.com/session/new");
+        let credentials = planned.connection().credentials_or_attribute().unwrap();
+        let request = new_connector(&planned, &credentials);
+        assert_eq!(
+            Identity::new(CATALOG_ID, &request.config, comparable).lock_key("a1"),
+            ours.lock_key("a1")
+        );
     }
 }

@@ -100,14 +100,14 @@ fn report(diags: &mut Diagnostics, app_id: &str, error: CreateError) {
         CreateError::CheckFailed(e) => format!("Before a delegated create, the provider lists the connectors of app `{app_id}`, to find the connector should the answer be lost; that listing failed: {e}. Nothing was sent and nothing was recorded in the state; run `terraform apply` again once the cause is fixed."),
         CreateError::Failed { error, lookup, .. } => match lookup {
             Lookup::NotNeeded => format!("ConductorOne did not create the connector in app `{app_id}`: {error}. Nothing was recorded in the state; fix the cause and run `terraform apply` again."),
-            Lookup::NoneFound => format!("The delegated create request to ConductorOne failed: {error}. App `{app_id}` shows no new pending connector with these owners, so it was most likely not carried out; it was not sent again (a delegated create has no configuration that would tell a second connector from the first). {check}"),
-            Lookup::MayStillAppear => format!("The delegated create request to ConductorOne failed: {error}. ConductorOne may still be carrying it out (app `{app_id}` shows no connector it made yet), so it was not sent again and nothing was recorded in the state. {check}"),
+            Lookup::NotFound { settled } => format!("The delegated create request to ConductorOne failed: {error}. That failure does not prove the connector was not made, and app `{app_id}` showed no new pending connector with these owners within {} of looking; it was not sent again (a delegated create has no configuration that would tell a second connector from the first) and nothing was recorded in the state. {check}", crate::http::human_duration(settled)),
             Lookup::Ambiguous(ids) => format!("The delegated create request to ConductorOne failed: {error}. App `{app_id}` has {} new pending connector(s) that this request may have made ({}), so none was adopted and nothing was recorded in the state. {check}", ids.len(), ids.join(", ")),
             Lookup::Incomplete { listed } => format!("The delegated create request to ConductorOne failed: {error}. Whether it was carried out is unknown: app `{app_id}` has more connectors than a lookup reads, and none of the first {listed} is one this request made. {check}"),
             Lookup::Failed(e) => format!("The delegated create request to ConductorOne failed: {error}. Whether it was carried out is unknown: listing the connectors of app `{app_id}` failed too ({e}). {check}"),
+            Lookup::Interrupted => format!("The delegated create request to ConductorOne failed: {error}, and Terraform was interrupted while the provider looked for the connector it may have made in app `{app_id}`. It was not sent again and nothing was recorded in the state. {check}"),
         },
         // Never returned by a delegated create: no duplicate guard applies to it.
-        CreateError::Exists(_) | CreateError::Unconfirmed(_) => format!("ConductorOne did not create the connector in app `{app_id}`. {check}"),
+        CreateError::Exists(_) | CreateError::Unconfirmed(_) | CreateError::Incomplete { .. } => format!("ConductorOne did not create the connector in app `{app_id}`. {check}"),
     };
     diag::root_error(diags, "Unable to Create Coupa Integration", detail);
 }

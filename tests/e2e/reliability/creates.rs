@@ -8,24 +8,11 @@ use testkit::COUPA_VARIABLES;
 
 use super::*;
 
-#[tokio::test]
-async fn a_create_whose_answer_is_lost_is_adopted_and_nothing_is_duplicated() {
-    let Some(rig) = rig(true) else { return };
-    let standin = &rig.standin;
-    let app = standin.c1("app_id");
-    let wd = &rig.wd;
-    wd.write_main(&format!(
-        "{COUPA_VARIABLES}{}",
-        integration("x", &app, "acme.coupahost.com")
-    ));
-    // The connector is made, then the connection drops before its answer.
-    standin
-        .c1_fault(
-            json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
-                         "kind": "reset", "after_handler": true}),
-        )
-        .await;
-    let apply = wd.apply();
+/// `terraform apply` of the one integration `x` in `app`, whose create's answer is lost: it
+/// succeeds saying the connector was recovered, exactly one connector exists, and the state
+/// holds it.
+async fn apply_adopts_one(rig: &testkit::Rig, app: &str) {
+    let apply = rig.wd.apply();
     rig.needles.assert_absent(&apply.all(), "apply");
     apply.assert_ok("apply with a lost answer");
     assert!(
@@ -35,17 +22,45 @@ async fn a_create_whose_answer_is_lost_is_adopted_and_nothing_is_duplicated() {
         "{}",
         apply.all()
     );
-    let connectors = standin.live_connectors(&app).await;
+    let connectors = rig.standin.live_connectors(app).await;
     assert_eq!(connectors.len(), 1, "exactly one connector");
-    let ids = wd.shown_ids();
     assert_eq!(
-        ids,
+        rig.wd.shown_ids(),
         vec![(
             "conductorone_coupa_integration.x".to_owned(),
             connectors[0]["id"].as_str().unwrap().to_owned()
         )],
         "the state holds the connector that was made"
     );
+}
+
+/// A fast rig whose configuration is the one integration `x` on `acme.coupahost.com`, with
+/// `fault` (its `method` and `path_prefix` added: the create of `x`) queued; and its app.
+async fn one_integration_with_a_create_fault(
+    mut fault: serde_json::Value,
+) -> Option<(Rig, String)> {
+    let rig = rig(true)?;
+    let app = rig.standin.c1("app_id");
+    rig.wd.write_main(&format!(
+        "{COUPA_VARIABLES}{}",
+        integration("x", &app, "acme.coupahost.com")
+    ));
+    fault["method"] = json!("POST");
+    fault["path_prefix"] = json!(format!("/api/v1/apps/{app}/connectors/create"));
+    rig.standin.c1_fault(fault).await;
+    Some((rig, app))
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_is_adopted_and_nothing_is_duplicated() {
+    // The connector is made, then the connection drops before its answer.
+    let Some((rig, app)) =
+        one_integration_with_a_create_fault(json!({"kind": "reset", "after_handler": true})).await
+    else {
+        return;
+    };
+    let (standin, wd) = (&rig.standin, &rig.wd);
+    apply_adopts_one(&rig, &app).await;
     let creates = standin
         .c1_requests()
         .await
@@ -60,6 +75,46 @@ async fn a_create_whose_answer_is_lost_is_adopted_and_nothing_is_duplicated() {
         1,
         "still one connector"
     );
+}
+
+/// The create is committed, answered 502 (a gateway that lost the backend's answer), and the
+/// connector shows in the listing only two seconds later: the lookup's look at once finds
+/// nothing, a look after a settle pause finds it, and it is adopted; never sent again, never two
+/// connectors, the next apply converges and the plan after it is empty.
+#[tokio::test]
+async fn a_create_answered_502_after_the_commit_and_listed_late_is_adopted() {
+    let Some((rig, app)) =
+        one_integration_with_a_create_fault(json!({"status": 502, "after_handler": true})).await
+    else {
+        return;
+    };
+    let (standin, wd) = (&rig.standin, &rig.wd);
+    standin
+        .c1_connector_knobs(json!({"create_commit_late_ms": 2000}))
+        .await;
+    apply_adopts_one(&rig, &app).await;
+    let requests = standin.c1_requests().await;
+    let creates: Vec<u64> = requests
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().ends_with("/connectors/create"))
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(creates, vec![502], "the create was not sent again");
+    let listings = requests
+        .iter()
+        .filter(|r| r["method"] == "GET" && r["path"].as_str().unwrap().ends_with("/connectors"))
+        .count();
+    assert!(
+        listings >= 3,
+        "the check, a look at once, a look after a pause: {listings}"
+    );
+    wd.apply().assert_ok("apply again");
+    assert_eq!(
+        standin.live_connectors(&app).await.len(),
+        1,
+        "still one connector"
+    );
+    assert_empty_plan(&rig);
 }
 
 #[tokio::test]
@@ -90,8 +145,10 @@ async fn a_failed_create_keeps_the_others_in_state_and_apply_again_converges() {
     let out = apply.flat();
     assert!(out.contains("Unable to Create Coupa Integration"), "{out}");
     assert!(
-        out.contains("has no new connector of this catalog that this request could have made")
-            && out.contains("running `terraform apply` again creates it"),
+        out.contains("That failure does not prove the connector was not made")
+            && out.contains("it was not sent again")
+            && out.contains("domain `beta.coupahost.com` with client ID")
+            && out.contains("run `terraform apply` again"),
         "{out}"
     );
     assert!(took < Duration::from_secs(60), "apply took {took:?}");

@@ -14,7 +14,7 @@ use testkit::{Lifecycle, Standin};
 use tfp_conductorone::data_sources::{coupa_groups, coupa_roles};
 use tfp_conductorone::resources::coupa_integration::{Private, State};
 
-use super::matrix::{BodyKind, Fault, Op};
+use super::matrix::{BodyKind, Fault, Op, LATE_MS};
 use super::{http_config, SLOW_MS};
 
 pub struct Cell {
@@ -60,7 +60,7 @@ impl Cell {
             Op::Plan => ("POST", "/oauth2/token".into()),
             Op::Groups => ("GET", "/api/user_groups".into()),
             Op::Roles => ("POST", "/api/graphql".into()),
-            Op::CreateRefused | Op::CreateLost => {
+            Op::CreateRefused | Op::CreateLost | Op::CreateLate => {
                 ("POST", format!("/api/v1/apps/{app}/connectors/create"))
             }
             Op::Read => ("GET", format!("/api/v1/apps/{app}/connectors/{id}")),
@@ -72,7 +72,7 @@ impl Cell {
 
     pub fn fault_json(&self, fault: Fault, count: u32) -> Json {
         let (method, path) = self.target();
-        let after = self.op == Op::CreateLost;
+        let after = self.op.create_carried_out();
         let mut f =
             json!({"method": method, "path_prefix": path, "count": count, "after_handler": after});
         let set = |f: &mut Json, k: &str, v: Json| {
@@ -153,6 +153,11 @@ impl Cell {
     }
 
     pub async fn queue(&self, fault: Fault, count: u32) {
+        if self.op == Op::CreateLate {
+            self.standin
+                .c1_connector_knobs(json!({"create_commit_late_ms": LATE_MS}))
+                .await;
+        }
         let f = self.fault_json(fault, count);
         if self.op.coupa() {
             self.standin.coupa_fault(f).await;
@@ -196,7 +201,7 @@ impl Cell {
                     .await;
                 RunResult::Done(planned.is_some())
             }
-            Op::CreateRefused | Op::CreateLost => {
+            Op::CreateRefused | Op::CreateLost | Op::CreateLate => {
                 let r = &lc.integration;
                 let cfg = self.integration_config();
                 // Planned without a check (as with `validate_credentials = false`), so that

@@ -56,7 +56,7 @@ fn unclear(cell: &Cell, fault: Fault, diags: &Diagnostics) -> Option<String> {
     let all = text(diags);
     let want_summary = match cell.op {
         Op::Plan => "Coupa",
-        Op::CreateRefused | Op::CreateLost => "Unable to Create Coupa Integration",
+        Op::CreateRefused | Op::CreateLost | Op::CreateLate => "Unable to Create Coupa Integration",
         Op::Read | Op::C1Token => "Unable to Read Coupa Integration",
         Op::Update => "Unable to Update Coupa Integration",
         Op::Delete => "Unable to Delete Coupa Integration",
@@ -174,8 +174,8 @@ pub async fn run_cell(op: Op, fault: Fault, mode: Mode) -> CellResult {
     let left = cell.pending().await;
     let hits = u64::from(count) - left;
     let retried_through = mode == Mode::Persistent
-        || op == Op::CreateLost && fault.status() != Some(429)
-        || op == Op::CreateRefused && fault.create_may_still_commit()
+        || op.create_carried_out()
+        || op == Op::CreateRefused && !fault.proves_create_not_made()
         || left == 0;
     result.verdict = if hits == 0 || !retried_through {
         Err(format!("the fault was met {hits} times, {left} left"))

@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use super::SLOW_MS;
 
+/// How long after it was made the connector of a [`Op::CreateLate`] cell is listed: after the
+/// look at once, within the settle pauses of the lookup.
+pub const LATE_MS: u64 = 1500;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     /// `plan`: the credential check against Coupa's token endpoint.
@@ -13,6 +17,9 @@ pub enum Op {
     CreateRefused,
     /// `create`, fault after the handler: the connector was made and the answer lost.
     CreateLost,
+    /// `create`, fault after the handler, and the connector listed only [`LATE_MS`] after it
+    /// was made (committed late): the answer lost, the connector seen only after a pause.
+    CreateLate,
     Read,
     Update,
     Delete,
@@ -22,10 +29,11 @@ pub enum Op {
     Roles,
 }
 
-pub const OPS: [Op; 9] = [
+pub const OPS: [Op; 10] = [
     Op::Plan,
     Op::CreateRefused,
     Op::CreateLost,
+    Op::CreateLate,
     Op::Read,
     Op::Update,
     Op::Delete,
@@ -40,6 +48,7 @@ impl Op {
             Op::Plan => "plan (Coupa token)",
             Op::CreateRefused => "create (not carried out)",
             Op::CreateLost => "create (carried out, answer lost)",
+            Op::CreateLate => "create (committed late, answer lost)",
             Op::Read => "read",
             Op::Update => "update",
             Op::Delete => "delete",
@@ -141,14 +150,11 @@ impl Fault {
         }
     }
 
-    /// Whether a create that met this fault may still be committed by the server, or was
-    /// answered 2xx but unreadably (our timeout, a 504, a garbled success): a listing without
-    /// its connector proves nothing then, so the create is never sent again.
-    pub fn create_may_still_commit(self) -> bool {
-        matches!(
-            self,
-            Fault::Status(504) | Fault::Slow | Fault::MalformedJson | Fault::WrongTypes
-        )
+    /// Whether a create that met this fault is proven not carried out: only a rate limit (429,
+    /// which the HTTP layer retries). Every other failure may have been made, so a create that
+    /// met one is looked up and never sent again.
+    pub fn proves_create_not_made(self) -> bool {
+        self.status() == Some(429)
     }
 
     /// Faults in a row: a transient one ends before the retries do; one attempt more is all a
@@ -180,7 +186,14 @@ pub enum Mode {
 
 /// A 429 after the server acted would be a server that lies: not a cell.
 pub fn applicable(op: Op, fault: Fault) -> bool {
-    !(op == Op::CreateLost && fault.status() == Some(429))
+    !(op.create_carried_out() && fault.status() == Some(429))
+}
+
+impl Op {
+    /// A create whose fault comes after the stand-in carried it out.
+    pub fn create_carried_out(self) -> bool {
+        matches!(self, Op::CreateLost | Op::CreateLate)
+    }
 }
 
 /// How a cell ended.
@@ -214,16 +227,16 @@ pub struct CellResult {
     pub diagnostic: String,
 }
 
-/// What a cell expects. Transient faults must be survived: a create that was not carried out
-/// is sent again once the lookup after it proves that no connector was made (within the retry
-/// policy), and a create whose answer was lost is always recovered. A persistent fault fails
-/// clearly, except for a create that was carried out. A create that was not carried out but
-/// met a fault after which the server may still commit it ([`Fault::create_may_still_commit`])
-/// is never sent again: it fails clearly, and the run after it makes the one connector.
+/// What a cell expects. Transient faults must be survived, except by a create that was not
+/// carried out: a create is sent again only on proof that it was not made (a 429), so after any
+/// other fault it is looked up, found nowhere, and fails clearly; the run after it makes the one
+/// connector. A create whose answer was lost is always recovered, however late it is committed
+/// within the lookup's settle pauses. A persistent fault fails clearly, except for a create
+/// that was carried out.
 pub fn expected(op: Op, fault: Fault, mode: Mode) -> Outcome {
     match (op, mode) {
-        (Op::CreateLost, _) => Outcome::Recovered,
-        (Op::CreateRefused, _) if fault.create_may_still_commit() => Outcome::FailedClearly,
+        (Op::CreateLost | Op::CreateLate, _) => Outcome::Recovered,
+        (Op::CreateRefused, _) if !fault.proves_create_not_made() => Outcome::FailedClearly,
         (_, Mode::Transient) => Outcome::Ok,
         (_, Mode::Persistent) => Outcome::FailedClearly,
     }

@@ -122,6 +122,17 @@ impl C1 {
                 .push((Instant::now() + hold, c));
             return r.note("stored when answered (create_commits_on_answer)");
         }
+        if knobs.create_commit_late_ms > 0 {
+            let late = Duration::from_millis(knobs.create_commit_late_ms);
+            self.pending
+                .lock()
+                .unwrap()
+                .push((Instant::now() + late, c));
+            return r.note(format!(
+                "stored {}ms late (create_commit_late_ms)",
+                late.as_millis()
+            ));
+        }
         self.committed().push(c);
         if ignored.is_empty() {
             r
@@ -345,14 +356,19 @@ impl C1 {
         });
         match done {
             Some(Ok(Some(Outcome::Refused))) => {
-                let status = self.sync.lock().unwrap().sync_refuse_status;
-                let code = match status {
+                let settings = self.sync.lock().unwrap().clone();
+                let status = settings.sync_refuse_status;
+                let code = settings.sync_refuse_code.unwrap_or(match status {
                     400 => 9,
                     409 => 10,
                     429 => 8,
                     _ => 2,
-                };
-                error_with_code(status, code, ctx, "a sync is already in progress")
+                });
+                let message = settings
+                    .sync_refuse_message
+                    .as_deref()
+                    .unwrap_or("a sync is already in progress");
+                error_with_code(status, code, ctx, message)
             }
 
             Some(Ok(Some(q))) => ok_json(&json!({})).note(format!("force_sync: {q:?}")),

@@ -181,6 +181,8 @@ impl C1 {
                     sync_on_write: Option<bool>,
                     sync_busy: Option<Busy>,
                     sync_refuse_status: Option<u16>,
+                    sync_refuse_code: Option<i64>,
+                    sync_refuse_message: Option<String>,
                     sync_error: Option<String>,
                     read_omits_config: Option<bool>,
                     update_omits_status: Option<bool>,
@@ -220,6 +222,12 @@ impl C1 {
                         sync.sync_busy = c.sync_busy.unwrap_or(sync.sync_busy);
                         sync.sync_refuse_status =
                             c.sync_refuse_status.unwrap_or(sync.sync_refuse_status);
+                        if c.sync_refuse_code.is_some() {
+                            sync.sync_refuse_code = c.sync_refuse_code;
+                        }
+                        if c.sync_refuse_message.is_some() {
+                            sync.sync_refuse_message = c.sync_refuse_message;
+                        }
                         if let Some(e) = c.sync_error {
                             sync.sync_error = e;
                         }

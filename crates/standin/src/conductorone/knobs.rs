@@ -10,6 +10,10 @@
 //!   `create_ms` later, even when the client has hung up by then. A client that times out and
 //!   looks at once finds nothing, and the connector appears afterwards (the window in which a
 //!   create sent again would make a second one).
+//! - `create_commit_late_ms`: a create carried out and logged at once, answered at once (or as
+//!   a fault says: a 502 or a cut body after the handler), but listed and readable only this
+//!   long after, as a backend that commits after its gateway gave up does: the connector appears
+//!   in the listing seconds after the error.
 //! - `create_unavailable_every`: every N-th distinct integration (catalog and plain config
 //!   values, secrets left out) has its first create answered 503 `unavailable` without being
 //!   carried out, as a gateway in front of a busy service does; `create_retry_after` adds a
@@ -42,6 +46,7 @@ pub(crate) const MAX_PAGE: usize = 100;
 pub(crate) struct Knobs {
     pub create_ms: u64,
     pub create_commits_on_answer: bool,
+    pub create_commit_late_ms: u64,
     pub create_unavailable_every: u64,
     pub create_retry_after: Option<String>,
     pub list_page_max: usize,
@@ -54,6 +59,7 @@ impl Default for Knobs {
         Knobs {
             create_ms: 0,
             create_commits_on_answer: false,
+            create_commit_late_ms: 0,
             create_unavailable_every: 0,
             create_retry_after: None,
             list_page_max: MAX_PAGE,

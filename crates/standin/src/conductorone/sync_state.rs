@@ -86,6 +86,12 @@ pub struct SyncSettings {
     /// `RESOURCE_EXHAUSTED`); any other with code 2. Which one ConductorOne sends is not
     /// documented.
     pub sync_refuse_status: u16,
+    /// The gRPC code of that refusal, when not the one its status implies (say 6,
+    /// `ALREADY_EXISTS`, under a 409, or 3, `INVALID_ARGUMENT`, under a 400: a refusal that is
+    /// not "a sync runs").
+    pub sync_refuse_code: Option<i64>,
+    /// Its message, when not `a sync is already in progress`.
+    pub sync_refuse_message: Option<String>,
     /// When not empty, every sync the knobs run ends `SYNC_STATUS_ERROR` with this `lastError`,
     /// whatever Coupa answers: a connector whose last sync failed for a reason of ConductorOne's.
     pub sync_error: String,
@@ -102,6 +108,8 @@ impl SyncSettings {
             sync_on_write: true,
             sync_busy: Busy::Queue,
             sync_refuse_status: 400,
+            sync_refuse_code: None,
+            sync_refuse_message: None,
             sync_error: String::new(),
         }
     }
