@@ -13,10 +13,12 @@
 //! and Terraform alone decides when the process ends (its StopProvider call, then closing the
 //! plugin; on a second Ctrl-C it exits at once).
 //!
-//! A stop sent to Terraform alone (`kill -INT <terraform's pid>`, not the group) reaches the
-//! plugin only as Terraform's StopProvider call, which tf-provider 0.2.2 turns into a graceful
-//! shutdown of the server and hands to no resource: operations in flight then run to their end
-//! (a `wait_for_sync` wait to its timeout) before the plugin exits.
+//! A stop sent to Terraform alone (`docker stop`, a pod's termination, `kill -TERM <terraform's
+//! pid>`: not the group) reaches the plugin only as Terraform's StopProvider call, which
+//! tf-provider 0.2.2 hands to no resource; the logging subscriber carries a layer that hears
+//! that call and requests the same [`Stop`] (`tfp_conductorone::stop::heard`). tf-provider then
+//! shuts its server down gracefully: the call in flight (the apply that was stopped) still
+//! returns its state to Terraform before `serve` returns and the process exits.
 
 // Start-up failures end the process with a message and status 1, never a panic (the library
 // denies the same lints; see src/lib.rs).
@@ -30,7 +32,8 @@ fn main() {
     // the process. `RUST_LIB_BACKTRACE=0` turns that off for library captures while leaving panic
     // backtraces (`RUST_BACKTRACE`) alone. Set before any thread exists.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
-    logging::init();
+    let stop = Stop::default();
+    logging::init(&stop);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -42,7 +45,6 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let stop = Stop::default();
     let result = runtime.block_on(async {
         // Installed before the handshake, so no interrupt can find the default (fatal) handler.
         if let Err(e) = eat_interrupts(stop.clone()) {

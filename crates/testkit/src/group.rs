@@ -3,7 +3,9 @@
 //! cancelled job SIGTERM, an OOM killer or a runner without a grace period SIGKILL.
 //!
 //! [`Workdir::spawn_in_group`] starts the command with `process_group(0)` (its own group, whose
-//! ID is its PID); [`Group::signal`] signals that group, never a process found by name; and
+//! ID is its PID); [`Group::signal`] signals that group, [`Group::signal_leader`] Terraform's
+//! process alone (as `docker stop` and a pod's termination signal PID 1), never a process found
+//! by name; and
 //! [`Group::wait`] collects the outcome, killing the group if it outlives a generous limit so
 //! that a hang fails the test instead of stalling the suite.
 
@@ -125,6 +127,15 @@ impl Group {
         // SAFETY: kill(2) with a negative PID signals a process group; no memory is involved.
         let rc = unsafe { libc::kill(-self.pgid, signal.number()) };
         assert_eq!(rc, 0, "kill(-{}, {signal:?}) failed", self.pgid);
+        self.signalled.get_or_insert_with(Instant::now);
+    }
+
+    /// Send `signal` to the leader alone (Terraform's own process, the one this group started),
+    /// not to its plugins: what `docker stop` and a Kubernetes pod's termination do to PID 1.
+    pub fn signal_leader(&mut self, signal: Signal) {
+        // SAFETY: kill(2) with a positive PID signals that one process; no memory is involved.
+        let rc = unsafe { libc::kill(self.pgid, signal.number()) };
+        assert_eq!(rc, 0, "kill({}, {signal:?}) failed", self.pgid);
         self.signalled.get_or_insert_with(Instant::now);
     }
 
