@@ -269,17 +269,9 @@ impl Resource for CoupaIntegration {
         }
         let app_id = known(diags, &planned.app_id, "app_id", "update")?;
         let id = known(diags, &prior.id, "id", "update")?;
-        let name = prior
-            .display_name
-            .as_ref_option()
-            .cloned()
-            .unwrap_or_default();
         // Without a change, `update` reads the connector: the baseline of the sync asked again.
-        match clients
-            .conductorone
-            .update(&app_id, &id, &request, &name)
-            .await
-        {
+        // The owners call carries the name of a fresh read, never the prior state's.
+        match clients.conductorone.update(&app_id, &id, &request).await {
             Ok(connector) => {
                 let mut state = convert::applied_state(planned, &connector);
                 let mut private = if request.is_empty() {

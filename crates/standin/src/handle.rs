@@ -173,6 +173,12 @@ impl Standin {
         self.coupa_post("faults", fault).await;
     }
 
+    /// Send the answers that `hold` faults of both stand-ins hold back.
+    pub async fn release_held(&self) {
+        self.c1_post("release", serde_json::json!({})).await;
+        self.coupa_post("release", serde_json::json!({})).await;
+    }
+
     /// Drop every queued fault of both stand-ins.
     pub async fn clear_faults(&self) {
         for base in [self.c1_url(), self.coupa_url()] {

@@ -13,7 +13,7 @@
 //! Control endpoints (no auth, each port controls its own API; not logged, no faults), wrapped by
 //! the methods of [`Standin`]:
 //! - both: `GET|DELETE /_standin/requests`, `GET|POST|DELETE /_standin/faults`,
-//!   `POST /_standin/latency`, `GET /_standin/health`, `GET /_standin/tokens` (every access
+//!   `POST /_standin/release` (the answers a `hold` fault holds back go out), `POST /_standin/latency`, `GET /_standin/health`, `GET /_standin/tokens` (every access
 //!   token issued, for the secret-hygiene test);
 //! - ConductorOne: `GET /_standin/connectors`, `POST /_standin/connectors/{id}/{delete|purge|
 //!   rotate_secret|owners|status|sync|sync_end}` (`sync`: a sync starts now, as a scheduled one
