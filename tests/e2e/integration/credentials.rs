@@ -45,6 +45,37 @@ async fn wrong_secret_fails_the_plan_on_client_secret_and_creates_nothing() {
     assert!(rig.values(ADDR).is_null());
 }
 
+/// Coupa answers 400 `invalid_client` for many causes and says which in `error_description`
+/// (coupa-api.md §3.2): the plan's error quotes it beside the advice.
+#[tokio::test]
+async fn coupas_description_of_an_invalid_client_is_quoted_in_the_plan_error() {
+    let Some(mut rig) = rig() else { return };
+    let said = "The client has been deactivated by an administrator on 2026-11-30.";
+    rig.standin
+        .coupa_post(
+            "config",
+            serde_json::json!({"invalid_client_description": said}),
+        )
+        .await;
+    rig.set_var("coupa_client_secret", WRONG_SECRET);
+    rig.write(&body(PASTED, &[]));
+    let plan = rig.plan();
+    let block = plan.assert_error_on(
+        ADDR,
+        "Coupa Rejected the Client Credentials",
+        "client_secret",
+    );
+    assert!(
+        block.contains(&format!("Coupa says: \"{said}\"")),
+        "{block}"
+    );
+    assert!(
+        block.contains("that the secret is current"),
+        "the advice stays:\n{block}"
+    );
+    assert!(rig.standin.connectors().await.is_empty());
+}
+
 #[tokio::test]
 async fn provisioning_with_a_read_only_client_fails_the_plan_on_client_id_naming_missing_scopes() {
     let Some(rig) = rig() else { return };
