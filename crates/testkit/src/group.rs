@@ -1,4 +1,5 @@
-//! Terraform in a process group of its own, signalled as a terminal or a CI runner signals it:
+//! Terraform in a process group of its own: every command a test runs ([`Workdir::run`], with
+//! a hang bound), and the ones a test signals as a terminal or a CI runner signals them:
 //! Ctrl-C sends SIGINT to the whole foreground group (Terraform and its provider plugins), a
 //! cancelled job SIGTERM, an OOM killer or a runner without a grace period SIGKILL.
 //!
@@ -58,7 +59,27 @@ pub struct Ended {
     pub left_behind: bool,
 }
 
+/// The longest any `terraform` command of a test may run before it counts as hung (its group
+/// is then killed and the test fails, saying so): far beyond what the slowest command takes
+/// (the 200-integration apply), so that a loaded machine never trips it.
+pub const RUN_HANG: Duration = Duration::from_secs(900);
+
 impl Workdir {
+    /// Run `terraform <args>` in this directory, with this environment only, in a process group
+    /// of its own: a command that outlives [`RUN_HANG`] is killed with its plugins, and the test
+    /// fails naming it, instead of stalling the suite.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let ended = self.spawn_in_group(args).wait(RUN_HANG);
+        assert!(
+            !ended.hung,
+            "terraform {} ran longer than {}s and was killed (its process group too):\n{}",
+            args.join(" "),
+            RUN_HANG.as_secs(),
+            ended.run.all()
+        );
+        ended.run
+    }
+
     /// Start `terraform <args>` in its own process group, output collected as it comes.
     pub fn spawn_in_group(&self, args: &[&str]) -> Group {
         let mut cmd = self.command(args);
