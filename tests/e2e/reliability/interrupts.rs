@@ -80,6 +80,33 @@ async fn assert_converges(rig: &Rig, app: &str) {
     assert_empty_plan(rig);
 }
 
+/// The worst case from a stop to the end of an apply, derived from the code's timeouts (the
+/// production defaults of `HttpConfig::new`; docs/dev/reliability.md, "How long a stop takes"),
+/// beside the measured times of the interrupt tests.
+fn publish_bound() {
+    use tfp_conductorone::conductorone::endpoints::LIST_MAX_PAGES;
+    let cfg = tfp_conductorone::http::HttpConfig::new("bound");
+    let t = cfg.attempt_timeout.as_secs();
+    let b = cfg.retry.max_total.as_secs();
+    // One send despite a stop: no retry starts after the budget, the last attempt ends within
+    // the attempt timeout.
+    let send = b + t;
+    let pages = u64::try_from(LIST_MAX_PAGES).unwrap_or(u64::MAX);
+    let settle = t.min(5);
+    publish(
+        "stop-bound.txt",
+        &format!(
+            "Stop to the end of an apply, bounded by the code's timeouts (T = attempt timeout {t} s, B = retry budget {b} s, S = B + T = {send} s for one send that goes despite the stop):\n\
+             - during a sync wait: at once (the read or force_sync in flight is dropped); measured in interrupt-*-wait.txt\n\
+             - during any other request: T = {t} s (the attempt under way runs to its answer or its timeout; no retry follows)\n\
+             - during an update whose config write is under way: T + 2 S = {} s (then the read for the name, only when the write's answer has none, and the owners call, each one send despite the stop)\n\
+             - during a create whose answer is then lost: T + 2 (({pages} + 1) S) + {settle} s = {} s (the lookup that finishes it: two looks of up to {pages} pages and one read each, a settle between)",
+            t + 2 * send,
+            t + 2 * (pages + 1) * send + settle,
+        ),
+    );
+}
+
 fn publish_interrupt(case: &str, ended: &Ended) {
     let secs = ended.after_signal.map_or(f64::NAN, |d| d.as_secs_f64());
     publish(
@@ -272,6 +299,9 @@ async fn interrupt_a_wait(signal: Signal, target: Target, case: &str) {
     rig.needles
         .assert_absent(&ended.run.all(), "the interrupted apply");
     publish_interrupt(case, &ended);
+    if target == Target::Terraform && signal == Signal::Term {
+        publish_bound();
+    }
     // Syncs of a normal length again, for the applies that follow.
     rig.standin.c1_post("config", json!({"sync_ms": 300})).await;
     rig.wd.set_env("CONDUCTORONE_SYNC_POLL_FIRST", "200ms");
