@@ -47,7 +47,8 @@
 //!   trusted roots (built-in, system store, `SSL_CERT_FILE` / `SSL_CERT_DIR`), user agent,
 //!   secret-free logs.
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
-//! - [`stop`]: the stop request (Ctrl-C, a cancelled CI job) that long operations answer to.
+//! - [`stop`]: the stop request (Ctrl-C, a cancelled CI job, Terraform's StopProvider call, heard
+//!   in the trace span tf-provider's server opens per call) that long operations answer to.
 //! - [`logging`]: hclog-shaped JSON lines on stderr, the format Terraform reads from plugins.
 //!
 //! The local stand-ins of both APIs are the crate `crates/standin`, which does not depend on this

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::*;
 use crate::auth::MAX_EXPIRES_IN;
 
+mod coupas_words;
 mod on_the_wire;
 
 #[test]
