@@ -14,10 +14,15 @@
 //! - [`data_sources::coupa_groups`], [`data_sources::coupa_roles`],
 //!   [`data_sources::coupa_licenses`], [`data_sources::coupa_users`]: list a Coupa tenant as
 //!   ConductorOne's connector reads it (licenses: who holds which; users: each person's roles,
-//!   groups and licenses; groups and roles optionally with their members).
+//!   groups and licenses; groups and roles optionally with their members). What they all share
+//!   is written once in `data_sources::scaffold` (each implements its `Listing`).
 //! - [`tf`]: our small kit over `tf-provider`: attribute builders, validators, diagnostics.
-//! - [`glue`]: what the resource and the data sources share: Coupa input checks, and Coupa
-//!   failures turned into diagnostics on the attribute that must change.
+//! - [`coupa_connection`]: the Coupa connection (`coupa_domain`, `client_id`, `client_secret`)
+//!   that the resource and every data source take, as Terraform sees it: the attributes'
+//!   schema entries, their offline checks, the one parse of their values into
+//!   `coupa::Credentials` (the secret wrapped once, there), which attribute a Coupa failure is
+//!   reported on, and the reporting. Terraform glue, not a Coupa client: it knows Terraform
+//!   values and diagnostics, so it sits on this floor, not in [`coupa`] or the kit [`tf`].
 //!
 //! **API clients**, which know nothing of Terraform:
 //! - [`clients`]: the clients of one plugin process, shared by every resource and data source
@@ -45,7 +50,8 @@
 //! **Shared HTTP layer**, which knows nothing of Coupa or ConductorOne:
 //! - [`http`]: timeouts, retries with backoff and `Retry-After`, no redirects, body limits,
 //!   trusted roots (built-in, system store, `SSL_CERT_FILE` / `SSL_CERT_DIR`), user agent,
-//!   secret-free logs.
+//!   secret-free logs; one file each (`config`, `request`, `client`, `retry`, `response`,
+//!   `endpoint`, `trust`), the module file only declaring and re-exporting, as the clients'.
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
 //! - [`stop`]: the stop request (Ctrl-C, a cancelled CI job, Terraform's StopProvider call, heard
 //!   in the trace span tf-provider's server opens per call) that long operations answer to.
@@ -84,8 +90,8 @@ pub mod auth;
 pub mod clients;
 pub mod conductorone;
 pub mod coupa;
+pub mod coupa_connection;
 pub mod data_sources;
-pub mod glue;
 pub mod http;
 pub mod logging;
 pub mod provider;

@@ -1,5 +1,6 @@
 //! What the tests of both API clients share: proptest strategies and the `expires_in` values past
-//! a day. (HTTP test doubles, a quick client and a hand-built answer, are in `http::testing`.)
+//! a day; and what the tests beside each Terraform state share: that the state mirrors its
+//! schema. (HTTP test doubles, a quick client and a hand-built answer, are in `http::testing`.)
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -121,4 +122,54 @@ pub(crate) fn extreme_number_json() -> impl Strategy<Value = Value> {
             _ => Value::String(text),
         },
     )
+}
+
+/// The keys a state struct serializes to.
+fn keys<T: serde::Serialize>(value: &T) -> std::collections::BTreeSet<String> {
+    match serde_json::to_value(value).unwrap() {
+        Value::Object(m) => m.keys().cloned().collect(),
+        other => panic!("not an object: {other}"),
+    }
+}
+
+/// Assert that the state struct `T` has exactly the keys of `schema`: its attributes and its
+/// nested blocks (`timeouts`).
+pub(crate) fn assert_mirrors<T: serde::Serialize + Default>(schema: &tf_provider::schema::Schema) {
+    let block = &schema.block;
+    let want = block
+        .attributes
+        .keys()
+        .chain(block.blocks.keys())
+        .cloned()
+        .collect();
+    assert_eq!(keys(&T::default()), want);
+}
+
+/// Assert that `T` has exactly the attributes of `schema`'s optional nested block `name`.
+pub(crate) fn assert_block_mirrors<T: serde::Serialize + Default>(
+    schema: &tf_provider::schema::Schema,
+    name: &str,
+) {
+    let tf_provider::schema::NestedBlock::Optional(block) = &schema.block.blocks[name] else {
+        panic!("{name} is an optional block")
+    };
+    assert_eq!(
+        keys(&T::default()),
+        block.attributes.keys().cloned().collect()
+    );
+}
+
+/// Assert that the row struct `T` has exactly the fields of the list of objects `attr`.
+pub(crate) fn assert_rows_mirror<T: serde::Serialize + Default>(
+    schema: &tf_provider::schema::Schema,
+    attr: &str,
+) {
+    use tf_provider::schema::AttributeType::{List, Object};
+    let List(inner) = &schema.block.attributes[attr].attr_type else {
+        panic!("{attr} is not a list")
+    };
+    let Object(fields) = inner.as_ref() else {
+        panic!("{attr} is not a list of objects")
+    };
+    assert_eq!(keys(&T::default()), fields.keys().cloned().collect());
 }

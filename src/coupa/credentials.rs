@@ -1,7 +1,9 @@
 //! [`Credentials`]: which Coupa instance, and the OAuth2 client that reaches it. One value, made
-//! once where the configuration comes in (the Terraform glue, `crate::glue::coupa_credentials`)
-//! with the secret wrapped in [`Secret`] there and nowhere else, then handed down: to
-//! [`super::Coupa::tenant`], to the resource's credential check, and into the token cache key.
+//! once where the configuration comes in (the Terraform glue,
+//! `crate::coupa_connection::Connection::parse`) with the secret wrapped in [`Secret`] there and
+//! nowhere else, then handed down: to [`super::Coupa::tenant`], to the resource's credential
+//! check, into the token cache key, into ConductorOne's connector config, and to the masking of
+//! ConductorOne's sync messages.
 
 use super::domain::CoupaDomain;
 use crate::secret::Secret;

@@ -4,30 +4,27 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{DataSource, Diagnostics};
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
 
 use super::common;
-use crate::clients::Shared;
+use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::{UserGroup, SCOPE_GROUPS};
 use crate::tf::schema as s;
 use crate::tf::value::opt_string;
 
-/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
-#[derive(Serialize, Deserialize, Default, Clone)]
-pub struct State {
-    pub id: Value<String>,
-    pub coupa_domain: Value<String>,
-    pub client_id: Value<String>,
-    pub client_secret: Value<String>,
-    pub name_regex: Value<String>,
-    pub active: Value<bool>,
-    /// New in 0.2: absent from older states.
-    #[serde(default)]
-    pub include_projects: Value<bool>,
-    #[serde(default)]
-    pub include_members: Value<bool>,
-    pub groups: Value<Vec<Group>>,
+scaffold::state! {
+    /// Keep identical to [`schema`].
+    pub struct State {
+        pub name_regex: Value<String>,
+        pub active: Value<bool>,
+        /// New in 0.2: absent from older states.
+        #[serde(default)]
+        pub include_projects: Value<bool>,
+        #[serde(default)]
+        pub include_members: Value<bool>,
+        pub groups: Value<Vec<Group>>,
+    }
 }
 
 /// One element of `groups`.
@@ -47,20 +44,9 @@ pub struct Group {
     pub user_ids: Value<Vec<Value<String>>>,
 }
 
-impl State {
-    fn inputs(&self) -> common::Inputs<'_> {
-        common::Inputs {
-            domain: &self.coupa_domain,
-            client_id: &self.client_id,
-            secret: &self.client_secret,
-            name_regex: &self.name_regex,
-        }
-    }
-}
-
 pub fn schema() -> Schema {
     use AttributeType::{Bool, String as Str};
-    let mut attributes = common::input_attributes(SCOPE_GROUPS);
+    let mut attributes = scaffold::named_attributes(SCOPE_GROUPS);
     attributes.push((
         "active",
         s::optional(
@@ -98,15 +84,11 @@ pub fn schema() -> Schema {
     )
 }
 
-pub struct CoupaGroups {
-    shared: Shared,
-}
+/// The data source `conductorone_coupa_groups`.
+pub type CoupaGroups = CoupaDataSource<Groups>;
 
-impl CoupaGroups {
-    pub fn new(shared: Shared) -> Self {
-        CoupaGroups { shared }
-    }
-}
+/// What `conductorone_coupa_groups` has of its own.
+pub struct Groups;
 
 fn to_element(m: common::WithMembers<UserGroup>) -> Group {
     let g = m.row;
@@ -124,33 +106,21 @@ fn to_element(m: common::WithMembers<UserGroup>) -> Group {
 }
 
 #[async_trait]
-impl DataSource for CoupaGroups {
-    type State<'a> = State;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl Listing for Groups {
+    type State = State;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema())
+    const SCHEMA: fn() -> Schema = schema;
+
+    fn check(diags: &mut Diagnostics, c: &State) {
+        common::compile_regex(diags, &c.name_regex);
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
-        common::check_inputs(diags, &c.inputs());
-        Some(())
-    }
-
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        c: State,
-        _meta: ValueEmpty,
-    ) -> Option<State> {
+    async fn read(diags: &mut Diagnostics, coupa: CoupaReader<'_>, c: &State) -> Option<State> {
         let with_projects = c.include_projects.as_ref_option().copied().unwrap_or(false);
         let with_members = c.include_members.as_ref_option().copied().unwrap_or(false);
-        let (groups, id) = common::list(
-            diags,
-            &self.shared,
-            &c.inputs(),
-            ("User Groups", "user_groups"),
-            |tenant| async move {
+        let what = ("User Groups", "user_groups");
+        let (groups, id) = coupa
+            .list(diags, &c.name_regex, what, |tenant| async move {
                 let rows = async {
                     if with_projects {
                         tenant.user_groups_and_projects().await
@@ -162,9 +132,8 @@ impl DataSource for CoupaGroups {
                     m.of_group(g.id).to_vec()
                 })
                 .await
-            },
-        )
-        .await?;
+            })
+            .await?;
         let active = c.active.as_ref_option().copied();
         let groups = groups
             .into_iter()
@@ -174,7 +143,14 @@ impl DataSource for CoupaGroups {
         Some(State {
             id: Value::Value(id),
             groups: Value::Value(groups),
-            ..c
+            ..c.clone()
         })
     }
+}
+
+#[cfg(test)]
+#[test]
+fn the_state_and_its_rows_mirror_the_schema() {
+    crate::test_support::assert_mirrors::<State>(&schema());
+    crate::test_support::assert_rows_mirror::<Group>(&schema(), "groups");
 }

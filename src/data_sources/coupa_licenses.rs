@@ -8,25 +8,21 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{DataSource, Diagnostics};
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
 
-use super::common;
-use crate::clients::Shared;
+use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::users::license_use;
 use crate::coupa::{LicenseUse, SCOPE_USERS};
 use crate::tf::schema as s;
 
-/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
-#[derive(Serialize, Deserialize, Default, Clone)]
-pub struct State {
-    pub id: Value<String>,
-    pub coupa_domain: Value<String>,
-    pub client_id: Value<String>,
-    pub client_secret: Value<String>,
-    pub include_users: Value<bool>,
-    pub active_users_only: Value<bool>,
-    pub licenses: Value<Vec<License>>,
+scaffold::state! {
+    /// Keep identical to [`schema`].
+    pub struct State {
+        pub include_users: Value<bool>,
+        pub active_users_only: Value<bool>,
+        pub licenses: Value<Vec<License>>,
+    }
 }
 
 /// One element of `licenses`.
@@ -39,20 +35,9 @@ pub struct License {
     pub user_ids: Value<Vec<Value<String>>>,
 }
 
-impl State {
-    fn inputs(&self) -> common::Inputs<'_> {
-        common::Inputs {
-            domain: &self.coupa_domain,
-            client_id: &self.client_id,
-            secret: &self.client_secret,
-            name_regex: common::NO_NAME_REGEX,
-        }
-    }
-}
-
 pub fn schema() -> Schema {
     use AttributeType::{Bool, List, Number, String as Str};
-    let mut attributes = common::connection_attributes(SCOPE_USERS);
+    let mut attributes = scaffold::attributes(SCOPE_USERS);
     attributes.push((
         "include_users",
         s::optional(
@@ -86,15 +71,11 @@ pub fn schema() -> Schema {
     )
 }
 
-pub struct CoupaLicenses {
-    shared: Shared,
-}
+/// The data source `conductorone_coupa_licenses`.
+pub type CoupaLicenses = CoupaDataSource<Licenses>;
 
-impl CoupaLicenses {
-    pub fn new(shared: Shared) -> Self {
-        CoupaLicenses { shared }
-    }
-}
+/// What `conductorone_coupa_licenses` has of its own.
+pub struct Licenses;
 
 fn to_element(u: LicenseUse, include_users: bool) -> License {
     let user_ids = if include_users {
@@ -115,35 +96,19 @@ fn to_element(u: LicenseUse, include_users: bool) -> License {
 }
 
 #[async_trait]
-impl DataSource for CoupaLicenses {
-    type State<'a> = State;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl Listing for Licenses {
+    type State = State;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema())
-    }
+    const SCHEMA: fn() -> Schema = schema;
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
-        common::check_inputs(diags, &c.inputs());
-        Some(())
-    }
-
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        c: State,
-        _meta: ValueEmpty,
-    ) -> Option<State> {
+    async fn read(diags: &mut Diagnostics, coupa: CoupaReader<'_>, c: &State) -> Option<State> {
         let include_users = c.include_users.as_ref_option().copied().unwrap_or(false);
         let active_only = c.active_users_only.as_ref_option().copied().unwrap_or(true);
-        let (users, id) = common::read(
-            diags,
-            &self.shared,
-            &c.inputs(),
-            ("Users", "licenses"),
-            |tenant| async move { tenant.users().await },
-        )
-        .await?;
+        let (users, id) = coupa
+            .read(diags, ("Users", "licenses"), |tenant| async move {
+                tenant.users().await
+            })
+            .await?;
         let licenses = license_use(&users, active_only)
             .into_iter()
             .map(|u| to_element(u, include_users))
@@ -151,7 +116,14 @@ impl DataSource for CoupaLicenses {
         Some(State {
             id: Value::Value(id),
             licenses: Value::Value(licenses),
-            ..c
+            ..c.clone()
         })
     }
+}
+
+#[cfg(test)]
+#[test]
+fn the_state_and_its_rows_mirror_the_schema() {
+    crate::test_support::assert_mirrors::<State>(&schema());
+    crate::test_support::assert_rows_mirror::<License>(&schema(), "licenses");
 }

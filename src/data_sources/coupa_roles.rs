@@ -4,27 +4,24 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{DataSource, Diagnostics};
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
 
 use super::common;
-use crate::clients::Shared;
+use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::{Role as CoupaRole, SCOPE_ROLES};
 use crate::tf::diag;
 use crate::tf::schema as s;
 
-/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
-#[derive(Serialize, Deserialize, Default, Clone)]
-pub struct State {
-    pub id: Value<String>,
-    pub coupa_domain: Value<String>,
-    pub client_id: Value<String>,
-    pub client_secret: Value<String>,
-    pub name_regex: Value<String>,
-    /// New in 0.2: absent from older states.
-    #[serde(default)]
-    pub include_members: Value<bool>,
-    pub roles: Value<Vec<Role>>,
+scaffold::state! {
+    /// Keep identical to [`schema`].
+    pub struct State {
+        pub name_regex: Value<String>,
+        /// New in 0.2: absent from older states.
+        #[serde(default)]
+        pub include_members: Value<bool>,
+        pub roles: Value<Vec<Role>>,
+    }
 }
 
 /// One element of `roles`.
@@ -40,20 +37,9 @@ pub struct Role {
     pub user_ids: Value<Vec<Value<String>>>,
 }
 
-impl State {
-    fn inputs(&self) -> common::Inputs<'_> {
-        common::Inputs {
-            domain: &self.coupa_domain,
-            client_id: &self.client_id,
-            secret: &self.client_secret,
-            name_regex: &self.name_regex,
-        }
-    }
-}
-
 pub fn schema() -> Schema {
     use AttributeType::{Bool, String as Str};
-    let mut attributes = common::input_attributes(SCOPE_ROLES);
+    let mut attributes = scaffold::named_attributes(SCOPE_ROLES);
     attributes.push(common::include_members_attribute("role"));
     attributes.push((
         "roles",
@@ -75,15 +61,11 @@ pub fn schema() -> Schema {
     )
 }
 
-pub struct CoupaRoles {
-    shared: Shared,
-}
+/// The data source `conductorone_coupa_roles`.
+pub type CoupaRoles = CoupaDataSource<Roles>;
 
-impl CoupaRoles {
-    pub fn new(shared: Shared) -> Self {
-        CoupaRoles { shared }
-    }
-}
+/// What `conductorone_coupa_roles` has of its own.
+pub struct Roles;
 
 fn to_element(m: common::WithMembers<CoupaRole>) -> Role {
     let r = m.row;
@@ -98,50 +80,40 @@ fn to_element(m: common::WithMembers<CoupaRole>) -> Role {
 }
 
 #[async_trait]
-impl DataSource for CoupaRoles {
-    type State<'a> = State;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl Listing for Roles {
+    type State = State;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema())
+    const SCHEMA: fn() -> Schema = schema;
+
+    fn check(diags: &mut Diagnostics, c: &State) {
+        common::compile_regex(diags, &c.name_regex);
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
-        common::check_inputs(diags, &c.inputs());
-        Some(())
-    }
-
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        c: State,
-        _meta: ValueEmpty,
-    ) -> Option<State> {
+    async fn read(diags: &mut Diagnostics, coupa: CoupaReader<'_>, c: &State) -> Option<State> {
         let with_members = c.include_members.as_ref_option().copied().unwrap_or(false);
         // Why the flags are null, when Coupa refused the query that asks for them.
         let flags_refused = std::sync::OnceLock::new();
         let refused = &flags_refused;
-        let (roles, id) = common::list(
-            diags,
-            &self.shared,
-            &c.inputs(),
-            ("Roles", "roles"),
-            |tenant| async move {
-                let with_members = with_members;
-                let listed = async {
-                    let listed = tenant.roles_listed().await?;
-                    if let Some(why) = listed.flags_refused {
-                        let _ = refused.set(why.to_string());
-                    }
-                    Ok(listed.roles)
-                };
-                common::with_members(&tenant, with_members, listed, |m, r: &CoupaRole| {
-                    m.of_role(r.id).to_vec()
-                })
-                .await
-            },
-        )
-        .await?;
+        let (roles, id) = coupa
+            .list(
+                diags,
+                &c.name_regex,
+                ("Roles", "roles"),
+                |tenant| async move {
+                    let listed = async {
+                        let listed = tenant.roles_listed().await?;
+                        if let Some(why) = listed.flags_refused {
+                            let _ = refused.set(why.to_string());
+                        }
+                        Ok(listed.roles)
+                    };
+                    common::with_members(&tenant, with_members, listed, |m, r: &CoupaRole| {
+                        m.of_role(r.id).to_vec()
+                    })
+                    .await
+                },
+            )
+            .await?;
         if let Some(why) = flags_refused.get() {
             diag::root_warning(
                 diags,
@@ -153,7 +125,14 @@ impl DataSource for CoupaRoles {
         Some(State {
             id: Value::Value(id),
             roles: Value::Value(roles),
-            ..c
+            ..c.clone()
         })
     }
+}
+
+#[cfg(test)]
+#[test]
+fn the_state_and_its_rows_mirror_the_schema() {
+    crate::test_support::assert_mirrors::<State>(&schema());
+    crate::test_support::assert_rows_mirror::<Role>(&schema(), "roles");
 }

@@ -9,24 +9,21 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{DataSource, Diagnostics};
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
 
 use super::common;
-use crate::clients::Shared;
+use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::{User as CoupaUser, LICENSES, SCOPE_USERS};
 use crate::tf::schema as s;
 
-/// Keep identical to [`schema`]; no `Debug`: it holds the client secret.
-#[derive(Serialize, Deserialize, Default, Clone)]
-pub struct State {
-    pub id: Value<String>,
-    pub coupa_domain: Value<String>,
-    pub client_id: Value<String>,
-    pub client_secret: Value<String>,
-    pub active_only: Value<bool>,
-    pub login_regex: Value<String>,
-    pub users: Value<Vec<User>>,
+scaffold::state! {
+    /// Keep identical to [`schema`].
+    pub struct State {
+        pub active_only: Value<bool>,
+        pub login_regex: Value<String>,
+        pub users: Value<Vec<User>>,
+    }
 }
 
 /// One element of `users`.
@@ -42,21 +39,10 @@ pub struct User {
     pub license_ids: Value<Vec<Value<String>>>,
 }
 
-impl State {
-    fn inputs(&self) -> common::Inputs<'_> {
-        common::Inputs {
-            domain: &self.coupa_domain,
-            client_id: &self.client_id,
-            secret: &self.client_secret,
-            name_regex: common::NO_NAME_REGEX,
-        }
-    }
-}
-
 pub fn schema() -> Schema {
     use AttributeType::{Bool, List, String as Str};
     let strings = || List(Box::new(Str));
-    let mut attributes = common::connection_attributes(SCOPE_USERS);
+    let mut attributes = scaffold::attributes(SCOPE_USERS);
     attributes.push((
         "active_only",
         s::optional(
@@ -93,15 +79,11 @@ pub fn schema() -> Schema {
     )
 }
 
-pub struct CoupaUsers {
-    shared: Shared,
-}
+/// The data source `conductorone_coupa_users`.
+pub type CoupaUsers = CoupaDataSource<Users>;
 
-impl CoupaUsers {
-    pub fn new(shared: Shared) -> Self {
-        CoupaUsers { shared }
-    }
-}
+/// What `conductorone_coupa_users` has of its own.
+pub struct Users;
 
 fn strings(ids: impl IntoIterator<Item = String>) -> Value<Vec<Value<String>>> {
     Value::Value(ids.into_iter().map(Value::Value).collect())
@@ -126,36 +108,23 @@ fn to_element(u: CoupaUser) -> User {
 }
 
 #[async_trait]
-impl DataSource for CoupaUsers {
-    type State<'a> = State;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl Listing for Users {
+    type State = State;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema())
-    }
+    const SCHEMA: fn() -> Schema = schema;
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, c: State) -> Option<()> {
-        common::check_inputs(diags, &c.inputs());
+    fn check(diags: &mut Diagnostics, c: &State) {
         common::compile_regex_of(diags, "login_regex", &c.login_regex);
-        Some(())
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        c: State,
-        _meta: ValueEmpty,
-    ) -> Option<State> {
+    async fn read(diags: &mut Diagnostics, coupa: CoupaReader<'_>, c: &State) -> Option<State> {
         let regex = common::compile_regex_of(diags, "login_regex", &c.login_regex)?;
         let active_only = c.active_only.as_ref_option().copied().unwrap_or(true);
-        let (users, id) = common::read(
-            diags,
-            &self.shared,
-            &c.inputs(),
-            ("Users", "users"),
-            |tenant| async move { tenant.users().await },
-        )
-        .await?;
+        let (users, id) = coupa
+            .read(diags, ("Users", "users"), |tenant| async move {
+                tenant.users().await
+            })
+            .await?;
         let users = users
             .into_iter()
             .filter(|u| u.active || !active_only)
@@ -165,7 +134,14 @@ impl DataSource for CoupaUsers {
         Some(State {
             id: Value::Value(id),
             users: Value::Value(users),
-            ..c
+            ..c.clone()
         })
     }
+}
+
+#[cfg(test)]
+#[test]
+fn the_state_and_its_rows_mirror_the_schema() {
+    crate::test_support::assert_mirrors::<State>(&schema());
+    crate::test_support::assert_rows_mirror::<User>(&schema(), "users");
 }

@@ -1,3 +1,11 @@
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::Method;
+use url::Url;
+
+use super::client::location_for_humans;
+use super::request::sensitive_values;
 use super::*;
 
 #[test]

@@ -120,12 +120,15 @@ impl Resource for CoupaIntegration {
             self.check_credentials_if_due(diags, &planned, None).await?;
         }
         let app_id = known(diags, &planned.app_id, "app_id", "create")?;
-        let request = convert::new_connector(&planned)
+        let credentials = planned
+            .connection()
+            .credentials_or_attribute()
             .map_err(|attr| unusable(diags, attr, "create"))
             .ok()?;
+        let request = convert::new_connector(&planned, &credentials);
         // Never a second connector for this Coupa client in the app, and a create whose answer
         // is lost is recovered, not repeated: see `conductorone::create`.
-        let same = convert::same_coupa_client(&planned);
+        let same = convert::same_coupa_client(&credentials);
         match clients
             .conductorone
             .create_or_recover(&app_id, &request, &same)
@@ -157,6 +160,7 @@ impl Resource for CoupaIntegration {
                             connector,
                             op: wait::Op::Create,
                             wrote_config: true,
+                            secret: Some(credentials.secret()),
                         },
                         &state,
                         self.shared.stop(),
@@ -242,9 +246,11 @@ impl Resource for CoupaIntegration {
         _meta: ValueEmpty,
     ) -> Option<(State, Value<Private>)> {
         let clients = self.shared.get(diags)?;
-        let request = convert::connector_update(&prior, &planned)
-            .map_err(|attr| unusable(diags, attr, "update"))
-            .ok()?;
+        let credentials = planned.connection().credentials_or_attribute();
+        let request =
+            convert::connector_update(&prior, &planned, credentials.as_ref().map_err(|a| *a))
+                .map_err(|attr| unusable(diags, attr, "update"))
+                .ok()?;
         // `wait_for_sync` unknown at plan was planned as if it may be true (an unknown
         // `sync_status`); known now.
         let retry_sync = wait::wanted(&planned)
@@ -297,6 +303,7 @@ impl Resource for CoupaIntegration {
                             connector: &connector,
                             op: wait::Op::Update,
                             wrote_config: request.config.is_some(),
+                            secret: credentials.as_ref().ok().map(|c| c.secret()),
                         },
                         &state,
                         self.shared.stop(),
@@ -403,7 +410,7 @@ impl CoupaIntegration {
         match tenant.check_credentials(check.scopes).await {
             Ok(()) => Some(true),
             Err(e) => {
-                crate::glue::report_token_error(
+                crate::coupa_connection::report_token_error(
                     diags,
                     &check.blame,
                     &check.credentials.domain().host(),

@@ -9,7 +9,10 @@
 
 use std::borrow::Cow;
 
+use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostic, Diagnostics};
+
+use super::value::{string, Known};
 
 /// An error pointing at `path`.
 pub fn error_at(
@@ -73,6 +76,27 @@ pub fn root_warning(
 
 pub fn has_errors(diags: &Diagnostics) -> bool {
     !diags.errors.is_empty()
+}
+
+/// Check that a string attribute, when known, is not empty or blank.
+pub fn check_not_blank(diags: &mut Diagnostics, attr: &'static str, v: &Value<String>, what: &str) {
+    if let Known::Set(text) = string(v) {
+        if text.trim().is_empty() {
+            attr_error(
+                diags,
+                attr,
+                "Empty Value",
+                format!("`{attr}` must be {what}, not an empty string. If it comes from a variable, check that the variable is set."),
+            );
+        } else if text.trim() != text {
+            attr_error(
+                diags,
+                attr,
+                "Leading or Trailing Spaces",
+                format!("`{attr}` has spaces around it, which are never part of {what}. Remove them (HCL: `trimspace(var.x)`)."),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,15 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics, Resource};
 
 use testkit::lifecycle::s;
 use testkit::{Lifecycle, Standin};
-use tfp_conductorone::data_sources::{coupa_groups, coupa_licenses, coupa_roles, coupa_users};
-use tfp_conductorone::provider::provider_schema;
-use tfp_conductorone::provider::settings::ProviderConfig;
+use tfp_conductorone::data_sources::{coupa_groups, coupa_roles};
 use tfp_conductorone::provider::ConductorOneProvider;
 use tfp_conductorone::resources::coupa_integration::{self, CoupaIntegration, State};
 
@@ -289,91 +286,6 @@ async fn data_sources_read_through_the_trait_methods() {
     assert_eq!(list[0].name, s("Admin"));
     assert_eq!(list[0].omnipotent, Value::Value(true));
     assert!(diags.errors.is_empty(), "{:?}", summaries(&diags));
-}
-
-/// The keys a state struct serializes to.
-fn keys<T: Serialize>(value: &T) -> BTreeSet<String> {
-    match serde_json::to_value(value).unwrap() {
-        serde_json::Value::Object(m) => m.keys().cloned().collect(),
-        other => panic!("not an object: {other}"),
-    }
-}
-
-/// Attributes and nested blocks (`timeouts`): both are keys of the state.
-fn schema_keys(schema: &tf_provider::schema::Schema) -> BTreeSet<String> {
-    let block = &schema.block;
-    block
-        .attributes
-        .keys()
-        .chain(block.blocks.keys())
-        .cloned()
-        .collect()
-}
-
-#[test]
-fn every_state_struct_matches_its_schema() {
-    assert_eq!(
-        keys(&ProviderConfig::default()),
-        schema_keys(&provider_schema())
-    );
-    assert_eq!(
-        keys(&State::default()),
-        schema_keys(&coupa_integration::schema())
-    );
-    // The `timeouts` block's fields, from a block that is set.
-    let timeouts = coupa_integration::Timeouts::default();
-    let tf_provider::schema::NestedBlock::Optional(block) =
-        &coupa_integration::schema().block.blocks["timeouts"]
-    else {
-        panic!("timeouts is an optional block")
-    };
-    assert_eq!(
-        keys(&timeouts),
-        block.attributes.keys().cloned().collect::<BTreeSet<_>>()
-    );
-    assert_eq!(
-        keys(&coupa_groups::State::default()),
-        schema_keys(&coupa_groups::schema())
-    );
-    assert_eq!(
-        keys(&coupa_roles::State::default()),
-        schema_keys(&coupa_roles::schema())
-    );
-    assert_eq!(
-        keys(&coupa_licenses::State::default()),
-        schema_keys(&coupa_licenses::schema())
-    );
-    assert_eq!(
-        keys(&coupa_users::State::default()),
-        schema_keys(&coupa_users::schema())
-    );
-    let element_keys = |schema: &tf_provider::schema::Schema, attr: &str| -> BTreeSet<String> {
-        match &schema.block.attributes[attr].attr_type {
-            tf_provider::schema::AttributeType::List(inner) => match inner.as_ref() {
-                tf_provider::schema::AttributeType::Object(fields) => {
-                    fields.keys().cloned().collect()
-                }
-                other => panic!("{other:?}"),
-            },
-            other => panic!("{other:?}"),
-        }
-    };
-    assert_eq!(
-        keys(&coupa_groups::Group::default()),
-        element_keys(&coupa_groups::schema(), "groups")
-    );
-    assert_eq!(
-        keys(&coupa_roles::Role::default()),
-        element_keys(&coupa_roles::schema(), "roles")
-    );
-    assert_eq!(
-        keys(&coupa_licenses::License::default()),
-        element_keys(&coupa_licenses::schema(), "licenses")
-    );
-    assert_eq!(
-        keys(&coupa_users::User::default()),
-        element_keys(&coupa_users::schema(), "users")
-    );
 }
 
 #[test]

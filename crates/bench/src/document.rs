@@ -237,7 +237,7 @@ fn terraform(out: &mut String, t: &Value) {
     out.push_str(&format!(
         "### 3. Terraform\n\n\
          A configuration of {n} `conductorone_coupa_integration` (with `validate_credentials = true`) \
-         and both data sources, all with one Coupa OAuth2 client, against the stand-ins at {ms} ms per \
+         and the groups and roles data sources (two of the four), all with one Coupa OAuth2 client, against the stand-ins at {ms} ms per \
          request, with Terraform 1.0.3 and its default `-parallelism={par}`. One `terraform apply` \
          creates them; then {runs} `terraform plan`, each refreshing everything (no changes), each with \
          empty stand-in logs that are then counted; then one plan with `TF_LOG=trace`, whose log tells \

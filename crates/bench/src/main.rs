@@ -10,7 +10,7 @@
 //!    side by side with a Go provider built on HashiCorp's SDK (`terraform-provider-lxd` 1.5.0,
 //!    installed into `.tools/lxd/` by `.ci/install-bench-tools.sh`).
 //! 3. [`terraform`]: token requests, reads per refresh and `terraform plan` wall time for 100
-//!    integrations and both data sources, with Terraform 1.0.3.
+//!    integrations and the groups and roles data sources, with Terraform 1.0.3.
 //! 4. The release binary's size.
 //!
 //! The table goes to stdout, progress to stderr, the same figures as JSON to

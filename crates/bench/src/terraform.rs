@@ -1,7 +1,7 @@
 //! Figure 3: the work behind one Terraform command, with the real Terraform CLI.
 //!
 //! A configuration of 100 `conductorone_coupa_integration` resources (credential checks on) and
-//! both data sources, all with one Coupa OAuth2 client (each integration on its own Coupa
+//! the groups and roles data sources (two of the four), all with one Coupa OAuth2 client (each integration on its own Coupa
 //! instance: a second connector for one Coupa client in one app is refused), against the stand-ins with 20 ms latency per
 //! request. After one `terraform apply`, `terraform plan` (which refreshes everything) is run
 //! several times, each with empty stand-in logs, and the logs are counted: ConductorOne reads per

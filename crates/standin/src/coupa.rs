@@ -15,12 +15,13 @@ pub mod seed;
 pub mod users;
 
 use crate::control::{parse_body, ApiReply, Control, Ctx, Flavor};
-use crate::coupa::auth::{CoupaClient, Issuer, OLDER_GUIDE_SCOPES, READ_ONLY_SCOPES, WRITE_SCOPES};
+use crate::coupa::auth::{CoupaClient, Issuer};
 use crate::coupa::doc::Doc;
 use crate::coupa::query::Record;
 use crate::coupa::ratelimit::Bucket;
 use crate::coupa::reply::{errors_body, json_doc, scopes_of, xml_errors, XML_TYPE};
 use crate::coupa::seed::{Group, Tenant, User};
+use crate::scopes::{OLDER_GUIDE_SCOPES, READ_ONLY_SCOPES, WRITE_SCOPES};
 use crate::server::{json, reply, set_header, App, OutBody, Outcome, Req};
 use crate::util;
 use hyper::{Method, Response};

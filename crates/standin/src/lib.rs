@@ -47,12 +47,14 @@
 //!   503s, page size).
 //! - Coupa: [`coupa`] (routes) over `coupa/`: `auth`, `graphql` (`POST /api/graphql`), `query`, `seed`, `users` (the user
 //!   directory and its license flags), `doc`, `reply`, `ratelimit`.
+//! - [`scopes`]: the Coupa scopes ConductorOne's connector asks for, which both sides use.
 //! - [`tls`]: the `tls` mode's authority and certificate.
 //! - [`util`]: IDs, dates, forms.
 
 mod conductorone;
 mod control;
 mod coupa;
+mod scopes;
 mod server;
 mod tls;
 mod util;

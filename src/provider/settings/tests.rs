@@ -231,3 +231,8 @@ fn validate_ignores_what_may_come_from_env() {
     let c = cfg(|c| c.client_id = Value::Unknown);
     assert!(check_attributes(&c).is_empty());
 }
+
+#[test]
+fn the_config_struct_mirrors_the_schema() {
+    crate::test_support::assert_mirrors::<ProviderConfig>(&provider_schema());
+}

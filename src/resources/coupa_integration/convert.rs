@@ -7,8 +7,7 @@ use tf_provider::value::Value;
 use super::state::State;
 use crate::conductorone::catalog::{CATALOG_ID, KEY_CLIENT_ID, KEY_CLIENT_SECRET, KEY_DOMAIN};
 use crate::conductorone::{ConfigValues, Connector, ConnectorUpdate, NewConnector};
-use crate::coupa::CoupaDomain;
-use crate::secret::Secret;
+use crate::coupa::{CoupaDomain, Credentials};
 use crate::tf::value::{known_str, opt_string};
 
 /// `<app_id>/<connector_id>` → the two IDs, or a message showing the expected form and saying
@@ -44,20 +43,14 @@ fn id_problem(part: &str) -> Option<&'static str> {
     }
 }
 
-/// The connector config to send: the normalised host, the client ID and the secret. `Err` names
-/// the attribute whose value cannot be sent (unknown, null, or not a Coupa domain), which
-/// validation and planning make impossible by the time apply runs.
-fn config_values(s: &State) -> Result<ConfigValues, &'static str> {
-    let domain = known_str(&s.coupa_domain)
-        .and_then(|d| CoupaDomain::parse(d).ok())
-        .ok_or("coupa_domain")?;
-    let client_id = known_str(&s.client_id).ok_or("client_id")?;
-    let secret = known_str(&s.client_secret).ok_or("client_secret")?;
+/// The connector config to send: the normalised host, the client ID and the secret, from the
+/// credentials parsed once ([`crate::coupa_connection::Connection::parse`]).
+fn config_values(c: &Credentials) -> ConfigValues {
     let mut config = ConfigValues::new();
-    config.insert(KEY_DOMAIN.into(), domain.host().to_owned().into());
-    config.insert(KEY_CLIENT_ID.into(), client_id.to_owned().into());
-    config.insert(KEY_CLIENT_SECRET.into(), Secret::new(secret).into());
-    Ok(config)
+    config.insert(KEY_DOMAIN.into(), c.domain().host().to_owned().into());
+    config.insert(KEY_CLIENT_ID.into(), c.client_id().to_owned().into());
+    config.insert(KEY_CLIENT_SECRET.into(), c.secret().clone().into());
+    config
 }
 
 fn owners(s: &State) -> Option<Vec<String>> {
@@ -71,49 +64,49 @@ fn owners(s: &State) -> Option<Vec<String>> {
     }
 }
 
-/// The create request; `Err` names the attribute whose value cannot be sent.
-pub fn new_connector(planned: &State) -> Result<NewConnector, &'static str> {
-    Ok(NewConnector {
+/// The create request.
+pub fn new_connector(planned: &State, credentials: &Credentials) -> NewConnector {
+    NewConnector {
         catalog_id: CATALOG_ID.into(),
         user_ids: owners(planned).unwrap_or_default(),
-        config: config_values(planned)?,
-    })
+        config: config_values(credentials),
+    }
 }
 
-/// Whether connector `c` is for the same Coupa client as `planned`: the same instance (both
+/// Whether connector `c` is for the same Coupa client as `ours`: the same instance (both
 /// domains normalised as the provider sends them, so `https://ACME.coupahost.com/` is
 /// `acme.coupahost.com`) and the same client ID. The test before a create (no second connector
 /// for the same Coupa client in one app).
-pub fn same_coupa_client(planned: &State) -> impl Fn(&Connector) -> bool + Send + Sync {
-    let domain = known_str(&planned.coupa_domain).and_then(|d| CoupaDomain::parse(d).ok());
-    let client_id = known_str(&planned.client_id).map(str::to_owned);
+pub fn same_coupa_client(ours: &Credentials) -> impl Fn(&Connector) -> bool + Send + Sync {
+    let host = ours.domain().host();
+    let client_id = ours.client_id().to_owned();
     move |c: &Connector| {
         let values = c.config.as_ref().map(|cfg| &cfg.values);
-        let theirs = values.and_then(|v| v.get(KEY_DOMAIN));
-        let same_domain = match (&domain, theirs) {
-            (Some(ours), Some(theirs)) => match CoupaDomain::parse(theirs) {
-                Ok(d) => d.host() == ours.host(),
-                Err(_) => theirs.trim().eq_ignore_ascii_case(&ours.host()),
-            },
-            _ => false,
-        };
-        let same_client = match (&client_id, values.and_then(|v| v.get(KEY_CLIENT_ID))) {
-            (Some(ours), Some(theirs)) => ours == theirs,
-            _ => false,
-        };
+        let same_domain = values
+            .and_then(|v| v.get(KEY_DOMAIN))
+            .is_some_and(|theirs| match CoupaDomain::parse(theirs) {
+                Ok(d) => d.host() == host,
+                Err(_) => theirs.trim().eq_ignore_ascii_case(&host),
+            });
+        let same_client = values.and_then(|v| v.get(KEY_CLIENT_ID)) == Some(&client_id);
         same_domain && same_client
     }
 }
 
 /// Only what changed: the whole config when any part of it changed, the owners when they did.
-/// `Err` names the attribute whose value cannot be sent.
-pub fn connector_update(prior: &State, planned: &State) -> Result<ConnectorUpdate, &'static str> {
+/// `credentials` are `planned`'s, or the attribute without a usable value; `Err` names it when
+/// the config must be sent.
+pub fn connector_update(
+    prior: &State,
+    planned: &State,
+    credentials: Result<&Credentials, &'static str>,
+) -> Result<ConnectorUpdate, &'static str> {
     let mut update = ConnectorUpdate {
         catalog_id: CATALOG_ID.into(),
         ..Default::default()
     };
     if super::plan::config_changes(prior, planned) {
-        update.config = Some(config_values(planned)?);
+        update.config = Some(config_values(credentials?));
     }
     if super::plan::owners_change(prior, planned) {
         update.user_ids = owners(planned);

@@ -9,8 +9,8 @@ use tf_provider::Diagnostics;
 
 use super::state::{State, ACCESS_MODES};
 use crate::coupa::{CoupaDomain, Credentials, SCOPES_PROVISIONING, SCOPES_READ_ONLY};
-use crate::glue::{check_domain, check_not_blank, coupa_credentials, Blame};
-use crate::tf::diag;
+use crate::coupa_connection::Blame;
+use crate::tf::diag::{self, check_not_blank};
 use crate::tf::value::known_str;
 
 /// Offline validation of the configuration. Unknown values are skipped.
@@ -35,19 +35,7 @@ pub fn check_config(diags: &mut Diagnostics, c: &State) {
             );
         }
     }
-    check_domain(diags, "coupa_domain", &c.coupa_domain);
-    check_not_blank(
-        diags,
-        "client_id",
-        &c.client_id,
-        "the identifier of a Coupa OAuth2 client",
-    );
-    check_not_blank(
-        diags,
-        "client_secret",
-        &c.client_secret,
-        "the secret of the Coupa OAuth2 client",
-    );
+    c.connection().check(diags);
     if let Some(mode) = known_str(&c.access_mode) {
         if !ACCESS_MODES.contains(&mode) {
             let normalised = mode.trim().to_ascii_lowercase().replace(['-', ' '], "_");
@@ -170,19 +158,6 @@ pub fn owners_change(prior: &State, planned: &State) -> bool {
     prior.user_ids != planned.user_ids
 }
 
-/// Where the credential check reports what Coupa refused. A missing scope is granted to the
-/// OAuth2 client in Coupa, so it is reported on `client_id`, as the data sources report it. In
-/// `provisioning` mode a client that lacks only the write scopes is also told that
-/// `access_mode = "read_only"` would do.
-pub fn credential_blame(provisioning: bool) -> Blame {
-    Blame {
-        domain: "coupa_domain",
-        secret: "client_secret",
-        scopes: "client_id",
-        read_only_hint: provisioning,
-    }
-}
-
 /// What to ask Coupa, when it should be asked, and where to report a refusal.
 pub struct CredentialCheck {
     pub credentials: Credentials,
@@ -213,13 +188,9 @@ pub fn credential_check(planned: &State, prior: Option<&State>) -> Option<Creden
             None => (&SCOPES_READ_ONLY, false),
         };
     Some(CredentialCheck {
-        credentials: coupa_credentials(
-            &planned.coupa_domain,
-            &planned.client_id,
-            &planned.client_secret,
-        )?,
+        credentials: planned.connection().credentials()?,
         scopes,
-        blame: credential_blame(provisioning),
+        blame: Blame::integration(provisioning),
     })
 }
 

@@ -142,6 +142,9 @@ pub struct Written<'a> {
     pub op: Op,
     /// Whether that answer is a write of the config (see [`WaitFor::wrote_config`]).
     pub wrote_config: bool,
+    /// The Coupa client secret of the configuration, masked in ConductorOne's messages: the
+    /// one of the credentials parsed for the write ([`crate::coupa_connection::Connection::parse`]).
+    pub secret: Option<&'a Secret>,
 }
 
 /// Ask for a sync of the connector just written and wait for it, reporting a failure (or a
@@ -158,14 +161,14 @@ pub async fn wait(
         connector: written,
         op,
         wrote_config,
+        secret,
     } = written;
     let allowed = limit(planned, op);
     let backoff = Backoff::from_env(&|name| client.configured_env(name)).unwrap_or_else(|why| {
         tracing::warn!("{why}; using the default pauses between reads");
         Backoff::default()
     });
-    let secret = planned.client_secret.as_ref_option().map(Secret::new);
-    let secrets: Vec<&Secret> = secret.iter().collect();
+    let secrets: Vec<&Secret> = secret.into_iter().collect();
     let id = written.id.as_str();
     let timeout_attr = format!("timeouts {{ {} = \"…\" }}", op.name());
     let kept = match op {

@@ -16,7 +16,7 @@
 //! States advance lazily, when a connector is read; only the Coupa check runs on its own task.
 
 use crate::conductorone::model::{Connector, Status, Ts};
-use crate::coupa::auth::READ_ONLY_SCOPES;
+use crate::scopes::READ_ONLY_SCOPES;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -19,14 +19,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// What today's ConductorOne guide tells an admin to grant for read-only (reference §3.1): 7.
-pub const READ_ONLY_SCOPES: &str =
-    "core.business_entity.read core.common.read core.user_group.read core.user.read login openid profile";
-/// And on top for read-write (provisioning): 9 in all.
-pub const WRITE_SCOPES: &str = "core.user_group.write core.user.write";
-/// What the older ConductorOne guide told an admin to grant (reference §3): a superset of both.
-pub const OLDER_GUIDE_SCOPES: &str = "core.business_entity.read core.common.read core.user_group.read core.user.read email login openid profile core.business_entity.write core.common.write core.user_group.write core.user.write offline_access";
-
 const INVALID_CLIENT: &str = "The client identifier provided is invalid, the client failed to authenticate, the client did not include its credentials, provided multiple client credentials, or used unsupported credentials type.";
 const INVALID_SCOPE: &str =
     "The requested scope is invalid, unknown, malformed, or exceeds the previously granted scope.";
@@ -303,6 +295,7 @@ pub(crate) fn jwt_looking_token(client_id: &str, scopes: &[String], ttl: i64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scopes::READ_ONLY_SCOPES;
 
     #[test]
     fn basic_auth_parts_are_url_decoded() {
