@@ -74,6 +74,23 @@ async fn coupas_description_of_an_invalid_client_is_quoted_in_the_plan_error() {
         "the advice stays:\n{block}"
     );
     assert!(rig.standin.connectors().await.is_empty());
+
+    // A description that names a requested scope: a missing scope, on `client_id`.
+    let said = "Scope core.user.read is not granted to this client.";
+    rig.standin
+        .coupa_post(
+            "config",
+            serde_json::json!({"invalid_client_description": said}),
+        )
+        .await;
+    let block = rig
+        .plan()
+        .assert_error_on(ADDR, "Coupa Client Lacks Required Scopes", "client_id");
+    assert!(
+        block.contains(&format!("Coupa says: \"{said}\"")),
+        "{block}"
+    );
+    assert!(block.contains("`core.user.read`"), "{block}");
 }
 
 #[tokio::test]
