@@ -59,21 +59,25 @@ fn main() {
     }
 }
 
-/// Catch SIGINT and SIGTERM for the life of the process: the first requests `stop`, later ones
-/// are only logged (see the module documentation).
+/// Catch SIGINT and SIGTERM for the life of the process: the first requests `stop` (unless
+/// Terraform's StopProvider did already), later ones are only logged (see the module
+/// documentation).
 #[cfg(unix)]
 fn eat_interrupts(stop: Stop) -> std::io::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
     tokio::spawn(async move {
+        // Whether a signal came before. Not the stop itself: Terraform's StopProvider may have
+        // requested it a moment before the group's signal arrives, which is still the first.
+        let mut signalled = false;
         loop {
             let name = tokio::select! {
                 Some(()) = interrupt.recv() => "SIGINT",
                 Some(()) = terminate.recv() => "SIGTERM",
                 else => break,
             };
-            if stop.is_requested() {
+            if std::mem::replace(&mut signalled, true) {
                 tracing::info!(
                     signal = name,
                     "another interrupt: still finishing what already reached ConductorOne; Terraform decides when the plugin ends"

@@ -25,10 +25,13 @@
 //!   user sets through `TF_LOG` is unchanged and nothing extra is printed, and no other span or
 //!   event ever reaches the layer; one span per gRPC call is a few allocations next to the call;
 //! - the `tracing` crates' static level features (`max_level_*`, `release_max_level_*`) would
-//!   compile a DEBUG span out: the workspace enables none (the test [`tests`] runs the real
-//!   `tower_http` `TraceLayer` against this layer, so a build with the span compiled out, or a
-//!   tower-http or tf-provider that renames the span or its `uri` field, fails it, as does the
-//!   end-to-end test that stops Terraform alone, `reliability::stop_provider`).
+//!   compile a DEBUG span out: no crate of the dependency tree enables one (checked with
+//!   `cargo tree -e features -i tracing`), and the unit tests beside this file drive the layer
+//!   with tower-http's real `TraceLayer::new_for_grpc()` (the version tf-provider builds), so a
+//!   build with the span compiled out, or a tower-http that renames the span, its target or its
+//!   `uri` field, fails them; the end-to-end tests that signal Terraform alone
+//!   (`reliability::interrupts::sig*_to_terraform_alone_during_a_wait_records_the_connector`)
+//!   fail too, on the plugin's log line, if tf-provider stops wrapping its server in that layer.
 //!
 //! The other half of StopProvider: tf-provider cancels the server's graceful shutdown. tonic
 //! then accepts no new connection, but lets every call in flight finish and send its answer
