@@ -73,6 +73,19 @@ async fn renamed_connector(standin: &Standin, client: &ConductorOne) -> (String,
     (app, id)
 }
 
+fn methods(log: &[Value]) -> Vec<&str> {
+    log.iter().map(|r| r["method"].as_str().unwrap()).collect()
+}
+
+/// An update of the config (a new secret) and of the owners.
+fn config_and_owners(owners: Vec<String>) -> ConnectorUpdate {
+    ConnectorUpdate {
+        catalog_id: CATALOG.into(),
+        user_ids: Some(owners),
+        config: Some(config("second-secret")),
+    }
+}
+
 fn delegated(log: &[Value]) -> Vec<&Value> {
     log.iter()
         .filter(|r| {
@@ -100,7 +113,7 @@ async fn the_owners_call_sends_the_name_of_a_fresh_read() {
     let updated = client.update(&app, &id, &owners).await.unwrap();
     assert_eq!(updated.display_name, "Renamed in the UI");
     let log = api_log(&standin).await;
-    let calls: Vec<&str> = log.iter().map(|r| r["method"].as_str().unwrap()).collect();
+    let calls = methods(&log);
     assert_eq!(calls, ["GET", "POST"], "{log:?}");
     assert_eq!(
         delegated(&log)[0]["body"]["connector"]["displayName"],
@@ -109,14 +122,10 @@ async fn the_owners_call_sends_the_name_of_a_fresh_read() {
 
     // Config and owners: the config write's answer names the connector; no read needed.
     standin.clear_logs().await;
-    let both = ConnectorUpdate {
-        catalog_id: CATALOG.into(),
-        user_ids: Some(vec![standin.c1("user_id")]),
-        config: Some(config("second-secret")),
-    };
+    let both = config_and_owners(vec![standin.c1("user_id")]);
     client.update(&app, &id, &both).await.unwrap();
     let log = api_log(&standin).await;
-    let calls: Vec<&str> = log.iter().map(|r| r["method"].as_str().unwrap()).collect();
+    let calls = methods(&log);
     assert_eq!(calls, ["POST", "POST"], "{log:?}");
     assert!(
         log[0]["body"]["connector"].get("displayName").is_none(),
@@ -145,14 +154,10 @@ async fn a_config_answer_without_a_name_is_followed_by_a_read() {
                          "kind": "status", "status": 200, "body": answer, "after_handler": true}),
         )
         .await;
-    let both = ConnectorUpdate {
-        catalog_id: CATALOG.into(),
-        user_ids: Some(vec![standin.other_user(0)]),
-        config: Some(config("second-secret")),
-    };
+    let both = config_and_owners(vec![standin.other_user(0)]);
     client.update(&app, &id, &both).await.unwrap();
     let log = api_log(&standin).await;
-    let calls: Vec<&str> = log.iter().map(|r| r["method"].as_str().unwrap()).collect();
+    let calls = methods(&log);
     assert_eq!(calls, ["POST", "GET", "POST"], "{log:?}");
     assert_eq!(
         delegated(&log)[0]["body"]["connector"]["displayName"],
@@ -176,11 +181,7 @@ async fn a_stop_after_the_config_write_still_sends_the_owners() {
                          "kind": "hold"}),
         )
         .await;
-    let both = ConnectorUpdate {
-        catalog_id: CATALOG.into(),
-        user_ids: Some(vec![other.clone()]),
-        config: Some(config("second-secret")),
-    };
+    let both = config_and_owners(vec![other.clone()]);
     let updating = {
         let (client, app, id) = (client.clone(), app.clone(), id.clone());
         tokio::spawn(async move { client.update(&app, &id, &both).await })
