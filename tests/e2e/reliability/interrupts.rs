@@ -1,18 +1,25 @@
 //! Interrupts, as a terminal's Ctrl-C (SIGINT), a cancelled CI job (SIGTERM) and an OOM kill or
 //! a runner without a grace period (SIGKILL) deliver them: to Terraform's whole process group,
-//! the provider plugins included. Terraform runs in a group of its own (testkit's
-//! [`testkit::Group`]); each test waits for the stand-in's request log to show the operation
-//! under way before signalling, never for a fixed time.
+//! the provider plugins included; and as `docker stop` and a pod's termination deliver them: to
+//! Terraform's process alone, so that the plugin hears only Terraform's StopProvider call.
+//! Terraform runs in a group of its own (testkit's [`testkit::Group`]), signalled by PID, never
+//! by name; each test waits for the stand-in's request log to show the operation under way
+//! before signalling, never for a fixed time, and gives Terraform a generous hang bound.
 //!
-//! - SIGINT or SIGTERM during a slow create (stored by ConductorOne at once, answered 4 s later): Terraform
-//!   exits on its own, without "Plugin did not respond"; the connector is in the state; the
-//!   next apply leaves exactly one live connector and the plan after it is empty.
-//! - SIGINT and SIGTERM during a `wait_for_sync` wait: the same, the connector recorded
-//!   (tainted: its create reported the interruption). These need a wait that answers to the
-//!   stop (branch `c1`); until then the wait sleeps out its pause and the tests are ignored.
+//! - SIGINT or SIGTERM to the group during a slow create (stored by ConductorOne at once,
+//!   answered 4 s later): Terraform exits on its own, without "Plugin did not respond"; the
+//!   connector is in the state; the next apply leaves exactly one live connector and the plan
+//!   after it is empty.
+//! - SIGINT and SIGTERM to the group, and SIGTERM and SIGINT to Terraform alone, during a
+//!   `wait_for_sync` wait on a 10-minute sync: the same, the connector recorded (tainted: its
+//!   create reported the interruption); the time from the signal to Terraform's exit published.
 //! - SIGKILL during a slow create: nothing can save the state, but the next apply makes no
 //!   second connector: its error names the one that exists and the import command, which then
 //!   converges.
+//!
+//! Where a Terraform cannot give a test what it claims, the test is skipped there, saying why:
+//! Terraform before 1.1 runs under panicwrap, which doubles a SIGTERM to the group and ignores a
+//! SIGINT to Terraform alone.
 
 use std::time::{Duration, Instant};
 
