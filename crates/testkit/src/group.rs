@@ -143,6 +143,11 @@ impl Group {
         self.stdout.lock().unwrap().clone()
     }
 
+    /// What the command printed on stderr so far (with `TF_LOG_PROVIDER`, the plugins' logs).
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
     /// Send `signal` to every process of the group, as a terminal's Ctrl-C does.
     pub fn signal(&mut self, signal: Signal) {
         // SAFETY: kill(2) with a negative PID signals a process group; no memory is involved.

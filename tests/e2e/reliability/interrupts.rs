@@ -13,6 +13,8 @@
 //! - SIGINT and SIGTERM to the group, and SIGTERM and SIGINT to Terraform alone, during a
 //!   `wait_for_sync` wait on a 10-minute sync: the same, the connector recorded (tainted: its
 //!   create reported the interruption); the time from the signal to Terraform's exit published.
+//! - SIGTERM to Terraform alone during an update whose config write is under way: the owners
+//!   call still goes out and is recorded.
 //! - SIGKILL during a slow create: nothing can save the state, but the next apply makes no
 //!   second connector: its error names the one that exists and the import command, which then
 //!   converges.
@@ -371,6 +373,72 @@ async fn sigint_to_terraform_alone_during_a_wait_records_the_connector() {
         "sigint-terraform-alone-wait",
     )
     .await;
+}
+
+/// `docker stop` during an update that changes the config and the owners: the stand-in carries
+/// the config write out and holds its answer until the plugin has heard Terraform's
+/// StopProvider; the owners call still goes out, the apply ends with both recorded, and the
+/// plan after it is empty.
+#[tokio::test]
+async fn sigterm_to_terraform_alone_during_an_update_still_sends_the_owners() {
+    let Some(mut rig) = rig(false) else { return };
+    let app = rig.app();
+    let owner = rig.standin.other_user(0);
+    let write = |secret: &str, owners: &str| {
+        let body = integration("x", &app, "acme.coupahost.com").replace(
+            "  client_secret = var.coupa_client_secret\n",
+            &format!("  client_secret = \"{secret}\"\n  validate_credentials = false\n{owners}"),
+        );
+        rig.write(&format!("{COUPA_VARIABLES}{body}"));
+    };
+    write("first-secret-0123456789", "");
+    rig.apply().assert_ok("the create");
+    let id = rig.state_id(ADDR).expect("created");
+    write(
+        "second-secret-0123456789",
+        &format!("  user_ids = [\"{owner}\"]\n"),
+    );
+    let config_write = format!("/api/v1/apps/{app}/connectors/{id}");
+    rig.standin
+        .c1_fault(
+            json!({"method": "POST", "path_prefix": config_write, "kind": "hold", "count": 1}),
+        )
+        .await;
+    rig.wd.set_env("TF_LOG_PROVIDER", "INFO");
+    rig.standin.clear_logs().await;
+    let mut tf = rig.wd.spawn_in_group(&apply_args());
+    until_logged(&rig, "the config write", |r| {
+        r["method"] == "POST" && r["path"] == config_write.as_str()
+    })
+    .await;
+    tf.signal_leader(Signal::Term);
+    let heard = "Terraform asked the provider to stop (StopProvider)";
+    let started = Instant::now();
+    while !tf.stderr_so_far().contains(heard) {
+        assert!(
+            started.elapsed() < HANG,
+            "the plugin never heard StopProvider"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    rig.standin.release_held().await;
+    let ended = tf.wait(HANG);
+    rig.needles
+        .assert_absent(&ended.run.all(), "the interrupted update");
+    assert_graceful(&ended, "sigterm-terraform-alone-update");
+    let owners_call = format!("{config_write}/delegated");
+    let owners: Vec<Value> = rig
+        .standin
+        .c1_requests()
+        .await
+        .into_iter()
+        .filter(|r| r["path"] == owners_call.as_str())
+        .collect();
+    assert_eq!(owners.len(), 1, "the owners call went out after the stop");
+    assert_eq!(owners[0]["body"]["connector"]["userIds"], json!([owner]));
+    assert_eq!(rig.values(ADDR)["user_ids"], json!([owner]), "recorded");
+    assert_empty_plan(&rig);
+    assert_eq!(rig.live_ids(&app).await, vec![id]);
 }
 
 #[tokio::test]
