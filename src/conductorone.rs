@@ -20,12 +20,15 @@
 //! - [`create`]: the create, exactly once: not when the app has a connector of the same
 //!   integration already, the connector of a lost answer adopted, a create proven not carried
 //!   out sent again.
+//! - [`delegated`]: the delegated create (CreateDelegated): a connector pending its
+//!   configuration, which its owners finish in ConductorOne; a lost answer adopted by its owners.
 //! - [`sync`]: `force_sync`, and the bounded wait with backoff for the sync it queues.
 
 pub mod catalog;
 pub mod client;
 pub mod create;
 pub mod credentials;
+pub mod delegated;
 pub mod endpoints;
 pub mod error;
 pub mod model;
@@ -39,6 +42,7 @@ mod proptests;
 pub use client::ConductorOne;
 pub use create::{CreateError, Created, Lookup};
 pub use credentials::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
+pub use delegated::NewDelegated;
 pub use endpoints::{ConnectorList, Gone, Read, UpdateError};
 pub use error::{ApiError, TokenError};
 pub use model::{

@@ -21,13 +21,14 @@ pub const DOMAIN: &str = "coupa_domain";
 pub const CLIENT_ID: &str = "client_id";
 pub const CLIENT_SECRET: &str = "client_secret";
 
-/// The three attributes as the resource describes them.
+/// The three attributes as the resource describes them: optional, all three or none (none is the
+/// delegated setup: see `resources::coupa_integration`).
 pub fn resource_attributes() -> [(&'static str, Attribute); 3] {
     use AttributeType::String as Str;
     [
-        (DOMAIN, s::required(Str, "Host of your Coupa instance: `<tenant>.coupahost.com` (customer instances) or `<tenant>.coupacloud.com` (partner and demo instances). A pasted URL such as `https://acme.coupahost.com/session/new` is accepted; ConductorOne receives the bare host (see `coupa_url`). Other hosts, `http://`, ports and IP addresses are rejected before any request. Read back from ConductorOne, so a change made outside Terraform shows as drift. Changing it updates the integration in place, after checking the credentials against the new domain.")),
-        (CLIENT_ID, s::required(Str, "Identifier of the Coupa OAuth2/OpenID Connect client (grant type *client credentials*), from Coupa's Setup → Integrations → OAuth2/OpenID Connect Clients. Read back from ConductorOne (drift shows). Changing it updates the integration in place, after checking the new credentials.")),
-        (CLIENT_SECRET, s::sensitive(s::required(Str, "Secret of that Coupa OAuth2 client. Changing it updates the integration in place, after checking it against Coupa. ConductorOne never returns it, so it is never read back and cannot be imported; a change made outside Terraform is detected through the connector's configuration timestamp and planned as an update that sends this value again. **Stored in plain text in the Terraform state** (`sensitive` only hides it in CLI output): use an encrypted backend with restricted access."))),
+        (DOMAIN, s::optional_computed(Str, "Host of your Coupa instance: `<tenant>.coupahost.com` (customer instances) or `<tenant>.coupacloud.com` (partner and demo instances). A pasted URL such as `https://acme.coupahost.com/session/new` is accepted; ConductorOne receives the bare host (see `coupa_url`). Other hosts, `http://`, ports and IP addresses are rejected before any request. Read back from ConductorOne, so a change made outside Terraform shows as drift. Changing it updates the integration in place, after checking the credentials against the new domain. Set `coupa_domain`, `client_id` and `client_secret` together, or none of them. Default: unset with the other two, the delegated setup (see above): it stays null in the state of a connector created pending its configuration, whatever its owners enter in ConductorOne.")),
+        (CLIENT_ID, s::optional_computed(Str, "Identifier of the Coupa OAuth2/OpenID Connect client (grant type *client credentials*), from Coupa's Setup → Integrations → OAuth2/OpenID Connect Clients. Read back from ConductorOne (drift shows). Changing it updates the integration in place, after checking the new credentials. Set with `coupa_domain` and `client_secret`, or none of the three. Default: unset with the other two, the delegated setup (see above).")),
+        (CLIENT_SECRET, s::sensitive(s::optional(Str, "Secret of that Coupa OAuth2 client. Changing it updates the integration in place, after checking it against Coupa. ConductorOne never returns it, so it is never read back and cannot be imported; a change made outside Terraform is detected through the connector's configuration timestamp and planned as an update that sends this value again. **Stored in plain text in the Terraform state** (`sensitive` only hides it in CLI output): use an encrypted backend with restricted access, or leave the three credentials unset (the delegated setup), so that the secret never passes through Terraform. Default: unset with the other two, the delegated setup (see above); removing it, with the other two, from a managed integration's configuration sends nothing and drops the secret from the state."))),
     ]
 }
 
@@ -140,6 +141,51 @@ impl Connection<'_> {
         } else {
             CLIENT_SECRET
         })
+    }
+
+    /// Whether none of the three is set (an unknown value counts as set: it will be known at
+    /// apply). For the integration, the delegated setup.
+    pub fn none_set(&self) -> bool {
+        self.values().iter().all(|(_, v)| v.is_null())
+    }
+
+    /// The attributes left unset while another is set (an unknown value counts as set), in
+    /// schema order; empty when all three or none are set.
+    pub fn missing(&self) -> Vec<&'static str> {
+        if self.none_set() {
+            return Vec::new();
+        }
+        self.values()
+            .iter()
+            .filter(|(_, v)| v.is_null())
+            .map(|(attr, _)| *attr)
+            .collect()
+    }
+
+    /// All three or none, for the integration: an error on each attribute left unset while
+    /// another is set, saying both ways out.
+    pub fn check_all_or_none(&self, diags: &mut Diagnostics) {
+        let missing = self.missing();
+        let set: Vec<String> = self
+            .values()
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(attr, _)| format!("`{attr}`"))
+            .collect();
+        let verb = if set.len() == 1 { "is" } else { "are" };
+        for attr in &missing {
+            let generated = if *attr == CLIENT_SECRET && set.len() == 2 {
+                " After `terraform plan -generate-config-out`, which writes `client_secret = null` (ConductorOne never returns the secret), replace it with the variable that holds the secret."
+            } else {
+                ""
+            };
+            diag::attr_error(
+                diags,
+                attr,
+                "Missing Coupa Credential",
+                format!("{} {verb} set but `{attr}` is not. Set all three of `coupa_domain`, `client_id` and `client_secret` to have Terraform write the connector's configuration, or none of them to create the connector pending its configuration, for its owners (`user_ids`) to finish in ConductorOne.{generated}", set.join(" and ")),
+            );
+        }
     }
 
     /// The offline checks of the three values. Unknown and null values pass (null is

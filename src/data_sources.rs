@@ -4,6 +4,7 @@
 
 mod common;
 pub mod coupa_groups;
+pub mod coupa_integration;
 pub mod coupa_licenses;
 pub mod coupa_roles;
 pub mod coupa_users;

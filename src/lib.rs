@@ -10,7 +10,11 @@
 //! **Terraform glue**, one Terraform object per file, its state struct beside its schema:
 //! - [`provider`]: the provider schema, and configuration from attributes and env vars, which
 //!   builds the clients.
-//! - [`resources::coupa_integration`]: `conductorone_coupa_integration`, the connector lifecycle.
+//! - [`resources::coupa_integration`]: `conductorone_coupa_integration`, the connector lifecycle,
+//!   managed (the credentials written by Terraform) or delegated (created pending its
+//!   configuration, finished by its owners in ConductorOne).
+//! - [`data_sources::coupa_integration`]: the same connector's live state in ConductorOne
+//!   (configured or pending, owners, last sync), for `check` blocks.
 //! - [`data_sources::coupa_groups`], [`data_sources::coupa_roles`],
 //!   [`data_sources::coupa_licenses`], [`data_sources::coupa_users`]: list a Coupa tenant as
 //!   ConductorOne's connector reads it (licenses: who holds which; users: each person's roles,
@@ -32,8 +36,9 @@
 //!   rate limit, one file per collection.
 //! - [`conductorone`]: credentials (client ID, Ed25519 key, OIDC), server URL derivation, one
 //!   access token per client, the connector endpoints, creates exactly once (`create`: no
-//!   second connector for a Coupa client, a lost answer adopted), and the bounded wait for a connector's
-//!   sync (`conductorone::sync`).
+//!   second connector for a Coupa client, a lost answer adopted; `delegated`: a connector
+//!   pending its configuration, a lost answer adopted by its owners), and the bounded wait for a
+//!   connector's sync (`conductorone::sync`).
 //!
 //! Both clients have the same floor of files (`error`, `credentials`, `token`, `model`, `client`,
 //! with the module file only declaring and re-exporting); above it ConductorOne has `endpoints`

@@ -20,8 +20,8 @@ use crate::clients::{Clients, Shared};
 use crate::conductorone::{sync, ConductorOne};
 use crate::coupa::Coupa;
 use crate::data_sources::{
-    coupa_groups::CoupaGroups, coupa_licenses::CoupaLicenses, coupa_roles::CoupaRoles,
-    coupa_users::CoupaUsers,
+    coupa_groups::CoupaGroups, coupa_integration::CoupaIntegrationData,
+    coupa_licenses::CoupaLicenses, coupa_roles::CoupaRoles, coupa_users::CoupaUsers,
 };
 use crate::http::{user_agent, HttpClient, HttpConfig};
 use crate::resources::coupa_integration::CoupaIntegration;
@@ -182,6 +182,7 @@ impl Provider for ConductorOneProvider {
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         Some(map! {
             "coupa_groups" => CoupaGroups::new(self.shared.clone()),
+            "coupa_integration" => CoupaIntegrationData::new(self.shared.clone()),
             "coupa_roles" => CoupaRoles::new(self.shared.clone()),
             "coupa_licenses" => CoupaLicenses::new(self.shared.clone()),
             "coupa_users" => CoupaUsers::new(self.shared.clone())

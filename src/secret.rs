@@ -68,9 +68,53 @@ pub fn scrub(text: &str, secrets: &[&Secret]) -> String {
     out
 }
 
+/// Mask what looks like a credential in `text` whose values we do not hold: the value after a
+/// key that names a secret, a password or a token (`client_secret="…"`, `password: …`,
+/// `access_token=…`; a bare `token:` is left alone, as in `cannot fetch token: 401`), and `Bearer …` / `Basic …` values. For server text that may echo
+/// credentials someone else entered (a connector's `lastError`, when its owner typed the Coupa
+/// secret in ConductorOne), where [`scrub`] has nothing to look for.
+pub fn scrub_shapes(text: &str) -> String {
+    static SHAPES: std::sync::OnceLock<Option<[regex::Regex; 2]>> = std::sync::OnceLock::new();
+    let shapes = SHAPES.get_or_init(|| {
+        let keyed = regex::Regex::new(
+            r#"(?i)([A-Za-z0-9_.-]*(?:secret|password|passwd|[_-]token)[A-Za-z0-9_.-]*["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;)\]}]+)"#,
+        )
+        .ok()?;
+        let scheme =
+            regex::Regex::new(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}").ok()?;
+        Some([keyed, scheme])
+    });
+    let Some([keyed, scheme]) = shapes else {
+        return MASK.to_owned();
+    };
+    let out = keyed.replace_all(text, format!("${{1}}{MASK}").as_str());
+    scheme
+        .replace_all(&out, format!("${{1}}${{2}}{MASK}").as_str())
+        .into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrub_shapes_masks_keyed_values_and_schemes() {
+        let text = r#"oauth2: cannot fetch token (client_id="cid" client_secret="s3cr3t value") password: hunter2, Authorization: Bearer abcdefgh12345678"#;
+        let out = scrub_shapes(text);
+        for gone in ["s3cr3t value", "hunter2", "abcdefgh12345678"] {
+            assert!(!out.contains(gone), "{out}");
+        }
+        assert!(out.contains(r#"client_id="cid""#), "{out}");
+        assert!(out.contains(&format!("client_secret={MASK}")), "{out}");
+        assert!(
+            out.contains("cannot fetch token"),
+            "plain words stay: {out}"
+        );
+        assert_eq!(scrub_shapes("sync failed: boom"), "sync failed: boom");
+        let plain = "oauth2: cannot fetch token: 401 Unauthorized";
+        assert_eq!(scrub_shapes(plain), plain);
+        assert!(!scrub_shapes("access_token=abcdef123").contains("abcdef123"));
+    }
 
     #[test]
     fn debug_and_display_never_show_the_value() {

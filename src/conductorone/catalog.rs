@@ -4,6 +4,9 @@
 
 /// ConductorOne's catalog ID of the Coupa connector ("Coupa v2").
 pub const CATALOG_ID: &str = "2rSHEoPoq5CS89JAUevDbYBS3uA";
+/// The name ConductorOne gives that catalog entry, which its own provider sends as the
+/// `displayName` of a delegated create.
+pub const CATALOG_NAME: &str = "Coupa v2";
 /// The Coupa host (note the hyphen, unlike the other keys).
 pub const KEY_DOMAIN: &str = "coupa-domain";
 pub const KEY_CLIENT_ID: &str = "oauth2_client_cred_grant_client_id";

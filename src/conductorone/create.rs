@@ -390,7 +390,7 @@ fn retry_after(resp: &Response) -> Option<Duration> {
 /// Whether the server may have carried out a create that failed with `e`: anything but a refusal
 /// (4xx), a request that never left (no token, invalid arguments, a stop) or a connection never
 /// made.
-fn may_have_acted(e: &ApiError) -> bool {
+pub(super) fn may_have_acted(e: &ApiError) -> bool {
     match e {
         ApiError::Http(
             HttpError::Connect { .. }
@@ -406,13 +406,13 @@ fn may_have_acted(e: &ApiError) -> bool {
 /// Whether a complete listing without the connector proves that a create failing with `e` was
 /// not carried out: not when the server may still commit it ([`still_working`]) or when it
 /// answered 2xx with a body we could not read (it made the connector).
-fn proven_by_absence(e: &ApiError) -> bool {
+pub(super) fn proven_by_absence(e: &ApiError) -> bool {
     !still_working(e) && !matches!(e, ApiError::Decode { .. })
 }
 
 /// Whether the server may still be working on a request that failed with `e`: we stopped
 /// waiting, or a gateway did.
-fn still_working(e: &ApiError) -> bool {
+pub(super) fn still_working(e: &ApiError) -> bool {
     matches!(
         e,
         ApiError::Http(HttpError::Timeout { .. }) | ApiError::Status { status: 504, .. }

@@ -213,6 +213,15 @@ impl Connector {
         self.deleted_at.is_some()
     }
 
+    /// Whether ConductorOne holds a configuration for it: a config is shown (an EnvConfig with
+    /// values), or one was written (`configUpdatedAt`). A connector made by CreateDelegated is
+    /// pending, not configured, until its owner saves the settings in ConductorOne. A read that
+    /// leaves `config` out still tells a configured connector by its `configUpdatedAt`.
+    pub fn is_configured(&self) -> bool {
+        self.config.as_ref().is_some_and(|c| !c.values.is_empty())
+            || self.config_updated_at.is_some()
+    }
+
     /// Whether the answer carried `field` (one of [`Connector::OPTIONAL`]).
     pub fn said(&self, field: &str) -> bool {
         !self.omitted.contains(field)

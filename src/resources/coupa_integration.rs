@@ -4,11 +4,13 @@
 //! Order of this file: the resource type, then its `Resource` methods in lifecycle order (schema,
 //! validate, plan create/update/destroy, create, read, update, destroy, import), then the helpers
 //! they share. The state struct and its schema live side by side in `state`; the mapping between
-//! connectors and state in `convert`, the checks and plan rules in `plan`, the wait for
+//! connectors and state in `convert`, the checks and plan rules in `plan`, the two modes (the
+//! connection managed here, or delegated to the connector's owners) in `delegated`, the wait for
 //! ConductorOne's sync (`wait_for_sync`, `timeouts`) in `wait`.
 
 mod convert;
 mod create_report;
+mod delegated;
 mod plan;
 mod state;
 mod wait;
@@ -48,6 +50,7 @@ impl Resource for CoupaIntegration {
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: State) -> Option<()> {
         plan::check_config(diags, &config);
+        delegated::check_config(diags, &config);
         wait::check_config(diags, &config);
         Some(())
     }
@@ -120,6 +123,12 @@ impl Resource for CoupaIntegration {
             self.check_credentials_if_due(diags, &planned, None).await?;
         }
         let app_id = known(diags, &planned.app_id, "app_id", "create")?;
+        if delegated::is_delegated(&planned) {
+            // Pending its configuration, for its owners to finish in ConductorOne.
+            let (state, connector) =
+                delegated::create(diags, &clients.conductorone, &app_id, planned).await?;
+            return Some((state, stored_private(&connector)));
+        }
         let credentials = planned
             .connection()
             .credentials_or_attribute()

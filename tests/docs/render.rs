@@ -168,6 +168,15 @@ fn object_page(repo: &Path, kind: Kind, name: &str, schema: &Schema) -> Result<P
         code_block("terraform", &example)
     )
     .unwrap();
+    let check = format!("examples/{example_dir}/{name}/check-block.tf");
+    if repo.join(&check).is_file() {
+        writeln!(
+            text,
+            "### In a `check` block\n\nWith Terraform 1.5 and later, a [`check` block](https://developer.hashicorp.com/terraform/language/checks) reads it on every plan and apply (and in HCP Terraform's continuous validation) and turns a false assertion, or a failure to read it, into a warning:\n\n{}",
+            code_block("terraform", &read_example(repo, &check)?)
+        )
+        .unwrap();
+    }
     text.push_str(&schema_markdown(schema)?);
     if kind == Kind::Resource {
         let dir = format!("examples/{example_dir}/{name}");

@@ -1,5 +1,6 @@
 //! Every example under `examples/` is formatted and valid for the real Terraform CLI (each
-//! version `make test` runs; `import-by-*.tf`, which hold `import` blocks, from Terraform 1.5).
+//! version `make test` runs; `import-by-*.tf`, which hold `import` blocks, and `check-*.tf`,
+//! which hold `check` blocks, from Terraform 1.5).
 //!
 //! `terraform validate` runs on each directory of `.tf` files as one module, with the freshly
 //! built provider through `dev_overrides` (no `terraform init`). The registry-layout examples
@@ -40,14 +41,16 @@ fn module_dirs() -> Vec<PathBuf> {
     out
 }
 
-/// The Terraform that brought `import` blocks: `import-by-*.tf` examples are checked from there.
+/// The Terraform that brought `import` and `check` blocks: `import-by-*.tf` and `check-*.tf`
+/// examples are checked from there.
 const IMPORT_BLOCKS: Version = Version(1, 5, 0);
 
-/// An `import-by-*.tf` of the registry layout: an `import` block, which older Terraform rejects.
+/// An `import-by-*.tf` or `check-*.tf` of the registry layout: an `import` or `check` block,
+/// which older Terraform rejects.
 fn needs_import_blocks(p: &Path) -> bool {
     p.file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with("import-by-"))
+        .is_some_and(|n| n.starts_with("import-by-") || n.starts_with("check-"))
 }
 
 fn is_tf(p: &Path) -> bool {

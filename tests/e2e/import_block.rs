@@ -88,7 +88,9 @@ async fn an_import_block_generates_config_that_applies_and_converges() {
     let import = format!("import {{\n  to = {ADDR}\n  id = \"{app}/{id}\"\n}}\n");
     rig.write(&format!("{COUPA_VARIABLES}\n{import}"));
 
-    // 1. Terraform writes the config from what the provider read.
+    // 1. Terraform writes the config from what the provider read. The secret cannot be read
+    //    back, so the plan of that config stops on it: two of the three credentials, an error
+    //    on `client_secret` that says to fill it in.
     rig.standin.clear_logs().await;
     let generate = rig.tf(&[
         "plan",
@@ -96,7 +98,18 @@ async fn an_import_block_generates_config_that_applies_and_converges() {
         "-no-color",
         "-generate-config-out=generated.tf",
     ]);
-    generate.assert_ok("plan -generate-config-out");
+    generate.assert_failed("plan -generate-config-out");
+    // Terraform shows no source line for generated configuration: the error names it.
+    let missing = generate
+        .error_block("Missing Coupa Credential")
+        .unwrap_or_else(|| panic!("no error on the secret:\n{}", generate.all()));
+    let missing = testkit::collapse(&missing);
+    assert!(
+        missing.contains("`client_secret` is not")
+            && missing.contains("-generate-config-out")
+            && missing.contains("client_secret = null"),
+        "{missing}"
+    );
     let generated = std::fs::read_to_string(rig.wd.path().join("generated.tf"))
         .unwrap_or_else(|e| panic!("no generated.tf ({e}):\n{}", generate.all()));
     rig.needles.assert_absent(&generated, "generated.tf");

@@ -1,4 +1,4 @@
-//! End-to-end tests of `conductorone_coupa_integration`: the real Terraform CLI (1.0.3, then the newest on the machine) drives
+//! End-to-end tests of `conductorone_coupa_integration`: the real Terraform CLI (1.0.3, 1.15.5, and the machine's own) drives
 //! the built provider against the local stand-ins of ConductorOne and Coupa. Every test asserts
 //! on Terraform's output and on the requests the stand-ins logged.
 //!

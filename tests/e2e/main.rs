@@ -18,9 +18,12 @@
 mod bad_inputs;
 mod bad_inputs_licenses;
 mod data_sources;
+mod delegated;
 mod examples;
 mod import_block;
 mod integration;
+mod integration_data;
+mod later_features;
 mod licenses;
 mod provider;
 mod proxy_pages;

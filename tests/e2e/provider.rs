@@ -237,7 +237,12 @@ fn schema_marks_secrets_sensitive_and_describes_every_attribute() {
             blocks.push((name.clone(), &s["block"]));
         }
     }
-    assert_eq!(blocks.len(), 6, "provider, one resource, four data sources");
+    assert_eq!(blocks.len(), 7, "provider, one resource, five data sources");
+    let health = &ours["data_source_schemas"]["conductorone_coupa_integration"]["block"];
+    assert!(
+        health["attributes"]["client_secret"].is_null(),
+        "the health data source has no secret"
+    );
     for ds in ["conductorone_coupa_licenses", "conductorone_coupa_users"] {
         assert_eq!(
             ours["data_source_schemas"][ds]["block"]["attributes"]["client_secret"]["sensitive"],

@@ -5,7 +5,8 @@
 //! The story, with the real Terraform CLI (1.0.3) against the stand-ins, each run with
 //! `TF_LOG=trace` and its own `TF_LOG_PATH`: create; update with a new Coupa client and secret
 //! (ConductorOne auth by OIDC token exchange); refresh (static access token); `terraform show`;
-//! `state rm` and `import`, then the apply that sends the secret again; both data sources; three
+//! `state rm` and `import`, then the apply that sends the secret again; both data sources; the
+//! health data source over a connector whose `lastError` echoes the Coupa secret; three
 //! failing runs (a wrong Coupa secret, a wrong ConductorOne client secret, and a ConductorOne
 //! error whose message echoes the Coupa secret and the bearer token); destroy.
 //!
@@ -24,6 +25,7 @@ use regex::Regex;
 use serde_json::{json, Value};
 
 mod graphql_echo;
+mod health;
 
 use testkit::secrets::Needles;
 use testkit::{terraform, Rig, Run};
@@ -353,6 +355,8 @@ async fn no_secret_in_anything_terraform_prints_or_logs_at_trace_level() {
 
     // ...and Coupa's GraphQL `errors` (on a 200) echoing the Coupa client secret.
     graphql_echo::coupa_graphql_errors_are_masked(&mut st).await;
+    // ...and a connector's `lastError` echoing it, read by the health data source.
+    health::the_health_read_masks_an_echoed_secret(&mut st).await;
 
     // 7. Destroy.
     st.rig.auth_with_client_secret();

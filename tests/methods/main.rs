@@ -11,6 +11,7 @@
 //! sync poll intervals) sets values no other test here reads; no test here starts Terraform, so
 //! nothing inherits them.
 
+mod delegated;
 mod fault_matrix;
 mod licenses;
 mod properties;

@@ -60,7 +60,7 @@ pub struct C1 {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ConnectorView {
-    connector: Connector,
+    connector: Value,
     app_path: &'static str,
     users_path: &'static str,
     capabilities_path: &'static str,
@@ -68,8 +68,22 @@ pub(crate) struct ConnectorView {
 
 impl ConnectorView {
     pub(crate) fn of(c: &Connector) -> Self {
+        Self::shown(c, false)
+    }
+
+    /// The view of `c`; with `omit_pending`, a connector pending its config that never synced
+    /// leaves out `config` and `status` altogether, as protojson leaves out empty fields (the
+    /// `pending_omits_empty` knob).
+    pub(crate) fn shown(c: &Connector, omit_pending: bool) -> Self {
+        let mut connector = serde_json::to_value(c.public()).expect("serializable");
+        if omit_pending && c.is_pending_unsynced() {
+            if let Value::Object(o) = &mut connector {
+                o.remove("config");
+                o.remove("status");
+            }
+        }
         ConnectorView {
-            connector: c.public(),
+            connector,
             app_path: "",
             users_path: "",
             capabilities_path: "",
@@ -98,8 +112,13 @@ pub(crate) fn ok_json<T: Serialize>(v: &T) -> ApiReply {
 }
 
 pub(crate) fn view(c: &Connector) -> ApiReply {
+    view_as(c, false)
+}
+
+/// [`view`], a pending connector shown bare when `omit_pending` (see [`ConnectorView::shown`]).
+pub(crate) fn view_as(c: &Connector, omit_pending: bool) -> ApiReply {
     ok_json(&ViewReply {
-        connector_view: ConnectorView::of(c),
+        connector_view: ConnectorView::shown(c, omit_pending),
         expanded: [],
     })
 }

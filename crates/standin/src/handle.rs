@@ -203,9 +203,52 @@ impl Standin {
     }
 
     /// Set knobs of the ConductorOne connector endpoints (`create_ms`, `create_unavailable_every`,
-    /// `create_commits_on_answer`, `create_retry_after`, `list_page_max`; see the crate documentation). Returns all of them.
+    /// `create_commits_on_answer`, `create_retry_after`, `list_page_max`, `list_omits_config`,
+    /// `pending_omits_empty`; see the crate documentation). Returns all of them.
     pub async fn c1_connector_knobs(&self, knobs: Value) -> Value {
         self.c1_post("config/connectors", knobs).await
+    }
+
+    /// Configure connector `id` out of band, as its owner would in ConductorOne after a delegated
+    /// create: Coupa domain, client ID and secret saved, which starts a sync under the sync knobs
+    /// (`sync_error` in `/_standin/config` makes it fail with that `lastError`). Returns the
+    /// stored connector (secrets as SHA-256).
+    pub async fn configure_connector(
+        &self,
+        id: &str,
+        coupa_domain: &str,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Value {
+        self.c1_post(
+            &format!("connectors/{id}/configure"),
+            json!({"coupa_domain": coupa_domain, "client_id": client_id, "client_secret": client_secret}),
+        )
+        .await
+    }
+
+    /// A Coupa connector created pending its configuration in `app`, as CreateDelegated makes
+    /// one (through the API, with the static access token; the request is logged), owned by
+    /// `user_ids`. Returns its ID.
+    pub async fn create_pending(&self, app: &str, user_ids: &[String]) -> String {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/apps/{app}/connectors", self.c1_url()))
+            .bearer_auth(self.c1("access_token"))
+            .json(&json!({"catalogId": "2rSHEoPoq5CS89JAUevDbYBS3uA", "displayName": "Coupa v2", "userIds": user_ids}))
+            .send()
+            .await
+            .expect("CreateDelegated");
+        assert!(
+            resp.status().is_success(),
+            "CreateDelegated answered {}",
+            resp.status()
+        );
+        let v: Value = resp.json().await.expect("CreateDelegated's answer");
+        v["connectorView"]["connector"]["id"]
+            .as_str()
+            .expect("a connector ID")
+            .to_owned()
     }
 
     pub async fn set_latency(&self, ms: u64) {

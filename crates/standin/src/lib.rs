@@ -8,7 +8,8 @@
 //! it makes the provider's life harder: projects among user groups, XML without
 //! `Accept: application/json`, Coupa's rate limit, gRPC error JSON, grpc-gateway's 404 with code 5
 //! for a route it does not know, a plain connector update that ignores `userIds` (owners change
-//! through the delegated update), proxies' pages (as faults).
+//! through the delegated update), proxies' pages (as faults). CreateDelegated (`POST …/connectors`)
+//! makes a connector pending its config, and refuses a `config` in its body.
 //!
 //! Control endpoints (no auth, each port controls its own API; not logged, no faults), wrapped by
 //! the methods of [`Standin`]:
@@ -16,18 +17,21 @@
 //!   `POST /_standin/release` (the answers a `hold` fault holds back go out), `POST /_standin/latency`, `GET /_standin/health`, `GET /_standin/tokens` (every access
 //!   token issued, for the secret-hygiene test);
 //! - ConductorOne: `GET /_standin/connectors`, `POST /_standin/connectors/{id}/{delete|purge|
-//!   rotate_secret|owners|status|sync|sync_end}` (`sync`: a sync starts now, as a scheduled one
+//!   rotate_secret|owners|status|sync|sync_end|configure}` (`configure`: the owner saves
+//!   `coupa_domain`, `client_id`, `client_secret` in ConductorOne, which starts a sync; `sync`: a sync starts now, as a scheduled one
 //!   would, for `{"ms": N}` or until `sync_end`), `POST /_standin/config` (`token_expires_in`,
 //!   `hard_delete`, `read_omits_config`, `update_omits_status`, and the sync knobs `sync_ms`,
 //!   `sync_queue_ms`, `sync_ending` = `normal|disabled|never`, `sync_disabled_reason`,
 //!   `sync_error_echoes_secret`, `sync_on_write` (default `true`: a config write starts a sync),
 //!   `sync_busy` = `queue|merge|refuse` (what a sync request does while one runs; `refuse`
-//!   answers `force_sync` with HTTP 400, gRPC code 9)), `GET /_standin/syncs` (each connector's
+//!   answers `force_sync` with HTTP 400, gRPC code 9), `sync_error` (when not empty, every sync
+//!   ends `SYNC_STATUS_ERROR` with this `lastError`)), `GET /_standin/syncs` (each connector's
 //!   sync requests, starts and ends), `GET /_standin/stats`, `GET|POST /_standin/apps`,
 //!   `POST /_standin/config/connectors` (`create_ms`: creates stored at once and answered this
 //!   much later; `create_unavailable_every`, `create_retry_after`: every N-th integration's first
 //!   create answered 503 without being carried out; `list_page_max`: the largest page of the
-//!   connector list; see `conductorone::knobs`);
+//!   connector list; `pending_omits_empty`: a pending connector answers without `config` and
+//!   `status`; see `conductorone::knobs`);
 //! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant` (sizes: `groups`, `roles`,
 //!   `users`; the listing has every user's ID, `active`, `type` and licenses), `POST /_standin/config`
 //!   (`token_expires_in`; `invalid_client_status`, 400 as Coupa answers or 401 as rack-oauth2

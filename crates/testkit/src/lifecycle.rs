@@ -11,7 +11,9 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics, Provider, Resource};
 
 use standin::Standin;
-use tfp_conductorone::data_sources::{coupa_groups, coupa_licenses, coupa_roles};
+use tfp_conductorone::data_sources::{
+    coupa_groups, coupa_integration, coupa_licenses, coupa_roles,
+};
 use tfp_conductorone::http::HttpConfig;
 use tfp_conductorone::provider::settings::ProviderConfig;
 use tfp_conductorone::provider::ConductorOneProvider;
@@ -345,6 +347,22 @@ impl Lifecycle {
         Outcome { value, diags }
     }
 
+    /// The `conductorone_coupa_integration` data source validated, then read, with `config`
+    /// (the read only when validation passed, as Terraform does).
+    pub async fn read_integration(
+        &self,
+        config: coupa_integration::State,
+    ) -> Outcome<coupa_integration::State> {
+        let data = coupa_integration::CoupaIntegrationData::new(self.provider.shared().clone());
+        let mut diags = Diagnostics::default();
+        data.validate(&mut diags, config.clone()).await;
+        if !diags.errors.is_empty() {
+            return Outcome { value: None, diags };
+        }
+        let value = data.read(&mut diags, config, ValueEmpty::default()).await;
+        Outcome { value, diags }
+    }
+
     /// The licenses data source validated with `config` (what `terraform validate` runs).
     pub async fn validate_licenses(&self, config: coupa_licenses::State) -> Diagnostics {
         let mut diags = Diagnostics::default();
@@ -366,8 +384,9 @@ pub fn proposed(prior: &State, config: &State) -> State {
     State {
         id: prior.id.clone(),
         app_id: config.app_id.clone(),
-        coupa_domain: config.coupa_domain.clone(),
-        client_id: config.client_id.clone(),
+        // Optional and computed: the prior value when the configuration leaves them unset.
+        coupa_domain: or_prior(&config.coupa_domain, &prior.coupa_domain),
+        client_id: or_prior(&config.client_id, &prior.client_id),
         client_secret: config.client_secret.clone(),
         access_mode: or_prior(&config.access_mode, &prior.access_mode),
         user_ids: or_prior::<BTreeSet<Value<String>>>(&config.user_ids, &prior.user_ids),

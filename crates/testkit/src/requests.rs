@@ -126,6 +126,43 @@ impl Rig {
             .collect()
     }
 
+    /// The owner of connector `id` finishes its setup in ConductorOne, as after a delegated
+    /// create: the stand-in's Coupa client `coupa_client` (`read_only`, `full`, …) on
+    /// `acme.coupahost.com` saved as its configuration; returns once the sync that starts has
+    /// ended (at most 120 s).
+    pub async fn owner_configures(&self, id: &str, coupa_client: &str) {
+        let (client_id, secret) = self.coupa_credentials(coupa_client);
+        let ended = self.syncs_ended(id).await;
+        self.standin
+            .configure_connector(id, "acme.coupahost.com", &client_id, &secret)
+            .await;
+        self.sync_ended(id, ended).await;
+    }
+
+    /// How many syncs of connector `id` the stand-in has ended.
+    pub async fn syncs_ended(&self, id: &str) -> usize {
+        let syncs = self.standin.c1_get("syncs").await;
+        syncs[id]
+            .as_array()
+            .map_or(0, |h| h.iter().filter(|e| e["event"] == "ended").count())
+    }
+
+    /// Waits (at most 120 s, a hang bound) until the stand-in has ended more than `after` syncs
+    /// of connector `id`, as its sync history (`/_standin/syncs`) tells.
+    pub async fn sync_ended(&self, id: &str, after: usize) {
+        let hang = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            if self.syncs_ended(id).await > after {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < hang,
+                "no sync of {id} ended within 120 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// The requests to Coupa's token endpoint.
     pub async fn coupa_tokens(&self) -> Vec<Value> {
         self.standin

@@ -1,6 +1,6 @@
 //! The real Terraform CLI against the freshly built provider: whichever `TERRAFORM_BIN` names
-//! (`make test` runs every end-to-end test on Terraform 1.0.3 and again on the newest Terraform
-//! the machine has, see [`crate::version`]). Assert on meaning (exit codes, `-json` output, the
+//! (`make test` runs every end-to-end test on Terraform 1.0.3, again on Terraform 1.15.5, and on
+//! the machine's own Terraform when it is a third version, see [`crate::version`]). Assert on meaning (exit codes, `-json` output, the
 //! stand-ins' request logs), not on one version's wording.
 //!
 //! Each test gets its own working directory with a CLI config whose `dev_overrides` point at the

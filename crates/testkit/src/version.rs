@@ -1,7 +1,8 @@
 //! Which Terraform a test runs on, and the record `make test` counts.
 //!
-//! `make test` runs every end-to-end test twice, on the oldest supported Terraform and on the
-//! newest one the machine has (`.ci/test.sh`). Tests learn the version from
+//! `make test` runs every end-to-end test on the two Terraform versions pinned in `.tools/`, the
+//! oldest supported (1.0.3) and a current one (1.15.5), and on the machine's own Terraform when it
+//! is a third version (`.ci/test.sh`). Tests learn the version from
 //! [`Terraform::version`](crate::Terraform::version) and skip what their Terraform cannot do
 //! with [`Terraform::at_least`](crate::Terraform::at_least), which says so. When
 //! `E2E_RECORD_DIR` is set, every test that found Terraform leaves one file there (named after

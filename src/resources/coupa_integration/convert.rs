@@ -151,7 +151,14 @@ pub fn refreshed_state(mut s: State, c: &Connector, recorded: Option<Option<&str
     if !c.app_id.is_empty() {
         s.app_id = Value::Value(c.app_id.clone());
     }
-    let values = c.config.as_ref().map(|cfg| &cfg.values);
+    // Created pending its configuration (a recorded create whose state has none of the three
+    // credentials): what the owners enter in ConductorOne is theirs, never read into the state.
+    let delegated = recorded.is_some() && s.connection().none_set();
+    let values = c
+        .config
+        .as_ref()
+        .map(|cfg| &cfg.values)
+        .filter(|_| !delegated);
     if let Some(theirs) = values.and_then(|v| v.get(KEY_DOMAIN)) {
         let same_domain = known_str(&s.coupa_domain).is_some_and(|ours| {
             match (CoupaDomain::parse(ours), CoupaDomain::parse(theirs)) {

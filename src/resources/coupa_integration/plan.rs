@@ -130,6 +130,8 @@ fn apply_defaults(s: &mut State, config: &State) {
 
 fn normalised_url(domain: &Value<String>) -> Value<String> {
     match domain {
+        // Delegated: no domain here, none to normalise.
+        Value::Null => Value::Null,
         Value::Value(d) => match CoupaDomain::parse(d) {
             Ok(d) => Value::Value(d.url().to_string()),
             Err(_) => Value::Unknown,
@@ -146,11 +148,14 @@ pub fn app_changed(prior: &State, proposed: &State) -> bool {
     prior.app_id != proposed.app_id
 }
 
-/// Whether the connector's config must be sent again.
+/// Whether the connector's config must be sent again: never when the configuration leaves it
+/// to the connector's owners (no `client_secret` planned: removing the credentials stops
+/// managing them, and sends nothing).
 pub fn config_changes(prior: &State, planned: &State) -> bool {
-    prior.coupa_domain != planned.coupa_domain
-        || prior.client_id != planned.client_id
-        || prior.client_secret != planned.client_secret
+    !planned.client_secret.is_null()
+        && (prior.coupa_domain != planned.coupa_domain
+            || prior.client_id != planned.client_id
+            || prior.client_secret != planned.client_secret)
 }
 
 /// Whether the owners must be sent.
@@ -313,6 +318,32 @@ mod tests {
             assert_eq!(planned.sync_status, prior.sync_status);
             assert!(credential_check(&planned, Some(&prior)).is_none());
         }
+    }
+
+    #[test]
+    fn without_credentials_nothing_is_sent_and_adding_them_sends_the_config() {
+        let removed = State {
+            coupa_domain: Value::Null,
+            client_id: Value::Null,
+            client_secret: Value::Null,
+            ..prior()
+        };
+        // Removed (domain and client ID kept as computed, or gone): no config to send.
+        assert!(!config_changes(&prior(), &removed));
+        let kept_ids = State {
+            client_secret: Value::Null,
+            ..prior()
+        };
+        assert!(!config_changes(&prior(), &kept_ids));
+        // Added to a delegated connector: the config goes out.
+        assert!(config_changes(&removed, &prior()));
+        assert_eq!(normalised_url(&Value::Null), Value::Null);
+        let created = planned_create(removed.clone(), &removed);
+        assert!(created.coupa_url.is_null(), "delegated: no Coupa URL");
+        assert!(
+            credential_check(&created, None).is_none(),
+            "Coupa is asked nothing"
+        );
     }
 
     #[test]

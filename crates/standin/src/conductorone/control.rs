@@ -77,6 +77,33 @@ impl C1 {
                         c.config_updated_at = Some(now);
                         c.updated_at = now;
                     }
+                    // The owner finishes the setup in ConductorOne (Admin > Connectors > Coupa >
+                    // Settings > Edit): domain, client ID and secret saved, which starts a sync
+                    // under the sync knobs, as a config write does (reference §2.7).
+                    "configure" => {
+                        #[derive(Deserialize)]
+                        #[serde(deny_unknown_fields)]
+                        struct Configure {
+                            coupa_domain: String,
+                            client_id: String,
+                            client_secret: String,
+                        }
+                        let cfg = match parse_body::<Configure>(req) {
+                            Ok(cfg) => cfg,
+                            Err(resp) => return *resp,
+                        };
+                        c.config = Some(json!({"@type": model::ENV_CONFIG, "configuration": {
+                            "coupa-domain": {"stringValue": cfg.coupa_domain},
+                            "oauth2_client_cred_grant_client_id": {"stringValue": cfg.client_id},
+                            "oauth2_client_cred_grant_client_secret": {"stringValue": cfg.client_secret},
+                        }}));
+                        c.config_updated_at = Some(now);
+                        c.updated_at = now;
+                        let settings = self.sync.lock().unwrap().clone();
+                        if settings.sync_on_write {
+                            sync::queue(c, &settings, self.coupa.as_ref(), sync::By::Owner);
+                        }
+                    }
                     "owners" => {
                         #[derive(Deserialize)]
                         #[serde(rename_all = "camelCase")]
@@ -100,7 +127,8 @@ impl C1 {
                             Ok(s) => s,
                             Err(resp) => return *resp,
                         };
-                        sync::start_now(c, self.coupa.as_ref(), start.ms);
+                        let error = self.sync.lock().unwrap().sync_error.clone();
+                        sync::start_now(c, self.coupa.as_ref(), start.ms, &error);
                     }
                     "sync_end" => sync::end_running(c),
                     "status" => {
@@ -153,6 +181,7 @@ impl C1 {
                     sync_on_write: Option<bool>,
                     sync_busy: Option<Busy>,
                     sync_refuse_status: Option<u16>,
+                    sync_error: Option<String>,
                     read_omits_config: Option<bool>,
                     update_omits_status: Option<bool>,
                     write_omits_config_updated_at: Option<bool>,
@@ -191,6 +220,9 @@ impl C1 {
                         sync.sync_busy = c.sync_busy.unwrap_or(sync.sync_busy);
                         sync.sync_refuse_status =
                             c.sync_refuse_status.unwrap_or(sync.sync_refuse_status);
+                        if let Some(e) = c.sync_error {
+                            sync.sync_error = e;
+                        }
                         let mut out = json!({"token_expires_in": self.auth.expires_in.load(Ordering::SeqCst),
                                              "hard_delete": self.hard_delete.load(Ordering::SeqCst),
                                              "read_omits_config": self.read_omits_config.load(Ordering::SeqCst),

@@ -17,6 +17,11 @@
 //! - `list_omits_config`: the connector list leaves `config` out while a GET of one connector
 //!   shows it (`read_omits_config` in `/_standin/config` leaves it out of both), as a server
 //!   whose list view is a summary may.
+//! - `pending_omits_empty`: a connector pending its config (made by CreateDelegated) that never
+//!   synced answers without `config` and without `status`, as protojson leaves out empty
+//!   fields; by default it answers `config: null` and `status` `SYNC_STATUS_UNSPECIFIED`, as
+//!   `EmitUnpopulated` would. What ConductorOne sends before a connector's first sync is not
+//!   documented (reference §2.7), so both are reachable.
 //! - `list_page_max`: the largest page of the connector list (default 100), so that tests reach
 //!   many pages, and a lookup's page cap, with few connectors.
 
@@ -41,6 +46,7 @@ pub(crate) struct Knobs {
     pub create_retry_after: Option<String>,
     pub list_page_max: usize,
     pub list_omits_config: bool,
+    pub pending_omits_empty: bool,
 }
 
 impl Default for Knobs {
@@ -52,6 +58,7 @@ impl Default for Knobs {
             create_retry_after: None,
             list_page_max: MAX_PAGE,
             list_omits_config: false,
+            pending_omits_empty: false,
         }
     }
 }

@@ -128,6 +128,14 @@ impl Connector {
         }
     }
 
+    /// Pending its config (made by CreateDelegated, not yet configured by its owner) and never
+    /// synced.
+    pub fn is_pending_unsynced(&self) -> bool {
+        self.config.is_none()
+            && self.status.status == "SYNC_STATUS_UNSPECIFIED"
+            && self.status.started_at.is_none()
+    }
+
     /// The connector as the API shows it: secret config entries left out.
     pub fn public(&self) -> Connector {
         let mut c = self.clone();

@@ -67,10 +67,12 @@ pub fn queue(
 /// Starts a sync of `c` now, ahead of any queue, lasting `ms` (`None`: until
 /// [`end_running`]), as a scheduled sync would: the control API's way to have an older sync
 /// running when the provider writes.
-pub fn start_now(c: &mut Connector, probe: Option<&CoupaProbe>, ms: Option<u64>) {
+/// `sync_error`, when not empty, is the `lastError` it ends with (the knob of that name).
+pub fn start_now(c: &mut Connector, probe: Option<&CoupaProbe>, ms: Option<u64>, sync_error: &str) {
     c.syncs.runs.clear();
     let settings = SyncSettings {
         sync_queue_ms: 0,
+        sync_error: sync_error.to_owned(),
         ..SyncSettings::new(ms.unwrap_or(0))
     };
     let ending = if ms.is_some() {
@@ -123,6 +125,9 @@ fn start_run(
 ) {
     let verdict: Verdict = Arc::new(Mutex::new(None));
     match (creds(c), probe, tokio::runtime::Handle::try_current()) {
+        _ if !settings.sync_error.is_empty() => {
+            *verdict.lock().unwrap() = Some(Err(settings.sync_error.clone()))
+        }
         (Err(e), _, _) => *verdict.lock().unwrap() = Some(Err(e)),
         (Ok((domain, id, secret)), Some(probe), Ok(rt)) => {
             let (probe, slot, echo) = (

@@ -50,6 +50,9 @@ pub enum By {
     Resume,
     /// The control API, as a scheduled sync would.
     Control,
+    /// The connector's owner saving its settings in ConductorOne (the control API's
+    /// `configure`).
+    Owner,
 }
 
 /// What became of a sync request.
@@ -83,6 +86,9 @@ pub struct SyncSettings {
     /// `RESOURCE_EXHAUSTED`); any other with code 2. Which one ConductorOne sends is not
     /// documented.
     pub sync_refuse_status: u16,
+    /// When not empty, every sync the knobs run ends `SYNC_STATUS_ERROR` with this `lastError`,
+    /// whatever Coupa answers: a connector whose last sync failed for a reason of ConductorOne's.
+    pub sync_error: String,
 }
 
 impl SyncSettings {
@@ -96,6 +102,7 @@ impl SyncSettings {
             sync_on_write: true,
             sync_busy: Busy::Queue,
             sync_refuse_status: 400,
+            sync_error: String::new(),
         }
     }
 }

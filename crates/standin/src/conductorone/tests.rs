@@ -30,7 +30,11 @@ fn call(c: &C1, method: Method, path: &str, body: &str) -> (u16, Value) {
     let ctx = Ctx {
         request_id: "01TEST".into(),
     };
-    let r = c.api(&req, &ctx).response;
+    status_and_json(c.api(&req, &ctx).response)
+}
+
+/// The status and the JSON body of an answer (`null` when the body is not JSON).
+fn status_and_json(r: hyper::Response<OutBody>) -> (u16, Value) {
     let status = r.status().as_u16();
     let OutBody::Full(b) = r.into_body() else {
         panic!()
@@ -166,4 +170,106 @@ fn list_pages_until_the_token_is_empty() {
         }
     }
     assert_eq!(seen, 5);
+}
+
+/// A control request to the stand-in, as the test kit sends it.
+fn control(c: &C1, path: &str, body: &str) -> (u16, Value) {
+    let req = Req {
+        method: Method::POST,
+        path: format!("/_standin/{path}"),
+        query: String::new(),
+        headers: hyper::HeaderMap::new(),
+        body: body.as_bytes().to_vec().into(),
+    };
+    status_and_json(c.control(&req))
+}
+
+#[test]
+fn delegated_create_is_pending_until_its_owner_configures_it() {
+    let c = c1();
+    let app = c.app_ids()[0].clone();
+    let base = format!("/api/v1/apps/{app}/connectors");
+    let (st, v) = call(
+        &c,
+        Method::POST,
+        &base,
+        r#"{"catalogId":"2rSHEoPoq5CS89JAUevDbYBS3uA","displayName":"Coupa v2","userIds":["2other"],"config":{"@type":"type.googleapis.com/c1.api.app.v1.EnvConfig"}}"#,
+    );
+    assert_eq!((st, v["code"].clone()), (400, json!(3)), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("config"));
+    assert_eq!(c.committed().len(), 0, "a refused create makes nothing");
+
+    let (st, v) = call(
+        &c,
+        Method::POST,
+        &base,
+        r#"{"catalogId":"2rSHEoPoq5CS89JAUevDbYBS3uA","displayName":"Coupa v2","userIds":["2other"]}"#,
+    );
+    assert_eq!(st, 200);
+    let conn = &v["connectorView"]["connector"];
+    let id = conn["id"].as_str().unwrap().to_string();
+    assert_eq!(conn["config"], Value::Null);
+    assert_eq!(conn["userIds"], json!(["2other"]));
+    assert_eq!(conn["status"]["status"], "SYNC_STATUS_UNSPECIFIED");
+    let (_, v) = call(&c, Method::GET, &format!("{base}/{id}"), "");
+    assert_eq!(
+        v["connectorView"]["connector"]["status"]["status"], "SYNC_STATUS_UNSPECIFIED",
+        "a pending connector does not sync"
+    );
+
+    // protojson's way: no `config`, no `status` at all.
+    assert_eq!(
+        control(&c, "config/connectors", r#"{"pending_omits_empty":true}"#).0,
+        200
+    );
+    let (_, v) = call(&c, Method::GET, &format!("{base}/{id}"), "");
+    let conn = v["connectorView"]["connector"].as_object().unwrap();
+    assert!(
+        !conn.contains_key("config") && !conn.contains_key("status"),
+        "{v}"
+    );
+    let (_, v) = call(&c, Method::GET, &base, "");
+    let listed = v["list"][0]["connector"].as_object().unwrap();
+    assert!(!listed.contains_key("status"));
+
+    // The owner saves domain, client ID and secret; a sync starts, and with `sync_error` fails.
+    let (st, _) = control(&c, "config", r#"{"sync_error":"sync failed: boom"}"#);
+    assert_eq!(st, 200);
+    let (st, v) = control(
+        &c,
+        &format!("connectors/{id}/configure"),
+        r#"{"coupa_domain":"a.coupahost.com","client_id":"cid","client_secret":"s3cr3t-value"}"#,
+    );
+    assert_eq!(st, 200, "{v}");
+    let (_, v) = call(&c, Method::GET, &format!("{base}/{id}"), "");
+    let conn = &v["connectorView"]["connector"];
+    assert_eq!(
+        conn["config"]["configuration"]["coupa-domain"]["stringValue"],
+        "a.coupahost.com"
+    );
+    assert!(conn["config"]["configuration"]
+        .get("oauth2_client_cred_grant_client_secret")
+        .is_none());
+    assert!(conn["configUpdatedAt"].is_string());
+    assert_eq!(conn["status"]["status"], "SYNC_STATUS_ERROR");
+    assert_eq!(conn["status"]["lastError"], "sync failed: boom");
+
+    let (st, _) = control(&c, "config", r#"{"sync_error":""}"#);
+    assert_eq!(st, 200);
+    control(
+        &c,
+        &format!("connectors/{id}/configure"),
+        r#"{"coupa_domain":"a.coupahost.com","client_id":"cid","client_secret":"s3cr3t-value"}"#,
+    );
+    let (_, v) = call(&c, Method::GET, &format!("{base}/{id}"), "");
+    assert_eq!(
+        v["connectorView"]["connector"]["status"]["status"],
+        "SYNC_STATUS_DONE"
+    );
+    let (st, _) = control(
+        &c,
+        &format!("connectors/{id}/configure"),
+        r#"{"coupa_domain":"x"}"#,
+    );
+    assert_eq!(st, 400, "all three are needed");
 }
