@@ -183,7 +183,7 @@ impl Connection<'_> {
                 diags,
                 attr,
                 "Missing Coupa Credential",
-                format!("{} {verb} set but `{attr}` is not. Set all three of `coupa_domain`, `client_id` and `client_secret` to have Terraform write the connector's configuration, or none of them to create the connector pending its configuration, for its owners (`user_ids`) to finish in ConductorOne.{generated}", set.join(" and ")),
+                format!("{} {verb} set but `{attr}` is not. Set all three of `coupa_domain`, `client_id` and `client_secret` to have Terraform write the connector's configuration, or none of them to leave it to the connector's owners (`user_ids`) in ConductorOne: a new connector is then created pending its configuration, and an existing one keeps the configuration it has, which Terraform no longer sends.{generated}", set.join(" and ")),
             );
         }
     }

@@ -171,8 +171,10 @@ impl DataSource for CoupaIntegrationData {
                     Gone::Deleted(_) => "ConductorOne returned it with `deletedAt` set",
                     Gone::NotListed => "ConductorOne answered not found, and the app's complete connector listing does not show it",
                 };
-                diag::root_error(
+                // On `id`, so that Terraform shows the line to check.
+                diag::attr_error(
                     diags,
+                    "id",
                     "Coupa Integration Not Found",
                     format!("Connector `{id}` of app `{app_id}` is gone: {how}. Check `app_id` and `id` (the two parts of the integration's import ID), or remove this data source if the integration was deleted on purpose."),
                 );
@@ -183,7 +185,7 @@ impl DataSource for CoupaIntegrationData {
                     diags,
                     "Unable to Read Coupa Integration",
                     format!(
-                        "Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}."
+                        "Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}. Nothing was changed. Run the command again; if it keeps failing, check the provider's ConductorOne settings (`server_url` or `tenant_domain`, and its credentials) and ConductorOne's status."
                     ),
                 );
                 None

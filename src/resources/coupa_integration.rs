@@ -237,7 +237,7 @@ impl Resource for CoupaIntegration {
                     diags,
                     "Unable to Read Coupa Integration",
                     format!(
-                        "Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}. The state keeps the connector."
+                        "Could not read connector `{id}` of app `{app_id}` from ConductorOne: {e}. The state keeps the connector; run the command again once the cause is fixed (if it keeps failing, check the provider's ConductorOne settings: `server_url` or `tenant_domain`, and its credentials)."
                     ),
                 );
                 Some((state, private))

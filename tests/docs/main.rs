@@ -411,13 +411,43 @@ fn provider_page_documents_authentication_and_the_official_provider() {
             "docs/index.md does not mention {var}"
         );
     }
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for needle in [
         "## Authentication",
         "precedence",
         "conductorone/conductorone",
         "provider = c1coupa",
         "Terraform state",
+        // The secret-free path, where the page tells where secrets go.
+        "the delegated setup: a `conductorone_coupa_integration` without `coupa_domain`",
+        "takes no Coupa credentials",
     ] {
-        assert!(text.contains(needle), "docs/index.md lacks {needle:?}");
+        assert!(flat.contains(needle), "docs/index.md lacks {needle:?}");
+    }
+}
+
+/// The resource page's Import section speaks of both modes: with the three credentials in the
+/// configuration the next apply sends the secret; without them (the delegated setup) the import
+/// plans no change, and a configuration written by `-generate-config-out` can go either way.
+#[test]
+fn the_import_section_covers_a_configuration_without_credentials() {
+    pages();
+    let text = std::fs::read_to_string(docs_dir().join("resources/coupa_integration.md"))
+        .expect("docs/resources/coupa_integration.md");
+    let import = text.split("## Import").nth(1).expect("an Import section");
+    let flat = import
+        .lines()
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for needle in [
+        "Missing Coupa Credential",
+        "without `coupa_domain`, `client_id` and `client_secret`",
+        "plans no change",
+    ] {
+        assert!(
+            flat.contains(needle),
+            "the Import section lacks {needle:?}:\n{import}"
+        );
     }
 }

@@ -7,6 +7,12 @@
 //!   and owners, and the secret as `null`; with the secret filled in it validates, the plan
 //!   imports and changes only the secret, the apply sends only the config, the next plan is
 //!   empty;
+//! - `the_generated_config_without_its_credentials_imports_with_no_change` (Terraform ≥ 1.5):
+//!   the other way the docs give, the generated config's three credential lines deleted: the
+//!   import plans no change, the apply writes nothing, the next plan is empty;
+//! - `a_pending_connector_imports_with_its_generated_config_and_no_change` (Terraform ≥ 1.5): a
+//!   connector pending its configuration generates a config without credentials, which imports
+//!   with no change;
 //! - `a_removed_block_forgets_a_connector_without_deleting_it` (Terraform ≥ 1.7): a `removed`
 //!   block with `destroy = false` forgets a connector: the plan says `forget`, it leaves the
 //!   state, and the stand-in still has it live, with no delete request.
@@ -70,17 +76,23 @@ fn hcl_attribute<'a>(hcl: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// A rig whose Terraform has `import` blocks and `plan -generate-config-out` (1.5 and later);
+/// `None`, saying so, on older Terraform.
+fn rig_with_import_blocks() -> Option<Rig> {
+    let rig = Rig::start(terraform!())?;
+    rig.tf
+        .at_least(
+            Version(1, 5, 0),
+            "`import` blocks with `plan -generate-config-out`",
+        )
+        .then_some(rig)
+}
+
 #[tokio::test]
 async fn an_import_block_generates_config_that_applies_and_converges() {
-    let Some(rig) = Rig::start(terraform!()) else {
+    let Some(rig) = rig_with_import_blocks() else {
         return;
     };
-    if !rig.tf.at_least(
-        Version(1, 5, 0),
-        "`import` blocks with `plan -generate-config-out`",
-    ) {
-        return;
-    }
     let (client_id, secret) = rig.coupa_credentials("read_only");
     let owners = vec![rig.other_user(0), rig.caller()];
     let id = connector_made_in_conductorone(&rig, &client_id, &secret, &owners).await;
@@ -213,6 +225,109 @@ async fn an_import_block_generates_config_that_applies_and_converges() {
         vec![id],
         "one connector, the imported one"
     );
+}
+
+/// The other way out of the generated config's stop, as the Import docs tell: its three
+/// credential lines deleted, the connector is imported as a delegated one, its configuration left
+/// to its owners in ConductorOne. The plan imports it with no change, the apply writes nothing,
+/// and the next plan is empty.
+#[tokio::test]
+async fn the_generated_config_without_its_credentials_imports_with_no_change() {
+    let Some(rig) = rig_with_import_blocks() else {
+        return;
+    };
+    let (client_id, secret) = rig.coupa_credentials("read_only");
+    let id = connector_made_in_conductorone(&rig, &client_id, &secret, &[rig.caller()]).await;
+    let app = rig.app();
+    rig.write(&format!(
+        "import {{\n  to = {ADDR}\n  id = \"{app}/{id}\"\n}}\n"
+    ));
+    rig.tf(&[
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-generate-config-out=generated.tf",
+    ])
+    .assert_failed("plan -generate-config-out (the secret is missing)");
+    let generated =
+        std::fs::read_to_string(rig.wd.path().join("generated.tf")).expect("a generated.tf");
+    let without: String = generated
+        .lines()
+        .filter(|l| {
+            !["coupa_domain", "client_id", "client_secret"]
+                .iter()
+                .any(|a| hcl_attribute(l, a).is_some())
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(rig.wd.path().join("generated.tf"), without + "\n").unwrap();
+    rig.standin.clear_logs().await;
+    let (plan, json) = rig.plan_json();
+    assert_eq!(plan.code, 2, "an import is a change:\n{}", plan.all());
+    let change = planned_change(&json, ADDR);
+    assert_eq!(change["importing"]["id"], format!("{app}/{id}"));
+    assert_eq!(change["actions"], json!(["no-op"]), "{}", plan.all());
+    assert!(
+        rig.standin.coupa_requests().await.is_empty(),
+        "Coupa is asked nothing"
+    );
+    rig.apply().assert_ok("apply of the import");
+    assert!(
+        rig.c1_writes().await.is_empty(),
+        "{}",
+        describe(&rig.c1_writes().await)
+    );
+    rig.tf(&["state", "list"]).assert_says(&[ADDR]);
+    rig.plan().assert_no_changes("the plan after the import");
+    let stored = stored_config(&rig.connector(&id).await);
+    assert_eq!(
+        stored,
+        ("acme.coupahost.com".into(), client_id, sha256_hex(&secret)),
+        "the configuration stays as it was"
+    );
+}
+
+/// A connector still pending its configuration (made by CreateDelegated): the config Terraform
+/// generates for it has none of the three credentials, validates as the delegated setup, and
+/// imports with no change; nothing is written, and the next plan is empty.
+#[tokio::test]
+async fn a_pending_connector_imports_with_its_generated_config_and_no_change() {
+    let Some(rig) = rig_with_import_blocks() else {
+        return;
+    };
+    let app = rig.app();
+    let id = rig.standin.create_pending(&app, &[rig.other_user(0)]).await;
+    rig.write(&format!(
+        "import {{\n  to = {ADDR}\n  id = \"{app}/{id}\"\n}}\n"
+    ));
+    rig.standin.clear_logs().await;
+    rig.tf(&[
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-generate-config-out=generated.tf",
+    ])
+    .assert_ok("plan -generate-config-out of a pending connector");
+    let generated =
+        std::fs::read_to_string(rig.wd.path().join("generated.tf")).expect("a generated.tf");
+    for attr in ["coupa_domain", "client_id", "client_secret"] {
+        assert!(
+            hcl_attribute(&generated, attr).is_none_or(|v| v.starts_with("null")),
+            "{attr} in:\n{generated}"
+        );
+    }
+    let (plan, json) = rig.plan_json();
+    assert_eq!(plan.code, 2, "an import is a change:\n{}", plan.all());
+    let change = planned_change(&json, ADDR);
+    assert_eq!(change["actions"], json!(["no-op"]), "{}", plan.all());
+    rig.apply().assert_ok("apply of the import");
+    assert!(
+        rig.c1_writes().await.is_empty(),
+        "{}",
+        describe(&rig.c1_writes().await)
+    );
+    assert!(rig.standin.coupa_requests().await.is_empty());
+    rig.plan().assert_no_changes("the plan after the import");
 }
 
 #[tokio::test]

@@ -146,6 +146,10 @@ async fn gone_and_failed_reads_are_errors_that_say_so() {
     );
     assert!(text.contains("HTTP 500"), "{text}");
     assert!(text.contains("127.0.0.1"), "names the host: {text}");
+    assert!(
+        text.contains("Run the command again") && text.contains("`server_url`"),
+        "says what to do: {text}"
+    );
     standin.clear_faults().await;
 
     standin
@@ -155,6 +159,10 @@ async fn gone_and_failed_reads_are_errors_that_say_so() {
     let text = out.text();
     assert!(text.starts_with("Coupa Integration Not Found"), "{text}");
     assert!(text.contains(&id) && text.contains("deletedAt"), "{text}");
+    assert!(
+        out.has_error_on("Coupa Integration Not Found", "id"),
+        "on the attribute to check: {text}"
+    );
 
     // A 404 that the app's listing confirms is proof as well.
     standin
@@ -288,4 +296,88 @@ async fn the_delegated_integration_through_its_methods() {
         "nothing written"
     );
     assert!(standin.coupa_requests().await.is_empty());
+}
+
+/// The duplicate guard is the managed create's: a delegated create beside another pending
+/// connector with the same owners, and beside one its owner configured, is not refused (there is
+/// no Coupa client to compare); a managed create for the Coupa client an owner configured is.
+#[tokio::test]
+async fn the_duplicate_guard_refuses_managed_creates_only() {
+    use tfp_conductorone::resources::coupa_integration::State as Integration;
+    let standin = Standin::start();
+    let app = standin.c1("app_id");
+    let delegated = Integration {
+        app_id: s(&app),
+        user_ids: Value::Value([s(&standin.other_user(0))].into()),
+        ..Default::default()
+    };
+    let mut first = Lifecycle::start(&standin).await;
+    let one = first.apply(&delegated).await.ok();
+    let mut second = Lifecycle::start(&standin).await;
+    let two = second.apply(&delegated).await;
+    assert!(two.errors().is_empty(), "{}", two.text());
+    let two = two.ok();
+    assert_ne!(one.id, two.id, "a second pending connector");
+
+    // The first one's owner configures it; a third delegated create is still not refused.
+    let client_id = standin.coupa_client("read_only", "client_id");
+    let secret = standin.coupa_client("read_only", "client_secret");
+    let one_id = one.id.as_ref_option().expect("an ID").clone();
+    standin
+        .configure_connector(&one_id, "acme.coupahost.com", &client_id, &secret)
+        .await;
+    let mut third = Lifecycle::start(&standin).await;
+    let three = third.apply(&delegated).await;
+    assert!(three.errors().is_empty(), "{}", three.text());
+    assert_eq!(standin.live_connectors(&app).await.len(), 3);
+
+    // A managed create for the Coupa client its owner entered: the guard names that connector.
+    let mut managed = Lifecycle::start(&standin).await;
+    standin.clear_logs().await;
+    let refused = managed
+        .apply(&Integration {
+            coupa_domain: s("acme.coupahost.com"),
+            client_id: s(&client_id),
+            client_secret: s(&secret),
+            ..delegated.clone()
+        })
+        .await;
+    assert!(refused.value.is_none());
+    let text = refused.text();
+    assert!(
+        text.starts_with("Coupa Integration Already Exists") && text.contains(&one_id),
+        "{text}"
+    );
+    assert_eq!(standin.live_connectors(&app).await.len(), 3, "none made");
+}
+
+/// Credentials added later to a delegated connector with `wait_for_sync = true`: the update that
+/// writes them waits for the sync of that configuration, as a managed update does.
+#[tokio::test]
+async fn credentials_added_later_honour_wait_for_sync() {
+    use tfp_conductorone::resources::coupa_integration::State as Integration;
+    let standin = Standin::start();
+    standin.c1_post("config", json!({"sync_ms": 300})).await;
+    let mut life = Lifecycle::start(&standin).await;
+    let delegated = Integration {
+        app_id: s(&standin.c1("app_id")),
+        user_ids: Value::Value([s(&standin.other_user(0))].into()),
+        ..Default::default()
+    };
+    let created = life.apply(&delegated).await.ok();
+    let managed = Integration {
+        coupa_domain: s("acme.coupahost.com"),
+        client_id: s(&standin.coupa_client("read_only", "client_id")),
+        client_secret: s(&standin.coupa_client("read_only", "client_secret")),
+        wait_for_sync: Value::Value(true),
+        ..delegated
+    };
+    let (planned, _, replace) = life.plan(&managed).await.ok();
+    assert!(replace.is_empty(), "in place");
+    assert!(planned.sync_status.is_unknown(), "what the wait ends on");
+    let updated = life.apply(&managed).await;
+    assert!(updated.errors().is_empty(), "{}", updated.text());
+    let updated = updated.ok();
+    assert_eq!(updated.id, created.id);
+    assert_eq!(updated.sync_status, s("SYNC_STATUS_DONE"), "waited for");
 }

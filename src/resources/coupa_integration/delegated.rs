@@ -37,7 +37,7 @@ pub fn check_config(diags: &mut Diagnostics, c: &State) {
             diags,
             "wait_for_sync",
             "Nothing to Wait For",
-            "`wait_for_sync = true` needs `coupa_domain`, `client_id` and `client_secret`: without them the connector is created pending its configuration, no sync starts until its owners enter the credentials in ConductorOne, and an apply waiting for one would only time out. Remove `wait_for_sync`, or set the three credentials. To follow the connector's sync afterwards, read the `conductorone_coupa_integration` data source (in a `check` block on Terraform 1.5 and later).",
+            "`wait_for_sync = true` needs `coupa_domain`, `client_id` and `client_secret`: without them Terraform writes no configuration, so there is no sync of one to wait for (a new connector is created pending its configuration and does not sync until its owners enter the credentials in ConductorOne; an existing one keeps its configuration, which Terraform no longer sends). Remove `wait_for_sync`, or set the three credentials. To follow the connector's sync afterwards, read the `conductorone_coupa_integration` data source (in a `check` block on Terraform 1.5 and later).",
         );
     }
 }
@@ -120,10 +120,14 @@ mod tests {
         Value::Value(s.into())
     }
 
-    fn errors_on(c: &State) -> Vec<(String, String)> {
+    fn diags_of(c: &State) -> Diagnostics {
         let mut diags = Diagnostics::default();
         check_config(&mut diags, c);
         diags
+    }
+
+    fn errors_on(c: &State) -> Vec<(String, String)> {
+        diags_of(c)
             .errors
             .iter()
             .map(|d| (format!("{:?}", d.attribute), d.summary.to_string()))
@@ -149,6 +153,11 @@ mod tests {
         };
         let errs = errors_on(&one);
         assert_eq!(errs.len(), 2, "{errs:?}");
+        let detail = diags_of(&one).errors[0].detail.to_string();
+        assert!(
+            detail.contains("an existing one keeps the configuration it has"),
+            "true for an existing integration too: {detail}"
+        );
         assert!(errs.iter().all(|(_, s)| s == "Missing Coupa Credential"));
         assert!(errs.iter().any(|(a, _)| a.contains("coupa_domain")));
         assert!(errs.iter().any(|(a, _)| a.contains("client_secret")));
@@ -171,6 +180,11 @@ mod tests {
         assert_eq!(errs.len(), 1);
         assert!(errs[0].0.contains("wait_for_sync"));
         assert_eq!(errs[0].1, "Nothing to Wait For");
+        let detail = diags_of(&c).errors[0].detail.to_string();
+        assert!(
+            detail.contains("an existing one keeps its configuration"),
+            "true for an integration whose credentials were removed too: {detail}"
+        );
         let unknown = State {
             wait_for_sync: Value::Unknown,
             ..Default::default()

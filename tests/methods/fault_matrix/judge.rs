@@ -124,6 +124,10 @@ fn unclear(cell: &Cell, fault: Fault, diags: &Diagnostics) -> Option<String> {
         }
         _ => {}
     }
+    // What to do: every failed operation says it, a failed refresh as well.
+    if matches!(cell.op, Op::Read | Op::C1Token) {
+        wants.push("run the command again".into());
+    }
     let missing: Vec<&String> = wants.iter().filter(|w| !all.contains(w.as_str())).collect();
     if !missing.is_empty() {
         return Some(format!("the diagnostic lacks {missing:?}"));
