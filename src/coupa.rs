@@ -65,7 +65,7 @@ pub use credentials::Credentials;
 pub use domain::{comparable as comparable_domain, Cloud, CoupaDomain, DomainError, TenantProblem};
 pub use error::{CoupaError, TokenError};
 pub use groups::UserGroup;
-pub use roles::Role;
+pub use roles::{Role, RolesListed};
 pub use scopes::{
     is_write_scope, SCOPES_PROVISIONING, SCOPES_READ_ONLY, SCOPE_GROUPS, SCOPE_ROLES, SCOPE_USERS,
     WHERE_TO_GRANT,

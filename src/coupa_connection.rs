@@ -273,6 +273,13 @@ pub fn report_token_error(diags: &mut Diagnostics, blame: &Blame, host: &str, e:
         }
     }
     let (attr, summary, hint) = match e {
+        // Coupa's 400 `invalid_client` covers many causes; one whose description names scopes
+        // is a missing scope, told on the attribute and with the hint of one.
+        TokenError::InvalidClient { scopes, .. } if !scopes.is_empty() => (
+            blame.scopes,
+            "Coupa Client Lacks Required Scopes",
+            scope_hint(blame, scopes),
+        ),
         TokenError::InvalidClient { .. } => (
             blame.secret,
             "Coupa Rejected the Client Credentials",

@@ -60,7 +60,8 @@
 //!   secret-free logs; one file each (`config`, `request`, `client`, `retry`, `response`,
 //!   `endpoint`, `trust`), the module file only declaring and re-exporting, as the clients'.
 //! - [`secret`]: the `Secret` string whose `Debug`/`Display` print a mask.
-//! - [`stop`]: the stop request (Ctrl-C, a cancelled CI job) that long operations answer to.
+//! - [`stop`]: the stop request (Ctrl-C, a cancelled CI job, Terraform's StopProvider call, heard
+//!   in the trace span tf-provider's server opens per call) that long operations answer to.
 //! - [`logging`]: hclog-shaped JSON lines on stderr, the format Terraform reads from plugins.
 //!
 //! The local stand-ins of both APIs are the crate `crates/standin`, which does not depend on this

@@ -12,6 +12,10 @@
 //! `PLUGIN_LOG_FILE` would make tf-provider install its own global subscriber, which panics when
 //! one is already set. We honour the variable ourselves (same format, into that file) and remove it
 //! from the environment before `serve` reads it.
+//!
+//! The subscriber also carries the layer that hears Terraform's StopProvider call
+//! ([`crate::stop::heard`]), under its own filter: it sees one span of tf-provider's server and
+//! prints nothing, whatever `TF_LOG` says.
 
 use std::io::Write as _;
 
@@ -21,8 +25,18 @@ use tracing_subscriber::filter::{EnvFilter, LevelFilter};
 use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Install the subscriber. Call once, first thing in `main`, before the runtime starts.
-pub fn init() {
+use crate::stop::Stop;
+
+/// Install the subscriber: the log output, and beside it the layer that hears Terraform's
+/// StopProvider call and requests `stop` ([`crate::stop::heard`]). Each has its own filter, so
+/// the level the user sets decides what is printed and nothing else. Call once, first thing in
+/// `main`, before the runtime starts.
+pub fn init(stop: &Stop) {
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
+
     let level = level_from_env(
         std::env::var("TF_LOG_PROVIDER").ok().as_deref(),
         std::env::var("TF_LOG").ok().as_deref(),
@@ -32,19 +46,22 @@ pub fn init() {
         .parse_lossy(format!(
             "warn,tfp_conductorone={level},terraform_provider_conductorone={level}"
         ));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .event_format(HclogJson);
-    let log_file = std::env::var_os("PLUGIN_LOG_FILE");
-    if let Some(path) = log_file {
+    let mut writer = BoxMakeWriter::new(std::io::stderr);
+    if let Some(path) = std::env::var_os("PLUGIN_LOG_FILE") {
         // SAFETY of the env change: main calls this before any other thread exists.
         std::env::remove_var("PLUGIN_LOG_FILE");
         if let Ok(file) = std::fs::File::create(path) {
-            let _ = builder.with_writer(std::sync::Mutex::new(file)).try_init();
-            return;
+            writer = BoxMakeWriter::new(std::sync::Mutex::new(file));
         }
     }
-    let _ = builder.with_writer(std::io::stderr).try_init();
+    let output = tracing_subscriber::fmt::layer()
+        .event_format(HclogJson)
+        .with_writer(writer)
+        .with_filter(filter);
+    let _ = tracing_subscriber::registry()
+        .with(output)
+        .with(crate::stop::heard::layer(stop.clone()))
+        .try_init();
 }
 
 /// Map Terraform's log level names to ours. `JSON` is Terraform's "trace, as JSON".

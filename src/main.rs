@@ -13,10 +13,12 @@
 //! and Terraform alone decides when the process ends (its StopProvider call, then closing the
 //! plugin; on a second Ctrl-C it exits at once).
 //!
-//! A stop sent to Terraform alone (`kill -INT <terraform's pid>`, not the group) reaches the
-//! plugin only as Terraform's StopProvider call, which tf-provider 0.2.2 turns into a graceful
-//! shutdown of the server and hands to no resource: operations in flight then run to their end
-//! (a `wait_for_sync` wait to its timeout) before the plugin exits.
+//! A stop sent to Terraform alone (`docker stop`, a pod's termination, `kill -TERM <terraform's
+//! pid>`: not the group) reaches the plugin only as Terraform's StopProvider call, which
+//! tf-provider 0.2.2 hands to no resource; the logging subscriber carries a layer that hears
+//! that call and requests the same [`Stop`] (`tfp_conductorone::stop::heard`). tf-provider then
+//! shuts its server down gracefully: the call in flight (the apply that was stopped) still
+//! returns its state to Terraform before `serve` returns and the process exits.
 
 // Start-up failures end the process with a message and status 1, never a panic (the library
 // denies the same lints; see src/lib.rs).
@@ -30,7 +32,8 @@ fn main() {
     // the process. `RUST_LIB_BACKTRACE=0` turns that off for library captures while leaving panic
     // backtraces (`RUST_BACKTRACE`) alone. Set before any thread exists.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
-    logging::init();
+    let stop = Stop::default();
+    logging::init(&stop);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -42,7 +45,6 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let stop = Stop::default();
     let result = runtime.block_on(async {
         // Installed before the handshake, so no interrupt can find the default (fatal) handler.
         if let Err(e) = eat_interrupts(stop.clone()) {
@@ -57,21 +59,25 @@ fn main() {
     }
 }
 
-/// Catch SIGINT and SIGTERM for the life of the process: the first requests `stop`, later ones
-/// are only logged (see the module documentation).
+/// Catch SIGINT and SIGTERM for the life of the process: the first requests `stop` (unless
+/// Terraform's StopProvider did already), later ones are only logged (see the module
+/// documentation).
 #[cfg(unix)]
 fn eat_interrupts(stop: Stop) -> std::io::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
     tokio::spawn(async move {
+        // Whether a signal came before. Not the stop itself: Terraform's StopProvider may have
+        // requested it a moment before the group's signal arrives, which is still the first.
+        let mut signalled = false;
         loop {
             let name = tokio::select! {
                 Some(()) = interrupt.recv() => "SIGINT",
                 Some(()) = terminate.recv() => "SIGTERM",
                 else => break,
             };
-            if stop.is_requested() {
+            if std::mem::replace(&mut signalled, true) {
                 tracing::info!(
                     signal = name,
                     "another interrupt: still finishing what already reached ConductorOne; Terraform decides when the plugin ends"

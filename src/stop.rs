@@ -1,18 +1,24 @@
-//! The stop request: what Terraform asks for when a user presses Ctrl-C or CI cancels a job.
+//! The stop request: what Terraform asks for when a user presses Ctrl-C, CI cancels a job, or a
+//! container platform stops the run.
 //!
-//! A terminal's Ctrl-C, and a CI runner that signals Terraform's process group, reach the plugin
-//! too, so it receives the SIGINT or SIGTERM itself (tf-provider.md §5.1); tf-provider 0.2.2
-//! hands its StopProvider call to no resource. A signal to Terraform's process alone (`docker
-//! stop`, a pod's termination: PID 1 only) therefore reaches nothing here: Terraform's
-//! StopProvider is not passed on, and a wait in progress runs on to its end or its timeout.
-//! The plugin binary turns the first signal into [`Stop::request`] instead of dying, and every
-//! long operation asks this handle: a wait in progress ends with an error saying it was
+//! A stop is heard two ways, both ending in [`Stop::request`]:
+//! - the signal itself: a terminal's Ctrl-C, and a CI runner that signals Terraform's process
+//!   group, reach the plugin too (tf-provider.md §5.1); the plugin binary turns the first
+//!   SIGINT or SIGTERM into a stop request instead of dying;
+//! - Terraform's StopProvider call, which is all that reaches the plugin when only Terraform's
+//!   process is signalled (`docker stop`, a pod's termination: PID 1 only); tf-provider 0.2.2
+//!   hands that call to no resource, so [`heard`] watches for it in the trace span tf-provider's
+//!   server opens for each call.
+//!
+//! Every long operation asks this handle: a wait in progress ends with an error saying it was
 //! interrupted (dropping the read or `force_sync` it had in flight), a request that has not
 //! started is not started, a create, update or delete already under way is finished so that
 //! its result reaches the state.
 //!
 //! One [`Stop`] per provider instance (cloned into the clients), not a process global, so that
 //! tests can stop one provider without stopping the others in the same process.
+
+pub mod heard;
 
 use std::sync::Arc;
 

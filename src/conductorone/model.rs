@@ -155,17 +155,21 @@ impl ConnectorUpdate {
     }
 
     /// The body of the plain update that writes the config, `None` without a config change.
-    pub(crate) fn config_json(&self, app_id: &str, id: &str, display_name: &str) -> Option<Value> {
+    /// Only the config: the mask names nothing else, and a name sent beside it could only be
+    /// the prior state's.
+    pub(crate) fn config_json(&self, app_id: &str, id: &str) -> Option<Value> {
         let config = self.config.as_ref()?;
         let mut connector = Map::new();
         connector.insert("id".into(), json!(id));
         connector.insert("appId".into(), json!(app_id));
         connector.insert("catalogId".into(), json!(self.catalog_id));
-        if !display_name.is_empty() {
-            connector.insert("displayName".into(), json!(display_name));
-        }
         connector.insert("config".into(), env_config_json(config));
         Some(json!({ "connector": connector, "updateMask": MASK_CONFIG }))
+    }
+
+    /// Whether the update changes the owners (a delegated update follows the config's).
+    pub(crate) fn sets_owners(&self) -> bool {
+        self.user_ids.is_some()
     }
 
     /// The body of the delegated update that sets the owners, `None` without an owner change.

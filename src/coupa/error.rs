@@ -13,8 +13,19 @@ use crate::secret::{scrub, Secret};
 /// scrubbed before it is kept.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TokenError {
-    #[error("Coupa rejected the OAuth2 client ID or secret (invalid_client): check that the client exists and is active in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients), that its grant type is client credentials, and that the secret is current{}", rid(.request_id))]
-    InvalidClient { request_id: Option<String> },
+    /// `invalid_client`, which Coupa answers for many causes (a wrong secret, an inactive
+    /// client, a scope it does not grant: coupa-api.md §3.2), saying which in
+    /// `error_description`: quoted beside the advice. When that text names requested scopes,
+    /// `scopes` lists them and the advice is the missing-scope one.
+    #[error("{}{}", invalid_client_message(.description, .scopes), rid(.request_id))]
+    InvalidClient {
+        /// Coupa's `error_description`, scrubbed of the secret and cut like other API messages
+        /// ([`for_message`]); `""` when it sent none.
+        description: String,
+        /// The requested scopes that `description` names, in the order requested.
+        scopes: Vec<String>,
+        request_id: Option<String>,
+    },
 
     /// The credentials are good but some requested scopes are not granted to the client.
     /// `exact` says whether `missing` is exactly the refused set (each scope was tried alone), or
@@ -68,6 +79,24 @@ pub enum TokenError {
         description: String,
         request_id: Option<String>,
     },
+}
+
+fn invalid_client_message(description: &str, scopes: &[String]) -> String {
+    let said = if description.is_empty() {
+        " (Coupa gave no description)".to_owned()
+    } else {
+        format!("; Coupa says: \"{description}\"")
+    };
+    if scopes.is_empty() {
+        format!("Coupa rejected the OAuth2 client ID or secret (invalid_client){said}. Check that the client exists and is active in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients), that its grant type is client credentials, and that the secret is current")
+    } else {
+        let list = scopes
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("Coupa refused the token request (invalid_client){said}. It names scopes the OAuth2 client is not granted: {list}; add them to the client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients)")
+    }
 }
 
 fn scope_message(missing: &[String], exact: bool) -> String {

@@ -76,14 +76,35 @@ fn refused_the_query(err: &CoupaError) -> bool {
     )
 }
 
+/// Every role, and why `omnipotent` and `system_role` are unknown when they are.
+#[derive(Debug)]
+pub struct RolesListed {
+    pub roles: Vec<Role>,
+    /// Coupa's refusal of the query with the flags (its text scrubbed and capped, as every
+    /// [`CoupaError`]'s), when the roles were listed again with the proven fields only.
+    pub flags_refused: Option<CoupaError>,
+}
+
 impl Tenant {
     /// Every role, sorted by id. Needs only `core.common.read`.
     pub async fn roles(&self) -> Result<Vec<Role>, CoupaError> {
+        self.roles_listed().await.map(|listed| listed.roles)
+    }
+
+    /// [`Tenant::roles`], saying whether the flags had to be left out, and why.
+    pub async fn roles_listed(&self) -> Result<RolesListed, CoupaError> {
         match graphql::list_keyset(self, SELECTION, "").await {
             Err(err) if refused_the_query(&err) => {
-                graphql::list_keyset(self, PROVEN_SELECTION, "").await
+                tracing::warn!(refusal = %err, "Coupa refused the roles query with omnipotent and systemRole; listing the roles without them");
+                Ok(RolesListed {
+                    roles: graphql::list_keyset(self, PROVEN_SELECTION, "").await?,
+                    flags_refused: Some(err),
+                })
             }
-            other => other,
+            other => other.map(|roles| RolesListed {
+                roles,
+                flags_refused: None,
+            }),
         }
     }
 }

@@ -7,8 +7,10 @@
 //!
 //! Coupa documents none of its token errors. The mapping below follows the `rack-oauth2` stack it
 //! runs on: `invalid_client` comes as 401, everything else as 400. We branch on status and `error`,
-//! never on `error_description`, and accept `invalid_client` as 400 too, since integrators have
-//! seen it that way.
+//! and accept `invalid_client` as 400 too: Coupa answers 400 `invalid_client` for many causes
+//! (coupa-api.md §3.2) and says which in `error_description`, which an `invalid_client` error
+//! quotes (scrubbed, capped) beside the advice; when that text names a requested scope, the
+//! error lists it, so the advice is the missing-scope one.
 //!
 //! Tokens last 24 h. Coupa recommends minting a new one every 20 h, and each mint is a request
 //! under the same rate limit as the API, so [`TokenSource`] keeps one token per key for the life
@@ -31,7 +33,7 @@ use url::Url;
 
 use super::credentials::Credentials;
 use super::domain::endpoint;
-use super::error::{api_message, TokenError};
+use super::error::{api_message, for_message, TokenError};
 use super::limiter::RateLimiter;
 use crate::auth::{Bearer, Lease, OddExpiresIn, Policy, Renewal, Source, TokenCache};
 use crate::http::{Body, HttpClient, HttpError, Replay, Request, Response};
@@ -414,7 +416,13 @@ pub(crate) fn map_response(
             let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
             match field("error") {
                 "invalid_client" if status == 400 || status == 401 => {
-                    Err(TokenError::InvalidClient { request_id })
+                    let sensitive: Vec<&Secret> = sensitive.iter().collect();
+                    let description = for_message(field("error_description"), &sensitive);
+                    Err(TokenError::InvalidClient {
+                        scopes: scopes_named(&description, scopes),
+                        description,
+                        request_id,
+                    })
                 }
                 "invalid_scope" => Err(TokenError::InvalidScope {
                     missing: scopes.iter().map(|s| s.to_string()).collect(),
@@ -430,6 +438,23 @@ pub(crate) fn map_response(
             }
         }
     }
+}
+
+/// The scopes of `requested` that `description` names, each as a whole word (`core.user.read`
+/// does not name `core.user.read.all`, nor `user.read` it), in the order requested. Only
+/// Coupa's dotted scopes (`service.object.right`): the identity scopes are plain words (`login`,
+/// `profile`) that a description may use in their everyday sense.
+pub(crate) fn scopes_named(description: &str, requested: &[&str]) -> Vec<String> {
+    let in_scope = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-';
+    let words: Vec<&str> = description
+        .split(|c: char| !in_scope(c))
+        .map(|w| w.trim_end_matches('.'))
+        .collect();
+    requested
+        .iter()
+        .filter(|scope| scope.contains('.') && words.contains(scope))
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// Whether a 2xx token answer holds a token (the HTTP layer asks once more for one that does not).

@@ -40,6 +40,40 @@ fn the_read_only_hint_comes_only_for_missing_writes_in_provisioning() {
     assert!(!detail(&listing, &writes).contains(hint));
 }
 
+/// Coupa's 400 `invalid_client` for many causes: plain, on `client_secret` with Coupa's words;
+/// naming scopes, on `client_id` as a missing scope, with the read-only hint where it applies.
+#[test]
+fn an_invalid_client_naming_scopes_is_a_missing_scope() {
+    let report = |blame: &Blame, scopes: &[&str]| {
+        let mut diags = Diagnostics::default();
+        let e = TokenError::InvalidClient {
+            description: "Scope core.user.write is not allowed.".into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            request_id: None,
+        };
+        report_token_error(&mut diags, blame, "acme.coupahost.com", &e);
+        let d = &diags.errors[0];
+        (
+            d.summary.to_string(),
+            format!("{:?}", d.attribute),
+            d.detail.to_string(),
+        )
+    };
+    let (summary, attr, detail) = report(&Blame::integration(true), &["core.user.write"]);
+    assert_eq!(summary, "Coupa Client Lacks Required Scopes");
+    assert!(attr.contains("client_id"), "{attr}");
+    assert!(
+        detail.contains("Coupa says: \"Scope core.user.write is not allowed.\""),
+        "{detail}"
+    );
+    assert!(detail.contains("`core.user.write`"), "{detail}");
+    assert!(detail.contains("access_mode = \"read_only\""), "{detail}");
+    let (summary, attr, detail) = report(&Blame::LISTING, &[]);
+    assert_eq!(summary, "Coupa Rejected the Client Credentials");
+    assert!(attr.contains("client_secret"), "{attr}");
+    assert!(detail.contains("Coupa says:"), "{detail}");
+}
+
 #[test]
 fn every_caller_blames_the_same_attributes() {
     for blame in [Blame::LISTING, Blame::integration(true)] {

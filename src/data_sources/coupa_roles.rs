@@ -10,6 +10,7 @@ use tf_provider::Diagnostics;
 use super::common;
 use super::scaffold::{self, CoupaDataSource, CoupaReader, Listing};
 use crate::coupa::{Role as CoupaRole, SCOPE_ROLES};
+use crate::tf::diag;
 use crate::tf::schema as s;
 
 scaffold::state! {
@@ -51,7 +52,7 @@ pub fn schema() -> Schema {
                 ("system_role", Bool),
                 ("user_ids", AttributeType::List(Box::new(Str))),
             ]),
-            "The roles that match the filter, sorted by numeric id; an empty list when nothing matches.\n\n- `id`: Coupa's numeric id of the role, as a string.\n- `name`: Name of the role.\n- `description`: Description of the role; empty when Coupa has none.\n- `omnipotent`: Whether the role grants full administrative access; null when Coupa's GraphQL does not serve this field.\n- `system_role`: Whether the role is built into Coupa rather than custom; null when Coupa's GraphQL does not serve this field.\n- `user_ids`: With `include_members = true`, the Coupa user IDs of the people who hold it as strings, in ascending numeric order; empty otherwise.",
+            "The roles that match the filter, sorted by numeric id; an empty list when nothing matches.\n\n- `id`: Coupa's numeric id of the role, as a string.\n- `name`: Name of the role.\n- `description`: Description of the role; empty when Coupa has none.\n- `omnipotent`: Whether the role grants full administrative access; null when Coupa's GraphQL does not serve this field (the read then warns, quoting Coupa's refusal).\n- `system_role`: Whether the role is built into Coupa rather than custom; null when Coupa's GraphQL does not serve this field.\n- `user_ids`: With `include_members = true`, the Coupa user IDs of the people who hold it as strings, in ascending numeric order; empty otherwise.",
         ),
     ));
     s::schema(
@@ -90,22 +91,36 @@ impl Listing for Roles {
 
     async fn read(diags: &mut Diagnostics, coupa: CoupaReader<'_>, c: &State) -> Option<State> {
         let with_members = c.include_members.as_ref_option().copied().unwrap_or(false);
+        // Why the flags are null, when Coupa refused the query that asks for them.
+        let flags_refused = std::sync::OnceLock::new();
+        let refused = &flags_refused;
         let (roles, id) = coupa
             .list(
                 diags,
                 &c.name_regex,
                 ("Roles", "roles"),
                 |tenant| async move {
-                    common::with_members(
-                        &tenant,
-                        with_members,
-                        tenant.roles(),
-                        |m, r: &CoupaRole| m.of_role(r.id).to_vec(),
-                    )
+                    let listed = async {
+                        let listed = tenant.roles_listed().await?;
+                        if let Some(why) = listed.flags_refused {
+                            let _ = refused.set(why.to_string());
+                        }
+                        Ok(listed.roles)
+                    };
+                    common::with_members(&tenant, with_members, listed, |m, r: &CoupaRole| {
+                        m.of_role(r.id).to_vec()
+                    })
                     .await
                 },
             )
             .await?;
+        if let Some(why) = flags_refused.get() {
+            diag::root_warning(
+                diags,
+                "Coupa Role Flags Unavailable",
+                format!("Coupa's GraphQL endpoint refused the roles query that asks for `omnipotent` and `systemRole`: {why}. The roles were listed again with the fields ConductorOne's connector reads (`id`, `name`, `description`), so `omnipotent` and `system_role` are null for every role. Nothing to do unless you rely on them; if you do, check with Coupa whether your instance's GraphQL schema serves them."),
+            );
+        }
         let roles = roles.into_iter().map(to_element).collect();
         Some(State {
             id: Value::Value(id),

@@ -304,16 +304,14 @@ async fn a_stop_ends_the_wait_before_a_retry() {
     assert_eq!(standin.coupa_requests().await.len(), 1, "no retry was sent");
 }
 
-/// An attempt under way when the stop comes is finished: its answer is returned.
+/// An attempt under way when the stop comes is finished: its answer is returned. The stand-in
+/// holds the answer until the test releases it, after the stop: no race with a delay.
 #[tokio::test]
 async fn an_attempt_under_way_is_finished() {
     let standin = standin::Standin::start();
     standin.clear_logs().await;
     standin
-        .coupa_fault(
-            serde_json::json!({"path_prefix": "/x", "kind": "slow", "delay_ms": 300,
-                                        "after_handler": true}),
-        )
+        .coupa_fault(serde_json::json!({"path_prefix": "/x", "kind": "hold"}))
         .await;
     let stop = crate::stop::Stop::default();
     let client = quick_retries(Duration::from_secs(2)).with_stop(stop.clone());
@@ -323,10 +321,20 @@ async fn an_attempt_under_way_is_finished() {
         tokio::spawn(async move { client.send(&Request::new(Method::GET, url)).await })
     };
     // The server logs the request, then holds its answer back: the attempt is under way.
+    let hang = std::time::Instant::now();
     while standin.coupa_requests().await.is_empty() {
+        assert!(hang.elapsed() < Duration::from_secs(120), "never sent");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     stop.request();
-    let resp = sending.await.unwrap().unwrap();
-    assert_eq!(resp.status, 404, "the real answer, late");
+    // Not answered yet, whatever the machine's load: the answer waits for the release.
+    assert!(!sending.is_finished());
+    standin.release_held().await;
+    let resp = tokio::time::timeout(Duration::from_secs(120), sending)
+        .await
+        .expect("the held answer arrives once released")
+        .unwrap()
+        .unwrap();
+    assert_eq!(resp.status, 404, "the real answer, after the stop");
+    assert_eq!(standin.coupa_requests().await.len(), 1, "sent once");
 }

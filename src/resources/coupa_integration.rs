@@ -288,17 +288,9 @@ impl Resource for CoupaIntegration {
         let id = known(diags, &prior.id, "id", "update")?;
         // Moved onto another Coupa client: checked like a create, nothing sent on a twin.
         twins::check_update(diags, &clients.conductorone, &app_id, &id, &prior, &planned).await?;
-        let name = prior
-            .display_name
-            .as_ref_option()
-            .cloned()
-            .unwrap_or_default();
         // Without a change, `update` reads the connector: the baseline of the sync asked again.
-        match clients
-            .conductorone
-            .update(&app_id, &id, &request, &name)
-            .await
-        {
+        // The owners call carries the name of a fresh read, never the prior state's.
+        match clients.conductorone.update(&app_id, &id, &request).await {
             Ok(connector) => {
                 let mut state = convert::applied_state(planned, &connector);
                 let mut private = if request.is_empty() {

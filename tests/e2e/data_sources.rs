@@ -388,3 +388,39 @@ async fn projects_appear_only_with_include_projects_and_are_typed() {
     assert_eq!(typed(&wd.output("groups")), only_groups);
     assert_eq!(only_groups.len(), groups.len());
 }
+
+/// Coupa's GraphQL refuses the roles query that asks for `omnipotent` and `systemRole`: the
+/// roles are listed with the proven fields, the flags are null, and a warning says why,
+/// quoting the refusal.
+#[tokio::test]
+async fn roles_without_the_flags_warn_quoting_coupas_refusal() {
+    let Some(rig) = Rig::start(terraform!()) else {
+        return;
+    };
+    rig.standin
+        .coupa_post("config", serde_json::json!({"graphql_role_flags": false}))
+        .await;
+    let wd = &rig.wd;
+    wd.write_main(&listing("", ""));
+    let apply = wd.apply();
+    apply.assert_ok("apply");
+    apply.assert_says(&[
+        "Warning: Coupa Role Flags Unavailable",
+        "refused the roles query that asks for `omnipotent` and `systemRole`",
+        "Field 'omnipotent' doesn't exist on type 'Role'",
+        "`omnipotent` and `system_role` are null for every role",
+    ]);
+    let roles = wd.output("roles");
+    let roles = roles.as_array().unwrap();
+    assert_eq!(roles.len(), 23);
+    assert!(roles
+        .iter()
+        .all(|r| r["omnipotent"].is_null() && r["system_role"].is_null()));
+    // With the flags served, no warning.
+    rig.standin
+        .coupa_post("config", serde_json::json!({"graphql_role_flags": true}))
+        .await;
+    wd.apply()
+        .assert_ok("apply with the flags")
+        .assert_never_says(&["Coupa Role Flags Unavailable"]);
+}

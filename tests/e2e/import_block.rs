@@ -53,7 +53,7 @@ async fn connector_made_in_conductorone(
             },
         },
     });
-    let resp = reqwest::Client::new()
+    let resp = crate::http_client()
         .post(url)
         .bearer_auth(rig.standin.c1("access_token"))
         .json(&body)

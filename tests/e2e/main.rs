@@ -34,3 +34,12 @@ mod sync;
 mod tls;
 mod unknowns;
 mod write_answers;
+
+/// An HTTP client for a test's own requests (to a stand-in's API, a trap), with a generous hang
+/// bound on each: a server that stopped answering fails the test instead of stalling it.
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .expect("an HTTP client")
+}

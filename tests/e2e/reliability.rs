@@ -14,8 +14,9 @@
 //! - Concurrency: 50 integrations and both data sources, `-parallelism=10`, 30 ms of latency;
 //!   200 integrations at `-parallelism=40` with one create in ten answered 503 first.
 //! - Interrupts: SIGINT, SIGTERM and SIGKILL to Terraform's process group during a slow create
-//!   and during a `wait_for_sync` wait: the connector is recorded or, after `kill -9`, named for
-//!   import by the next apply; never a second one.
+//!   and during a `wait_for_sync` wait, and SIGTERM and SIGINT to Terraform's process alone
+//!   during the wait (the plugin hears StopProvider): the connector is recorded or, after
+//!   `kill -9`, named for import by the next apply; never a second one.
 //!
 //! Each runs with whichever Terraform `TERRAFORM_BIN` names (1.0.3 and 1.11.4 both pass).
 //! Figures go to stderr past the test harness's capture, and to `target/reliability/`.

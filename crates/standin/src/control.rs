@@ -76,6 +76,10 @@ pub enum FaultKind {
     Huge,
     Redirect,
     Slow,
+    /// Run the real handler (the request is carried out), log the exchange, then hold the
+    /// answer back until `POST /_standin/release`: a test decides when the answer comes, by an
+    /// event rather than a delay.
+    Hold,
 }
 
 /// A fault as posted to `/_standin/faults`.
@@ -160,6 +164,8 @@ pub struct Control {
     log: Mutex<Vec<LogEntry>>,
     faults: Mutex<Vec<Fault>>,
     latency_ms: AtomicU64,
+    /// Bumped by `POST /_standin/release`: answers held by a `hold` fault go out.
+    released: tokio::sync::watch::Sender<u64>,
     /// API requests seen since start (the log can be cleared; this cannot).
     pub requests: AtomicU64,
 }
@@ -172,6 +178,7 @@ impl Control {
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
             latency_ms: AtomicU64::new(latency_ms),
+            released: tokio::sync::watch::channel(0).0,
             requests: AtomicU64::new(0),
         }
     }
@@ -243,6 +250,18 @@ impl Control {
                     return out;
                 }
                 out
+            }
+            Some(f) if f.kind == FaultKind::Hold => {
+                // Subscribed before the log shows the request: a release sent once the test
+                // sees it is never missed.
+                let mut released = self.released.subscribe();
+                let r = handler(req, ctx).await;
+                let out = self.finish(&mut entry, r, &request_id);
+                entry.note = join_notes(&entry.note, "fault hold until released");
+                // Logged first: the client may hang up during the hold, dropping this task.
+                self.log.lock().unwrap().push(entry);
+                let _ = released.changed().await;
+                return out;
             }
             Some(f) if f.kind == FaultKind::Slow => {
                 let r = handler(req, ctx).await;
@@ -323,7 +342,7 @@ impl Control {
                 entry.status = 0;
                 return Outcome::Reset;
             }
-            FaultKind::Status | FaultKind::Slow => {
+            FaultKind::Status | FaultKind::Slow | FaultKind::Hold => {
                 let status = f.status.unwrap_or(503);
                 let body = body_text.unwrap_or_else(|| self.default_error(status, request_id));
                 let ct = f.content_type.clone().unwrap_or_else(|| self.json_type());
@@ -446,6 +465,11 @@ impl Control {
             (&Method::DELETE, "/_standin/faults") => {
                 self.faults.lock().unwrap().clear();
                 json(200, &json!({}))
+            }
+            (&Method::POST, "/_standin/release") => {
+                self.released.send_modify(|n| *n += 1);
+                let n = *self.released.borrow();
+                json(200, &json!({"released": n}))
             }
             (&Method::POST, "/_standin/latency") => {
                 #[derive(Deserialize)]

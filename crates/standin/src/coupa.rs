@@ -125,6 +125,7 @@ impl Coupa {
                 tokens_issued: Mutex::new(BTreeMap::new()),
                 token_ttl: AtomicU64::new(86_399),
                 invalid_client_status: AtomicU64::new(400),
+                invalid_client_description: Mutex::new(None),
             },
             tenant: RwLock::new(Arc::new(Tenant::with_users(groups, roles, users))),
             limit: Mutex::new(Limit {
@@ -395,12 +396,18 @@ impl Coupa {
                 struct Config {
                     token_expires_in: Option<u64>,
                     invalid_client_status: Option<u64>,
+                    /// Coupa's words for the cause; `""` goes back to rack-oauth2's text.
+                    invalid_client_description: Option<String>,
                     graphql_role_flags: Option<bool>,
                 }
                 match parse_body::<Config>(req) {
                     Ok(c) => {
                         if let Some(t) = c.token_expires_in {
                             self.auth.token_ttl.store(t, Ordering::SeqCst);
+                        }
+                        if let Some(d) = c.invalid_client_description {
+                            *self.auth.invalid_client_description.lock().unwrap() =
+                                Some(d).filter(|d| !d.is_empty());
                         }
                         if let Some(f) = c.graphql_role_flags {
                             self.graphql_role_flags.store(f, Ordering::SeqCst);

@@ -26,7 +26,9 @@ pub struct Standin {
 impl Standin {
     fn new(ready: Value, stop: tokio::sync::oneshot::Sender<()>, thread: JoinHandle<()>) -> Self {
         // In `tls` mode the control API is HTTPS too, under the stand-ins' own authority.
-        let mut http = reqwest::Client::builder();
+        // A hang bound on every control call: a stand-in that stopped answering fails the test
+        // instead of stalling it. Generous, for a loaded machine.
+        let mut http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(120));
         if let Some(pem) = ready["ca_file"]
             .as_str()
             .and_then(|f| std::fs::read(f).ok())
@@ -171,6 +173,12 @@ impl Standin {
 
     pub async fn coupa_fault(&self, fault: Value) {
         self.coupa_post("faults", fault).await;
+    }
+
+    /// Send the answers that `hold` faults of both stand-ins hold back.
+    pub async fn release_held(&self) {
+        self.c1_post("release", serde_json::json!({})).await;
+        self.coupa_post("release", serde_json::json!({})).await;
     }
 
     /// Drop every queued fault of both stand-ins.

@@ -14,7 +14,7 @@
 //! Control endpoints (no auth, each port controls its own API; not logged, no faults), wrapped by
 //! the methods of [`Standin`]:
 //! - both: `GET|DELETE /_standin/requests`, `GET|POST|DELETE /_standin/faults`,
-//!   `POST /_standin/latency`, `GET /_standin/health`, `GET /_standin/tokens` (every access
+//!   `POST /_standin/release` (the answers a `hold` fault holds back go out), `POST /_standin/latency`, `GET /_standin/health`, `GET /_standin/tokens` (every access
 //!   token issued, for the secret-hygiene test);
 //! - ConductorOne: `GET /_standin/connectors`, `POST /_standin/connectors/{id}/{delete|purge|
 //!   rotate_secret|owners|status|sync|sync_end|configure}` (`configure`: the owner saves
@@ -35,7 +35,8 @@
 //! - Coupa: `POST /_standin/rate_limit`, `GET|POST /_standin/tenant` (sizes: `groups`, `roles`,
 //!   `users`; the listing has every user's ID, `active`, `type` and licenses), `POST /_standin/config`
 //!   (`token_expires_in`; `invalid_client_status`, 400 as Coupa answers or 401 as rack-oauth2
-//!   would; `graphql_role_flags`, whether GraphQL serves a role's `omnipotent`/`systemRole`),
+//!   would; `invalid_client_description`, the `error_description` of those answers, Coupa's words
+//!   for the cause, `""` for rack-oauth2's text; `graphql_role_flags`, whether GraphQL serves a role's `omnipotent`/`systemRole`),
 //!   `GET /_standin/stats` (`sync_token_requests`: the token requests of
 //!   ConductorOne's syncs, which stay out of the request log and the faults).
 //!

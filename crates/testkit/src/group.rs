@@ -1,10 +1,12 @@
-//! Terraform in a process group of its own, signalled as a terminal or a CI runner signals it:
+//! Terraform in a process group of its own: every command a test runs ([`Workdir::run`], with
+//! a hang bound), and the ones a test signals as a terminal or a CI runner signals them:
 //! Ctrl-C sends SIGINT to the whole foreground group (Terraform and its provider plugins), a
 //! cancelled job SIGTERM, an OOM killer or a runner without a grace period SIGKILL.
 //!
 //! [`Workdir::spawn_in_group`] starts the command with `process_group(0)` (its own group, whose
 //! ID is its PID); [`Group::signal`] signals that group, [`Group::signal_leader`] Terraform's
-//! process alone (as `docker stop` does), never a process found by name; and
+//! process alone (as `docker stop` and a pod's termination signal PID 1), never a process found
+//! by name; and
 //! [`Group::wait`] collects the outcome, killing the group if it outlives a generous limit so
 //! that a hang fails the test instead of stalling the suite.
 
@@ -57,7 +59,27 @@ pub struct Ended {
     pub left_behind: bool,
 }
 
+/// The longest any `terraform` command of a test may run before it counts as hung (its group
+/// is then killed and the test fails, saying so): far beyond what the slowest command takes
+/// (the 200-integration apply), so that a loaded machine never trips it.
+pub const RUN_HANG: Duration = Duration::from_secs(900);
+
 impl Workdir {
+    /// Run `terraform <args>` in this directory, with this environment only, in a process group
+    /// of its own: a command that outlives [`RUN_HANG`] is killed with its plugins, and the test
+    /// fails naming it, instead of stalling the suite.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let ended = self.spawn_in_group(args).wait(RUN_HANG);
+        assert!(
+            !ended.hung,
+            "terraform {} ran longer than {}s and was killed (its process group too):\n{}",
+            args.join(" "),
+            RUN_HANG.as_secs(),
+            ended.run.all()
+        );
+        ended.run
+    }
+
     /// Start `terraform <args>` in its own process group, output collected as it comes.
     pub fn spawn_in_group(&self, args: &[&str]) -> Group {
         let mut cmd = self.command(args);
@@ -121,6 +143,11 @@ impl Group {
         self.stdout.lock().unwrap().clone()
     }
 
+    /// What the command printed on stderr so far (with `TF_LOG_PROVIDER`, the plugins' logs).
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
     /// Send `signal` to every process of the group, as a terminal's Ctrl-C does.
     pub fn signal(&mut self, signal: Signal) {
         // SAFETY: kill(2) with a negative PID signals a process group; no memory is involved.
@@ -129,10 +156,10 @@ impl Group {
         self.signalled.get_or_insert_with(Instant::now);
     }
 
-    /// Send `signal` to the leader (Terraform) alone, as `docker stop` signals a container's
-    /// main process: its provider plugins do not get it.
+    /// Send `signal` to the leader alone (Terraform's own process, the one this group started),
+    /// not to its plugins: what `docker stop` and a Kubernetes pod's termination do to PID 1.
     pub fn signal_leader(&mut self, signal: Signal) {
-        // SAFETY: kill(2) with the leader's PID; no memory is involved.
+        // SAFETY: kill(2) with a positive PID signals that one process; no memory is involved.
         let rc = unsafe { libc::kill(self.pgid, signal.number()) };
         assert_eq!(rc, 0, "kill({}, {signal:?}) failed", self.pgid);
         self.signalled.get_or_insert_with(Instant::now);

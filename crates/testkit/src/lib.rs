@@ -30,7 +30,7 @@ pub mod terraform;
 pub mod text;
 pub mod version;
 
-pub use group::{Ended, Group, Signal};
+pub use group::{Ended, Group, Signal, RUN_HANG};
 pub use lifecycle::{Lifecycle, Outcome};
 pub use rig::{Rig, COUPA_VARIABLES};
 pub use standin::{Options as StandinOptions, Standin};

@@ -11,7 +11,7 @@
 //! them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use crate::text::collapse;
 use crate::version::{record, Version};
@@ -333,20 +333,6 @@ impl Workdir {
 
     pub fn unset_env(&mut self, keys: &[&str]) {
         self.env.retain(|(k, _)| !keys.contains(&k.as_str()));
-    }
-
-    /// Run `terraform <args>` in this directory, with this environment only.
-    pub fn run(&self, args: &[&str]) -> Run {
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = self.command(args).output().expect("run terraform");
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        }
     }
 
     /// `terraform <args>` in this directory, with this environment only, not started yet.

@@ -71,7 +71,7 @@ async fn create_update_get_delete_on_the_wire() {
         user_ids: Some(vec![other.clone()]),
         ..Default::default()
     };
-    let updated = client.update(&app, &id, &update, "").await.unwrap();
+    let updated = client.update(&app, &id, &update).await.unwrap();
     assert_eq!(updated.user_ids, std::slice::from_ref(&other));
     client.delete(&app, &id).await.unwrap();
 

@@ -33,17 +33,24 @@ impl From<ApiError> for UpdateError {
 
 impl ConductorOne {
     /// Change what `update` sets: the config first, through the plain update with mask
-    /// `config`; then the owners, through the delegated update with mask `displayName,userIds`
-    /// and the connector's current name (`display_name`, or the name the config update
-    /// answered, or a read's when neither is known). With nothing to change, no update is sent
-    /// and the connector is read instead. Each call carries the full desired value of what its
-    /// mask names, so sending one twice is harmless.
+    /// `config`; then the owners, through the delegated update with mask `displayName,userIds`.
+    /// That mask names the display name, so the owners call carries the connector's current
+    /// name from a fresh read: the config update's answer, or else a read of the connector just
+    /// before (never a name from the prior state, which may be stale or empty and would rename
+    /// the connector). With nothing to change, no update is sent and the connector is read
+    /// instead. Each call carries the full desired value of what its mask names, so sending one
+    /// twice is harmless.
+    ///
+    /// Once the config update went out, the rest of the update finishes even after a stop (the
+    /// read for the name and the owners call are sent despite it, through
+    /// [`ConductorOne::finishing`]): a stop never leaves a connector with the new config and the
+    /// old owners because of the stop. Before the config update, or for owners alone, a stop
+    /// sends nothing more: nothing was written.
     pub async fn update(
         &self,
         app_id: &str,
         id: &str,
         update: &ConnectorUpdate,
-        display_name: &str,
     ) -> Result<Connector, UpdateError> {
         if update.is_empty() {
             return Ok(self.get(app_id, id).await?);
@@ -51,8 +58,7 @@ impl ConductorOne {
         let path = connector_path(app_id, id)?;
         let sent = update.secrets();
         let mut written = None;
-        let mut name = display_name.to_owned();
-        if let Some(body) = update.config_json(app_id, id, display_name) {
+        if let Some(body) = update.config_json(app_id, id) {
             let resp = self
                 .call(
                     Method::POST,
@@ -63,22 +69,31 @@ impl ConductorOne {
                     Some(connector_view_is_usable),
                 )
                 .await?;
-            let c = read_connector(&resp, "the connector update", &sent)?;
-            if !c.display_name.is_empty() {
-                name.clone_from(&c.display_name);
-            }
-            written = Some(c);
+            written = Some(read_connector(&resp, "the connector update", &sent)?);
         }
+        let client = if written.is_some() {
+            self.finishing()
+        } else {
+            self.clone()
+        };
+        let answered_name = written
+            .as_ref()
+            .map(|c| c.display_name.clone())
+            .filter(|n| !n.is_empty());
         let owners = async {
-            if name.is_empty() {
-                name = self.get(app_id, id).await?.display_name;
+            if !update.sets_owners() {
+                return Ok(None);
             }
+            let name = match answered_name {
+                Some(name) => name,
+                None => client.get(app_id, id).await?.display_name,
+            };
             let Some(body) = update.owners_json(app_id, id, &name) else {
                 return Ok(None);
             };
             let [api, v1, apps, app, connectors, connector] = path;
-            let delegated = self.url(&[api, v1, apps, app, connectors, connector, "delegated"]);
-            let resp = self
+            let delegated = client.url(&[api, v1, apps, app, connectors, connector, "delegated"]);
+            let resp = client
                 .call(
                     Method::POST,
                     delegated,
@@ -132,3 +147,6 @@ impl ConductorOne {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

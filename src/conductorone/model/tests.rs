@@ -201,12 +201,13 @@ fn update_bodies_and_masks() {
         update.mask(),
         "mask `config`, then delegated, mask `displayName,userIds`"
     );
-    // The config alone through the plain update: no owners in it.
+    // The config alone through the plain update: no owners in it, and no name (the mask
+    // names neither).
     assert_eq!(
-        update.config_json("app", "cid", "Coupa v2"),
+        update.config_json("app", "cid"),
         Some(json!({
             "connector": {
-                "id": "cid", "appId": "app", "catalogId": "cat", "displayName": "Coupa v2",
+                "id": "cid", "appId": "app", "catalogId": "cat",
                 "config": {"@type": ENV_CONFIG_TYPE, "configuration": {"k": {"stringValue": "v"}}}
             },
             "updateMask": "config"
@@ -226,6 +227,6 @@ fn update_bodies_and_masks() {
         ..update
     };
     assert_eq!(owners_only.mask(), "delegated, mask `displayName,userIds`");
-    assert!(owners_only.config_json("a", "b", "n").is_none());
+    assert!(owners_only.config_json("a", "b").is_none());
     assert!(ConnectorUpdate::default().is_empty());
 }

@@ -129,10 +129,7 @@ async fn written_during_an_older_sync(
     standin
         .c1_post(&format!("connectors/{}/sync", c.id), json!({}))
         .await;
-    let written = client
-        .update(&app, &c.id, &update(standin), "")
-        .await
-        .unwrap();
+    let written = client.update(&app, &c.id, &update(standin)).await.unwrap();
     standin.clear_logs().await;
     (c, written)
 }
@@ -256,10 +253,7 @@ async fn an_update_answer_without_status_never_lets_an_older_done_count() {
         json!({"update_omits_status": true, "sync_busy": "merge", "sync_queue_ms": 300}),
     )
     .await;
-    let mut written = client
-        .update(&app, &c.id, &update(&standin), "")
-        .await
-        .unwrap();
+    let mut written = client.update(&app, &c.id, &update(&standin)).await.unwrap();
     assert!(written.status.is_none() && !written.said("status"));
     // force_sync and the reads go to the app of the configuration, whatever the answer says.
     written.app_id = "2anAppTheAnswerNames".into();
@@ -289,10 +283,7 @@ async fn a_stop_request_ends_the_wait() {
     let client = client(&standin);
     let app = standin.c1("app_id");
     let c = synced(&standin, &client, json!({"sync_ending": "never"})).await;
-    let written = client
-        .update(&app, &c.id, &update(&standin), "")
-        .await
-        .unwrap();
+    let written = client.update(&app, &c.id, &update(&standin)).await.unwrap();
     standin.clear_logs().await;
     let stop = Stop::default();
     let wait = spawn_wait(&client, &app, &written, &stop);

@@ -140,12 +140,22 @@ async fn roles_without_the_flags_in_graphql_are_listed_with_the_proven_fields() 
     standin
         .coupa_post("config", json!({"graphql_role_flags": false}))
         .await;
-    let roles = tenant(&standin, "read_only").roles().await.unwrap();
+    let listed = tenant(&standin, "read_only").roles_listed().await.unwrap();
+    let roles = listed.roles;
     assert_eq!(roles.len(), 23);
     assert_eq!(roles[0].name, "Admin");
     assert!(roles
         .iter()
         .all(|r| r.omnipotent.is_none() && r.system_role.is_none()));
+    // Why, for the warning: Coupa's refusal of the first query.
+    let why = listed
+        .flags_refused
+        .expect("the refusal is kept")
+        .to_string();
+    assert!(
+        why.contains("Field 'omnipotent' doesn't exist on type 'Role'"),
+        "{why}"
+    );
     let queries: Vec<String> = graphql_requests(&standin)
         .await
         .iter()

@@ -7,7 +7,34 @@ use serde_json::json;
 use super::*;
 use crate::auth::MAX_EXPIRES_IN;
 
+mod coupas_words;
 mod on_the_wire;
+
+#[test]
+fn the_scopes_a_description_names() {
+    let requested = ["core.common.read", "core.user.read", "login"];
+    assert_eq!(
+        scopes_named("Scope core.user.read is not allowed.", &requested),
+        ["core.user.read"]
+    );
+    assert_eq!(
+        scopes_named(
+            "scopes core.user.read, core.common.read: refused",
+            &requested
+        ),
+        ["core.common.read", "core.user.read"]
+    );
+    // The identity scopes are everyday words: never taken as named.
+    assert!(scopes_named("the client failed to login", &requested).is_empty());
+    // Whole words only, and rack-oauth2's generic text names none.
+    assert!(scopes_named("core.user.read.all and user.read", &requested).is_empty());
+    assert!(scopes_named(
+        "The client identifier provided is invalid, the client failed to authenticate.",
+        &requested
+    )
+    .is_empty());
+    assert!(scopes_named("", &requested).is_empty());
+}
 
 #[test]
 fn basic_credentials_url_encode_both_parts() {

@@ -45,6 +45,56 @@ async fn wrong_secret_fails_the_plan_on_client_secret_and_creates_nothing() {
     assert!(rig.values(ADDR).is_null());
 }
 
+/// The Coupa stand-in answers `invalid_client` with `said` as its `error_description`.
+async fn coupa_says(rig: &testkit::Rig, said: &str) {
+    rig.standin
+        .coupa_post(
+            "config",
+            serde_json::json!({"invalid_client_description": said}),
+        )
+        .await;
+}
+
+#[track_caller]
+fn assert_quotes(block: &str, said: &str) {
+    assert!(
+        block.contains(&format!("Coupa says: \"{said}\"")),
+        "{block}"
+    );
+}
+
+/// Coupa answers 400 `invalid_client` for many causes and says which in `error_description`
+/// (coupa-api.md §3.2): the plan's error quotes it beside the advice.
+#[tokio::test]
+async fn coupas_description_of_an_invalid_client_is_quoted_in_the_plan_error() {
+    let Some(mut rig) = rig() else { return };
+    let said = "The client has been deactivated by an administrator on 2026-11-30.";
+    coupa_says(&rig, said).await;
+    rig.set_var("coupa_client_secret", WRONG_SECRET);
+    rig.write(&body(PASTED, &[]));
+    let plan = rig.plan();
+    let block = plan.assert_error_on(
+        ADDR,
+        "Coupa Rejected the Client Credentials",
+        "client_secret",
+    );
+    assert_quotes(&block, said);
+    assert!(
+        block.contains("that the secret is current"),
+        "the advice stays:\n{block}"
+    );
+    assert!(rig.standin.connectors().await.is_empty());
+
+    // A description that names a requested scope: a missing scope, on `client_id`.
+    let said = "Scope core.user.read is not granted to this client.";
+    coupa_says(&rig, said).await;
+    let block = rig
+        .plan()
+        .assert_error_on(ADDR, "Coupa Client Lacks Required Scopes", "client_id");
+    assert_quotes(&block, said);
+    assert!(block.contains("`core.user.read`"), "{block}");
+}
+
 #[tokio::test]
 async fn provisioning_with_a_read_only_client_fails_the_plan_on_client_id_naming_missing_scopes() {
     let Some(rig) = rig() else { return };

@@ -56,7 +56,7 @@ async fn redirects_to_another_host_are_never_followed_with_credentials() {
     let app = standin.c1("app_id");
     let wd = &rig.wd;
     let clear = || async {
-        let http = reqwest::Client::new();
+        let http = crate::http_client();
         for base in [standin.c1_url(), standin.coupa_url()] {
             http.delete(format!("{base}/_standin/faults"))
                 .send()
@@ -72,7 +72,7 @@ async fn redirects_to_another_host_are_never_followed_with_credentials() {
                             "location": trap.url("/oauth2/token"), "count": 1}),
         )
         .await;
-    let follower = reqwest::Client::new();
+    let follower = crate::http_client();
     follower
         .post(format!("{}/oauth2/token", standin.coupa_url()))
         .basic_auth("probe", Some("probe"))

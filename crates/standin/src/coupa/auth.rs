@@ -5,7 +5,8 @@
 //! invalid_client on a 400 regardless of cause", reference §3.1), every other error with 400 too.
 //! rack-oauth2's own shape, a 401 with a `WWW-Authenticate: Basic` challenge, stays as a knob
 //! (`POST /_standin/config {"invalid_client_status": 401}`). The descriptions are rack-oauth2's
-//! texts.
+//! texts; Coupa says which cause it was in `error_description` (reference §3.2), which the
+//! knob `invalid_client_description` sets for every `invalid_client` answer.
 
 use crate::control::ApiReply;
 use crate::coupa::reply::{errors_body, json_doc, scopes_of};
@@ -112,6 +113,9 @@ pub struct Issuer {
     /// The status of an `invalid_client` answer: 400 as Coupa answers, or 401 (rack-oauth2's
     /// shape, with its `WWW-Authenticate: Basic` challenge).
     pub(crate) invalid_client_status: AtomicU64,
+    /// The `error_description` of an `invalid_client` answer, when a test chose one (Coupa's
+    /// words for the cause); rack-oauth2's text otherwise.
+    pub(crate) invalid_client_description: Mutex<Option<String>>,
 }
 
 impl Issuer {
@@ -194,9 +198,15 @@ impl Issuer {
             401 => 401,
             _ => 400,
         };
+        let description = self
+            .invalid_client_description
+            .lock()
+            .unwrap()
+            .clone()
+            .unwrap_or_else(|| INVALID_CLIENT.to_owned());
         let invalid_client = |why: &str| {
             done(
-                oauth_error(invalid_client_status, "invalid_client", INVALID_CLIENT),
+                oauth_error(invalid_client_status, "invalid_client", &description),
                 why,
             )
         };

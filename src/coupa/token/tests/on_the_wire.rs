@@ -15,7 +15,7 @@ use crate::http::{HttpClient, HttpConfig};
 use crate::secret::MASK;
 
 const ID: &str = "client id:1";
-const SECRET: &str = "s3cr/t+%&ü-0123456789abcdef";
+pub(super) const SECRET: &str = "s3cr/t+%&ü-0123456789abcdef";
 const TOKEN_PATH: &str = "/oauth2/token";
 
 fn tuning() -> Tuning {
@@ -35,11 +35,11 @@ fn http_client() -> HttpClient {
     quick_http(cfg, 3)
 }
 
-fn url(standin: &Standin) -> Url {
+pub(super) fn url(standin: &Standin) -> Url {
     Url::parse(&standin.coupa_url()).unwrap()
 }
 
-fn tenant_at(base: Url) -> Tenant {
+pub(super) fn tenant_at(base: Url) -> Tenant {
     let coupa = Coupa::with_tuning(http_client(), Some(base), tuning());
     let domain = CoupaDomain::parse("acme.coupahost.com").unwrap();
     coupa.tenant(&Credentials::new(domain, ID, Secret::new(SECRET)))
@@ -194,10 +194,17 @@ async fn invalid_client_as_401_or_400() {
         assert_eq!(seen[0]["status"], status);
         let logged = seen[0]["request_id"].as_str().unwrap();
         assert!(
-            matches!(&err, TokenError::InvalidClient { request_id: Some(id) } if id == logged),
+            matches!(&err, TokenError::InvalidClient { request_id: Some(id), scopes, .. } if id == logged && scopes.is_empty()),
             "{status}: {err:?}"
         );
-        assert!(err.to_string().contains(logged), "{err}");
+        let text = err.to_string();
+        assert!(text.contains(logged), "{err}");
+        // Coupa's own words beside the advice.
+        assert!(
+            text.contains("Coupa says: \"The client identifier provided is invalid"),
+            "{text}"
+        );
+        assert!(text.contains("that the secret is current"), "{text}");
     }
 }
 
