@@ -19,7 +19,10 @@
 //! that ignores paging, is far rarer than the duplicate a blind create would risk.
 //!
 //! Creates of one integration in one plugin process take turns ([`ConductorOne::create_lock`]),
-//! so two resource blocks for one Coupa client make one connector and an error. Two plugin
+//! so two resource blocks for one Coupa client make one connector and an error. An update that
+//! moves a connector onto another Coupa client takes the same turn, through its check and its
+//! write ([`ConductorOne::integration_turn`]), so it and a create of that client in one apply
+//! also make one connector and an error. Two plugin
 //! processes (two workspaces applying at once) share no lock: both checks may find nothing and
 //! both creates go out. What catches that case is the next look: the check before any later
 //! create, and the twin a refresh finds beside a managed connector.
@@ -180,7 +183,20 @@ pub(super) enum Look {
     Not(Lookup),
 }
 
+/// A turn at the integration of [`ConductorOne::integration_turn`], held until dropped.
+pub type Turn = tokio::sync::OwnedMutexGuard<()>;
+
 impl ConductorOne {
+    /// Wait for this process's turn at the integration `identity` in `app_id`
+    /// ([`ConductorOne::create_lock`], keyed by [`Identity::lock_key`]): taken by each create of
+    /// it, through its check and its create, and by each update that moves a connector onto
+    /// it, through its check and its write.
+    pub async fn integration_turn(&self, app_id: &str, identity: &Identity) -> Turn {
+        self.create_lock(identity.lock_key(app_id))
+            .lock_owned()
+            .await
+    }
+
     /// Create a configured connector: one attempt, sent again by the HTTP layer only when the
     /// server provably did not act on it (a replayed create would make a second connector).
     /// See [`ConductorOne::create_or_recover`] for what to do when this fails.
@@ -221,8 +237,7 @@ impl ConductorOne {
     ) -> Result<Created, CreateError> {
         let identity = Identity::new(&new.catalog_id, &new.config, comparable);
         // The check and the create of one integration, one at a time in this process.
-        let lock = self.create_lock(identity.lock_key(app_id));
-        let _turn = lock.lock().await;
+        let _turn = self.integration_turn(app_id, &identity).await;
         let found = self
             .twins(app_id, &identity, None)
             .await

@@ -8,9 +8,13 @@
 //! The rules of [`super::create`] apply where they make sense:
 //! - no duplicate guard: a pending connector has no Coupa domain or client ID that would make
 //!   two of them the same integration, so an app may hold several and none is refused for that;
-//! - one create at a time per app, catalog and owners in this process
-//!   ([`ConductorOne::create_lock`]), so the listing before one create shows the other's
-//!   connector;
+//! - one delegated create at a time per app and catalog in this process, whatever its owners
+//!   ([`ConductorOne::create_lock`], a key of its own, apart from the configured creates'), so
+//!   the listing before one create shows every connector a sibling made in this process, and
+//!   its lookup never takes a sibling's for its own (one with owners `[u1, u2]` would pass for
+//!   a create of `[u1]`: the display name is always the same). A create in another plugin
+//!   process shares no lock: its connector can still be a candidate, and is then adopted only
+//!   when it is the one candidate that shows owners fitting the ones sent;
 //! - sent once: the HTTP layer sends it again only when the server provably did not act on it
 //!   (a 429, a connection never made), as for Create;
 //! - after any failure that does not prove the create was not made (the proofs of
@@ -73,11 +77,9 @@ impl ConductorOne {
         app_id: &str,
         new: &NewDelegated,
     ) -> Result<Created, CreateError> {
-        let lock = self.create_lock(format!(
-            "{app_id}\n{}\ndelegated\n{}",
-            new.catalog_id,
-            new.user_ids.join(",")
-        ));
+        // By app and catalog only: delegated creates with other owners take turns too, so the
+        // listing before each one shows its siblings' connectors, which its lookup then skips.
+        let lock = self.create_lock(format!("{app_id}\n{}\ndelegated", new.catalog_id));
         let _turn = lock.lock().await;
         let existing = self.list(app_id).await.map_err(CreateError::CheckFailed)?;
         let before: BTreeSet<String> = existing.connectors.into_iter().map(|c| c.id).collect();

@@ -287,10 +287,17 @@ impl Resource for CoupaIntegration {
         let app_id = known(diags, &planned.app_id, "app_id", "update")?;
         let id = known(diags, &prior.id, "id", "update")?;
         // Moved onto another Coupa client: checked like a create, nothing sent on a twin.
-        twins::check_update(diags, &clients.conductorone, &app_id, &id, &prior, &planned).await?;
+        // Its turn at that client is held through the write, so a create of the same client
+        // in this process waits for it and then finds this connector.
+        let turn =
+            twins::check_update(diags, &clients.conductorone, &app_id, &id, &prior, &planned)
+                .await?;
         // Without a change, `update` reads the connector: the baseline of the sync asked again.
         // The owners call carries the name of a fresh read, never the prior state's.
-        match clients.conductorone.update(&app_id, &id, &request).await {
+        let written = clients.conductorone.update(&app_id, &id, &request).await;
+        // Written or not: not held through the wait for a sync.
+        drop(turn);
+        match written {
             Ok(connector) => {
                 let mut state = convert::applied_state(planned, &connector);
                 let mut private = if request.is_empty() {

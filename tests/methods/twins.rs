@@ -1,9 +1,11 @@
 //! Twins seen wherever they can be, beside the check before a create: two plugin processes
 //! (two workspaces) creating the same integration at once, a refresh that then finds the other
-//! connector, and an update that would move a connector onto another's Coupa client.
+//! connector, and an update that would move a connector onto another's Coupa client (alone, or
+//! at once with a create of that client in the same plugin process).
 
 use serde_json::json;
-use tf_provider::value::Value;
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{Diagnostics, Resource};
 
 use testkit::lifecycle::s;
 use testkit::{Lifecycle, Standin};
@@ -137,4 +139,88 @@ async fn an_update_onto_another_connectors_coupa_client_is_refused() {
     let free = b.apply(&on(&standin, "gamma.coupahost.com")).await.ok();
     assert_eq!(free.id.as_ref_option(), Some(&b_id));
     assert_eq!(standin.live_connectors(&app).await.len(), 2);
+}
+
+/// In one apply (one plugin process), resource `a` moves onto the Coupa client of a new
+/// resource `b`, created at the same time: with listings made on arrival and answered late,
+/// both checks would find nothing without the turn they share. One connector for that client,
+/// and the other write refused naming it.
+#[tokio::test]
+async fn an_update_onto_a_coupa_client_and_a_create_of_it_at_once_make_one_connector() {
+    let standin = Standin::start();
+    let app = standin.c1("app_id");
+    let (mut lc, a_id) = created(&standin, "beta.coupahost.com").await;
+    let onto = on(&standin, "acme.coupahost.com");
+    // `a`'s update onto acme, and `b`'s create of acme, both planned by the same provider.
+    let (update_plan, _, replace) = lc.plan(&onto).await.ok();
+    assert!(replace.is_empty(), "an update in place");
+    let (prior, prior_private) = lc.state.take().unwrap();
+    let (create_plan, create_private, _) = lc.plan(&onto).await.ok();
+    standin
+        .c1_fault(
+            json!({"method": "GET", "path_prefix": format!("/api/v1/apps/{app}/connectors"),
+                         "kind": "slow", "delay_ms": 1500, "after_handler": true, "count": 2}),
+        )
+        .await;
+    let r = &lc.integration;
+    let (mut update_diags, mut create_diags) = (Diagnostics::default(), Diagnostics::default());
+    let (updated, made) = tokio::join!(
+        r.update(
+            &mut update_diags,
+            prior,
+            update_plan,
+            onto.clone(),
+            prior_private,
+            ValueEmpty::default(),
+        ),
+        r.create(
+            &mut create_diags,
+            create_plan,
+            onto.clone(),
+            create_private,
+            ValueEmpty::default(),
+        ),
+    );
+    let text = |d: &Diagnostics| format!("{d:?}");
+    let on_acme: Vec<String> = standin
+        .live_connectors(&app)
+        .await
+        .iter()
+        .filter(|c| c["config"].to_string().contains("acme.coupahost.com"))
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        on_acme.len(),
+        1,
+        "one connector for acme: {on_acme:?}; update: {}; create: {}",
+        text(&update_diags),
+        text(&create_diags)
+    );
+    match (updated, made) {
+        (Some((state, _)), None) => {
+            assert_eq!(state.id.as_ref_option(), Some(&a_id));
+            assert_eq!(on_acme[0], a_id);
+            let refused = text(&create_diags);
+            assert!(
+                refused.contains("Already Exists") && refused.contains(&a_id),
+                "{refused}"
+            );
+        }
+        (None, Some((state, _))) => {
+            let b_id = state.id.as_ref_option().unwrap().clone();
+            assert_eq!(on_acme[0], b_id);
+            let refused = text(&update_diags);
+            assert!(
+                refused.contains("Would Duplicate Another Connector") && refused.contains(&b_id),
+                "{refused}"
+            );
+        }
+        (u, c) => panic!(
+            "expected one write and one refusal, got update {:?} ({}), create {:?} ({})",
+            u.is_some(),
+            text(&update_diags),
+            c.is_some(),
+            text(&create_diags)
+        ),
+    }
 }

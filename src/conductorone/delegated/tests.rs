@@ -247,4 +247,82 @@ mod on_the_wire {
             .count();
         assert_eq!(listings, 1, "the listing before, no lookup after");
     }
+
+    /// Two delegated creates in one app at once, owners `[u1]` and `[u1, u2]`, the first one's
+    /// answer lost (502 after the commit, late): they take turns, so the first one's lookup
+    /// cannot meet its sibling's connector (whose owners include `u1`), and the second one's
+    /// listing before shows the first one's. Each ends with its own connector.
+    #[tokio::test]
+    async fn two_delegated_creates_at_once_never_adopt_each_others_connector() {
+        let standin = Standin::start();
+        let c1 = client(&standin);
+        let app = standin.c1("app_id");
+        let path = format!("/api/v1/apps/{app}/connectors");
+        // Listings made on arrival and answered late: without the turns, both creates' listings
+        // before would be empty.
+        standin
+            .c1_fault(json!({"method": "GET", "path_prefix": path, "kind": "slow",
+                             "delay_ms": 1000, "after_handler": true, "count": 2}))
+            .await;
+        // The first create is carried out, and its answer lost late.
+        standin
+            .c1_fault(json!({"method": "POST", "path_prefix": path, "status": 502,
+                             "after_handler": true, "delay_ms": 1000}))
+            .await;
+        let u1 = NewDelegated {
+            user_ids: vec![standin.other_user(0)],
+            ..owners(&standin)
+        };
+        let both = owners(&standin);
+        assert_eq!(both.user_ids.first(), u1.user_ids.first());
+        let first = {
+            let (c1, app, new) = (c1.clone(), app.clone(), u1.clone());
+            tokio::spawn(async move { c1.create_delegated(&app, &new).await })
+        };
+        // The second starts once the first has listed the app (an event, bounded generously).
+        let hang = std::time::Instant::now() + Duration::from_secs(120);
+        while !standin
+            .c1_requests()
+            .await
+            .iter()
+            .any(|r| r["method"] == "GET" && r["path"] == path.as_str())
+        {
+            assert!(
+                std::time::Instant::now() < hang,
+                "the first create never listed"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let second = {
+            let (c1, app, new) = (c1.clone(), app.clone(), both.clone());
+            tokio::spawn(async move { c1.create_delegated(&app, &new).await })
+        };
+        let (first, second) = (first.await.unwrap(), second.await.unwrap());
+        let live = standin.live_connectors(&app).await;
+        assert_eq!(live.len(), 2, "each create made one: {live:?}");
+        let owned_by = |c: &Connector| {
+            live.iter()
+                .find(|l| l["id"] == c.id.as_str())
+                .map(|l| l["userIds"].clone())
+        };
+        let Ok(Created::Recovered {
+            connector: mine,
+            lost,
+        }) = first
+        else {
+            panic!("the first create's own connector adopted, got {first:?}")
+        };
+        assert_eq!(lost.status(), Some(502));
+        assert_eq!(
+            owned_by(&mine),
+            Some(json!(u1.user_ids)),
+            "its own connector"
+        );
+        let Ok(Created::Answered(theirs)) = second else {
+            panic!("the second create answered, got {second:?}")
+        };
+        assert_eq!(owned_by(&theirs), Some(json!(both.user_ids)));
+        assert_ne!(mine.id, theirs.id);
+        assert_eq!(delegated_creates(&standin, &app).await.len(), 2);
+    }
 }

@@ -3,6 +3,11 @@
 //! checked like a create, and a refresh warns when the app's listing shows a live twin beside
 //! the managed connector (another workspace, another state file, raced this one).
 //!
+//! The update check and the write after it take the turn that creates of the planned Coupa
+//! client take in this plugin process (`ConductorOne::integration_turn`, the same key), so an
+//! update onto a client and a create of that client in one apply cannot both find nothing: the
+//! second to go finds the first's connector and is refused.
+//!
 //! Cost: the update check lists the app's connectors once, only when the update changes the
 //! domain or the client ID (not on a secret rotation). The refresh warning makes no request of
 //! its own per connector: it reads the app's listing that this plugin process makes once and
@@ -15,7 +20,7 @@ use tf_provider::Diagnostics;
 use super::convert::comparable;
 use super::state::State;
 use crate::conductorone::catalog::{CATALOG_ID, KEY_CLIENT_ID, KEY_DOMAIN};
-use crate::conductorone::create::Identity;
+use crate::conductorone::create::{Identity, Turn};
 use crate::conductorone::{ConductorOne, ConfigValues, Connector};
 use crate::coupa::comparable_domain;
 use crate::tf::diag;
@@ -45,6 +50,8 @@ fn moves(prior: &State, planned: &State) -> bool {
 /// Before an update of connector `id` from `prior` to `planned`: `None` (an error reported,
 /// nothing sent) when the app has another live connector for the planned domain and client
 /// ID, or one whose configuration is not shown, or the look for one fails or is incomplete.
+/// Otherwise `Some`, with the turn at the planned Coupa client when the update moves onto one:
+/// the caller holds it until the config is written.
 pub async fn check_update(
     diags: &mut Diagnostics,
     c1: &ConductorOne,
@@ -52,11 +59,13 @@ pub async fn check_update(
     id: &str,
     prior: &State,
     planned: &State,
-) -> Option<()> {
+) -> Option<Option<Turn>> {
     if !moves(prior, planned) {
-        return Some(());
+        return Some(None);
     }
     let identity = identity(planned)?;
+    // Creates of this Coupa client in this process wait, and so do we for them.
+    let turn = c1.integration_turn(app_id, &identity).await;
     let which = format!(
         "domain `{}` with client ID `{}`",
         known_str(&planned.coupa_domain).unwrap_or_default(),
@@ -66,7 +75,7 @@ pub async fn check_update(
         Ok(found) if !found.twins.is_empty() => format!("app `{app_id}` already has a live Coupa connector for {which}: {}. Two connectors for one Coupa client would sync the same tenant twice. Keep this integration on its current domain and client ID, or manage that connector instead (import it with `terraform import <address> {app_id}/{}`), or delete it in ConductorOne and apply again", named(&found.twins), found.twins.first().map_or("<connector_id>", |c| c.id.as_str())),
         Ok(found) if !found.unknown.is_empty() => format!("app `{app_id}` has live Coupa connector(s) whose domain and client ID ConductorOne does not show, neither in the listing nor when read ({}); any of them may be a connector for {which}. Check them in ConductorOne, and apply again once none is", named(&found.unknown)),
         Ok(found) if !found.complete => format!("the app's connector listing stopped after {} connectors with more left, so a connector for {which} may be among the rest. Check app `{app_id}` in ConductorOne and apply again", found.listed),
-        Ok(_) => return Some(()),
+        Ok(_) => return Some(Some(turn)),
         Err(e) => format!("listing the connectors of app `{app_id}`, to look for another connector for {which}, failed: {e}. Apply again once the cause is fixed"),
     };
     diag::root_error(
