@@ -33,19 +33,12 @@ use crate::stop::Stop;
 /// `main`, before the runtime starts.
 pub fn init(stop: &Stop) {
     use tracing_subscriber::fmt::writer::BoxMakeWriter;
-    use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    use tracing_subscriber::Layer as _;
 
     let level = level_from_env(
         std::env::var("TF_LOG_PROVIDER").ok().as_deref(),
         std::env::var("TF_LOG").ok().as_deref(),
     );
-    let filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::WARN.into())
-        .parse_lossy(format!(
-            "warn,tfp_conductorone={level},terraform_provider_conductorone={level}"
-        ));
     let mut writer = BoxMakeWriter::new(std::io::stderr);
     if let Some(path) = std::env::var_os("PLUGIN_LOG_FILE") {
         // SAFETY of the env change: main calls this before any other thread exists.
@@ -54,14 +47,32 @@ pub fn init(stop: &Stop) {
             writer = BoxMakeWriter::new(std::sync::Mutex::new(file));
         }
     }
+    let _ = subscriber(level, writer, stop).try_init();
+}
+
+/// The subscriber [`init`] installs, composed here so that tests build the very same one: the
+/// log output into `writer`, filtered at `level` for this crate and `warn` for the others, and
+/// beside it, under its own filter, the layer that hears StopProvider and requests `stop`.
+pub(crate) fn subscriber(
+    level: LevelFilter,
+    writer: tracing_subscriber::fmt::writer::BoxMakeWriter,
+    stop: &Stop,
+) -> impl Subscriber + Send + Sync + 'static {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::Layer as _;
+
+    let filter = EnvFilter::builder()
+        .with_default_directive(LevelFilter::WARN.into())
+        .parse_lossy(format!(
+            "warn,tfp_conductorone={level},terraform_provider_conductorone={level}"
+        ));
     let output = tracing_subscriber::fmt::layer()
         .event_format(HclogJson)
         .with_writer(writer)
         .with_filter(filter);
-    let _ = tracing_subscriber::registry()
+    tracing_subscriber::registry()
         .with(output)
         .with(crate::stop::heard::layer(stop.clone()))
-        .try_init();
 }
 
 /// Map Terraform's log level names to ours. `JSON` is Terraform's "trace, as JSON".

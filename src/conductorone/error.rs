@@ -116,26 +116,59 @@ const GRPC_ALREADY_EXISTS: i64 = 6;
 const GRPC_FAILED_PRECONDITION: i64 = 9;
 const GRPC_ABORTED: i64 = 10;
 
-/// Whether ConductorOne's message says that a sync is running already: it names a sync and one
-/// of the words for "under way" (`running`, `in progress`, `already`, `ongoing`, `active`,
-/// `pending`, `queued`), in any case.
+/// Whether ConductorOne's message says that a sync is running already. It is read as whole
+/// words, in any case: it names a sync (`sync`, `syncs`, `syncing`) and says one is under way:
+/// `running`, `in progress`, `ongoing`, `under way`, `active`, `queued`, or `already` followed by
+/// one of those or by `exists`/`started`/`syncing`. A negation just before the word (`not
+/// running`, `isn't active`, `no sync ... running`) says the opposite, and words that merely
+/// contain one of these (`inactive`) or other states (`pending deletion`) say nothing of a sync.
 fn says_sync_runs(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("sync")
-        && [
-            "running",
-            "in progress",
-            "in-progress",
-            "already",
-            "ongoing",
-            "under way",
-            "underway",
-            "active",
-            "pending",
-            "queued",
-        ]
+    let lower = message.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let negation = |w: &str| matches!(w, "not" | "no" | "never" | "isn't" | "aren't" | "nothing");
+    if !words
         .iter()
-        .any(|w| m.contains(w))
+        .any(|w| matches!(*w, "sync" | "syncs" | "syncing"))
+    {
+        return false;
+    }
+    // "no sync is running" denies a running sync whatever follows.
+    if words
+        .windows(2)
+        .any(|p| matches!(p, [n, s] if negation(n) && matches!(*s, "sync" | "syncs")))
+    {
+        return false;
+    }
+    // The length (in words) of a phrase for "under way" starting at `words[i..]`, if any.
+    let under_way = |rest: &[&str]| -> Option<usize> {
+        match rest {
+            ["in", "progress", ..] | ["under", "way", ..] => Some(2),
+            ["running" | "ongoing" | "underway" | "active" | "queued", ..] => Some(1),
+            _ => None,
+        }
+    };
+    let negated = |i: usize| {
+        let from = i.saturating_sub(2);
+        words
+            .get(from..i)
+            .is_some_and(|before| before.iter().any(|w| negation(w)))
+    };
+    (0..words.len()).any(|i| {
+        let Some(rest) = words.get(i..) else {
+            return false;
+        };
+        let says = match rest {
+            ["already", after @ ..] => {
+                under_way(after).is_some()
+                    || matches!(after, ["exists" | "started" | "syncing" | "scheduled", ..])
+            }
+            _ => under_way(rest).is_some(),
+        };
+        says && !negated(i)
+    })
 }
 
 #[derive(Debug)]
@@ -531,6 +564,26 @@ mod tests {
             "InvalidArgument is a failure, whatever it says"
         );
         assert!(!busy(400, 9, "connector is paused"), "another precondition");
+        assert!(
+            busy(400, 9, "sync in-progress")
+                && busy(400, 9, "a sync is active for this connector")
+                && busy(400, 10, "sync already queued")
+                && busy(400, 9, "another sync is ongoing")
+                && busy(400, 9, "Sync is under way")
+                && busy(400, 9, "syncing already started")
+        );
+        // Words that only contain one of the words, other states and negations are failures.
+        assert!(!busy(400, 9, "cannot sync an inactive connector"));
+        assert!(!busy(400, 9, "sync unavailable: app pending deletion"));
+        assert!(!busy(400, 9, "sync is not running: connector disabled"));
+        assert!(!busy(400, 9, "sync isn't active for this app"));
+        assert!(!busy(
+            400,
+            9,
+            "no sync is running; connector not configured"
+        ));
+        assert!(!busy(400, 9, "cannot sync: connector already deleted"));
+        assert!(!busy(400, 9, "resyncing is running"), "no sync named");
         assert!(!busy(500, 13, running) && !busy(404, 5, running) && !busy(403, 7, running));
         // A 400 that is not ConductorOne's error JSON (a proxy's page) is no refusal either.
         let page = ApiError::from_status(&resp(400, None, "<html>Bad Request</html>"), &url(), &[]);

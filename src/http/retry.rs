@@ -68,6 +68,9 @@ pub enum Replay {
     Safe,
     /// Creates: retried only when the server provably did not act (429, or no connection made).
     OnlyIfNotProcessed,
+    /// A hint the caller can do without (the twin listing of a refresh): one attempt, never
+    /// retried, whatever the answer, so a failing server costs one attempt and not the budget.
+    Once,
 }
 
 /// What to do after one attempt.
@@ -82,6 +85,9 @@ pub enum Verdict {
 
 /// The retry rule.
 pub fn decide(outcome: &Result<Response, HttpError>, replay: Replay) -> Verdict {
+    if replay == Replay::Once {
+        return Verdict::Done;
+    }
     match outcome {
         Ok(resp) => match resp.status {
             // Rate limited: the server did not act on the request, so even a create may go again.
@@ -307,6 +313,17 @@ mod tests {
         );
         assert_eq!(decide(&reset(), Replay::OnlyIfNotProcessed), Verdict::Done);
         assert_eq!(decide(&redirect(), Replay::Safe), Verdict::Done);
+        // A hint is asked once: no answer and no failure sends it again.
+        for outcome in [
+            connect(),
+            timeout(),
+            reset(),
+            resp(503, None),
+            resp(429, None),
+        ] {
+            assert_eq!(decide(&outcome, Replay::Once), Verdict::Done);
+            assert!(!garbled(&outcome, Replay::Once, None));
+        }
     }
 
     #[test]

@@ -141,6 +141,44 @@ async fn an_update_onto_another_connectors_coupa_client_is_refused() {
     assert_eq!(standin.live_connectors(&app).await.len(), 2);
 }
 
+/// The twin listing of a refresh is only a hint: a listing that keeps answering 503, or answers
+/// a garbled page, costs one attempt (no retries over the budget), and the refresh returns its
+/// state with no error and no warning.
+#[tokio::test]
+async fn a_failing_twin_listing_is_asked_once_and_never_fails_the_refresh() {
+    let standin = Standin::start();
+    let app = standin.c1("app_id");
+    let listing = format!("/api/v1/apps/{app}/connectors");
+    let (lc, _) = created(&standin, "acme.coupahost.com").await;
+    let state = lc.state.clone().unwrap();
+    for fault in [
+        json!({"method": "GET", "path": listing, "status": 503, "count": 1000}),
+        json!({"method": "GET", "path": listing, "kind": "html", "status": 200, "count": 1000}),
+    ] {
+        standin.clear_faults().await;
+        standin.clear_logs().await;
+        standin.c1_fault(fault.clone()).await;
+        // A fresh plugin process: the shared listing is made once per process.
+        let mut lc = Lifecycle::start(&standin).await;
+        lc.state = Some(state.clone());
+        let refreshed = lc.refresh().await;
+        assert!(
+            refreshed.diags.errors.is_empty() && refreshed.diags.warnings.is_empty(),
+            "{fault}: {}",
+            refreshed.text()
+        );
+        assert!(refreshed.value.unwrap().is_some(), "{fault}");
+        let listings = standin
+            .c1_requests()
+            .await
+            .iter()
+            .filter(|r| r["method"] == "GET" && r["path"] == listing)
+            .count();
+        assert_eq!(listings, 1, "{fault}: one listing attempt, no retries");
+    }
+    standin.clear_faults().await;
+}
+
 /// In one apply (one plugin process), resource `a` moves onto the Coupa client of a new
 /// resource `b`, created at the same time: with listings made on arrival and answered late,
 /// both checks would find nothing without the turn they share. One connector for that client,

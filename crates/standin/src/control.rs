@@ -90,6 +90,9 @@ pub struct Fault {
     method: Option<String>,
     #[serde(default)]
     path_prefix: Option<String>,
+    /// Only requests to exactly this path (say an app's connector listing, not its reads).
+    #[serde(default)]
+    path: Option<String>,
     /// Only requests whose form body has these fields with these values (say one `scope` of a
     /// token request among several sent at once).
     #[serde(default)]
@@ -138,6 +141,7 @@ impl Fault {
                 .path_prefix
                 .as_deref()
                 .is_none_or(|p| path.starts_with(p))
+            && self.path.as_deref().is_none_or(|p| path == p)
             && self.form.as_ref().is_none_or(|want| {
                 let form = crate::util::parse_form(&req.body);
                 want.iter().all(|(k, v)| {
@@ -148,7 +152,7 @@ impl Fault {
     }
 
     fn describe(&self) -> Value {
-        json!({"method": self.method, "path_prefix": self.path_prefix, "form": self.form,
+        json!({"method": self.method, "path_prefix": self.path_prefix, "path": self.path, "form": self.form,
                "count": self.count, "skip": self.skip,
                "status": self.status, "kind": format!("{:?}", self.kind).to_lowercase(),
                "after_handler": self.after_handler, "delay_ms": self.delay_ms})

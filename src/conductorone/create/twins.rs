@@ -15,6 +15,7 @@ use crate::conductorone::client::ConductorOne;
 use crate::conductorone::endpoints::LIST_MAX_PAGES;
 use crate::conductorone::error::ApiError;
 use crate::conductorone::model::{ConfigValue, ConfigValues, Connector, ConnectorList};
+use crate::http::Replay;
 
 /// The comparable form of the plain config value `value` of key `key`: the caller's rule.
 pub type Comparable = fn(key: &str, value: &str) -> String;
@@ -153,12 +154,14 @@ impl ConductorOne {
 
     /// The app's connector listing as this plugin process first made it, shared by every caller
     /// (a refresh of each managed connector looks for a twin in it): one listing per app per
-    /// process, whatever the number of connectors refreshed. `None` when it failed (logged,
-    /// and not asked again in this process).
+    /// process, whatever the number of connectors refreshed. Only a hint: each page is asked
+    /// once, never retried ([`Replay::Once`]), so a failing listing costs one attempt and never
+    /// the retry budget. `None` when it failed (one log line, and not asked again in this
+    /// process).
     pub async fn shared_listing(&self, app_id: &str) -> Option<Arc<ConnectorList>> {
         self.listing_cell(app_id)
             .get_or_init(|| async {
-                match self.list(app_id).await {
+                match self.list_with(app_id, Replay::Once).await {
                     Ok(list) => Some(Arc::new(list)),
                     Err(e) => {
                         tracing::warn!(app_id, error = %e, "could not list the app's connectors to look for twins");

@@ -67,6 +67,12 @@ impl ConductorOne {
     /// The connectors of an app that are not deleted: all pages, up to [`LIST_MAX_PAGES`] of
     /// [`LIST_PAGE_SIZE`]; [`ConnectorList::complete`] says whether that was all of them.
     pub async fn list(&self, app_id: &str) -> Result<ConnectorList, ApiError> {
+        self.list_with(app_id, Replay::Safe).await
+    }
+
+    /// [`ConductorOne::list`] with each page sent as `replay` says: [`Replay::Once`] for a
+    /// listing that is only a hint, one attempt per page and no retries.
+    pub async fn list_with(&self, app_id: &str, replay: Replay) -> Result<ConnectorList, ApiError> {
         let path = [
             "api",
             "v1",
@@ -88,7 +94,7 @@ impl ConductorOne {
                     Method::GET,
                     url,
                     Body::Empty,
-                    Replay::Safe,
+                    replay,
                     &[],
                     Some(connector_list_is_usable),
                 )

@@ -35,8 +35,18 @@ impl Service<http::Request<String>> for Answer {
 /// Send one call through tf-provider's trace layer (the span opens in `call`) with a
 /// subscriber holding only the stop layer, and say whether the stop was requested.
 fn call_through_trace_layer(uri: &str) -> bool {
+    call_through_trace_layer_with(uri, |stop| {
+        tracing_subscriber::registry().with(layer(stop.clone()))
+    })
+}
+
+/// [`call_through_trace_layer`] with the subscriber that `make` builds around the stop.
+fn call_through_trace_layer_with<S>(uri: &str, make: impl FnOnce(&Stop) -> S) -> bool
+where
+    S: tracing::Subscriber + Send + Sync + 'static,
+{
     let stop = Stop::default();
-    let subscriber = tracing_subscriber::registry().with(layer(stop.clone()));
+    let subscriber = make(&stop);
     tracing::subscriber::with_default(subscriber, || {
         let mut service = tower_http::trace::TraceLayer::new_for_grpc().layer(Answer);
         let request = http::Request::post(uri)
@@ -55,6 +65,28 @@ fn a_stop_provider_call_requests_the_stop() {
         "https://127.0.0.1:10000/tfplugin6.Provider/StopProvider"
     ));
     assert!(call_through_trace_layer("/tfplugin6.Provider/StopProvider"));
+}
+
+/// The subscriber `logging::init` installs, whose output layer is filtered by an `EnvFilter` at
+/// the user's level (`TF_LOG=warn`, `TF_LOG=off`, or the default): a per-layer filter that
+/// turns tower-http's DEBUG span off for the output must not turn it off for the stop layer.
+#[test]
+fn a_stop_provider_call_requests_the_stop_under_the_real_logging_subscriber() {
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
+
+    for level in [LevelFilter::WARN, LevelFilter::OFF, LevelFilter::INFO] {
+        let uri = "https://127.0.0.1:10000/tfplugin6.Provider/StopProvider";
+        let heard = call_through_trace_layer_with(uri, |stop| {
+            crate::logging::subscriber(level, BoxMakeWriter::new(std::io::sink), stop)
+        });
+        assert!(heard, "output filtered at {level}");
+        let other = "https://127.0.0.1:10000/tfplugin6.Provider/ApplyResourceChange";
+        let heard = call_through_trace_layer_with(other, |stop| {
+            crate::logging::subscriber(level, BoxMakeWriter::new(std::io::sink), stop)
+        });
+        assert!(!heard, "output filtered at {level}: another call");
+    }
 }
 
 #[test]
