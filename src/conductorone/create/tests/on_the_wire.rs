@@ -102,6 +102,17 @@ async fn creates(standin: &Standin) -> Vec<u64> {
         .collect()
 }
 
+/// The next create is carried out by the stand-in, then its answer is lost: a 502, as a proxy
+/// gives when the backend committed but the answer did not come back in time.
+async fn answer_lost_after_the_commit(standin: &Standin, app: &str) {
+    standin
+        .c1_fault(
+            json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
+                         "status": 502, "after_handler": true}),
+        )
+        .await;
+}
+
 async fn listings(standin: &Standin) -> usize {
     standin
         .c1_requests()
@@ -243,12 +254,7 @@ async fn a_create_committed_late_after_a_502_is_adopted() {
     standin
         .c1_connector_knobs(json!({"create_commit_late_ms": 1500}))
         .await;
-    standin
-        .c1_fault(
-            json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
-                         "status": 502, "after_handler": true}),
-        )
-        .await;
+    answer_lost_after_the_commit(&standin, &app).await;
     let made = create_on(&c1, &app, "a.coupahost.com").await;
     assert!(matches!(made, Ok(Created::Recovered { .. })), "{made:?}");
     assert_eq!(creates(&standin).await, vec![502]);
@@ -289,12 +295,7 @@ async fn a_carried_out_create_hidden_by_a_listing_without_config_is_not_sent_aga
     standin
         .c1_post("config", json!({"read_omits_config": true}))
         .await;
-    standin
-        .c1_fault(
-            json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
-                         "status": 502, "after_handler": true}),
-        )
-        .await;
+    answer_lost_after_the_commit(&standin, &app).await;
     let out = create_on(&c1, &app, "a.coupahost.com").await;
     let live = standin.live_connectors(&app).await;
     assert_eq!(live.len(), 1, "exactly one connector");
@@ -316,12 +317,7 @@ async fn a_carried_out_create_the_listing_hides_is_read_and_adopted() {
     standin
         .c1_connector_knobs(json!({"list_omits_config": true}))
         .await;
-    standin
-        .c1_fault(
-            json!({"method": "POST", "path_prefix": format!("/api/v1/apps/{app}/connectors/create"),
-                         "status": 502, "after_handler": true}),
-        )
-        .await;
+    answer_lost_after_the_commit(&standin, &app).await;
     let made = create_on(&c1, &app, "a.coupahost.com").await;
     assert!(matches!(made, Ok(Created::Recovered { .. })), "{made:?}");
     assert_eq!(standin.live_connectors(&app).await.len(), 1);
